@@ -1,0 +1,1 @@
+//! Runnable examples for the frugal crates; the programs are under `examples/<crate>/`.

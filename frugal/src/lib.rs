@@ -1,0 +1,46 @@
+//! The frugal umbrella: every frugal crate behind one feature each, re-exported as a module.
+//!
+//! | feature | module | crate | what it is | `no_std` |
+//! | --- | --- | --- | --- | --- |
+//! | (always) | [`sync`] | `sync-core` | atomics facade, [`sync::AtomicWaker`], [`sync::WaitQueue`] | yes |
+//! | `pool` | `pool` | `pool` | static object pool with a std-like `Box` and async waiting | yes |
+//! | `hatch` | `hatch` | `hatch` | single-message, reusable async channel | yes |
+//! | `task-ffi` | `task` | `task-ffi` | task abstraction for executors (async-task compatible) | yes, needs `alloc` |
+//! | `io-mini` | `io` | `io-mini` | `Async<T>` on a static `select` reactor | no (`std`) |
+//! | `framealloc` | `framealloc` | `framealloc` | frame / pool / heap allocator with async helpers | no (`std`) |
+//!
+//! Environment features: `alloc`, `std` (forwarded to the enabled crates); `async` (hatch's async
+//! API) and `tokio` (framealloc's tokio helpers). With only `no_std` features on, this crate is
+//! `no_std`.
+//!
+//! ```
+//! use frugal::sync::AtomicWaker;
+//!
+//! static WAKER: AtomicWaker = AtomicWaker::new();
+//! WAKER.wake(); // nobody registered: a no-op
+//! ```
+#![cfg_attr(not(feature = "std"), no_std)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
+
+/// Concurrency building blocks (the `sync-core` crate).
+pub use sync_core as sync;
+
+#[cfg(feature = "pool")]
+#[doc(inline)]
+pub use pool;
+
+#[cfg(feature = "hatch")]
+#[doc(inline)]
+pub use hatch;
+
+/// Tasks for executors (the `task-ffi` crate).
+#[cfg(feature = "task-ffi")]
+pub use task_ffi as task;
+
+/// Async I/O on a static reactor (the `io-mini` crate).
+#[cfg(feature = "io-mini")]
+pub use io_mini as io;
+
+#[cfg(feature = "framealloc")]
+#[doc(inline)]
+pub use framealloc;

@@ -1,0 +1,170 @@
+//! The synchronisation facade: every frugal crate takes its atomics, cells and critical sections
+//! from here, never from `core` directly, so that loom sees every synchronisation point.
+//!
+//! | build | atomics | `UnsafeCell` | critical section |
+//! | --- | --- | --- | --- |
+//! | `cfg(loom)` | `loom::sync::atomic` | `loom::cell::UnsafeCell` | one global `loom::sync::Mutex` |
+//! | target with CAS (`target_has_atomic = "ptr"`) | `core::sync::atomic` | a `core` wrapper with loom's `with`/`with_mut` API | the [`critical-section`] crate |
+//! | target without CAS (thumbv6m, riscv32imc) | `portable-atomic` | as above | as above |
+//!
+//! On targets without CAS the final binary must choose portable-atomic's backend (enable its
+//! `critical-section` feature, or `unsafe-assume-single-core` on a single-core chip); libraries
+//! never choose it. Every build needs one `critical-section` implementation, also chosen by the
+//! final binary (for example `cortex-m`'s `critical-section-single-core` feature, or
+//! `critical-section`'s `std` feature on a host).
+//!
+//! [`critical-section`]: https://docs.rs/critical-section
+
+/// Atomic types and orderings (`core`, `portable-atomic` or loom, see the module docs).
+pub mod atomic {
+    #[cfg(loom)]
+    pub use loom::sync::atomic::{
+        AtomicBool, AtomicPtr, AtomicU8, AtomicU16, AtomicU32, AtomicUsize, Ordering, fence,
+    };
+
+    #[cfg(all(not(loom), target_has_atomic = "ptr"))]
+    pub use core::sync::atomic::{
+        AtomicBool, AtomicPtr, AtomicU8, AtomicU16, AtomicU32, AtomicUsize, Ordering, fence,
+    };
+
+    #[cfg(all(not(loom), not(target_has_atomic = "ptr")))]
+    pub use portable_atomic::{
+        AtomicBool, AtomicPtr, AtomicU8, AtomicU16, AtomicU32, AtomicUsize, Ordering, fence,
+    };
+}
+
+/// Hints for spin loops.
+pub mod hint {
+    #[cfg(loom)]
+    pub use loom::hint::spin_loop;
+
+    #[cfg(not(loom))]
+    pub use core::hint::spin_loop;
+}
+
+#[cfg(loom)]
+pub use loom::cell::UnsafeCell;
+
+#[cfg(not(loom))]
+pub use self::cell::UnsafeCell;
+
+/// Items that exist only under loom: its `Arc`, threads, `model` and `block_on`.
+#[cfg(loom)]
+pub mod loom_only {
+    pub use loom::future::block_on;
+    pub use loom::model;
+    pub use loom::sync::Arc;
+    pub use loom::thread;
+}
+
+#[cfg(not(loom))]
+mod cell {
+    /// `core::cell::UnsafeCell` with loom's closure-based API, so algorithm code is written once.
+    ///
+    /// Under loom the same name is `loom::cell::UnsafeCell`, which checks every access.
+    #[derive(Debug, Default)]
+    #[repr(transparent)]
+    pub struct UnsafeCell<T: ?Sized>(core::cell::UnsafeCell<T>);
+
+    impl<T> UnsafeCell<T> {
+        /// Wraps `value`.
+        #[inline(always)]
+        pub const fn new(value: T) -> Self {
+            Self(core::cell::UnsafeCell::new(value))
+        }
+
+        /// Unwraps the value.
+        #[inline(always)]
+        pub fn into_inner(self) -> T {
+            self.0.into_inner()
+        }
+    }
+
+    impl<T: ?Sized> UnsafeCell<T> {
+        /// Calls `f` with a shared raw pointer to the value.
+        #[inline(always)]
+        pub fn with<R>(&self, f: impl FnOnce(*const T) -> R) -> R {
+            f(self.0.get())
+        }
+
+        /// Calls `f` with a mutable raw pointer to the value.
+        #[inline(always)]
+        pub fn with_mut<R>(&self, f: impl FnOnce(*mut T) -> R) -> R {
+            f(self.0.get())
+        }
+    }
+}
+
+/// Critical sections: `critical_section::with` normally, a global loom mutex under loom.
+///
+/// A critical section is the one lock that is safe in interrupt handlers on a single-core MCU
+/// (it masks interrupts); on a host, critical-section's `std` implementation is a global mutex.
+/// Frugal code keeps critical sections short, never runs user code (wakers, destructors) inside
+/// one and never nests them.
+pub mod cs {
+    use super::UnsafeCell;
+
+    #[cfg(loom)]
+    loom::lazy_static! {
+        static ref LOCK: loom::sync::Mutex<()> = loom::sync::Mutex::new(());
+    }
+
+    /// Runs `f` inside a critical section.
+    #[inline]
+    pub fn with<R>(f: impl FnOnce() -> R) -> R {
+        #[cfg(loom)]
+        {
+            let _guard = LOCK
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            f()
+        }
+        #[cfg(not(loom))]
+        {
+            critical_section::with(|_| f())
+        }
+    }
+
+    /// A value that is only accessed inside a critical section.
+    ///
+    /// [`CsCell::with`] enters the critical section and lends the value mutably for the duration
+    /// of the closure. The closure must not call `with` on the same cell again (critical-section's
+    /// `std` implementation is re-entrant, so that would create two `&mut`); frugal code never
+    /// runs foreign code inside the closure, which rules that out.
+    pub struct CsCell<T> {
+        value: UnsafeCell<T>,
+    }
+
+    // SAFETY: the value is only reached inside a critical section, which excludes every other
+    // thread and interrupt handler, so `&CsCell<T>` hands out at most one `&mut T` at a time; the
+    // value may move between threads with it, hence `T: Send`.
+    unsafe impl<T: Send> Sync for CsCell<T> {}
+
+    impl<T> CsCell<T> {
+        crate::const_fn! {
+            /// Wraps `value`.
+            pub const fn new(value: T) -> Self {
+                Self { value: UnsafeCell::new(value) }
+            }
+        }
+
+        /// Enters a critical section and calls `f` with the value.
+        #[inline]
+        pub fn with<R>(&self, f: impl FnOnce(&mut T) -> R) -> R {
+            with(|| {
+                self.value.with_mut(|ptr| {
+                    // SAFETY: we are inside a critical section, which no other thread or interrupt
+                    // can enter; the closure does not re-enter this cell (type docs), so this is
+                    // the only live reference.
+                    f(unsafe { &mut *ptr })
+                })
+            })
+        }
+    }
+
+    impl<T> core::fmt::Debug for CsCell<T> {
+        fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+            f.debug_struct("CsCell").finish_non_exhaustive()
+        }
+    }
+}

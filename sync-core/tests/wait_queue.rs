@@ -1,0 +1,209 @@
+//! Behaviour of `WaitQueue`: FIFO order, tokens, cancellation pass-on, full queue, waker counts.
+use std::pin::pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+use std::thread;
+
+use futures_lite::future::block_on;
+use sync_core::testing::WakeCounter;
+use sync_core::{QueueFull, WaitQueue};
+
+#[test]
+fn notify_goes_to_the_oldest_waiter_first() {
+    let queue = WaitQueue::<3>::new();
+    let counters = [WakeCounter::new(), WakeCounter::new(), WakeCounter::new()];
+    let mut tickets: Vec<_> = counters
+        .iter()
+        .map(|c| Some(queue.enqueue(&c.waker()).unwrap()))
+        .collect();
+    assert_eq!(queue.len(), 3);
+    queue.notify_one(10).unwrap();
+    assert_eq!(
+        counters.iter().map(WakeCounter::wakes).collect::<Vec<_>>(),
+        [1, 0, 0]
+    );
+    queue.notify_one(11).unwrap();
+    assert_eq!(
+        counters.iter().map(WakeCounter::wakes).collect::<Vec<_>>(),
+        [1, 1, 0]
+    );
+    assert_eq!(queue.len(), 1);
+    let waker = counters[0].waker();
+    assert_eq!(queue.poll_ticket(&mut tickets[0], &waker), Poll::Ready(10));
+    assert!(tickets[0].is_none(), "a ready ticket is consumed");
+    assert_eq!(queue.poll_ticket(&mut tickets[1], &waker), Poll::Ready(11));
+    assert_eq!(queue.poll_ticket(&mut tickets[2], &waker), Poll::Pending);
+    assert_eq!(queue.cancel(tickets[2].take().unwrap()), None);
+    assert!(queue.is_empty());
+    drop(waker);
+    assert!(
+        counters.iter().all(|c| c.live() == 0),
+        "the queue keeps no waker"
+    );
+}
+
+#[test]
+fn a_full_queue_is_reported_not_a_panic() {
+    let queue = WaitQueue::<2>::new();
+    let counter = WakeCounter::new();
+    let waker = counter.waker();
+    let a = queue.enqueue(&waker).unwrap();
+    let b = queue.enqueue(&waker).unwrap();
+    assert_eq!(queue.enqueue(&waker), Err(QueueFull));
+    assert_eq!(counter.live(), 3, "the rejected clone was dropped");
+    queue.cancel(a);
+    let c = queue
+        .enqueue(&waker)
+        .expect("a cancelled place is free again");
+    queue.cancel(b);
+    queue.cancel(c);
+    drop(waker);
+    assert_eq!(counter.live(), 0);
+}
+
+#[test]
+fn zero_places_is_always_full() {
+    let queue = WaitQueue::<0>::new();
+    assert_eq!(queue.enqueue(&WakeCounter::new().waker()), Err(QueueFull));
+    assert_eq!(queue.notify_one(3), Err(3));
+    assert!(!queue.wake_one());
+}
+
+#[test]
+fn cancel_after_notify_passes_the_token_to_the_next_waiter() {
+    let queue = WaitQueue::<3>::new();
+    let (first, second) = (WakeCounter::new(), WakeCounter::new());
+    let a = queue.enqueue(&first.waker()).unwrap();
+    let mut b = Some(queue.enqueue(&second.waker()).unwrap());
+    queue.notify_one(42).unwrap();
+    assert_eq!(first.wakes(), 1);
+    assert_eq!(queue.cancel(a), None, "passed on, not returned");
+    assert_eq!(second.wakes(), 1, "the next waiter was woken");
+    assert_eq!(queue.poll_ticket(&mut b, &second.waker()), Poll::Ready(42));
+}
+
+#[test]
+fn cancel_after_notify_with_nobody_waiting_returns_the_token() {
+    let queue = WaitQueue::<1>::new();
+    let a = queue.enqueue(&WakeCounter::new().waker()).unwrap();
+    queue.notify_one(7).unwrap();
+    assert_eq!(queue.cancel(a), Some(7));
+}
+
+#[test]
+fn cancel_in_the_middle_keeps_the_order() {
+    let queue = WaitQueue::<4>::new();
+    let counters: Vec<_> = (0..4).map(|_| WakeCounter::new()).collect();
+    let mut tickets: Vec<_> = counters
+        .iter()
+        .map(|c| Some(queue.enqueue(&c.waker()).unwrap()))
+        .collect();
+    queue.cancel(tickets[1].take().unwrap());
+    queue.cancel(tickets[2].take().unwrap());
+    queue.notify_one(1).unwrap();
+    queue.notify_one(2).unwrap();
+    assert_eq!(
+        counters.iter().map(WakeCounter::wakes).collect::<Vec<_>>(),
+        [1, 0, 0, 1]
+    );
+    assert_eq!(queue.notify_one(3), Err(3));
+    for ticket in &mut tickets {
+        if ticket.is_some() {
+            assert!(queue.poll_ticket(ticket, &counters[0].waker()).is_ready());
+        }
+    }
+}
+
+#[test]
+fn repolling_with_the_same_waker_does_not_clone_and_a_new_waker_replaces_the_old() {
+    let queue = WaitQueue::<1>::new();
+    let (first, second) = (WakeCounter::new(), WakeCounter::new());
+    let waker = first.waker();
+    let mut ticket = Some(queue.enqueue(&waker).unwrap());
+    for _ in 0..3 {
+        assert_eq!(queue.poll_ticket(&mut ticket, &waker), Poll::Pending);
+    }
+    assert_eq!(first.clones(), 1);
+    assert_eq!(
+        queue.poll_ticket(&mut ticket, &second.waker()),
+        Poll::Pending
+    );
+    assert_eq!(
+        first.live(),
+        1,
+        "the queue dropped its clone of the first waker"
+    );
+    queue.wake_one();
+    assert_eq!((first.wakes(), second.wakes()), (0, 1));
+    assert!(queue.poll_ticket(&mut ticket, &waker).is_ready());
+}
+
+#[test]
+fn wake_all_wakes_exactly_the_waiting_ones() {
+    let queue = WaitQueue::<4>::new();
+    let counters: Vec<_> = (0..3).map(|_| WakeCounter::new()).collect();
+    let mut tickets: Vec<_> = counters
+        .iter()
+        .map(|c| Some(queue.enqueue(&c.waker()).unwrap()))
+        .collect();
+    assert_eq!(queue.wake_all(), 3);
+    assert!(counters.iter().all(|c| c.wakes() == 1));
+    assert_eq!(queue.wake_all(), 0, "notified places are not woken twice");
+    for ticket in &mut tickets {
+        assert_eq!(
+            queue.poll_ticket(ticket, &counters[0].waker()),
+            Poll::Ready(0)
+        );
+    }
+    assert!(counters.iter().all(|c| c.live() == 0));
+}
+
+#[test]
+fn wait_future_completes_with_the_token_and_cancels_on_drop() {
+    let queue = WaitQueue::<2>::new();
+    let counter = WakeCounter::new();
+    let waker = counter.waker();
+    let mut cx = Context::from_waker(&waker);
+    {
+        let mut first = pin!(queue.wait());
+        assert!(first.as_mut().poll(&mut cx).is_pending());
+        let mut second = pin!(queue.wait());
+        assert!(second.as_mut().poll(&mut cx).is_pending());
+        queue.notify_one(5).unwrap();
+        // `first` is dropped without seeing its token: it passes to `second`.
+    }
+    assert_eq!(queue.len(), 0);
+    let mut third = pin!(queue.wait());
+    assert!(third.as_mut().poll(&mut cx).is_pending());
+    queue.notify_one(6).unwrap();
+    assert_eq!(third.as_mut().poll(&mut cx), Poll::Ready(Ok(6)));
+}
+
+use std::future::Future;
+
+#[test]
+fn threads_released_in_fifo_order_get_every_token_once() {
+    let waiters = if cfg!(miri) { 3 } else { 16 };
+    let queue = Arc::new(WaitQueue::<16>::new());
+    let handles: Vec<_> = (0..waiters)
+        .map(|_| {
+            let queue = queue.clone();
+            thread::spawn(move || block_on(queue.wait()).unwrap())
+        })
+        .collect();
+    let mut sent = 0;
+    while sent < waiters {
+        if queue.notify_one(sent).is_ok() {
+            sent += 1;
+        } else {
+            thread::yield_now();
+        }
+    }
+    let mut got: Vec<usize> = handles.into_iter().map(|h| h.join().unwrap()).collect();
+    got.sort_unstable();
+    assert_eq!(
+        got,
+        (0..waiters).collect::<Vec<_>>(),
+        "every token delivered exactly once"
+    );
+}

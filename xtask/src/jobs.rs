@@ -1,0 +1,281 @@
+//! The jobs: each returns `Ok` or a message saying what failed; `Run` times and tallies them.
+
+use std::fs;
+use std::path::Path;
+use std::process::ExitCode;
+use std::time::Instant;
+
+use crate::cmd::{Cmd, Result, have, root};
+use crate::{cross, setup};
+
+/// Tallies the steps of one xtask invocation and prints progress and the closing line.
+pub(crate) struct Run {
+    name: String,
+    start: Instant,
+    planned: usize,
+    done: usize,
+    failures: Vec<(String, String)>,
+}
+
+impl Run {
+    pub(crate) fn new(name: &str) -> Self {
+        Self {
+            name: name.to_string(),
+            start: Instant::now(),
+            planned: 1,
+            done: 0,
+            failures: Vec::new(),
+        }
+    }
+
+    pub(crate) fn plan(&mut self, steps: usize) {
+        self.planned = steps;
+    }
+
+    /// Runs one step, printing `[step N/M]` before and its outcome with timings after.
+    pub(crate) fn step(&mut self, name: &str, job: impl FnOnce(&mut Self) -> Result) {
+        self.done += 1;
+        let step_start = Instant::now();
+        println!(
+            "\n==> [step {}/{}, {:.0?} elapsed] {name}",
+            self.done,
+            self.planned,
+            self.start.elapsed()
+        );
+        let outcome = job(self);
+        let took = step_start.elapsed();
+        match outcome {
+            Ok(()) => println!("<== {name}: ok ({took:.1?})"),
+            Err(message) => {
+                println!("<== {name}: FAILED ({took:.1?}): {message}");
+                self.failures.push((name.to_string(), message));
+            }
+        }
+    }
+
+    /// Prints the summary and turns it into the exit code.
+    pub(crate) fn finish(self) -> ExitCode {
+        let failed = self.failures.len();
+        let passed = self.done - failed;
+        println!(
+            "\n==> cargo xtask {} finished in {:.0?}",
+            self.name,
+            self.start.elapsed()
+        );
+        for (name, message) in &self.failures {
+            println!("    FAILED {name}: {message}");
+        }
+        println!("{passed} passed, {failed} failed");
+        if failed == 0 {
+            ExitCode::SUCCESS
+        } else {
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// Everything CI checks, in order of cost; every step runs even when an earlier one failed.
+pub(crate) fn ci(run: &mut Run) {
+    run.plan(10);
+    run.step("setup", setup::all);
+    run.step("fmt", fmt);
+    run.step("clippy", clippy);
+    run.step("test", test);
+    run.step("doc", doc);
+    run.step("examples", examples);
+    run.step("loom", |_| loom(false));
+    run.step("miri", miri);
+    run.step("cross", cross::cross);
+    run.step("qemu", cross::qemu);
+}
+
+pub(crate) fn fmt(_: &mut Run) -> Result {
+    Cmd::cargo(None)
+        .args(&["fmt", "--all", "--", "--check"])
+        .run()
+}
+
+pub(crate) fn clippy(_: &mut Run) -> Result {
+    Cmd::cargo(None)
+        .args(&[
+            "clippy",
+            "--workspace",
+            "--all-targets",
+            "--all-features",
+            "--",
+            "-D",
+            "warnings",
+        ])
+        .run()
+}
+
+pub(crate) fn test(_: &mut Run) -> Result {
+    if have("cargo-nextest") {
+        Cmd::cargo(None)
+            .args(&[
+                "nextest",
+                "run",
+                "--workspace",
+                "--all-features",
+                "--no-fail-fast",
+            ])
+            .run()?;
+    } else {
+        println!("cargo-nextest not found: using cargo test");
+        Cmd::cargo(None)
+            .args(&[
+                "test",
+                "--workspace",
+                "--all-features",
+                "--no-fail-fast",
+                "--lib",
+                "--bins",
+                "--tests",
+            ])
+            .run()?;
+    }
+    Cmd::cargo(None)
+        .args(&["test", "--workspace", "--all-features", "--doc"])
+        .run()
+}
+
+pub(crate) fn doc(_: &mut Run) -> Result {
+    Cmd::cargo(None)
+        .env("RUSTDOCFLAGS", "-D warnings")
+        .args(&["doc", "--workspace", "--all-features", "--no-deps"])
+        .run()
+}
+
+/// The `[[example]]` names declared in `examples/Cargo.toml`.
+fn example_names() -> Result<Vec<String>> {
+    let manifest =
+        fs::read_to_string(root().join("examples/Cargo.toml")).map_err(|e| e.to_string())?;
+    let mut names = Vec::new();
+    let mut in_example = false;
+    for line in manifest.lines().map(str::trim) {
+        if line.starts_with('[') {
+            in_example = line == "[[example]]";
+        } else if in_example && let Some(value) = line.strip_prefix("name") {
+            let value = value
+                .trim_start()
+                .trim_start_matches('=')
+                .trim()
+                .trim_matches('"');
+            names.push(value.to_string());
+        }
+    }
+    Ok(names)
+}
+
+/// Builds every example, then runs each one under a timeout; all must exit with status 0.
+pub(crate) fn examples(_: &mut Run) -> Result {
+    Cmd::cargo(None)
+        .args(&["build", "-p", "examples", "--examples"])
+        .run()?;
+    let mut failed = Vec::new();
+    let names = example_names()?;
+    for name in &names {
+        let program = root().join("target/debug/examples").join(name);
+        let outcome = Cmd::new("timeout")
+            .args(&[
+                "--kill-after=5",
+                "60",
+                program.to_str().expect("utf-8 path"),
+            ])
+            .run();
+        if let Err(e) = outcome {
+            failed.push(format!("{name} ({e})"));
+        }
+    }
+    println!("examples: {} ran, {} failed", names.len(), failed.len());
+    if failed.is_empty() {
+        Ok(())
+    } else {
+        Err(format!("examples failed: {}", failed.join(", ")))
+    }
+}
+
+/// Every `<crate>/tests/loom_*.rs` of the workspace, as (crate, test name).
+fn loom_tests() -> Vec<(String, String)> {
+    let mut found = Vec::new();
+    for krate in [
+        "sync-core",
+        "pool",
+        "hatch",
+        "io-mini",
+        "task-ffi",
+        "framealloc",
+    ] {
+        let Ok(entries) = fs::read_dir(root().join(krate).join("tests")) else {
+            continue;
+        };
+        let mut names: Vec<String> = entries
+            .filter_map(|e| e.ok())
+            .filter_map(|e| e.file_name().into_string().ok())
+            .filter(|n| {
+                n.starts_with("loom_") && Path::new(n).extension().is_some_and(|x| x == "rs")
+            })
+            .map(|n| n.trim_end_matches(".rs").to_string())
+            .collect();
+        names.sort();
+        found.extend(names.into_iter().map(|n| (krate.to_string(), n)));
+    }
+    found
+}
+
+/// Runs the loom models (`--extended` raises the preemption bound from 2 to 3).
+pub(crate) fn loom(extended: bool) -> Result {
+    let preemptions = if extended { "3" } else { "2" };
+    let tests = loom_tests();
+    if tests.is_empty() {
+        return Err("no loom models found (<crate>/tests/loom_*.rs)".into());
+    }
+    let target = root().join("target/loom");
+    let mut failed = Vec::new();
+    for (krate, test) in &tests {
+        let outcome = Cmd::cargo(None)
+            .env("RUSTFLAGS", "--cfg loom")
+            .env("LOOM_MAX_PREEMPTIONS", preemptions)
+            .env("CARGO_TARGET_DIR", target.to_str().expect("utf-8 path"))
+            .args(&["test", "--profile", "loom", "-p", krate, "--test", test])
+            .run();
+        if let Err(e) = outcome {
+            failed.push(e);
+        }
+    }
+    println!("loom: {} model files, {} failed", tests.len(), failed.len());
+    if failed.is_empty() {
+        Ok(())
+    } else {
+        Err(failed.join("; "))
+    }
+}
+
+/// The crates whose tests run under miri. io-mini is left out: its tests make socket and
+/// `select` syscalls that miri cannot execute.
+const MIRI_CRATES: &[&str] = &["sync-core", "pool", "hatch", "task-ffi", "framealloc"];
+
+/// Runs the unit and integration tests of the unsafe crates under miri (nightly).
+pub(crate) fn miri(_: &mut Run) -> Result {
+    let mut failed = Vec::new();
+    for krate in MIRI_CRATES {
+        if !root().join(krate).join("src").is_dir() {
+            continue;
+        }
+        let outcome = Cmd::cargo(Some("nightly"))
+            .env(
+                "MIRIFLAGS",
+                "-Zmiri-strict-provenance -Zmiri-symbolic-alignment-check",
+            )
+            .args(&["miri", "test", "-p", krate, "--all-features"])
+            .run();
+        if let Err(e) = outcome {
+            failed.push(e);
+        }
+    }
+    if failed.is_empty() {
+        Ok(())
+    } else {
+        Err(failed.join("; "))
+    }
+}

@@ -1,0 +1,60 @@
+//! The frugal workspace's CI driver. Run `cargo xtask help` for the subcommands.
+//!
+//! Every subcommand prints the commands it runs, its steps as `[step N/M, elapsed]`, and a
+//! closing summary line. `ci` runs every check, collects the failures and ends with
+//! `N passed, N failed`.
+
+mod cmd;
+mod cross;
+mod jobs;
+mod setup;
+
+use std::process::ExitCode;
+
+const HELP: &str = "\
+cargo xtask <command> [options]
+
+commands:
+  ci        everything CI checks (setup, fmt, clippy, test, doc, examples, loom, miri, cross, qemu)
+  setup     install what a fresh machine lacks (rustup targets and components, apt packages)
+  fmt       cargo fmt --check
+  clippy    cargo clippy --workspace --all-targets --all-features -D warnings
+  test      host tests (cargo-nextest when present, else cargo test) plus doctests
+  doc       cargo doc with -D warnings
+  examples  build every example and run them (each under a timeout)
+  loom      loom models (RUSTFLAGS=--cfg loom, LOOM_MAX_PREEMPTIONS=2; --extended for 3)
+  miri      the unit tests of the unsafe crates under miri (strict provenance)
+  cross     release builds for thumbv7em, thumbv6m, riscv32imc; xtensa (real or type-check)
+";
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let Some(command) = args.first() else {
+        print!("{HELP}");
+        return ExitCode::FAILURE;
+    };
+    let rest = &args[1..];
+    let extended = rest.iter().any(|a| a == "--extended");
+    let mut run = jobs::Run::new(command);
+    match command.as_str() {
+        "ci" => jobs::ci(&mut run),
+        "setup" => run.step("setup", setup::all),
+        "fmt" => run.step("fmt", jobs::fmt),
+        "clippy" => run.step("clippy", jobs::clippy),
+        "test" => run.step("test", jobs::test),
+        "doc" => run.step("doc", jobs::doc),
+        "examples" => run.step("examples", jobs::examples),
+        "loom" => run.step("loom", |_| jobs::loom(extended)),
+        "miri" => run.step("miri", jobs::miri),
+        "cross" => run.step("cross", cross::cross),
+        "help" | "--help" | "-h" => {
+            print!("{HELP}");
+            return ExitCode::SUCCESS;
+        }
+        other => {
+            eprintln!("unknown command `{other}`\n\n{HELP}");
+            return ExitCode::FAILURE;
+        }
+    }
+    run.finish()
+}
