@@ -103,6 +103,7 @@ fn xtensa() -> Result<&'static str> {
                 .args(&[
                     "check",
                     "-Zbuild-std=core,alloc",
+                    "-Zjson-target-spec",
                     "--target",
                     spec.to_str().expect("utf-8 path"),
                 ])

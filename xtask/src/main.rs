@@ -4,6 +4,7 @@
 //! closing summary line. `ci` runs every check, collects the failures and ends with
 //! `N passed, N failed`.
 
+mod bench;
 mod cmd;
 mod cross;
 mod jobs;
@@ -25,6 +26,8 @@ commands:
   loom      loom models (RUSTFLAGS=--cfg loom, LOOM_MAX_PREEMPTIONS=2; --extended for 3)
   miri      the unit tests of the unsafe crates under miri (strict provenance)
   cross     release builds for thumbv7em, thumbv6m, riscv32imc; xtensa (real or type-check)
+  qemu      firmware tests on an emulated Cortex-M4 (qemu-system-arm, mps2-an386)
+  bench     benchmarks side by side with the peers (--quick: a short run); writes bench/RESULTS.md
 ";
 
 fn main() -> ExitCode {
@@ -47,6 +50,11 @@ fn main() -> ExitCode {
         "loom" => run.step("loom", |_| jobs::loom(extended)),
         "miri" => run.step("miri", jobs::miri),
         "cross" => run.step("cross", cross::cross),
+        "qemu" => run.step("qemu", cross::qemu),
+        "bench" => {
+            let quick = rest.iter().any(|a| a == "--quick");
+            run.step("bench", |run| bench::bench(run, quick));
+        }
         "help" | "--help" | "-h" => {
             print!("{HELP}");
             return ExitCode::SUCCESS;

@@ -1,0 +1,252 @@
+//! `cargo xtask bench`: wall time and instruction counts of every case, ours next to each peer.
+//!
+//! Wall time comes from `bench wall` (interleaved rounds, median and spread). Instruction counts
+//! come from callgrind: `bench one …` runs at `n` and `2n` iterations and the difference over `n`
+//! is the cost of one iteration with setup and process start-up cancelled out; callgrind counts are
+//! deterministic, so they can be compared on a noisy shared machine. Results go to stdout as one
+//! table per primitive, to `bench/RESULTS.md`, and as a bar chart of the ratios to
+//! `bench/ratios.svg`.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::fs;
+
+use crate::cmd::{Cmd, Result, root};
+use crate::jobs::Run;
+use crate::setup;
+
+/// One implementation's measurements.
+struct Row {
+    group: String,
+    case: String,
+    imp: String,
+    median_ns: f64,
+    min_ns: f64,
+    max_ns: f64,
+    instructions: Option<f64>,
+}
+
+pub(crate) fn bench(_: &mut Run, quick: bool) -> Result {
+    setup::apt(&[("valgrind", "valgrind")])?;
+    Cmd::cargo(None)
+        .args(&["build", "--release", "-p", "bench"])
+        .run()?;
+    let binary = root().join("target/release/bench");
+    let binary = binary.to_str().expect("utf-8 path");
+    let mut wall_args = vec!["wall"];
+    if quick {
+        wall_args.push("--quick");
+    }
+    let wall = Cmd::new(binary).args(&wall_args).output()?;
+    let mut rows = Vec::new();
+    for line in wall.lines() {
+        let f: Vec<&str> = line.split('\t').collect();
+        if f.len() != 7 || f[0] != "wall" {
+            continue;
+        }
+        let num = |s: &str| {
+            s.parse::<f64>()
+                .map_err(|e| format!("bad number {s:?} from bench: {e}"))
+        };
+        rows.push(Row {
+            group: f[1].into(),
+            case: f[2].into(),
+            imp: f[3].into(),
+            median_ns: num(f[4])?,
+            min_ns: num(f[5])?,
+            max_ns: num(f[6])?,
+            instructions: None,
+        });
+    }
+    if rows.is_empty() {
+        return Err("bench printed no results".into());
+    }
+    let n: u64 = if quick { 2_000 } else { 20_000 };
+    for row in &mut rows {
+        let low = callgrind(binary, row, n)?;
+        let high = callgrind(binary, row, 2 * n)?;
+        #[allow(clippy::cast_precision_loss)]
+        let per_iter = (high.saturating_sub(low)) as f64 / n as f64;
+        row.instructions = Some(per_iter);
+    }
+    let machine = machine();
+    let report = render(&rows, &machine, quick);
+    print!("{report}");
+    fs::write(root().join("bench/RESULTS.md"), &report).map_err(|e| e.to_string())?;
+    fs::write(root().join("bench/ratios.svg"), svg(&rows)).map_err(|e| e.to_string())?;
+    println!(
+        "bench: {} measurements; wrote bench/RESULTS.md and bench/ratios.svg",
+        rows.len()
+    );
+    Ok(())
+}
+
+/// Total instructions of one `bench one` run under callgrind.
+fn callgrind(binary: &str, row: &Row, iters: u64) -> Result<u64> {
+    let out_file = root().join("target/callgrind.out");
+    let out_file = out_file.to_str().expect("utf-8 path");
+    Cmd::new("valgrind")
+        .args(&[
+            "--tool=callgrind",
+            "--quiet",
+            &format!("--callgrind-out-file={out_file}"),
+        ])
+        .args(&[
+            binary,
+            "one",
+            &row.group,
+            &row.case,
+            &row.imp,
+            &iters.to_string(),
+        ])
+        .output()?;
+    let text = fs::read_to_string(out_file).map_err(|e| e.to_string())?;
+    text.lines()
+        .find_map(|l| {
+            l.strip_prefix("summary:")
+                .or_else(|| l.strip_prefix("totals:"))
+        })
+        .and_then(|v| v.split_whitespace().next())
+        .and_then(|v| v.parse().ok())
+        .ok_or_else(|| "callgrind output has no summary line".to_string())
+}
+
+fn machine() -> String {
+    let cpu = fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|c| {
+            c.lines()
+                .find(|l| l.starts_with("model name"))
+                .map(|l| l.split(':').nth(1).unwrap_or("").trim().to_string())
+        })
+        .unwrap_or_else(|| "unknown CPU".into());
+    let cores = std::thread::available_parallelism().map_or(0, std::num::NonZero::get);
+    let date = Cmd::new("date")
+        .args(&["-u", "+%Y-%m-%d %H:%M UTC"])
+        .output()
+        .unwrap_or_default();
+    let rustc = Cmd::new("rustc").arg("-V").output().unwrap_or_default();
+    format!("{} on {cpu}, {cores} cores; {}", date.trim(), rustc.trim())
+}
+
+/// Markdown tables: per group, per case, each implementation with its ratio to ours.
+fn render(rows: &[Row], machine: &str, quick: bool) -> String {
+    let mut out = String::new();
+    let _ = writeln!(out, "# Benchmark results\n");
+    let _ = writeln!(
+        out,
+        "Measured {machine}{}.",
+        if quick {
+            " (--quick: few rounds, indicative only)"
+        } else {
+            ""
+        }
+    );
+    let _ = writeln!(
+        out,
+        "Instructions per iteration come from callgrind (deterministic); wall time is the median of \
+         interleaved rounds with min..max. Ratio = frugal / peer (below 1.00 means frugal is cheaper).\n"
+    );
+    let mut groups: BTreeMap<&str, BTreeMap<&str, Vec<&Row>>> = BTreeMap::new();
+    for row in rows {
+        groups
+            .entry(&row.group)
+            .or_default()
+            .entry(&row.case)
+            .or_default()
+            .push(row);
+    }
+    for (group, cases) in groups {
+        let _ = writeln!(out, "## {group}\n");
+        let _ = writeln!(
+            out,
+            "| case | implementation | instructions/iter | ratio (instr) | wall ns/iter (min..max) | ratio (wall) |"
+        );
+        let _ = writeln!(out, "| --- | --- | ---: | ---: | ---: | ---: |");
+        for (case, impls) in cases {
+            let ours = impls.iter().copied().find(|r| r.imp == "frugal");
+            for row in &impls {
+                let instr = row.instructions.map_or("–".into(), |i| format!("{i:.1}"));
+                let (ratio_i, ratio_w) = match ours {
+                    Some(o) if row.imp != "frugal" => (
+                        match (o.instructions, row.instructions) {
+                            (Some(a), Some(b)) if b > 0.0 => format!("{:.2}", a / b),
+                            _ => "–".into(),
+                        },
+                        format!("{:.2}", o.median_ns / row.median_ns),
+                    ),
+                    _ => ("".into(), "".into()),
+                };
+                let _ = writeln!(
+                    out,
+                    "| {case} | {} | {instr} | {ratio_i} | {:.1} ({:.1}..{:.1}) | {ratio_w} |",
+                    row.imp, row.median_ns, row.min_ns, row.max_ns
+                );
+            }
+        }
+        out.push('\n');
+    }
+    out
+}
+
+/// A horizontal bar chart of frugal/peer instruction ratios (1.0 marked), as SVG.
+fn svg(rows: &[Row]) -> String {
+    let mut bars = Vec::new();
+    for row in rows.iter().filter(|r| r.imp != "frugal") {
+        let ours = rows
+            .iter()
+            .find(|o| o.imp == "frugal" && o.group == row.group && o.case == row.case);
+        if let (Some(o), Some(peer)) = (ours.and_then(|o| o.instructions), row.instructions)
+            && peer > 0.0
+        {
+            bars.push((
+                format!("{}: {} vs {}", row.group, row.case, row.imp),
+                o / peer,
+            ));
+        }
+    }
+    let (width, bar_h, label_w, scale_w) = (900.0, 22.0, 520.0, 330.0);
+    let max = bars.iter().map(|b| b.1).fold(1.5_f64, f64::max);
+    #[allow(clippy::cast_precision_loss)]
+    let height = 40.0 + bar_h * bars.len() as f64;
+    let mut s = format!(
+        "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{width}\" height=\"{height}\" font-family=\"sans-serif\" font-size=\"12\">\n\
+         <text x=\"10\" y=\"16\" font-weight=\"bold\">frugal / peer, instructions per iteration (lower is better)</text>\n"
+    );
+    for (i, (label, ratio)) in bars.iter().enumerate() {
+        #[allow(clippy::cast_precision_loss)]
+        let y = 28.0 + bar_h * i as f64;
+        let w = ratio / max * scale_w;
+        let color = if *ratio <= 1.0 { "#2a9d4b" } else { "#d1495b" };
+        let _ = writeln!(
+            s,
+            "<text x=\"10\" y=\"{:.0}\">{}</text>",
+            y + 14.0,
+            xml(label)
+        );
+        let _ = writeln!(
+            s,
+            "<rect x=\"{label_w}\" y=\"{y:.0}\" width=\"{w:.1}\" height=\"{:.0}\" fill=\"{color}\"/>",
+            bar_h - 6.0
+        );
+        let _ = writeln!(
+            s,
+            "<text x=\"{:.1}\" y=\"{:.0}\">{ratio:.2}</text>",
+            label_w + w + 4.0,
+            y + 14.0
+        );
+    }
+    let one = label_w + scale_w / max;
+    let _ = writeln!(
+        s,
+        "<line x1=\"{one:.1}\" y1=\"24\" x2=\"{one:.1}\" y2=\"{height}\" stroke=\"#333\" stroke-dasharray=\"4\"/>"
+    );
+    s.push_str("</svg>\n");
+    s
+}
+
+fn xml(text: &str) -> String {
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+}
