@@ -1,5 +1,4 @@
 //! Three worker threads queue on a `WaitQueue` and are released one by one, oldest first.
-use std::sync::Mutex;
 use std::thread;
 use std::time::Duration;
 
@@ -7,17 +6,13 @@ use futures_lite::future::block_on;
 use sync_core::WaitQueue;
 
 static QUEUE: WaitQueue<3> = WaitQueue::new();
-static ORDER: Mutex<Vec<usize>> = Mutex::new(Vec::new());
 
 fn main() {
     let workers: Vec<_> = (0..3)
         .map(|id| {
             // Start the workers one after another so their arrival order is known.
-            let worker = thread::spawn(move || {
-                let token = block_on(QUEUE.wait()).expect("queue has room for three");
-                ORDER.lock().unwrap().push(id);
-                token
-            });
+            let worker =
+                thread::spawn(|| block_on(QUEUE.wait()).expect("queue has room for three"));
             while QUEUE.len() <= id {
                 thread::sleep(Duration::from_millis(1));
             }

@@ -195,6 +195,13 @@ pub(crate) fn examples(_: &mut Run) -> Result {
     }
 }
 
+/// Runs the demo program.
+pub(crate) fn demo(_: &mut Run) -> Result {
+    Cmd::cargo(None)
+        .args(&["run", "-p", "examples", "--example", "sync-core-wait-queue"])
+        .run()
+}
+
 /// Every `<crate>/tests/loom_*.rs` of the workspace, as (crate, test name).
 fn loom_tests() -> Vec<(String, String)> {
     let mut found = Vec::new();

@@ -16,6 +16,7 @@ const HELP: &str = "\
 cargo xtask <command> [options]
 
 commands:
+  demo      the demo program (for now: the sync-core wait-queue example)
   ci        everything CI checks (setup, fmt, clippy, test, doc, examples, loom, miri, cross, qemu)
   setup     install what a fresh machine lacks (rustup targets and components, apt packages)
   fmt       cargo fmt --check
@@ -41,6 +42,7 @@ fn main() -> ExitCode {
     let mut run = jobs::Run::new(command);
     match command.as_str() {
         "ci" => jobs::ci(&mut run),
+        "demo" => run.step("demo", jobs::demo),
         "setup" => run.step("setup", setup::all),
         "fmt" => run.step("fmt", jobs::fmt),
         "clippy" => run.step("clippy", jobs::clippy),
