@@ -9,6 +9,7 @@ mod cmd;
 mod cross;
 mod jobs;
 mod setup;
+mod size;
 
 use std::process::ExitCode;
 
@@ -28,6 +29,7 @@ commands:
   miri      the unit tests of the unsafe crates under miri (strict provenance)
   cross     release builds for thumbv7em, thumbv6m, riscv32imc; xtensa (real or type-check)
   qemu      firmware tests on an emulated Cortex-M4 (qemu-system-arm, mps2-an386)
+  size      flash/RAM of minimal Cortex-M4 firmware per primitive vs the peers; writes bench/SIZES.md
   bench     benchmarks side by side with the peers (--quick: a short run); writes bench/RESULTS.md
 ";
 
@@ -53,6 +55,7 @@ fn main() -> ExitCode {
         "miri" => run.step("miri", jobs::miri),
         "cross" => run.step("cross", cross::cross),
         "qemu" => run.step("qemu", cross::qemu),
+        "size" => run.step("size", size::size),
         "bench" => {
             let quick = rest.iter().any(|a| a == "--quick");
             run.step("bench", |run| bench::bench(run, quick));
