@@ -1,4 +1,313 @@
-//! A statically allocated object pool with a std-like Box and async waiting for a free slot.
+//! A statically allocated object pool with a `std`-like [`Box`], where an allocation can wait
+//! asynchronously for a free slot.
 //!
-//! (Work in progress: the implementation lands with its issue.)
+//! ```
+//! use futures_lite::future::block_on;
+//! use pool::{Box, Pool, pool};
+//!
+//! struct Buffer([u8; 256]);
+//!
+//! // At most 2 buffers exist at a time; at most 3 futures wait for one at a time.
+//! pool!(BufferPool: [Buffer; 2], 3);
+//!
+//! block_on(async {
+//!     // Never waits: `None` when no slot is free.
+//!     let a = Box::<BufferPool>::new(Buffer([0; 256])).unwrap();
+//!     // Waits while no slot is free; `None` only when the 3 waiter places are all taken.
+//!     let b = Box::<BufferPool>::new_async(Buffer([1; 256])).await.unwrap();
+//!     assert_eq!(a.0[0] + b.0[0], 1);
+//!     assert_eq!(BufferPool::free_slots(), 0);
+//! });
+//! ```
+//!
+//! Waiting for memory can deadlock if every holder waits for something the waiter must provide;
+//! put a timeout around [`Box::new_async`] (for example `embassy_time::with_timeout`) where that
+//! is possible.
+//!
+//! `no_std`, no allocator. It needs a [`critical-section`] implementation (chosen by the final
+//! binary) for pools with waiter places, and on targets without compare-and-swap (thumbv6m,
+//! riscv32imc) portable-atomic's backend through `sync-core`'s features.
+//!
+//! # Design
+//!
+//! [`pool!`] declares a type implementing [`Pool`]; its storage is one `static`
+//! [`PoolStorage`], const-initialised (no runtime set-up):
+//!
+//! * `N` slots of `UnsafeCell<MaybeUninit<T>>`, so a slot has `T`'s size and alignment (over-aligned
+//!   `T`, 64 or 4096, keep theirs);
+//! * a bitmap of `⌈N/32⌉` `AtomicU32` words, one bit per slot, set while the slot is taken;
+//!   allocation sets the lowest clear bit with a compare-and-swap (**lock-free**, no ABA);
+//! * for `pool!(P: [T; N], W)`, a [`sync_core::WaitQueue<W>`]: a bounded FIFO of waiting
+//!   futures, each place holding a waker; `pool!(P: [T; N])` has the zero-sized [`NoWaiters`]
+//!   instead.
+//!
+//! A dropped [`Box`] whose pool has waiters does **not** clear its bit: it passes the slot index
+//! to the oldest waiter through the queue (`notify_one`), which wakes that one waiter, once. Only
+//! when nobody waits does the bit go back to the bitmap. The state machine of a slot, the
+//! register-then-re-check protocol that rules out lost wake-ups, and the memory orderings are in
+//! the docs of [`PoolStorage`]'s module (`src/storage.rs`).
+//!
+//! # Guarantees
+//!
+//! * **No lost wake-up.** A waiter enqueues, then re-checks the bitmap; a releaser clears the bit,
+//!   then re-checks the queue, both behind a `SeqCst` fence. Whichever order they run in, the slot
+//!   reaches the waiter. Checked by loom (`tests/loom_pool.rs`).
+//! * **One wake per freed slot**, for one waiter; empty waiter places are never woken.
+//! * **FIFO among waiters.** Every slot that reaches a waiter goes through the queue, which serves
+//!   the oldest waiter first; a waiter that finds a free slot in its re-check also hands it to the
+//!   oldest waiter rather than keep it.
+//! * **Waiters before later allocations.** A `Box` dropped while a waiter is queued (as the drop
+//!   observes the queue) never becomes free, so neither [`Box::new`] nor a new [`Box::new_async`]
+//!   can take it. The one window: a slot whose drop found the queue empty is free in the bitmap,
+//!   and then any allocation may take it, including a synchronous one that races with a waiter
+//!   still enqueueing at that moment (the waiter arrived after the drop looked, so it is not
+//!   overtaken in the FIFO sense).
+//! * **Cancellation.** Dropping a pending [`NewAsync`] drops its value (or constructor) exactly
+//!   once and frees its waiter place; a slot already handed to it goes to the next waiter, or back
+//!   to the pool if nobody waits.
+//! * A `Box` of a **zero-sized type** works (the slot index lives in the pointer's address). A `T`
+//!   whose `Drop` panics still returns its slot. [`Box::from_raw`] with a foreign pointer is a
+//!   safety precondition, checked by a debug assertion.
+//!
+//! # Costs
+//!
+//! | operation | cost |
+//! | --- | --- |
+//! | [`Box::new`] / [`Box::try_new`] | lock-free: ≥ 1 load + 1 CAS, O(⌈N/32⌉) loads worst case |
+//! | drop, pool without waiters | one `fetch_and` |
+//! | drop, waiters possible, none waiting | one `fetch_and`, one fence, two loads |
+//! | drop with a waiter | one short critical section + one wake, independent of `W` and `N` |
+//! | `Box`, `Option<Box>` | one pointer |
+//! | static footprint | `N·size_of::<T>()` + 4·⌈N/32⌉ + `size_of::<WaitQueue<W>>()` (0 without waiters) |
+//!
+//! [`critical-section`]: https://docs.rs/critical-section
 #![no_std]
+#![cfg_attr(docsrs, feature(doc_cfg))]
+
+#[cfg(test)]
+extern crate std;
+
+mod bitmap;
+mod boxed;
+mod storage;
+mod waiters;
+
+use core::ptr::NonNull;
+use core::task::{Poll, Waker};
+
+pub use boxed::{Box, NewAsync};
+pub use storage::PoolStorage;
+pub use sync_core::WaitQueue;
+pub use waiters::{NoWaiters, Waiters};
+
+#[doc(hidden)]
+pub use bitmap::words_for as __words_for;
+
+use storage::AcquireState;
+
+/// A pool type: names the item type and the one [`PoolStorage`] behind it.
+///
+/// Declare pools with [`pool!`] rather than implementing this by hand.
+///
+/// # Safety
+///
+/// [`Pool::get`] must return the same storage on every call for as long as any [`Box`] of this
+/// pool exists (in practice: a reference to one `static`). Boxes find their slots through it.
+pub unsafe trait Pool: 'static {
+    /// The type of the values in the pool.
+    type Item: 'static;
+
+    /// The storage type (a [`PoolStorage`]).
+    #[doc(hidden)]
+    type Storage: Storage<Item = Self::Item>;
+
+    /// The pool's storage.
+    #[doc(hidden)]
+    fn get() -> &'static Self::Storage;
+
+    /// The number of slots (`N`).
+    #[must_use]
+    fn capacity() -> usize {
+        Self::get().capacity()
+    }
+
+    /// The number of free slots now (a snapshot).
+    #[must_use]
+    fn free_slots() -> usize {
+        Self::get().free_slots()
+    }
+
+    /// The number of futures waiting for a slot now (a snapshot).
+    #[must_use]
+    fn waiting() -> usize {
+        Self::get().waiting()
+    }
+
+    /// The maximum number of futures that can wait at once (`W`).
+    #[must_use]
+    fn waiter_capacity() -> usize {
+        Self::get().waiter_capacity()
+    }
+}
+
+mod sealed {
+    pub trait Sealed {}
+    impl<T, const N: usize, const K: usize, Q> Sealed for crate::PoolStorage<T, N, K, Q> {}
+}
+
+/// The operations [`Box`] needs from a pool's storage; implemented only by [`PoolStorage`].
+#[doc(hidden)]
+pub trait Storage: sealed::Sealed + Sync + 'static {
+    /// The value type.
+    type Item;
+    /// See [`PoolStorage::capacity`].
+    fn capacity(&self) -> usize;
+    /// See [`PoolStorage::free_slots`].
+    fn free_slots(&self) -> usize;
+    /// See [`PoolStorage::waiting`].
+    fn waiting(&self) -> usize;
+    /// See [`PoolStorage::waiter_capacity`].
+    fn waiter_capacity(&self) -> usize;
+    /// Takes a free slot without waiting.
+    fn try_acquire(&self) -> Option<usize>;
+    /// One step of an asynchronous allocation.
+    fn poll_acquire(&self, state: &mut AcquireState, waker: &Waker) -> Poll<Option<usize>>;
+    /// Gives up an asynchronous allocation.
+    fn abandon(&self, state: &mut AcquireState);
+    /// Releases a slot.
+    ///
+    /// # Safety
+    ///
+    /// The caller owns slot `index`, which holds no value.
+    unsafe fn release(&self, index: usize);
+    /// A pointer to slot `index`.
+    fn slot(&self, index: usize) -> NonNull<Self::Item>;
+    /// The slot index of `ptr` (debug-checked).
+    fn index_of(&self, ptr: NonNull<Self::Item>) -> usize;
+    /// Records an access to a slot's value for loom.
+    fn track_access(&self, index: usize);
+}
+
+impl<T: 'static, const N: usize, const K: usize, Q: Waiters + 'static> Storage
+    for PoolStorage<T, N, K, Q>
+{
+    type Item = T;
+
+    #[inline]
+    fn capacity(&self) -> usize {
+        N
+    }
+
+    #[inline]
+    fn free_slots(&self) -> usize {
+        Self::free_slots(self)
+    }
+
+    #[inline]
+    fn waiting(&self) -> usize {
+        Self::waiting(self)
+    }
+
+    #[inline]
+    fn waiter_capacity(&self) -> usize {
+        Self::waiter_capacity(self)
+    }
+
+    #[inline]
+    fn try_acquire(&self) -> Option<usize> {
+        Self::try_acquire(self)
+    }
+
+    #[inline]
+    fn poll_acquire(&self, state: &mut AcquireState, waker: &Waker) -> Poll<Option<usize>> {
+        Self::poll_acquire(self, state, waker)
+    }
+
+    #[inline]
+    fn abandon(&self, state: &mut AcquireState) {
+        Self::abandon(self, state);
+    }
+
+    #[inline]
+    unsafe fn release(&self, index: usize) {
+        // SAFETY: forwarded contract.
+        unsafe { Self::release(self, index) }
+    }
+
+    #[inline]
+    fn slot(&self, index: usize) -> NonNull<T> {
+        Self::slot(self, index)
+    }
+
+    #[inline]
+    fn index_of(&self, ptr: NonNull<T>) -> usize {
+        Self::index_of(self, ptr)
+    }
+
+    #[inline]
+    fn track_access(&self, index: usize) {
+        Self::track_access(self, index);
+    }
+}
+
+/// Declares a pool type: `pool!(vis Name: [T; N], W)`.
+///
+/// `N` data slots of `T`, and at most `W` futures waiting for a slot at once;
+/// `pool!(vis Name: [T; N])` has no waiter places (`W = 0`, and no queue in memory). `N` and `W`
+/// may be constant expressions. The storage is a `static` inside `Name`'s [`Pool`] impl,
+/// const-initialised. `Name` is an uninhabited type used only as `Box<Name>`'s parameter;
+/// attributes (such as docs) before the visibility are applied to it.
+///
+/// Not available under `cfg(loom)` (loom types cannot be in statics): loom models build a
+/// [`PoolStorage`] in the model instead.
+///
+/// # Examples
+///
+/// ```
+/// use pool::{Box, Pool, pool};
+///
+/// const PACKETS: usize = 8;
+///
+/// pool!(
+///     /// Packet buffers, with room for two waiting tasks.
+///     pub PacketPool: [[u8; 128]; PACKETS * 4], 1 + 1
+/// );
+///
+/// assert_eq!(PacketPool::capacity(), 32);
+/// assert_eq!(PacketPool::waiter_capacity(), 2);
+/// let packet = Box::<PacketPool>::new([0; 128]).unwrap();
+/// assert_eq!(PacketPool::free_slots(), 31);
+/// # drop(packet);
+/// ```
+#[macro_export]
+macro_rules! pool {
+    ($(#[$attr:meta])* $vis:vis $name:ident: [$ty:ty; $n:expr]) => {
+        $crate::pool!(@impl $(#[$attr])* $vis $name, $ty, $n, $crate::NoWaiters);
+    };
+    ($(#[$attr:meta])* $vis:vis $name:ident: [$ty:ty; $n:expr], $w:expr) => {
+        $crate::pool!(@impl $(#[$attr])* $vis $name, $ty, $n, $crate::WaitQueue<{ $w }>);
+    };
+    (@impl $(#[$attr:meta])* $vis:vis $name:ident, $ty:ty, $n:expr, $queue:ty) => {
+        $(#[$attr])*
+        #[derive(Debug)]
+        $vis enum $name {}
+
+        // SAFETY: `get` always returns the same static.
+        unsafe impl $crate::Pool for $name {
+            type Item = $ty;
+            type Storage =
+                $crate::PoolStorage<$ty, { $n }, { $crate::__words_for($n) }, $queue>;
+
+            #[inline(always)]
+            fn get() -> &'static Self::Storage {
+                static STORAGE: $crate::PoolStorage<
+                    $ty,
+                    { $n },
+                    { $crate::__words_for($n) },
+                    $queue,
+                > = $crate::PoolStorage::new();
+                &STORAGE
+            }
+        }
+    };
+}

@@ -1,0 +1,146 @@
+//! [`Bitmap`]: the lock-free allocation bitmap of a pool, one bit per slot.
+//!
+//! Bit `i` is set while slot `i` is taken: owned by a [`Box`](crate::Box), reserved by an
+//! allocation in progress, or travelling from a dropped `Box` to a waiter. Bits at and above `N`
+//! in the last word are set by [`Bitmap::new`] and never cleared, so the allocation scan needs no
+//! mask for the tail of the last word.
+//!
+//! * [`Bitmap::acquire`] scans the words in order and, in the first word with a clear bit, sets
+//!   its lowest clear bit with a compare-and-swap (retrying on contention). The policy is
+//!   *lowest free index first*, like atomic-pool's. It costs O(⌈N/32⌉) loads in the worst case and
+//!   one load plus one CAS when slot 0's word has room.
+//! * [`Bitmap::release`] clears one bit with a single `fetch_and`.
+//!
+//! A bitmap has no ABA problem (no next pointers) and works on targets without CAS through
+//! portable-atomic. Orderings: the CAS that sets a bit is `Acquire` and the `fetch_and` that clears
+//! it is `Release`, so everything the previous owner did to the slot (dropping its value)
+//! happens-before the next owner writes to it.
+
+use sync_core::sync::atomic::AtomicU32;
+use sync_core::sync::atomic::Ordering::{Acquire, Relaxed, Release};
+
+/// Bits per bitmap word.
+pub(crate) const BITS: usize = 32;
+
+/// The number of bitmap words for `n` slots.
+#[doc(hidden)]
+#[must_use]
+pub const fn words_for(n: usize) -> usize {
+    n.div_ceil(BITS)
+}
+
+/// The bits of word `word` that do not stand for a slot of an `n`-slot pool (kept set for good).
+const fn padding_bits(n: usize, word: usize) -> u32 {
+    let first = word * BITS;
+    if first + BITS <= n {
+        0
+    } else if first >= n {
+        u32::MAX
+    } else {
+        // 1..=31 valid bits in this word.
+        u32::MAX << (n - first)
+    }
+}
+
+/// `K` words of allocation bits (see the [module docs](self)).
+pub(crate) struct Bitmap<const K: usize> {
+    words: [AtomicU32; K],
+}
+
+impl<const K: usize> Bitmap<K> {
+    /// An all-free bitmap for `n` slots (`K` must be `words_for(n)`).
+    #[cfg(not(loom))]
+    pub(crate) const fn new(n: usize) -> Self {
+        let mut words = [const { AtomicU32::new(0) }; K];
+        let mut word = 0;
+        while word < K {
+            words[word] = AtomicU32::new(padding_bits(n, word));
+            word += 1;
+        }
+        Self { words }
+    }
+
+    /// An all-free bitmap for `n` slots (`K` must be `words_for(n)`).
+    #[cfg(loom)]
+    pub(crate) fn new(n: usize) -> Self {
+        Self {
+            words: core::array::from_fn(|word| AtomicU32::new(padding_bits(n, word))),
+        }
+    }
+
+    /// Sets the lowest clear bit and returns its index, or `None` if every bit is set.
+    #[inline]
+    pub(crate) fn acquire(&self) -> Option<usize> {
+        for (w, word) in self.words.iter().enumerate() {
+            let mut current = word.load(Relaxed);
+            while current != u32::MAX {
+                let bit = current.trailing_ones();
+                match word.compare_exchange_weak(current, current | (1 << bit), Acquire, Relaxed)
+                {
+                    Ok(_) => return Some(w * BITS + bit as usize),
+                    Err(now) => current = now,
+                }
+            }
+        }
+        None
+    }
+
+    /// Clears bit `index`, which must be set.
+    #[inline]
+    pub(crate) fn release(&self, index: usize) {
+        let mask = 1u32 << (index % BITS);
+        let _before = self.words[index / BITS].fetch_and(!mask, Release);
+        debug_assert!(_before & mask != 0, "pool: slot {index} released twice");
+    }
+
+    /// The number of clear bits (free slots) at the moment of each word's load.
+    pub(crate) fn count_free(&self) -> usize {
+        self.words
+            .iter()
+            .map(|word| word.load(Relaxed).count_zeros() as usize)
+            .sum()
+    }
+}
+
+#[cfg(all(test, not(loom)))]
+mod tests {
+    use super::{Bitmap, words_for};
+
+    fn fill_free_refill<const K: usize>(n: usize) {
+        let bitmap = Bitmap::<K>::new(n);
+        assert_eq!(bitmap.count_free(), n);
+        for expected in 0..n {
+            assert_eq!(bitmap.acquire(), Some(expected), "lowest free index first");
+        }
+        assert_eq!(bitmap.acquire(), None);
+        assert_eq!(bitmap.count_free(), 0);
+        // Free in a scrambled order, then re-acquire: always the lowest free index.
+        let mut freed: std::vec::Vec<usize> = (0..n).filter(|i| i % 3 != 1).collect();
+        freed.reverse();
+        for &i in &freed {
+            bitmap.release(i);
+        }
+        assert_eq!(bitmap.count_free(), freed.len());
+        freed.sort_unstable();
+        for &i in &freed {
+            assert_eq!(bitmap.acquire(), Some(i));
+        }
+        assert_eq!(bitmap.acquire(), None);
+    }
+
+    #[test]
+    fn sizes() {
+        assert_eq!(words_for(0), 0);
+        assert_eq!(words_for(1), 1);
+        assert_eq!(words_for(32), 1);
+        assert_eq!(words_for(33), 2);
+        fill_free_refill::<0>(0);
+        fill_free_refill::<1>(1);
+        fill_free_refill::<1>(31);
+        fill_free_refill::<1>(32);
+        fill_free_refill::<2>(33);
+        fill_free_refill::<2>(64);
+        fill_free_refill::<3>(65);
+        fill_free_refill::<4>(100);
+    }
+}

@@ -1,0 +1,346 @@
+//! [`PoolStorage`]: the slots, the allocation bitmap and the waiter queue of one pool.
+//!
+//! This is where the whole algorithm lives; [`Box`](crate::Box) is a typed handle on top of it.
+//! The [`pool!`](crate::pool) macro puts one `PoolStorage` in a `static`; loom models build one
+//! inside the model instead (the type is not tied to a `static`).
+//!
+//! # State of a slot
+//!
+//! ```text
+//!            Bitmap::acquire (CAS)                 write value
+//!   Free ───────────────────────────► Reserved ───────────────────► Owned (a Box)
+//!    ▲  (bit 0)                        (bit 1)                          │ drop value
+//!    │                                   ▲  ▲                           ▼
+//!    │ release: nobody waits             │  │ poll_ticket           Reserved
+//!    │ → clear bit, re-check queue       │  │ (the waiter)              │ release
+//!    └───────────────────────────────────┼──┼───────────────────────────┤
+//!                                        │  └──── Handed(i) ◄───────────┘ release: someone waits
+//!                                        │         (bit 1, index is the    → notify_one(i)
+//!                                        │          token of the oldest waiter)
+//!                                        └── cancel of a Handed waiter, nobody else waits:
+//!                                            the cancelling future owns it and releases it
+//! ```
+//!
+//! The bit of a slot is set in every state but `Free`, so a slot on its way to a waiter cannot be
+//! taken by `Box::new`.
+//!
+//! # Releasing a slot (`release`)
+//!
+//! 1. If the queue is non-empty, `notify_one(index)`: the slot goes, still marked taken, to the
+//!    oldest waiter, who is woken once. Done.
+//! 2. Otherwise (or if the waiter left meanwhile) clear the bit, then `fence(SeqCst)` and look at
+//!    the queue again. If a waiter arrived, take a free slot back (any; it may already be gone to a
+//!    concurrent allocation, then stop) and go to 1.
+//!
+//! # Waiting for a slot (`poll_acquire`)
+//!
+//! 1. Try the bitmap. On failure `enqueue` (with a clone of the waker); a full queue gives `None`
+//!    at once.
+//! 2. `fence(SeqCst)`, then try the bitmap again. A slot found here is not kept: it is handed with
+//!    `notify_one` to the oldest waiter (which may be this one), so waiters are never overtaken.
+//! 3. From then on, `poll_ticket` until the queue delivers a slot index.
+//!
+//! **No lost wake-up.** The waiter's step 2 and the releaser's step 2 form Dekker's pattern: each
+//! writes (enqueue / clear bit), fences with `SeqCst`, then reads the other's location. With both
+//! fences, at least one side sees the other: either the waiter's re-check finds the cleared bit, or
+//! the releaser's re-check finds the waiter and hands it a slot. A slot handed to a waiter that then
+//! cancels passes to the next waiter (`WaitQueue::cancel`) or comes back to the cancelling future,
+//! which releases it by the same procedure. loom checks these races (`tests/loom_pool.rs`).
+//!
+//! **Memory ordering of slot contents.** Bitmap: `Release` clear / `Acquire` CAS. Queue hand-off:
+//! the critical section of the queue orders the releaser's `notify_one` before the waiter's
+//! `poll_ticket`. Either way the previous owner's drop of the value happens-before the next owner's
+//! write.
+
+use core::cell::UnsafeCell;
+use core::fmt;
+use core::mem::MaybeUninit;
+use core::num::NonZeroUsize;
+use core::ptr::NonNull;
+use core::task::{Poll, Waker};
+
+use sync_core::sync::atomic::{Ordering::SeqCst, fence};
+
+use crate::bitmap::{Bitmap, words_for};
+use crate::waiters::Waiters;
+
+/// The storage of a pool of `N` slots of `T`: slots, an allocation bitmap of `K = ⌈N/32⌉` words
+/// and a waiter queue `Q` ([`NoWaiters`](crate::NoWaiters) or
+/// [`WaitQueue<W>`](sync_core::WaitQueue)).
+///
+/// Normally made by [`pool!`](crate::pool), which computes `K` and puts the storage in a
+/// `static`; see the [module docs](self) for the algorithm. Building one directly is useful for
+/// loom models and for introspection in tests.
+///
+/// The size is `N * size_of::<T>()` plus `4 * K` bytes plus the queue, rounded up to the
+/// alignment of `T` (the slots keep `T`'s alignment, however large).
+///
+/// # Examples
+///
+/// ```
+/// use pool::{NoWaiters, PoolStorage};
+///
+/// static STORAGE: PoolStorage<u64, 40, 2, NoWaiters> = PoolStorage::new();
+/// assert_eq!(STORAGE.capacity(), 40);
+/// assert_eq!(STORAGE.free_slots(), 40);
+/// assert_eq!(STORAGE.waiting(), 0);
+/// ```
+pub struct PoolStorage<T, const N: usize, const K: usize, Q> {
+    bitmap: Bitmap<K>,
+    waiters: Q,
+    slots: [UnsafeCell<MaybeUninit<T>>; N],
+    /// Under loom, one tracked cell per slot: touched wherever a slot's value is written or
+    /// dropped, so loom reports a hand-off that does not order the two owners' accesses.
+    #[cfg(loom)]
+    access: [sync_core::sync::UnsafeCell<()>; N],
+}
+
+// SAFETY: the storage itself never gives access to a value: a value is reached only through the
+// one `Box` that owns its slot, and `Box` is `Send`/`Sync` exactly when `T` is. A slot changes hands
+// only while it holds no value. The bitmap and the queue are synchronised (atomics, critical
+// section), so sharing the storage between threads is sound for every `T`.
+unsafe impl<T, const N: usize, const K: usize, Q: Sync> Sync for PoolStorage<T, N, K, Q> {}
+
+/// Progress of one asynchronous allocation (held by [`NewAsync`](crate::NewAsync)).
+#[doc(hidden)]
+#[derive(Debug, Default)]
+pub struct AcquireState {
+    ticket: Option<sync_core::Ticket>,
+    phase: Phase,
+}
+
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+enum Phase {
+    #[default]
+    Start,
+    Queued,
+    Done,
+}
+
+impl<T, const N: usize, const K: usize, Q: Waiters> PoolStorage<T, N, K, Q> {
+    const CHECK_WORDS: () = assert!(
+        K == words_for(N),
+        "PoolStorage<T, N, K, _>: K must be ceil(N / 32)"
+    );
+
+    /// Creates an empty pool (every slot free, nobody waiting).
+    #[cfg(not(loom))]
+    #[must_use]
+    pub const fn new() -> Self {
+        let () = Self::CHECK_WORDS;
+        Self {
+            bitmap: Bitmap::new(N),
+            waiters: Q::EMPTY,
+            slots: [const { UnsafeCell::new(MaybeUninit::uninit()) }; N],
+        }
+    }
+
+    /// Creates an empty pool (every slot free, nobody waiting).
+    #[cfg(loom)]
+    #[must_use]
+    pub fn new() -> Self {
+        let () = Self::CHECK_WORDS;
+        Self {
+            bitmap: Bitmap::new(N),
+            waiters: Q::empty(),
+            slots: [const { UnsafeCell::new(MaybeUninit::uninit()) }; N],
+            access: core::array::from_fn(|_| sync_core::sync::UnsafeCell::new(())),
+        }
+    }
+
+    /// The number of slots (`N`).
+    #[must_use]
+    pub const fn capacity(&self) -> usize {
+        N
+    }
+
+    /// The number of free slots now (a snapshot; it may change at once).
+    ///
+    /// Slots on their way from a dropped `Box` to a waiter are not free.
+    #[must_use]
+    pub fn free_slots(&self) -> usize {
+        // Words are read one by one; with racing updates the sum could exceed N for a moment.
+        self.bitmap.count_free().min(N)
+    }
+
+    /// The number of futures waiting for a slot now (a snapshot).
+    #[must_use]
+    pub fn waiting(&self) -> usize {
+        self.waiters.len()
+    }
+
+    /// The maximum number of futures that can wait at once (`W`, 0 for [`NoWaiters`](crate::NoWaiters)).
+    #[must_use]
+    pub fn waiter_capacity(&self) -> usize {
+        self.waiters.capacity()
+    }
+
+    /// Takes a free slot without waiting (lock-free).
+    #[inline]
+    pub(crate) fn try_acquire(&self) -> Option<usize> {
+        self.bitmap.acquire()
+    }
+
+    /// One step of an asynchronous allocation (see "Waiting for a slot" in the module docs).
+    ///
+    /// `Ready(None)` when no slot is free and all waiter places are taken.
+    pub(crate) fn poll_acquire(&self, state: &mut AcquireState, waker: &Waker) -> Poll<Option<usize>> {
+        match state.phase {
+            Phase::Start => {
+                if let Some(index) = self.bitmap.acquire() {
+                    state.phase = Phase::Done;
+                    return Poll::Ready(Some(index));
+                }
+                if !Q::ENABLED {
+                    state.phase = Phase::Done;
+                    return Poll::Ready(None);
+                }
+                match self.waiters.enqueue(waker) {
+                    Ok(ticket) => {
+                        state.ticket = Some(ticket);
+                        state.phase = Phase::Queued;
+                    }
+                    Err(_full) => {
+                        state.phase = Phase::Done;
+                        return Poll::Ready(None);
+                    }
+                }
+                // Registered; now re-check (Dekker with `release`, see the module docs).
+                fence(SeqCst);
+                if let Some(index) = self.bitmap.acquire() {
+                    // Not ours to keep: the oldest waiter (perhaps this one) gets it.
+                    if let Err(index) = self.waiters.notify_one(index) {
+                        // Nobody waits: this future was notified meanwhile and holds a slot
+                        // already. Give the extra one back.
+                        // SAFETY: `acquire` just gave us this slot; it holds no value.
+                        unsafe { self.release(index) };
+                    }
+                }
+            }
+            Phase::Queued => {}
+            Phase::Done => panic!("pool: allocation future polled after completion"),
+        }
+        match self.waiters.poll_ticket(&mut state.ticket, waker) {
+            Poll::Ready(index) => {
+                state.phase = Phase::Done;
+                Poll::Ready(Some(index))
+            }
+            Poll::Pending => Poll::Pending,
+        }
+    }
+
+    /// Gives up an asynchronous allocation; a slot handed to it meanwhile is passed on.
+    pub(crate) fn abandon(&self, state: &mut AcquireState) {
+        state.phase = Phase::Done;
+        if let Some(ticket) = state.ticket.take() {
+            if let Some(index) = self.waiters.cancel(ticket) {
+                // SAFETY: the queue handed this slot to us and nobody else waits for it; it holds
+                // no value (values are written only after a slot is delivered).
+                unsafe { self.release(index) };
+            }
+        }
+    }
+
+    /// Releases slot `index`: to the oldest waiter if there is one, else back to the bitmap (see
+    /// "Releasing a slot" in the module docs).
+    ///
+    /// # Safety
+    ///
+    /// The caller owns slot `index` (its bit is set on the caller's behalf) and the slot holds no
+    /// value; the caller does not touch the slot afterwards.
+    pub(crate) unsafe fn release(&self, mut index: usize) {
+        loop {
+            if Q::ENABLED && self.waiters.len() != 0 {
+                match self.waiters.notify_one(index) {
+                    Ok(()) => return,
+                    Err(back) => index = back,
+                }
+            }
+            self.bitmap.release(index);
+            if !Q::ENABLED {
+                return;
+            }
+            // A waiter may have enqueued after our look at the queue and re-checked the bitmap
+            // before the clear: look again (Dekker with `poll_acquire`).
+            fence(SeqCst);
+            if self.waiters.len() == 0 {
+                return;
+            }
+            match self.bitmap.acquire() {
+                Some(again) => index = again,
+                // Every slot is taken: each owner will release it and see the waiter.
+                None => return,
+            }
+        }
+    }
+
+    /// A pointer to slot `index` (`index < N`), valid for reads and writes of a `T` while the
+    /// caller owns the slot.
+    #[inline]
+    pub(crate) fn slot(&self, index: usize) -> NonNull<T> {
+        if size_of::<T>() == 0 {
+            // Zero-sized values all share one address, so the index is encoded in the address
+            // instead: `align * (index + 1)`, non-null and aligned. Zero-sized accesses through a
+            // pointer without provenance are valid.
+            let align = NonZeroUsize::new(align_of::<T>()).unwrap_or(NonZeroUsize::MIN);
+            let addr = NonZeroUsize::MIN.saturating_add(index).saturating_mul(align);
+            NonNull::without_provenance(addr)
+        } else {
+            NonNull::from(&self.slots[index]).cast()
+        }
+    }
+
+    /// The index of the slot `ptr` points to. Debug builds check that `ptr` is a slot of this
+    /// pool (in range and on a slot boundary) with a descriptive panic.
+    #[inline]
+    pub(crate) fn index_of(&self, ptr: NonNull<T>) -> usize {
+        let addr = ptr.as_ptr().addr();
+        if size_of::<T>() == 0 {
+            let align = align_of::<T>();
+            debug_assert!(
+                addr % align == 0 && (1..=N).contains(&(addr / align)),
+                "pool::Box::from_raw: {ptr:p} is not a slot of this pool of {N} zero-sized values \
+                 (they live at multiples of {align} from {align} to {})",
+                N * align,
+            );
+            (addr / align).wrapping_sub(1)
+        } else {
+            let size = size_of::<T>();
+            let base = self.slots.as_ptr().addr();
+            let offset = addr.wrapping_sub(base);
+            debug_assert!(
+                offset < N * size && offset % size == 0,
+                "pool::Box::from_raw: {ptr:p} is not a slot of this pool (its {N} slots of \
+                 {size} bytes start at {base:#x}); only pointers from Box::into_raw of the same \
+                 pool may be passed",
+            );
+            offset / size
+        }
+    }
+
+    /// Under loom, records an access to slot `index`'s value (write or drop); a no-op otherwise.
+    #[inline(always)]
+    pub(crate) fn track_access(&self, index: usize) {
+        #[cfg(loom)]
+        self.access[index].with_mut(|_| ());
+        #[cfg(not(loom))]
+        let _ = index;
+    }
+}
+
+impl<T, const N: usize, const K: usize, Q: Waiters> Default for PoolStorage<T, N, K, Q> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl<T, const N: usize, const K: usize, Q: Waiters> fmt::Debug for PoolStorage<T, N, K, Q> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("PoolStorage")
+            .field("capacity", &N)
+            .field("free_slots", &self.free_slots())
+            .field("waiting", &self.waiting())
+            .field("waiter_capacity", &self.waiter_capacity())
+            .finish()
+    }
+}
