@@ -1,4 +1,172 @@
-//! A single-message, reusable async channel.
+//! A single-message, reusable async channel: a *hatch* holds at most one value at a time, passed
+//! from one [`Sender`] to one [`Receiver`], as often as you like, between threads, async tasks or
+//! both.
 //!
-//! (Work in progress: the implementation lands with its issue.)
+//! ```
+//! # futures_lite::future::block_on(async {
+//! let (mut s, mut r) = hatch::hatch::<i32>();
+//! s.send(42).now().unwrap();
+//! assert_eq!(r.receive().await, Ok(42));
+//! s.send(420).now().unwrap();
+//! assert_eq!(r.receive().await, Ok(420));
+//! # });
+//! ```
+//!
+//! * **Send** — [`Sender::send`] returns a [`Sending`]: [`now`](Sending::now) fails with
+//!   [`SendError::Full`] on a full slot, `.await` waits until the receiver takes the value that is
+//!   there. In **overwrite** mode ([`Sender::set_overwrites`]) both replace the unreceived value
+//!   (dropped exactly once) and never wait. [`SendError::Closed`] gives the value back.
+//! * **Lazy send** — [`Sender::wait`] resolves once the receiver is *listening*: a receive future
+//!   is parked, or [`Receiver::receive_blocking`] waits. (A [`Receiving::now`] never counts.)
+//! * **Receive** — [`Receiver::receive`] returns a [`Receiving`]: `.await` it for
+//!   `Result<T, Closed>`, or [`now`](Receiving::now) for `Result<Option<T>, Closed>`; with feature
+//!   `std`, [`Receiver::receive_blocking`] parks the thread.
+//! * **Reuse and recovery** — a hatch carries any number of messages. When one side's handle is
+//!   dropped, the other can [`recycle`](Sender::recycle) a new peer; a value sent before the drop
+//!   is **not lost** but delivered to the new receiver. Recycling while the peer is alive is a
+//!   [`RecycleError`], not a panic.
+//! * **Flags** (local to a handle; setters set or clear, never toggle): `overwrites` (sender),
+//!   `closes` (close this side after the next successful operation — one-shot use),
+//!   `reclaims` and `recycles` (what the last handle does with a hatch whose memory you manage:
+//!   mark it free, dropping or keeping a pending value).
+//! * **Your own memory** — [`Hatch::new`] is `const`; put a [`Hatch`] in a `static`, on the stack
+//!   or in a pool slot and split it with [`Hatch::try_split`], [`Hatch::split`] or the unsafe
+//!   [`Hatch::split_raw`]. No allocator needed.
+//!
+//! Recovery (the sender makes a new receiver, the receiver a new sender):
+//!
+//! ```
+//! use hatch::{Closed, SendError};
+//! # futures_lite::future::block_on(async {
+//! let (mut s, r) = hatch::hatch::<i32>();
+//! drop(r);
+//! assert_eq!(s.send(42).now(), Err(SendError::Closed(42)));
+//! let mut r = s.recycle().unwrap();
+//! drop(s);
+//! assert_eq!(r.receive().await, Err(Closed));
+//! let _s = r.recycle().unwrap();
+//! # });
+//! ```
+//!
+//! # Design
+//!
+//! The shared state ([`Hatch<T>`]) is one value slot, one waker slot per side and one atomic
+//! word: a lock bit, a "slot full" bit, the closed and dropped bits of both sides and the
+//! free/reclaim/recycle bits of a hatch you manage (table in `shared.rs`). Every operation is one
+//! short critical section under the lock bit (an `Acquire` `fetch_or`, then a `Release` store of
+//! the new state), typically 2 atomic operations per send or receive, no compare-and-swap loop,
+//! no `SeqCst`. Targets without compare-and-swap (thumbv6m, riscv32imc) get the same operations
+//! from `portable-atomic` through sync-core.
+//!
+//! **No waker or destructor code runs while the lock is held.** A critical section moves wakers
+//! and values between the cells and local variables; the waker is cloned before the lock is
+//! taken again, and woken or dropped, like an overwritten value, after it is released. So a
+//! panicking or re-entrant waker (one whose drop drops the other handle) cannot deadlock the
+//! hatch, leave it locked or free it under our feet: a handle that is not last never touches the
+//! hatch after its final unlock, and only the handle that finds the other side's `DROPPED` bit
+//! under the lock frees (boxed) or resets (your memory) it.
+//!
+//! ## State machine
+//!
+//! Per side `open → closed → dropped` (`closes` stops at closed, a drop goes straight to
+//! dropped); the slot alternates `empty ⇄ full`:
+//!
+//! | event | needs | effect | then (lock released) |
+//! | --- | --- | --- | --- |
+//! | send | receiver open; slot empty or overwriting | `full`; take receiver waker (and an overwritten value) | wake receiver, drop old value |
+//! | send (future) | slot full, not overwriting | park sender waker | — |
+//! | receive | slot full | `empty`; take sender waker | wake sender |
+//! | receive | slot empty, sender closed | — | `Err(Closed)` |
+//! | receive (future/blocking) | slot empty, sender open | park receiver waker; if newly listening take sender waker | wake lazy sender |
+//! | wait | receiver waker parked | `Ok` | — |
+//! | drop of a handle | — | closed + dropped; take both wakers | wake peer; if the peer was dropped too: clean up |
+//! | recycle | peer dropped | both sides open, the slot unchanged | — |
+//!
+//! The cleanup by the last handle frees a boxed hatch (dropping a pending value); a hatch you
+//! manage is marked free (`reclaims`: pending value dropped; `recycles`: kept) or else spent,
+//! pending value dropped ([`Hatch::split`] with `&mut` makes it usable again).
+//!
+//! ## Interrupt handlers
+//!
+//! The lock is a spin lock with a bounded critical section. On a single core, do not use one
+//! hatch both from an interrupt handler and from the code that handler can preempt: the handler
+//! would spin on a lock its victim holds. Use it between tasks and threads.
+//!
+//! ## Known bug classes, each with a test
+//!
+//! Tests in `tests/known_bugs.rs` (and the loom models in `tests/loom_hatch.rs`):
+//!
+//! * `rustsec_2026_0005_receiver_polled_then_dropped_during_send` — the use-after-free of the
+//!   `oneshot` crate: a receive future parked, then the receiver dropped while a send runs.
+//! * `rustsec_2021_0124_close_races_send_and_receive` — tokio's data race: the receiver closes
+//!   (`closes`) while a send and a receive are in flight.
+//! * `close_racing_send_never_loses_the_value` — futures #620: a value is either received, or
+//!   returned in `SendError::Closed`, or dropped exactly once with the hatch; never lost.
+//! * `no_spurious_wake_after_sender_finished` — futures #1490: a completed send future leaves no
+//!   waker behind that a later receiver drop would wake.
+//! * `waker_updates_are_synchronised` — async-oneshot #20: re-polling with a new waker replaces
+//!   the old one under the lock; only the latest is woken and the old one is dropped.
+//! * `waker_drop_that_reenters_the_hatch` — folo #473: a waker whose drop drops the other handle
+//!   (freeing the hatch) while we are still in our operation.
+//! * `panicking_waker_clone_does_not_poison` — async-hatch cloned wakers under its spin lock.
+//! * `setters_set_not_toggle`, `recycle_keeps_pending_value`, and the loom model
+//!   `recycle_vs_close` (async-hatch's `recover` read the peer's close with `Relaxed`).
+//!
+//! # Sizes
+//!
+//! | type (64-bit, `T = u64`) | bytes |
+//! | --- | --- |
+//! | `Hatch<u64>` (the shared state, one `Box` with [`hatch()`]) | 48 |
+//! | `Hatch<()>` | 40 |
+//! | `Sender`, `Receiver`, and `Option` of either | 16 (pointer + local flags) |
+//! | `Sending<u64>` / `Receiving<u64>` | 24 / 16 |
+//!
+//! Asserted in `tests/sizes.rs`. On 32-bit targets `Hatch<u32>` is 24 bytes. No allocation per
+//! message on a reused hatch (the blocking receive's thread waker is made once per thread).
+//!
+//! # Features
+//!
+//! `alloc` (default): [`hatch()`]. `std`: [`Receiver::receive_blocking`] (implies `alloc`).
+//! `async` (default): the `Future` impls and [`Sender::wait`]. `spin_loop_hint` (default): call
+//! `core::hint::spin_loop` while waiting for the lock.
 #![no_std]
+#![cfg_attr(docsrs, feature(doc_cfg))]
+
+#[cfg(feature = "alloc")]
+extern crate alloc;
+#[cfg(any(feature = "std", test))]
+extern crate std;
+
+#[cfg(all(feature = "std", not(loom)))]
+mod blocking;
+mod error;
+mod receiver;
+mod sender;
+mod shared;
+
+pub use error::{Closed, RecycleError, SendError};
+pub use receiver::{Receiver, Receiving};
+#[cfg(feature = "async")]
+pub use sender::Wait;
+pub use sender::{Sender, Sending};
+pub use shared::Hatch;
+
+/// Creates a hatch in a `Box` and returns its two handles; the last handle to drop frees it.
+///
+/// ```
+/// let (mut s, mut r) = hatch::hatch::<&str>();
+/// s.send("hello").now().unwrap();
+/// assert_eq!(r.receive().now(), Ok(Some("hello")));
+/// ```
+#[cfg(feature = "alloc")]
+#[must_use]
+pub fn hatch<T>() -> (Sender<'static, T>, Receiver<'static, T>) {
+    let boxed = alloc::boxed::Box::new(Hatch::<T>::new_in_use());
+    let ptr = core::ptr::NonNull::from(alloc::boxed::Box::leak(boxed));
+    // SAFETY: the leaked box lives until the last handle frees it (`F_BOXED`), so `'static` is
+    // the handles' view of it, and this is its only sender.
+    let sender = unsafe { Sender::from_raw(ptr, shared::F_BOXED) };
+    // SAFETY: as above, for its only receiver.
+    let receiver = unsafe { Receiver::from_raw(ptr, shared::F_BOXED) };
+    (sender, receiver)
+}

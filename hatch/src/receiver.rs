@@ -1,0 +1,311 @@
+//! The receiving side: [`Receiver`], its receive operation [`Receiving`], and the blocking
+//! receive for plain threads (feature `std`).
+//!
+//! A receive takes the lock once: if the slot is full it moves the value out, takes out the
+//! sender's waker (a sender waiting for room) and clears `VALUE` with the unlock, then wakes the
+//! sender. If the slot is empty and the sender closed, it is `Err(Closed)`. Otherwise a future
+//! parks its waker (clone outside the lock, re-check, store) and, if it is the first to listen,
+//! takes out the sender's waker to wake a lazy sender waiting in [`Sender::wait`].
+//!
+//! The blocking receive polls the same future with a per-thread waker that unparks the thread
+//! (made once per thread, so a reused hatch allocates nothing per message).
+
+use core::fmt;
+use core::ptr::NonNull;
+use core::task::{Context, Poll, Waker};
+
+use crate::Sender;
+use crate::error::{Closed, RecycleError};
+use crate::shared::{
+    F_CLOSES, F_RECLAIMS, F_RECYCLES, Handle, Hatch, R_CLOSED, S_CLOSED, Side, VALUE,
+};
+
+/// The receiving half of a hatch.
+///
+/// Receives one value at a time, any number of times. `'a` is the lifetime of the hatch's memory
+/// (`'static` for [`hatch()`](crate::hatch())). `Send` and `Sync` only if `T: Send`:
+///
+/// ```compile_fail,E0277
+/// fn assert_send<X: Send>(_: &X) {}
+/// let (_s, r) = hatch::hatch::<std::rc::Rc<u8>>();
+/// assert_send(&r);
+/// ```
+pub struct Receiver<'a, T> {
+    handle: Handle<'a, T>,
+}
+
+// SAFETY: a receiver moves `T` values out of the shared slot that the sender filled on another
+// thread: `T: Send` is required and sufficient.
+unsafe impl<T: Send> Send for Receiver<'_, T> {}
+// SAFETY: every method that touches the hatch takes `&mut self`; `&self` methods only read the
+// atomic state.
+unsafe impl<T: Send> Sync for Receiver<'_, T> {}
+
+impl<'a, T> Receiver<'a, T> {
+    /// # Safety
+    /// `hatch` is valid for `'a`, and no other receiver of it is alive.
+    pub(crate) const unsafe fn from_raw(hatch: NonNull<Hatch<T>>, flags: u8) -> Self {
+        Self {
+            // SAFETY: forwarded contract.
+            handle: unsafe { Handle::new(hatch, flags) },
+        }
+    }
+
+    /// Starts receiving: `.await` it, or take what is there with [`Receiving::now`].
+    ///
+    /// ```
+    /// # futures_lite::future::block_on(async {
+    /// let (mut s, mut r) = hatch::hatch::<i32>();
+    /// s.send(42).now().unwrap();
+    /// assert_eq!(r.receive().await, Ok(42));
+    /// drop(s);
+    /// assert_eq!(r.receive().await, Err(hatch::Closed));
+    /// # });
+    /// ```
+    pub fn receive(&mut self) -> Receiving<'_, 'a, T> {
+        Receiving {
+            receiver: self,
+            parked: false,
+        }
+    }
+
+    /// Blocks the thread until a value arrives (`Ok`) or the sender closes with the slot empty
+    /// (`Err(Closed)`). While it waits the receiver counts as listening for [`Sender::wait`].
+    ///
+    /// ```
+    /// let (mut s, mut r) = hatch::hatch::<u32>();
+    /// let t = std::thread::spawn(move || s.send(9).now().unwrap());
+    /// assert_eq!(r.receive_blocking(), Ok(9));
+    /// t.join().unwrap();
+    /// ```
+    #[cfg(all(feature = "std", not(loom)))]
+    pub fn receive_blocking(&mut self) -> Result<T, Closed> {
+        let waker = crate::blocking::thread_waker();
+        let mut cx = Context::from_waker(&waker);
+        let mut receiving = self.receive();
+        loop {
+            if let Poll::Ready(result) = receiving.poll_receive(Some(&mut cx)) {
+                return result;
+            }
+            // A stale unpark token only costs one more poll.
+            std::thread::park();
+        }
+    }
+
+    /// Makes a new sender after the old one was dropped. A value it sent before dropping stays
+    /// in the slot and is received first. Both sides start open; this receiver's flags stay.
+    ///
+    /// `Err(RecycleError)` if the sender is still alive.
+    ///
+    /// ```
+    /// let (s, mut r) = hatch::hatch::<u8>();
+    /// assert!(r.recycle().is_err());
+    /// drop(s);
+    /// let mut s = r.recycle().unwrap();
+    /// s.send(1).now().unwrap();
+    /// assert_eq!(r.receive().now(), Ok(Some(1)));
+    /// ```
+    pub fn recycle(&mut self) -> Result<Sender<'a, T>, RecycleError> {
+        let flags = self.handle.recycle(Side::Receiver)?;
+        // SAFETY: the old sender is gone (checked under the lock), the hatch outlives `'a`.
+        Ok(unsafe { Sender::from_raw(self.handle.hatch, flags) })
+    }
+
+    /// Whether the sender has closed (or been dropped). A value it sent before closing may still
+    /// be waiting in the slot.
+    #[must_use]
+    pub fn is_closed(&self) -> bool {
+        self.handle.hatch().peek() & (S_CLOSED | R_CLOSED) != 0
+    }
+
+    /// Whether a value is waiting in the slot.
+    #[must_use]
+    pub fn has_value(&self) -> bool {
+        self.handle.hatch().peek() & VALUE != 0
+    }
+
+    /// Whether this side closes after its next successful receive (default `false`).
+    #[must_use]
+    pub const fn closes(&self) -> bool {
+        self.handle.get(F_CLOSES)
+    }
+
+    /// Sets whether this side closes after its next successful receive (for one-shot use): later
+    /// sends fail with `Closed` and give the value back. Sets, never toggles.
+    pub fn set_closes(&mut self, on: bool) -> &mut Self {
+        self.handle.set(F_CLOSES, on);
+        self
+    }
+
+    /// Whether dropping this handle asks for the hatch to be reclaimed (default `false`).
+    #[must_use]
+    pub const fn reclaims(&self) -> bool {
+        self.handle.get(F_RECLAIMS)
+    }
+
+    /// Sets reclaiming; see [`Sender::set_reclaims`].
+    pub fn set_reclaims(&mut self, on: bool) -> &mut Self {
+        self.handle.set(F_RECLAIMS, on);
+        self
+    }
+
+    /// Whether dropping this handle asks for the hatch to be recycled (default `false`).
+    #[must_use]
+    pub const fn recycles(&self) -> bool {
+        self.handle.get(F_RECYCLES)
+    }
+
+    /// Sets recycling; see [`Sender::set_recycles`].
+    pub fn set_recycles(&mut self, on: bool) -> &mut Self {
+        self.handle.set(F_RECYCLES, on);
+        self
+    }
+}
+
+impl<T> Drop for Receiver<'_, T> {
+    fn drop(&mut self) {
+        self.handle.release(Side::Receiver);
+    }
+}
+
+impl<T> fmt::Debug for Receiver<'_, T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Receiver")
+            .field("hatch", self.handle.hatch())
+            .field("flags", &self.handle.flags)
+            .finish()
+    }
+}
+
+/// A receive in progress (from [`Receiver::receive`]): `.await` it, or call [`now`](Self::now).
+///
+/// While a `Receiving` future is parked the receiver counts as listening (see
+/// [`Sender::wait`]). Dropping it removes its waker; a value that arrived meanwhile stays in the
+/// slot for the next receive.
+#[must_use = "a receive does nothing until you call `now()` or await it"]
+pub struct Receiving<'r, 'a, T> {
+    receiver: &'r mut Receiver<'a, T>,
+    parked: bool,
+}
+
+impl<T> Receiving<'_, '_, T> {
+    /// Takes the value if there is one: `Ok(Some(v))`, `Ok(None)` if the slot is empty and the
+    /// sender open, `Err(Closed)` if it is empty and the sender closed. Never counts as
+    /// listening.
+    ///
+    /// ```
+    /// let (mut s, mut r) = hatch::hatch::<i32>();
+    /// assert_eq!(r.receive().now(), Ok(None));
+    /// s.send(1).now().unwrap();
+    /// drop(s);
+    /// assert_eq!(r.receive().now(), Ok(Some(1)));
+    /// assert_eq!(r.receive().now(), Err(hatch::Closed));
+    /// ```
+    pub fn now(mut self) -> Result<Option<T>, Closed> {
+        match self.poll_receive(None) {
+            Poll::Ready(Ok(value)) => Ok(Some(value)),
+            Poll::Ready(Err(Closed)) => Err(Closed),
+            Poll::Pending => Ok(None),
+        }
+    }
+
+    /// One attempt to receive; without a context an empty open hatch gives `Pending` and parks
+    /// nothing.
+    fn poll_receive(&mut self, cx: Option<&mut Context<'_>>) -> Poll<Result<T, Closed>> {
+        let hatch = self.receiver.handle.hatch();
+        let closes = self.receiver.closes();
+        let mut clone: Option<Waker> = None;
+        loop {
+            let state = hatch.lock();
+            if state & VALUE != 0 {
+                // SAFETY: we hold the lock and the slot is full; `VALUE` is cleared below.
+                let value = unsafe { hatch.take_value() };
+                // SAFETY: we hold the lock.
+                let (own, peer) = unsafe { hatch.take_wakers(Side::Receiver) };
+                let mut next = state & !VALUE;
+                if closes {
+                    next |= R_CLOSED;
+                }
+                hatch.unlock(next);
+                self.parked = false;
+                if let Some(peer) = peer {
+                    peer.wake();
+                }
+                drop((own, clone));
+                return Poll::Ready(Ok(value));
+            }
+            if state & (S_CLOSED | R_CLOSED) != 0 {
+                // SAFETY: we hold the lock.
+                let own = unsafe { hatch.take_waker(Side::Receiver) };
+                hatch.unlock(state);
+                self.parked = false;
+                drop((own, clone));
+                return Poll::Ready(Err(Closed));
+            }
+            let Some(cx) = cx.as_deref() else {
+                hatch.unlock(state);
+                return Poll::Pending;
+            };
+            // SAFETY: we hold the lock.
+            if unsafe { hatch.will_wake(Side::Receiver, cx.waker()) } {
+                hatch.unlock(state);
+                drop(clone);
+                return Poll::Pending;
+            }
+            match clone.take() {
+                None => {
+                    hatch.unlock(state);
+                    clone = Some(cx.waker().clone());
+                }
+                Some(waker) => {
+                    // SAFETY: we hold the lock.
+                    let old = unsafe { hatch.put_waker(Side::Receiver, waker) };
+                    // The first time we listen, a lazy sender may be waiting for it.
+                    let lazy = if old.is_none() {
+                        // SAFETY: we hold the lock.
+                        unsafe { hatch.take_waker(Side::Sender) }
+                    } else {
+                        None
+                    };
+                    hatch.unlock(state);
+                    self.parked = true;
+                    if let Some(lazy) = lazy {
+                        lazy.wake();
+                    }
+                    drop(old);
+                    return Poll::Pending;
+                }
+            }
+        }
+    }
+}
+
+#[cfg(feature = "async")]
+impl<T> core::future::Future for Receiving<'_, '_, T> {
+    type Output = Result<T, Closed>;
+
+    fn poll(self: core::pin::Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        self.get_mut().poll_receive(Some(cx))
+    }
+}
+
+impl<T> Drop for Receiving<'_, '_, T> {
+    fn drop(&mut self) {
+        if self.parked {
+            let hatch = self.receiver.handle.hatch();
+            let state = hatch.lock();
+            // SAFETY: we hold the lock.
+            let own = unsafe { hatch.take_waker(Side::Receiver) };
+            hatch.unlock(state);
+            drop(own);
+        }
+    }
+}
+
+impl<T> fmt::Debug for Receiving<'_, '_, T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Receiving")
+            .field("parked", &self.parked)
+            .finish_non_exhaustive()
+    }
+}

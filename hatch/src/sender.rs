@@ -1,0 +1,405 @@
+//! The sending side: [`Sender`], its send operation [`Sending`] and the lazy-send wait [`Wait`].
+//!
+//! A send takes the lock once: it checks that the receiver is open, checks the slot (full and not
+//! overwriting: `Full`, or park the future), moves the value in (taking out an overwritten one),
+//! takes the receiver's waker out of its slot and publishes `VALUE` with the unlock. Then, with
+//! the lock released, it wakes the receiver and drops the overwritten value — in that order, so a
+//! panicking destructor cannot swallow the wake-up.
+//!
+//! Parking (a send future on a full slot, or [`Wait`]) needs a clone of the task's waker, which
+//! must not run under the lock: the future unlocks, clones, locks again and re-checks before it
+//! stores the clone. A re-poll from the same task (`will_wake`) stores nothing.
+
+use core::fmt;
+use core::ptr::NonNull;
+use core::task::{Context, Poll, Waker};
+
+use crate::Receiver;
+#[cfg(feature = "async")]
+use crate::error::Closed;
+use crate::error::{RecycleError, SendError};
+use crate::shared::{
+    F_CLOSES, F_OVERWRITES, F_RECLAIMS, F_RECYCLES, Handle, Hatch, R_CLOSED, S_CLOSED, Side, VALUE,
+};
+
+/// The sending half of a hatch.
+///
+/// Sends one value at a time; the hatch can be reused for any number of messages. `'a` is the
+/// lifetime of the hatch's memory (`'static` for [`hatch()`](crate::hatch())).
+///
+/// `Sender<T>` is `Send` and `Sync` only if `T: Send`:
+///
+/// ```compile_fail,E0277
+/// fn assert_send<X: Send>(_: &X) {}
+/// let (s, _r) = hatch::hatch::<std::rc::Rc<u8>>();
+/// assert_send(&s);
+/// ```
+pub struct Sender<'a, T> {
+    handle: Handle<'a, T>,
+}
+
+// SAFETY: a sender moves `T` values into the shared slot, which the receiver may take on another
+// thread: `T: Send` is required and sufficient (no `&T` is ever shared).
+unsafe impl<T: Send> Send for Sender<'_, T> {}
+// SAFETY: every method that touches the hatch takes `&mut self`; `&self` methods only read the
+// atomic state.
+unsafe impl<T: Send> Sync for Sender<'_, T> {}
+
+impl<'a, T> Sender<'a, T> {
+    /// # Safety
+    /// `hatch` is valid for `'a`, and no other sender of it is alive.
+    pub(crate) const unsafe fn from_raw(hatch: NonNull<Hatch<T>>, flags: u8) -> Self {
+        Self {
+            // SAFETY: forwarded contract.
+            handle: unsafe { Handle::new(hatch, flags) },
+        }
+    }
+
+    /// Starts sending `value`: finish with [`Sending::now`], or `.await` it to wait for room.
+    ///
+    /// ```
+    /// # futures_lite::future::block_on(async {
+    /// let (mut s, mut r) = hatch::hatch::<i32>();
+    /// s.send(1).now().unwrap();
+    /// assert_eq!(r.receive().await, Ok(1));
+    /// s.send(2).await.unwrap();
+    /// assert_eq!(r.receive().now(), Ok(Some(2)));
+    /// # });
+    /// ```
+    pub fn send(&mut self, value: T) -> Sending<'_, 'a, T> {
+        Sending {
+            sender: self,
+            value: Some(value),
+        }
+    }
+
+    /// Waits until the receiver is listening — a receive future is parked or a blocking receive
+    /// waits — and so the slot is empty: the lazy send. `Err(Closed)` if the receiver closes.
+    ///
+    /// ```
+    /// # futures_lite::future::block_on(async {
+    /// let (mut s, mut r) = hatch::hatch::<u8>();
+    /// let receive = async { r.receive().await };
+    /// let send = async {
+    ///     s.wait().await.unwrap(); // only compute the value once someone wants it
+    ///     s.send(5).now().unwrap();
+    /// };
+    /// let (got, ()) = futures_lite::future::zip(receive, send).await;
+    /// assert_eq!(got, Ok(5));
+    /// # });
+    /// ```
+    #[cfg(feature = "async")]
+    pub fn wait(&mut self) -> Wait<'_, 'a, T> {
+        Wait { sender: self }
+    }
+
+    /// Makes a new receiver after the old one was dropped; a value that was sent and never
+    /// received stays in the slot for the new receiver. Both sides start open (the `closes` state
+    /// is reset); the local flags of this sender stay.
+    ///
+    /// `Err(RecycleError)` if the receiver is still alive (even if it closed).
+    ///
+    /// ```
+    /// let (mut s, r) = hatch::hatch::<u8>();
+    /// assert!(s.recycle().is_err(), "the receiver is alive");
+    /// s.send(3).now().unwrap();
+    /// drop(r);
+    /// let mut r = s.recycle().unwrap();
+    /// assert_eq!(r.receive().now(), Ok(Some(3)));
+    /// ```
+    pub fn recycle(&mut self) -> Result<Receiver<'a, T>, RecycleError> {
+        let flags = self.handle.recycle(Side::Sender)?;
+        // SAFETY: the old receiver is gone (checked under the lock), the hatch outlives `'a`.
+        Ok(unsafe { Receiver::from_raw(self.handle.hatch, flags) })
+    }
+
+    /// Whether the receiver has closed (or been dropped): sends will fail.
+    #[must_use]
+    pub fn is_closed(&self) -> bool {
+        self.handle.hatch().peek() & (R_CLOSED | S_CLOSED) != 0
+    }
+
+    /// Whether sends replace an unreceived value (default `false`).
+    #[must_use]
+    pub const fn overwrites(&self) -> bool {
+        self.handle.get(F_OVERWRITES)
+    }
+
+    /// Sets overwrite mode: a send to a full hatch replaces the unreceived value (which is
+    /// dropped) instead of failing with [`SendError::Full`] or waiting. Sets, never toggles.
+    pub fn set_overwrites(&mut self, on: bool) -> &mut Self {
+        self.handle.set(F_OVERWRITES, on);
+        self
+    }
+
+    /// Whether this side closes after its next successful send (default `false`).
+    #[must_use]
+    pub const fn closes(&self) -> bool {
+        self.handle.get(F_CLOSES)
+    }
+
+    /// Sets whether this side closes after its next successful send (for one-shot use): the
+    /// receiver gets that value, then `Err(Closed)`; later sends fail with `Closed`.
+    pub fn set_closes(&mut self, on: bool) -> &mut Self {
+        self.handle.set(F_CLOSES, on);
+        self
+    }
+
+    /// Whether dropping this handle asks for the hatch to be reclaimed (default `false`).
+    #[must_use]
+    pub const fn reclaims(&self) -> bool {
+        self.handle.get(F_RECLAIMS)
+    }
+
+    /// Sets reclaiming. For a hatch whose memory you manage: when both handles are gone and
+    /// either had `reclaims` set, the last one drops a pending value and marks the hatch free
+    /// ([`Hatch::is_free`], [`Hatch::try_split`]). No effect on a boxed hatch, which is freed.
+    pub fn set_reclaims(&mut self, on: bool) -> &mut Self {
+        self.handle.set(F_RECLAIMS, on);
+        self
+    }
+
+    /// Whether dropping this handle asks for the hatch to be recycled (default `false`).
+    #[must_use]
+    pub const fn recycles(&self) -> bool {
+        self.handle.get(F_RECYCLES)
+    }
+
+    /// Sets recycling. Like [`set_reclaims`](Self::set_reclaims), but a pending value is
+    /// **kept** for the next pair split from the hatch (recycling wins over reclaiming). No
+    /// effect on a boxed hatch.
+    pub fn set_recycles(&mut self, on: bool) -> &mut Self {
+        self.handle.set(F_RECYCLES, on);
+        self
+    }
+
+    /// One attempt to send; parks `cx`'s waker if the slot is full and `cx` is given.
+    fn poll_send(
+        &mut self,
+        value: &mut Option<T>,
+        cx: Option<&Context<'_>>,
+    ) -> Poll<Result<(), SendError<T>>> {
+        let hatch = self.handle.hatch();
+        let mut clone: Option<Waker> = None;
+        loop {
+            let state = hatch.lock();
+            if state & (R_CLOSED | S_CLOSED) != 0 {
+                // SAFETY: we hold the lock.
+                let own = unsafe { hatch.take_waker(Side::Sender) };
+                hatch.unlock(state);
+                drop((own, clone));
+                let value = value.take().expect("Sending polled after completion");
+                return Poll::Ready(Err(SendError::Closed(value)));
+            }
+            let full = state & VALUE != 0;
+            if full && !self.overwrites() {
+                let Some(cx) = cx else {
+                    hatch.unlock(state);
+                    let value = value.take().expect("Sending polled after completion");
+                    return Poll::Ready(Err(SendError::Full(value)));
+                };
+                // SAFETY: we hold the lock.
+                if unsafe { hatch.will_wake(Side::Sender, cx.waker()) } {
+                    hatch.unlock(state);
+                    drop(clone);
+                    return Poll::Pending;
+                }
+                match clone.take() {
+                    None => {
+                        hatch.unlock(state);
+                        clone = Some(cx.waker().clone());
+                        continue;
+                    }
+                    Some(waker) => {
+                        // SAFETY: we hold the lock.
+                        let old = unsafe { hatch.put_waker(Side::Sender, waker) };
+                        hatch.unlock(state);
+                        drop(old);
+                        return Poll::Pending;
+                    }
+                }
+            }
+            let new = value.take().expect("Sending polled after completion");
+            let old = if full {
+                // SAFETY: we hold the lock and the slot is full; it is refilled below, so the
+                // `VALUE` we publish stays true.
+                Some(unsafe { hatch.take_value() })
+            } else {
+                None
+            };
+            // SAFETY: we hold the lock and the slot is empty now.
+            unsafe { hatch.put_value(new) };
+            // SAFETY: we hold the lock.
+            let (own, peer) = unsafe { hatch.take_wakers(Side::Sender) };
+            let mut next = state | VALUE;
+            if self.closes() {
+                next |= S_CLOSED;
+            }
+            hatch.unlock(next);
+            if let Some(peer) = peer {
+                peer.wake();
+            }
+            drop((own, clone, old));
+            return Poll::Ready(Ok(()));
+        }
+    }
+
+    /// Removes a parked waker of a cancelled send or wait future.
+    fn unpark(&mut self) {
+        let hatch = self.handle.hatch();
+        let state = hatch.lock();
+        // SAFETY: we hold the lock.
+        let own = unsafe { hatch.take_waker(Side::Sender) };
+        hatch.unlock(state);
+        drop(own);
+    }
+
+    /// One check for the lazy send.
+    #[cfg(feature = "async")]
+    fn poll_wait(&mut self, cx: &Context<'_>) -> Poll<Result<(), Closed>> {
+        let hatch = self.handle.hatch();
+        let mut clone: Option<Waker> = None;
+        loop {
+            let state = hatch.lock();
+            // SAFETY: we hold the lock.
+            let listening = unsafe { hatch.has_waker(Side::Receiver) };
+            if listening || state & (R_CLOSED | S_CLOSED) != 0 {
+                // SAFETY: we hold the lock.
+                let own = unsafe { hatch.take_waker(Side::Sender) };
+                hatch.unlock(state);
+                drop((own, clone));
+                return Poll::Ready(if listening { Ok(()) } else { Err(Closed) });
+            }
+            // SAFETY: we hold the lock.
+            if unsafe { hatch.will_wake(Side::Sender, cx.waker()) } {
+                hatch.unlock(state);
+                drop(clone);
+                return Poll::Pending;
+            }
+            match clone.take() {
+                None => {
+                    hatch.unlock(state);
+                    clone = Some(cx.waker().clone());
+                }
+                Some(waker) => {
+                    // SAFETY: we hold the lock.
+                    let old = unsafe { hatch.put_waker(Side::Sender, waker) };
+                    hatch.unlock(state);
+                    drop(old);
+                    return Poll::Pending;
+                }
+            }
+        }
+    }
+}
+
+impl<T> Drop for Sender<'_, T> {
+    fn drop(&mut self) {
+        self.handle.release(Side::Sender);
+    }
+}
+
+impl<T> fmt::Debug for Sender<'_, T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Sender")
+            .field("hatch", self.handle.hatch())
+            .field("flags", &self.handle.flags)
+            .finish()
+    }
+}
+
+/// A send in progress (from [`Sender::send`]): finish it with [`now`](Self::now) or `.await` it.
+///
+/// As a future it completes when the value is in the slot — at once if the slot is empty or the
+/// sender [overwrites](Sender::set_overwrites), otherwise when the receiver takes the value that
+/// is there. It fails with [`SendError::Closed`] (giving the value back) if the receiver closes.
+/// Dropping a pending `Sending` drops its value and leaves the hatch as it was.
+#[must_use = "a send does nothing until you call `now()` or await it"]
+pub struct Sending<'s, 'a, T> {
+    sender: &'s mut Sender<'a, T>,
+    value: Option<T>,
+}
+
+impl<T> Sending<'_, '_, T> {
+    /// Sends now, without waiting: `Err(Full(v))` if the slot is full (and the sender does not
+    /// overwrite), `Err(Closed(v))` if the receiver closed.
+    ///
+    /// ```
+    /// use hatch::SendError;
+    ///
+    /// let (mut s, r) = hatch::hatch::<i32>();
+    /// assert_eq!(s.send(1).now(), Ok(()));
+    /// assert_eq!(s.send(2).now(), Err(SendError::Full(2)));
+    /// assert_eq!(s.set_overwrites(true).send(3).now(), Ok(()));
+    /// drop(r);
+    /// assert_eq!(s.send(4).now(), Err(SendError::Closed(4)));
+    /// ```
+    pub fn now(mut self) -> Result<(), SendError<T>> {
+        match self.sender.poll_send(&mut self.value, None) {
+            Poll::Ready(result) => result,
+            Poll::Pending => unreachable!("a send without a context never parks"),
+        }
+    }
+}
+
+#[cfg(feature = "async")]
+impl<T> core::future::Future for Sending<'_, '_, T> {
+    type Output = Result<(), SendError<T>>;
+
+    fn poll(self: core::pin::Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        // `Sending` is `Unpin`: it holds a reference and an `Option<T>` it never pins.
+        let this = self.get_mut();
+        this.sender.poll_send(&mut this.value, Some(cx))
+    }
+}
+
+// Nothing in `Sending` is structurally pinned.
+impl<T> Unpin for Sending<'_, '_, T> {}
+
+impl<T> Drop for Sending<'_, '_, T> {
+    fn drop(&mut self) {
+        // Still holding the value: the send did not complete and may have parked a waker.
+        if self.value.is_some() {
+            self.sender.unpark();
+        }
+    }
+}
+
+impl<T> fmt::Debug for Sending<'_, '_, T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Sending")
+            .field("pending", &self.value.is_some())
+            .finish_non_exhaustive()
+    }
+}
+
+/// The lazy-send wait (from [`Sender::wait`]): resolves `Ok(())` once the receiver is listening,
+/// `Err(Closed)` if it closes. Dropping it removes its waker.
+#[cfg(feature = "async")]
+#[must_use = "futures do nothing unless polled"]
+pub struct Wait<'s, 'a, T> {
+    sender: &'s mut Sender<'a, T>,
+}
+
+#[cfg(feature = "async")]
+impl<T> core::future::Future for Wait<'_, '_, T> {
+    type Output = Result<(), Closed>;
+
+    fn poll(self: core::pin::Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        self.get_mut().sender.poll_wait(cx)
+    }
+}
+
+#[cfg(feature = "async")]
+impl<T> Drop for Wait<'_, '_, T> {
+    fn drop(&mut self) {
+        self.sender.unpark();
+    }
+}
+
+#[cfg(feature = "async")]
+impl<T> fmt::Debug for Wait<'_, '_, T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Wait").finish_non_exhaustive()
+    }
+}

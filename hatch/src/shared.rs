@@ -1,0 +1,516 @@
+//! [`Hatch<T>`]: the shared state of one sender/receiver pair, and the state machine both handles
+//! drive through it.
+//!
+//! # Layout
+//!
+//! One value slot (`UnsafeCell<MaybeUninit<T>>`), two waker slots (`UnsafeCell<Option<Waker>>`,
+//! one per side) and one `AtomicU32` state word. The word holds the lock bit, the "slot is full"
+//! bit, the closed/dropped bits of both sides and the idle/cleanup bits of a hatch whose memory
+//! you manage. `Hatch<u64>` is 48 bytes on 64-bit targets (24 on 32-bit), `Hatch<()>` 40 (20).
+//!
+//! # The lock
+//!
+//! Bit [`LOCK`] is a test-and-test-and-set spin lock. **Every** access to the three cells happens
+//! with the lock held, *except* in the two places where a side knows it is alone: the cleanup by
+//! the last handle to drop, and `Drop for Hatch` / [`Hatch::split`] (which hold `&mut`).
+//! Taking the lock is an `Acquire` read-modify-write, releasing it is a `Release` store of the
+//! new state; so every state change and every cell write of one critical section happens-before
+//! the next critical section, whoever runs it.
+//!
+//! **No foreign code runs while the lock is held**: waker `clone`, `wake` and `drop`, and `T`'s
+//! destructor, all run after the lock is released. Under the lock a critical section only moves
+//! wakers and values between the cells and local variables, and compares wakers with
+//! [`Waker::will_wake`] (a pointer comparison, no vtable call). So a critical section is a few
+//! dozen instructions with no call out, cannot panic, and spinning on it is bounded by that
+//! length (unless the holder is preempted; see the crate docs about interrupt handlers).
+//!
+//! # State bits
+//!
+//! | bit | meaning | set by | cleared by |
+//! | --- | --- | --- | --- |
+//! | `LOCK` | a critical section runs | lock | unlock |
+//! | `VALUE` | the value slot holds a `T` | a send | a receive, the cleanup |
+//! | `S_CLOSED` / `R_CLOSED` | that side will not send / receive any more | drop, `closes` | recycle, split |
+//! | `S_DROPPED` / `R_DROPPED` | that side's handle is gone (implies closed) | drop | recycle, split |
+//! | `FREE` | a hatch you manage is idle and may be split | `new`, the cleanup | split |
+//! | `RECLAIM` / `RECYCLE` | a dropped handle asked for reclaiming / recycling | drop | split |
+//!
+//! # Invariants
+//!
+//! 1. The receiver's waker slot is `Some` only while a receive (future or blocking) is parked on
+//!    an **empty**, open hatch: a send takes it out (to wake it), a completed or dropped receive
+//!    takes it out. So "the receiver is listening" is exactly "its waker slot is `Some`".
+//! 2. The sender's waker slot is `Some` only while a send or wait future of the live sender is
+//!    parked; completion, cancellation and the sender's drop take it out.
+//! 3. A handle frees or resets the shared memory only when it finds the other side's `DROPPED` bit
+//!    under the lock (the `Acquire` of the lock pairs with the peer's last `Release`); after the
+//!    final unlock of a non-last handle, that handle never touches the hatch again — wakers are
+//!    woken and dropped from locals. This is what rules out the use-after-free of
+//!    RUSTSEC-2026-0005 and of a waker whose drop re-enters the hatch.
+
+use core::fmt;
+use core::marker::PhantomData;
+use core::mem::MaybeUninit;
+use core::ptr::NonNull;
+use core::task::Waker;
+
+use sync_core::sync::UnsafeCell;
+use sync_core::sync::atomic::{AtomicU32, Ordering};
+
+use crate::{Receiver, Sender};
+
+/// The internal lock bit.
+pub(crate) const LOCK: u32 = 1;
+/// The value slot is full.
+pub(crate) const VALUE: u32 = 1 << 1;
+/// The sender closed: no more values will come.
+pub(crate) const S_CLOSED: u32 = 1 << 2;
+/// The receiver closed: sends fail.
+pub(crate) const R_CLOSED: u32 = 1 << 3;
+/// The sender handle is gone.
+pub(crate) const S_DROPPED: u32 = 1 << 4;
+/// The receiver handle is gone.
+pub(crate) const R_DROPPED: u32 = 1 << 5;
+/// The hatch (memory you manage) is idle and may be split into a new pair.
+pub(crate) const FREE: u32 = 1 << 6;
+/// A dropped handle had `reclaims` set.
+pub(crate) const RECLAIM: u32 = 1 << 7;
+/// A dropped handle had `recycles` set.
+pub(crate) const RECYCLE: u32 = 1 << 8;
+/// The state of a hatch whose pair is gone and which was neither reclaimed nor recycled.
+pub(crate) const SPENT: u32 = S_CLOSED | R_CLOSED | S_DROPPED | R_DROPPED;
+
+/// Handle-local flag: sends replace an unreceived value.
+pub(crate) const F_OVERWRITES: u8 = 1;
+/// Handle-local flag: close this side after its next successful operation.
+pub(crate) const F_CLOSES: u8 = 1 << 1;
+/// Handle-local flag: on cleanup, mark the hatch free (value dropped).
+pub(crate) const F_RECLAIMS: u8 = 1 << 2;
+/// Handle-local flag: on cleanup, mark the hatch free and keep a pending value.
+pub(crate) const F_RECYCLES: u8 = 1 << 3;
+/// Handle-local flag: the hatch is a leaked `Box` that the last handle frees.
+pub(crate) const F_BOXED: u8 = 1 << 4;
+
+/// Which side a handle is; selects its bits and waker slots.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Side {
+    Sender,
+    Receiver,
+}
+
+impl Side {
+    /// This side's `CLOSED` and `DROPPED` bits.
+    const fn closed_dropped(self) -> (u32, u32) {
+        match self {
+            Self::Sender => (S_CLOSED, S_DROPPED),
+            Self::Receiver => (R_CLOSED, R_DROPPED),
+        }
+    }
+
+    /// The other side.
+    pub(crate) const fn peer(self) -> Self {
+        match self {
+            Self::Sender => Self::Receiver,
+            Self::Receiver => Self::Sender,
+        }
+    }
+}
+
+/// The shared state of a hatch: one value slot, two waker slots and one atomic state word.
+///
+/// Usually you never see it: [`hatch()`](crate::hatch()) puts it in a `Box`. To manage the
+/// memory yourself, place a `Hatch` in a `static`, on the stack or in a pool slot and split it
+/// into a pair with [`try_split`](Self::try_split) (shared reference, checked at run time),
+/// [`split`](Self::split) (exclusive reference) or the unsafe
+/// [`split_raw`](Self::split_raw) (raw pointer). No allocator is needed.
+///
+/// ```
+/// use hatch::Hatch;
+///
+/// static HATCH: Hatch<u32> = Hatch::new();
+///
+/// let (mut s, mut r) = HATCH.try_split().expect("a new hatch is free");
+/// assert!(HATCH.try_split().is_none(), "one pair at a time");
+/// s.send(7).now().unwrap();
+/// assert_eq!(r.receive().now(), Ok(Some(7)));
+/// // Ask for the hatch back when the pair is gone.
+/// s.set_reclaims(true);
+/// drop((s, r));
+/// assert!(HATCH.is_free());
+/// ```
+pub struct Hatch<T> {
+    state: AtomicU32,
+    value: UnsafeCell<MaybeUninit<T>>,
+    sender: UnsafeCell<Option<Waker>>,
+    receiver: UnsafeCell<Option<Waker>>,
+}
+
+// SAFETY: the cells are only reached under the lock bit (or with exclusive access, see the
+// module docs), so sharing `&Hatch<T>` between threads moves `T` values between them but never
+// shares a `&T`: `T: Send` is what is needed. Wakers are `Send + Sync`.
+unsafe impl<T: Send> Sync for Hatch<T> {}
+
+// SAFETY: a `Hatch<T>` owns at most one `T` and two wakers; moving it moves them.
+unsafe impl<T: Send> Send for Hatch<T> {}
+
+impl<T> Hatch<T> {
+    sync_core::const_fn! {
+        /// A new, free hatch with an empty slot (a `const fn`, so it can be a `static`).
+        #[must_use]
+        pub const fn new() -> Self {
+            Self {
+                state: AtomicU32::new(FREE),
+                value: UnsafeCell::new(MaybeUninit::uninit()),
+                sender: UnsafeCell::new(None),
+                receiver: UnsafeCell::new(None),
+            }
+        }
+    }
+
+    /// A hatch that a pair is already using (for `hatch()`).
+    #[cfg(feature = "alloc")]
+    pub(crate) fn new_in_use() -> Self {
+        let hatch = Self::new();
+        hatch.state.store(0, Ordering::Relaxed);
+        hatch
+    }
+
+    /// Whether the hatch is idle: no pair is using it and [`try_split`](Self::try_split) would
+    /// succeed. A new hatch is free; a used one becomes free again when its pair has dropped and
+    /// one of the handles had [`reclaims`](Sender::set_reclaims) or
+    /// [`recycles`](Sender::set_recycles) set.
+    #[must_use]
+    pub fn is_free(&self) -> bool {
+        self.state.load(Ordering::Acquire) & (FREE | LOCK) == FREE
+    }
+
+    /// Splits a free hatch into a sender and a receiver that borrow it; `None` if a pair is using
+    /// it or used it and was neither reclaimed nor recycled (see [`is_free`](Self::is_free)).
+    ///
+    /// A value kept by a recycling pair is still in the slot and is received by the new pair.
+    pub fn try_split(&self) -> Option<(Sender<'_, T>, Receiver<'_, T>)> {
+        // SAFETY: `self` is borrowed for the handles' lifetime, so it outlives them and does not
+        // move.
+        unsafe { Self::split_raw(NonNull::from(self)) }
+    }
+
+    /// Splits the hatch into a new pair, whatever its state: the exclusive borrow proves that no
+    /// handle of an earlier pair is alive. Wakers left by forgotten handles are dropped; a value
+    /// in the slot is kept and received by the new pair.
+    ///
+    /// ```
+    /// let mut hatch = hatch::Hatch::new();
+    /// for i in 0..3 {
+    ///     let (mut s, mut r) = hatch.split();
+    ///     s.send(i).now().unwrap();
+    ///     assert_eq!(r.receive().now(), Ok(Some(i)));
+    /// }
+    /// ```
+    pub fn split(&mut self) -> (Sender<'_, T>, Receiver<'_, T>) {
+        let value = self.state.load(Ordering::Relaxed) & VALUE;
+        let (s, r) = (self.sender.with_mut(take), self.receiver.with_mut(take));
+        self.state.store(FREE | value, Ordering::Relaxed);
+        drop((s, r));
+        // SAFETY: the exclusive borrow lasts as long as the handles; the hatch is free (just
+        // stored, and nobody else can reach it).
+        let pair = unsafe { Self::split_raw(NonNull::from(&*self)) };
+        pair.expect("an exclusively borrowed hatch is free")
+    }
+
+    /// Splits the free hatch at `hatch` into a pair that points to it; `None` if it is not free.
+    ///
+    /// For memory that cannot be borrowed for the pair's lifetime, such as a pool slot managed by
+    /// hand. Set [`reclaims`](Sender::set_reclaims) on a handle and watch
+    /// [`is_free`](Self::is_free) to learn when the memory may be reused.
+    ///
+    /// # Safety
+    ///
+    /// `hatch` must point to a valid `Hatch<T>` that is neither moved nor freed nor mutably
+    /// borrowed until both returned handles (and handles made from them by `recycle`) have been
+    /// dropped, and `'a` must not outlive it.
+    pub unsafe fn split_raw<'a>(hatch: NonNull<Self>) -> Option<(Sender<'a, T>, Receiver<'a, T>)> {
+        // SAFETY: valid for the handles' lifetime (caller's contract).
+        let this = unsafe { hatch.as_ref() };
+        let mut state = this.state.load(Ordering::Relaxed);
+        loop {
+            if state & (FREE | LOCK) != FREE {
+                return None;
+            }
+            // The new pair starts open; a recycled value stays.
+            match this.state.compare_exchange_weak(
+                state,
+                state & VALUE,
+                Ordering::Acquire,
+                Ordering::Relaxed,
+            ) {
+                Ok(_) => break,
+                Err(now) => state = now,
+            }
+        }
+        // SAFETY: we won the transition out of FREE, so this is the only sender; the caller keeps
+        // the memory valid for `'a`.
+        let sender = unsafe { Sender::from_raw(hatch, 0) };
+        // SAFETY: as above, the only receiver.
+        let receiver = unsafe { Receiver::from_raw(hatch, 0) };
+        Some((sender, receiver))
+    }
+
+    /// Takes the lock and returns the state it protects (without the lock bit).
+    #[inline]
+    pub(crate) fn lock(&self) -> u32 {
+        loop {
+            let state = self.state.fetch_or(LOCK, Ordering::Acquire);
+            if state & LOCK == 0 {
+                return state;
+            }
+            while self.state.load(Ordering::Relaxed) & LOCK != 0 {
+                #[cfg(any(loom, feature = "spin_loop_hint"))]
+                sync_core::sync::hint::spin_loop();
+            }
+        }
+    }
+
+    /// Publishes `state` (without the lock bit) and releases the lock.
+    #[inline]
+    pub(crate) fn unlock(&self, state: u32) {
+        debug_assert_eq!(state & LOCK, 0);
+        self.state.store(state, Ordering::Release);
+    }
+
+    /// A lock-free look at the state (for `is_closed` style queries).
+    #[inline]
+    pub(crate) fn peek(&self) -> u32 {
+        self.state.load(Ordering::Acquire)
+    }
+
+    /// Moves the value out of the slot.
+    ///
+    /// # Safety
+    /// The lock is held (or access is exclusive) and the state has `VALUE`; the caller clears it.
+    #[inline]
+    pub(crate) unsafe fn take_value(&self) -> T {
+        // SAFETY: exclusive access to an initialised slot (caller's contract); `MaybeUninit<T>`
+        // has the layout of `T`.
+        self.value.with(|p| unsafe { p.cast::<T>().read() })
+    }
+
+    /// Moves `value` into the slot.
+    ///
+    /// # Safety
+    /// The lock is held and the state lacks `VALUE`; the caller sets it.
+    #[inline]
+    pub(crate) unsafe fn put_value(&self, value: T) {
+        // SAFETY: exclusive access to an empty slot (caller's contract); `MaybeUninit<T>` has the
+        // layout of `T`.
+        self.value
+            .with_mut(|p| unsafe { p.cast::<T>().write(value) });
+    }
+
+    /// The waker slot of `side`.
+    #[inline]
+    fn slot(&self, side: Side) -> &UnsafeCell<Option<Waker>> {
+        match side {
+            Side::Sender => &self.sender,
+            Side::Receiver => &self.receiver,
+        }
+    }
+
+    /// Takes the waker of `side` out of its slot.
+    ///
+    /// # Safety
+    /// The lock is held (or access is exclusive).
+    #[inline]
+    pub(crate) unsafe fn take_waker(&self, side: Side) -> Option<Waker> {
+        self.slot(side).with_mut(take)
+    }
+
+    /// Takes both wakers out: `(side's, the peer's)`.
+    ///
+    /// # Safety
+    /// The lock is held (or access is exclusive).
+    #[inline]
+    pub(crate) unsafe fn take_wakers(&self, side: Side) -> (Option<Waker>, Option<Waker>) {
+        (
+            self.slot(side).with_mut(take),
+            self.slot(side.peer()).with_mut(take),
+        )
+    }
+
+    /// Whether `side`'s slot holds a waker.
+    ///
+    /// # Safety
+    /// The lock is held.
+    #[cfg(feature = "async")]
+    #[inline]
+    pub(crate) unsafe fn has_waker(&self, side: Side) -> bool {
+        // SAFETY: the lock excludes writers (caller's contract).
+        self.slot(side).with(|p| unsafe { (*p).is_some() })
+    }
+
+    /// Whether `side`'s slot holds a waker that wakes the same task as `waker` (a pointer
+    /// comparison; no waker code runs).
+    ///
+    /// # Safety
+    /// The lock is held.
+    #[inline]
+    pub(crate) unsafe fn will_wake(&self, side: Side, waker: &Waker) -> bool {
+        // SAFETY: the lock excludes writers (caller's contract).
+        self.slot(side)
+            .with(|p| unsafe { (*p).as_ref() }.is_some_and(|w| w.will_wake(waker)))
+    }
+
+    /// Puts `waker` into `side`'s slot and returns the waker it replaces.
+    ///
+    /// # Safety
+    /// The lock is held.
+    #[inline]
+    pub(crate) unsafe fn put_waker(&self, side: Side, waker: Waker) -> Option<Waker> {
+        // SAFETY: the lock excludes every other access (caller's contract).
+        self.slot(side).with_mut(|p| unsafe { (*p).replace(waker) })
+    }
+}
+
+/// `Option::take` through a raw pointer from a cell.
+fn take(slot: *mut Option<Waker>) -> Option<Waker> {
+    // SAFETY: callers pass the pointer of a cell they have exclusive access to.
+    unsafe { (*slot).take() }
+}
+
+impl<T> Default for Hatch<T> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl<T> Drop for Hatch<T> {
+    fn drop(&mut self) {
+        if self.state.load(Ordering::Relaxed) & VALUE != 0 {
+            // SAFETY: `&mut self`: nobody else can reach the slot, and `VALUE` says it is full.
+            drop(unsafe { self.take_value() });
+        }
+        // The waker slots drop themselves.
+    }
+}
+
+impl<T> fmt::Debug for Hatch<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let state = self.peek();
+        f.debug_struct("Hatch")
+            .field("full", &(state & VALUE != 0))
+            .field("free", &(state & FREE != 0))
+            .field("sender_closed", &(state & S_CLOSED != 0))
+            .field("receiver_closed", &(state & R_CLOSED != 0))
+            .finish_non_exhaustive()
+    }
+}
+
+/// The pointer and local flags every handle holds, with the operations both sides share.
+pub(crate) struct Handle<'a, T> {
+    pub(crate) hatch: NonNull<Hatch<T>>,
+    pub(crate) flags: u8,
+    _borrow: PhantomData<&'a Hatch<T>>,
+}
+
+impl<'a, T> Handle<'a, T> {
+    /// # Safety
+    /// `hatch` is valid for `'a` and this side's handle is not alive elsewhere.
+    pub(crate) const unsafe fn new(hatch: NonNull<Hatch<T>>, flags: u8) -> Self {
+        Self {
+            hatch,
+            flags,
+            _borrow: PhantomData,
+        }
+    }
+
+    /// The shared state.
+    #[inline]
+    pub(crate) fn hatch(&self) -> &Hatch<T> {
+        // SAFETY: the hatch stays valid while a handle of it is alive (invariant 3 of the module
+        // docs: it is freed or reset only after both handles are gone).
+        unsafe { self.hatch.as_ref() }
+    }
+
+    /// Sets or clears a local flag.
+    #[inline]
+    pub(crate) fn set(&mut self, flag: u8, on: bool) {
+        if on {
+            self.flags |= flag;
+        } else {
+            self.flags &= !flag;
+        }
+    }
+
+    /// Whether a local flag is set.
+    #[inline]
+    pub(crate) const fn get(&self, flag: u8) -> bool {
+        self.flags & flag != 0
+    }
+
+    /// Recycles: if the other side's handle is gone, reopens both sides (a pending value stays)
+    /// and returns the local flags for the new peer handle.
+    pub(crate) fn recycle(&mut self, side: Side) -> Result<u8, crate::RecycleError> {
+        let hatch = self.hatch();
+        let state = hatch.lock();
+        let (_, peer_dropped) = side.peer().closed_dropped();
+        if state & peer_dropped == 0 {
+            hatch.unlock(state);
+            return Err(crate::RecycleError(()));
+        }
+        // The peer's slot is empty: its drop took its waker out (invariants 1 and 2).
+        hatch.unlock(state & VALUE);
+        Ok(self.flags & F_BOXED)
+    }
+
+    /// The drop of a handle: closes this side, wakes the peer, and cleans up if the peer's handle
+    /// is gone too.
+    pub(crate) fn release(&mut self, side: Side) {
+        let hatch = self.hatch();
+        let state = hatch.lock();
+        let (closed, dropped) = side.closed_dropped();
+        let mut next = state | closed | dropped;
+        if self.get(F_RECLAIMS) {
+            next |= RECLAIM;
+        }
+        if self.get(F_RECYCLES) {
+            next |= RECYCLE;
+        }
+        // SAFETY: we hold the lock.
+        let (own, peer) = unsafe { hatch.take_wakers(side) };
+        if state & side.peer().closed_dropped().1 == 0 {
+            // The peer lives on: publish and never touch the hatch again.
+            hatch.unlock(next);
+            if let Some(peer) = peer {
+                peer.wake();
+            }
+            drop(own);
+            return;
+        }
+        // We are last: the peer's final critical section happened-before our lock (Acquire).
+        if self.get(F_BOXED) {
+            #[cfg(feature = "alloc")]
+            {
+                drop((own, peer));
+                let ptr = self.hatch.as_ptr();
+                // SAFETY: boxed hatches come from `Box::into_raw` in `hatch()`, and both handles
+                // are gone, so this is the last reference. `Drop for Hatch` drops a pending value.
+                drop(unsafe { alloc::boxed::Box::from_raw(ptr) });
+                return;
+            }
+        }
+        let keep = next & RECYCLE != 0;
+        let value = if next & VALUE != 0 && !keep {
+            next &= !VALUE;
+            // SAFETY: we hold the lock, the slot is full; `VALUE` is cleared above.
+            Some(unsafe { hatch.take_value() })
+        } else {
+            None
+        };
+        let end = if next & (RECLAIM | RECYCLE) != 0 {
+            FREE | (next & VALUE)
+        } else {
+            SPENT
+        };
+        hatch.unlock(end);
+        drop((own, peer, value));
+    }
+}
