@@ -1,4 +1,145 @@
-//! An Async<T> drop-in for async-io on a static, heap-free select reactor.
+//! Async I/O on a static, heap-free reactor: a drop-in for [async-io]'s [`Async<T>`] aimed at
+//! memory-constrained `std` targets (ESP-IDF) that also runs on Linux.
 //!
-//! (Work in progress: the implementation lands with its issue.)
-#![no_std]
+//! Replace `async_io` by `io_mini` (or rename the dependency:
+//! `async-io = { package = "io-mini", ... }`) and code that uses `Async` compiles unchanged,
+//! with the exceptions listed below.
+//!
+//! ```
+//! use futures_lite::{AsyncReadExt, AsyncWriteExt, future};
+//! use io_mini::Async;
+//! use std::net::{TcpListener, TcpStream};
+//!
+//! future::block_on(async {
+//!     let listener = Async::<TcpListener>::bind(([127, 0, 0, 1], 0))?;
+//!     let addr = listener.get_ref().local_addr()?;
+//!     let server = async {
+//!         let (mut stream, _) = listener.accept().await?;
+//!         let mut buf = [0; 5];
+//!         stream.read_exact(&mut buf).await?;
+//!         stream.write_all(&buf).await?; // echo
+//!         std::io::Result::Ok(())
+//!     };
+//!     let client = async {
+//!         let mut stream = Async::<TcpStream>::connect(addr).await?;
+//!         stream.write_all(b"hello").await?;
+//!         let mut buf = [0; 5];
+//!         stream.read_exact(&mut buf).await?;
+//!         assert_eq!(&buf, b"hello");
+//!         Ok(())
+//!     };
+//!     future::try_zip(server, client).await?;
+//!     std::io::Result::Ok(())
+//! })?;
+//! # std::io::Result::Ok(())
+//! ```
+//!
+//! # Design
+//!
+//! * **Static reactor.** The reactor is a `static` built by a `const fn`: a fixed-capacity
+//!   registry of sources and one shared pool of waiter places behind a mutex (see
+//!   [`MAX_SOURCES`], [`MAX_WAITERS`] and how to change them). No heap allocation at start or
+//!   while polling; an `Async<T>` is the handle plus 8 bytes.
+//! * **One thread** named `io-mini`, spawned on first use with a [`REACTOR_STACK_SIZE`] stack,
+//!   waits in `poll(2)` (no `FD_SETSIZE` ceiling) on the fds that have waiters plus an eventfd.
+//! * **No round trip on the fast path.** Every operation tries its system call first; a read of
+//!   data that is already queued costs no context switch and no lock. Only on `WouldBlock` does
+//!   the task add a waiter, and it writes the eventfd only when the reactor's current `poll`
+//!   set lacks that fd and direction and nobody has written since (at most one write per change
+//!   of interest). It never waits for the reactor to confirm.
+//! * **Many waiters per direction**, none evicting another; a readiness event wakes all the
+//!   waiters of the direction. When the waiter pool is exhausted the future that cannot get a
+//!   place fails with `ErrorKind::OutOfMemory`.
+//! * **Robust.** `EINTR` is retried; wakers are woken outside the lock, each inside
+//!   `catch_unwind`, so a panicking waker is logged and the reactor goes on; if the reactor
+//!   thread ends, every pending and later operation fails with an `io::Error` instead of
+//!   hanging; a full registry or an fd registered twice fails at [`Async::new`]; the sockets
+//!   io-mini creates are close-on-exec; dropping an `Async` unregisters it without waking
+//!   anybody.
+//!
+//! The state machine that tasks and the reactor thread share lives in `registry.rs` and
+//! `reactor.rs` (module docs there), free of system calls so that loom checks the hand-off
+//! (`tests/loom_handoff.rs`).
+//!
+//! # Differences from async-io v2
+//!
+//! * No `Timer` and no `block_on`: use `embassy-time`'s `Timer` (or any executor's timer) and
+//!   `futures_lite::future::block_on` (or the platform's, e.g. `esp_idf_svc::hal::task::block_on`).
+//!   No `os::unix::reactor_fd`, no kqueue/Windows extras. Unix only.
+//! * Capacity limits: [`MAX_SOURCES`] registered handles and [`MAX_WAITERS`] concurrent waits;
+//!   past them, `Async::new` or the wait fails with `OutOfMemory`.
+//! * `Async<UnixStream>::connect` may block while the listener's backlog is full (see
+//!   [`unix`](crate#unix-sockets)).
+//! * `poll(2)` reports regular files as always ready (async-io on epoll refuses them).
+//! * Additions: `Async<UdpSocket>::connect` (async-io users call `get_ref().connect`, which also
+//!   works), and `incoming()` streams are also `Unpin`.
+//!
+//! # Unix sockets
+//!
+//! `Async<UnixListener>`, `Async<UnixStream>` and `Async<UnixDatagram>` have async-io's helpers;
+//! `"\0name"` paths are abstract sockets on Linux. `connect` uses std's blocking `connect`,
+//! which returns at once unless the listener's backlog is full.
+//!
+//! [async-io]: https://docs.rs/async-io
+#![cfg_attr(docsrs, feature(doc_cfg))]
+
+#[cfg(not(loom))]
+mod driver;
+#[cfg(not(loom))]
+mod io;
+#[cfg(not(loom))]
+mod io_safe;
+mod lock;
+#[cfg(not(loom))]
+mod net;
+#[cfg(not(loom))]
+mod stream;
+#[cfg(not(loom))]
+mod sys;
+#[cfg(not(loom))]
+mod unix;
+
+// The registry and the reactor core are public (hidden) under loom only, for the loom models.
+#[cfg(loom)]
+#[doc(hidden)]
+pub mod reactor;
+#[cfg(not(loom))]
+#[allow(unreachable_pub, dead_code)]
+mod reactor;
+#[cfg(loom)]
+#[doc(hidden)]
+pub mod registry;
+#[cfg(not(loom))]
+#[allow(unreachable_pub, dead_code)]
+mod registry;
+
+#[cfg(not(loom))]
+pub use driver::{MAX_SOURCES, MAX_WAITERS, REACTOR_STACK_SIZE};
+#[cfg(not(loom))]
+pub use io::{Async, Readable, ReadableOwned, Writable, WritableOwned};
+#[cfg(not(loom))]
+pub use io_safe::IoSafe;
+
+/// `(registered sources, waiter places in use)` of the static reactor, for tests and
+/// diagnostics (0s before the reactor starts).
+#[cfg(not(loom))]
+#[doc(hidden)]
+pub fn reactor_usage() -> (usize, usize) {
+    driver::REACTOR.usage()
+}
+
+/// The size in bytes of the static reactor (registry, lock and wake-up fd cell).
+#[cfg(not(loom))]
+#[must_use]
+pub const fn reactor_size() -> usize {
+    size_of::<driver::Reactor>()
+}
+
+/// The size the static reactor would have with `sources` and `waiters` places, for footprint
+/// tables (the registry of a custom capacity, plus the lock and the wake-up fd cell).
+#[cfg(not(loom))]
+#[doc(hidden)]
+#[must_use]
+pub const fn reactor_size_for<const SOURCES: usize, const WAITERS: usize>() -> usize {
+    size_of::<reactor::Core<SOURCES, WAITERS, driver::EventFd>>()
+}

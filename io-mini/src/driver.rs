@@ -1,0 +1,228 @@
+//! The static reactor and its thread.
+//!
+//! # Memory
+//!
+//! [`REACTOR`] is a `static` built by a `const fn`: nothing is allocated on the heap or moved
+//! through a stack when it starts, nor while it runs. Its size is dominated by the registry
+//! (see [`crate::registry`]): 8 bytes per source plus one waiter place per waiter (12 bytes on
+//! 32-bit targets, 24 bytes on 64-bit ones). The capacities are compile-time constants:
+//!
+//! | constant | env var at build time | default (ESP-IDF) | default (other targets) |
+//! | --- | --- | --- | --- |
+//! | [`MAX_SOURCES`] | `IO_MINI_MAX_SOURCES` | 20 | 256 |
+//! | [`MAX_WAITERS`] | `IO_MINI_MAX_WAITERS` | 20 | 256 |
+//! | [`REACTOR_STACK_SIZE`] | `IO_MINI_REACTOR_STACK` | 4096 | 16384 |
+//!
+//! Set them for example in `.cargo/config.toml` (`[env] IO_MINI_MAX_SOURCES = "32"`); cargo
+//! rebuilds io-mini when they change. At the ESP-IDF defaults the static reactor takes
+//! 20 × 8 + 20 × 12 + 8 (mutex) + ~8 (flags, wake-up fd) ≈ 416 bytes on a 32-bit target
+//! (measured on x86_64 by `tests/footprint.rs` with the 64-bit place size).
+//!
+//! # The thread
+//!
+//! The first `Async::new*` creates the wake-up eventfd and spawns one thread named `io-mini`
+//! with a stack of [`REACTOR_STACK_SIZE`] bytes (Linux rounds it up to `PTHREAD_STACK_MIN`,
+//! 16 KiB). The loop keeps two arrays on that stack: `MAX_SOURCES + 1` `pollfd`s (8 bytes each)
+//! and `MAX_SOURCES` interests (12 bytes each), i.e. 20 bytes per source (about 5 KiB at the
+//! host default of 256, 400 bytes at 20), plus the `WAKE_CHUNK` (8) wakers it wakes at a time.
+//!
+//! It waits in `poll(2)`, not `select(2)`: `poll` has no `FD_SETSIZE` ceiling (an fd of 1024
+//! and above is fine on Linux, and there is no out-of-bounds `FD_SET` to guard against), its
+//! cost is proportional to the fds watched rather than to the highest fd, and ESP-IDF's lwIP VFS
+//! implements it on top of `select` anyway.
+//!
+//! The thread ends only if `poll(2)` fails with something other than `EINTR` (or if it
+//! panics, which it does not do by design); a guard then shuts the reactor down, so every
+//! pending and future operation fails with an `io::Error` instead of hanging.
+
+use std::io;
+use std::os::fd::{AsRawFd, OwnedFd};
+use std::sync::OnceLock;
+
+use crate::reactor::{Core, Wakeup};
+use crate::registry::{Interest, READ, WRITE};
+use crate::sys;
+
+/// Parses a decimal compile-time setting.
+const fn setting(value: Option<&str>, default: usize) -> usize {
+    let Some(value) = value else {
+        return default;
+    };
+    let bytes = value.as_bytes();
+    assert!(!bytes.is_empty(), "io-mini: empty IO_MINI_* setting");
+    let mut n = 0usize;
+    let mut i = 0;
+    while i < bytes.len() {
+        assert!(
+            bytes[i].is_ascii_digit(),
+            "io-mini: IO_MINI_* settings must be decimal numbers"
+        );
+        n = n * 10 + (bytes[i] - b'0') as usize;
+        i += 1;
+    }
+    n
+}
+
+const DEFAULT_SOURCES: usize = if cfg!(target_os = "espidf") { 20 } else { 256 };
+const DEFAULT_STACK: usize = if cfg!(target_os = "espidf") {
+    4096
+} else {
+    16384
+};
+
+/// How many sources (`Async` values) can be registered at once.
+pub const MAX_SOURCES: usize = setting(option_env!("IO_MINI_MAX_SOURCES"), DEFAULT_SOURCES);
+
+/// How many waiters (pending `readable()`/`writable()` futures, pending `poll_readable` /
+/// `poll_writable` calls) can exist at once, over all sources.
+pub const MAX_WAITERS: usize = setting(option_env!("IO_MINI_MAX_WAITERS"), DEFAULT_SOURCES);
+
+/// The stack size requested for the `io-mini` thread.
+pub const REACTOR_STACK_SIZE: usize = setting(option_env!("IO_MINI_REACTOR_STACK"), DEFAULT_STACK);
+
+/// The wake-up hook of the static reactor: writes the eventfd once it exists.
+#[derive(Debug)]
+pub(crate) struct EventFd(OnceLock<OwnedFd>);
+
+impl Wakeup for EventFd {
+    fn wakeup(&self) {
+        if let Some(fd) = self.0.get() {
+            sys::signal(fd.as_raw_fd());
+        }
+    }
+}
+
+/// The reactor type with the crate's capacities.
+pub(crate) type Reactor = Core<MAX_SOURCES, MAX_WAITERS, EventFd>;
+
+/// The one reactor.
+pub(crate) static REACTOR: Reactor = Core::new(EventFd(OnceLock::new()));
+
+/// The result of starting the thread (`Err` keeps the kind and message for every later call).
+static STARTED: OnceLock<Result<(), (io::ErrorKind, String)>> = OnceLock::new();
+
+/// The reactor, started on first use.
+pub(crate) fn reactor() -> io::Result<&'static Reactor> {
+    match STARTED.get_or_init(start) {
+        Ok(()) => Ok(&REACTOR),
+        Err((kind, msg)) => Err(io::Error::new(*kind, msg.clone())),
+    }
+}
+
+fn start() -> Result<(), (io::ErrorKind, String)> {
+    let failed = |what: &str, err: io::Error| {
+        REACTOR.shutdown();
+        Err((err.kind(), format!("io-mini: cannot {what}: {err}")))
+    };
+    let fd = match sys::wakeup_fd() {
+        Ok(fd) => fd,
+        Err(err) => return failed("create the reactor's eventfd", err),
+    };
+    let raw = fd.as_raw_fd();
+    // `start` runs once (OnceLock), so the cell is empty.
+    let _ = REACTOR.hook().0.set(fd);
+    let spawned = std::thread::Builder::new()
+        .name("io-mini".into())
+        .stack_size(REACTOR_STACK_SIZE)
+        .spawn(move || run(raw));
+    match spawned {
+        Ok(_) => Ok(()),
+        Err(err) => failed("spawn the io-mini thread", err),
+    }
+}
+
+/// Shuts the reactor down when the thread ends, whether by error or by panic.
+struct ShutdownGuard;
+
+impl Drop for ShutdownGuard {
+    fn drop(&mut self) {
+        REACTOR.shutdown();
+    }
+}
+
+/// `pollfd`s for the wake-up fd followed by one per source, contiguous.
+#[repr(C)]
+struct PollFds {
+    wake: libc::pollfd,
+    sources: [libc::pollfd; MAX_SOURCES],
+}
+
+const NO_FD: libc::pollfd = libc::pollfd {
+    fd: -1,
+    events: 0,
+    revents: 0,
+};
+
+fn run(wake_fd: i32) {
+    let _guard = ShutdownGuard;
+    if let Err(err) = run_loop(wake_fd) {
+        log::error!("io-mini: the reactor stops: {err}");
+    }
+}
+
+fn run_loop(wake_fd: i32) -> io::Result<()> {
+    let mut fds = PollFds {
+        wake: libc::pollfd {
+            fd: wake_fd,
+            events: libc::POLLIN,
+            revents: 0,
+        },
+        sources: [NO_FD; MAX_SOURCES],
+    };
+    let mut interests = [Interest::EMPTY; MAX_SOURCES];
+    loop {
+        let n = REACTOR.snapshot(&mut interests);
+        for (pollfd, interest) in fds.sources.iter_mut().zip(&interests[..n]) {
+            let mut events = 0;
+            if interest.dirs & READ != 0 {
+                events |= libc::POLLIN;
+            }
+            if interest.dirs & WRITE != 0 {
+                events |= libc::POLLOUT;
+            }
+            *pollfd = libc::pollfd {
+                fd: interest.fd,
+                events,
+                revents: 0,
+            };
+        }
+        fds.wake.revents = 0;
+        sys::poll(fds.as_mut_slice(n + 1))?;
+        if fds.wake.revents != 0 {
+            sys::drain(wake_fd);
+        }
+        REACTOR.dispatch(
+            fds.sources[..n]
+                .iter()
+                .zip(&interests[..n])
+                .filter(|(pollfd, _)| pollfd.revents != 0)
+                .map(|(pollfd, interest)| (interest.key, ready_dirs(pollfd.revents) & interest.dirs)),
+        );
+    }
+}
+
+/// Which directions a `revents` makes ready: errors and hang-ups wake both, so the task's next
+/// system call reports them.
+fn ready_dirs(revents: libc::c_short) -> u8 {
+    let failed = revents & (libc::POLLERR | libc::POLLHUP | libc::POLLNVAL) != 0;
+    let mut dirs = 0;
+    if failed || revents & (libc::POLLIN | libc::POLLPRI) != 0 {
+        dirs |= READ;
+    }
+    if failed || revents & libc::POLLOUT != 0 {
+        dirs |= WRITE;
+    }
+    dirs
+}
+
+impl PollFds {
+    /// The first `len` pollfds (the wake-up fd, then `len - 1` sources).
+    fn as_mut_slice(&mut self, len: usize) -> &mut [libc::pollfd] {
+        assert!(len <= MAX_SOURCES + 1);
+        let first = (&raw mut *self).cast::<libc::pollfd>();
+        // SAFETY: `PollFds` is `repr(C)` with a `pollfd` followed by an array of `pollfd`, so it
+        // is `MAX_SOURCES + 1` contiguous pollfds without padding; the pointer is derived from
+        // the whole struct, `len` is within it, and `&mut self` is exclusive for the lifetime.
+        unsafe { core::slice::from_raw_parts_mut(first, len) }
+    }
+}

@@ -1,0 +1,219 @@
+//! The reactor: a [`Registry`] behind a mutex, the waiting protocol tasks use, and the
+//! dispatch step of the reactor thread. System calls are left to the caller (the
+//! [`Wakeup`] hook and the thread in [`crate::driver`]) so that loom can run this code.
+//!
+//! # Protocol
+//!
+//! A task waiting for a direction of a source ([`Core::poll_wait`]):
+//!
+//! 1. first poll — clone the waker (outside the lock), lock, [`Registry::add_waiter`], unlock;
+//!    if the registry says the reactor does not know this interest yet, call
+//!    [`Wakeup::wakeup`] once (one eventfd write), then return `Pending`;
+//! 2. later polls — lock, [`Registry::poll_waiter`]: `Ready` once the reactor has dispatched the
+//!    direction, `Pending` otherwise (the stored waker is replaced, cloned outside the lock, only
+//!    when it would not wake the current task);
+//! 3. drop before `Ready` — [`Core::cancel`]: the place is freed, nobody is woken.
+//!
+//! The reactor thread ([`Core::snapshot`], `poll(2)`, [`Core::dispatch`]) marks waiters woken
+//! under the lock and wakes them after unlocking, in chunks of [`WAKE_CHUNK`], each wake inside
+//! `catch_unwind`: a panicking waker is logged and skipped, the reactor keeps running.
+//! If the reactor thread ends for any reason, [`Core::shutdown`] fails every waiter and every
+//! later request with an `io::Error`: nothing waits forever on a reactor that is gone.
+
+use std::io;
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::task::{Poll, Waker};
+
+use crate::lock::Mutex;
+use crate::registry::{
+    AddError, Direction, InsertError, Interest, Key, Registry, WaiterId, WaiterPoll,
+};
+
+/// How many wakers the reactor takes out of the registry per lock when waking.
+pub const WAKE_CHUNK: usize = 8;
+
+/// How the reactor thread is told to re-read the registry (an eventfd write in production).
+pub trait Wakeup {
+    /// Interrupts the reactor's `poll(2)`.
+    fn wakeup(&self);
+}
+
+/// The registry behind its lock plus the wake-up hook.
+#[derive(Debug)]
+pub struct Core<const N: usize, const W: usize, S> {
+    registry: Mutex<Registry<N, W>>,
+    wakeup: S,
+}
+
+fn insert_error(err: InsertError) -> io::Error {
+    match err {
+        InsertError::Full => io::Error::new(
+            io::ErrorKind::OutOfMemory,
+            "io-mini: the reactor registry is full (raise IO_MINI_MAX_SOURCES)",
+        ),
+        InsertError::Duplicate => io::Error::new(
+            io::ErrorKind::AlreadyExists,
+            "io-mini: this file descriptor is already registered",
+        ),
+        InsertError::BadFd => {
+            io::Error::new(io::ErrorKind::InvalidInput, "io-mini: invalid file descriptor")
+        }
+        InsertError::Dead => dead(),
+    }
+}
+
+fn dead() -> io::Error {
+    io::Error::other("io-mini: the reactor thread is not running")
+}
+
+fn add_error(err: AddError) -> io::Error {
+    match err {
+        AddError::NoPlace => io::Error::new(
+            io::ErrorKind::OutOfMemory,
+            "io-mini: every waiter place is taken (raise IO_MINI_MAX_WAITERS)",
+        ),
+        AddError::Dead => dead(),
+    }
+}
+
+impl<const N: usize, const W: usize, S: Wakeup> Core<N, W, S> {
+    sync_core::const_fn! {
+        /// An empty reactor core.
+        pub const fn new(wakeup: S) -> Self {
+            Self { registry: Mutex::new(Registry::new()), wakeup }
+        }
+    }
+
+    /// The wake-up hook.
+    pub fn hook(&self) -> &S {
+        &self.wakeup
+    }
+
+    /// Registers `fd`.
+    ///
+    /// # Errors
+    ///
+    /// Full registry (`OutOfMemory`), fd already registered (`AlreadyExists`), negative fd
+    /// (`InvalidInput`), reactor gone (`Other`).
+    pub fn register(&self, fd: i32) -> io::Result<Key> {
+        self.registry.lock().insert(fd).map_err(insert_error)
+    }
+
+    /// Unregisters a source, freeing the waiter places it owns (`own`: the `poll_readable` /
+    /// `poll_writable` places). Wakes nobody.
+    pub fn deregister(&self, key: Key, own: [Option<WaiterId>; 2]) {
+        let mut dropped: [Option<Waker>; 2] = [None, None];
+        let notify = {
+            let mut registry = self.registry.lock();
+            for (slot, id) in dropped.iter_mut().zip(own) {
+                if let Some(id) = id {
+                    *slot = registry.cancel(id);
+                }
+            }
+            registry.remove(key)
+        };
+        drop(dropped);
+        if notify {
+            self.wakeup.wakeup();
+        }
+    }
+
+    /// Waits for `dir` of `key` with the waiter place in `id` (see the module docs).
+    pub fn poll_wait(
+        &self,
+        key: Key,
+        dir: Direction,
+        id: &mut Option<WaiterId>,
+        waker: &Waker,
+    ) -> Poll<io::Result<()>> {
+        if id.is_none() {
+            let clone = waker.clone();
+            let added = self.registry.lock().add_waiter(key, dir, clone);
+            return match added {
+                Ok((new, notify)) => {
+                    *id = Some(new);
+                    if notify {
+                        self.wakeup.wakeup();
+                    }
+                    Poll::Pending
+                }
+                Err((err, clone)) => {
+                    drop(clone);
+                    Poll::Ready(Err(add_error(err)))
+                }
+            };
+        }
+        let (mut poll, old) = self.registry.lock().poll_waiter(id, waker);
+        drop(old);
+        if poll == WaiterPoll::NeedsWaker {
+            let clone = waker.clone();
+            let (again, old) = self.registry.lock().replace_waker(id, clone);
+            drop(old);
+            poll = again;
+        }
+        match poll {
+            WaiterPoll::Ready => Poll::Ready(Ok(())),
+            WaiterPoll::Failed => Poll::Ready(Err(dead())),
+            WaiterPoll::Pending | WaiterPoll::NeedsWaker => Poll::Pending,
+        }
+    }
+
+    /// Gives up a waiter place (a dropped future). Wakes nobody.
+    pub fn cancel(&self, id: WaiterId) {
+        let waker = self.registry.lock().cancel(id);
+        drop(waker);
+    }
+
+    /// Reactor: takes the snapshot of what to watch (see [`Registry::snapshot`]).
+    pub fn snapshot(&self, out: &mut [Interest]) -> usize {
+        self.registry.lock().snapshot(out)
+    }
+
+    /// Reactor: `poll(2)` returned. `ready` lists `(key, ready directions)`; their waiters are
+    /// woken (outside the lock). Returns how many waiters were woken.
+    pub fn dispatch(&self, ready: impl IntoIterator<Item = (Key, u8)>) -> usize {
+        {
+            let mut registry = self.registry.lock();
+            registry.begin_dispatch();
+            for (key, dirs) in ready {
+                registry.dispatch(key, dirs);
+            }
+        }
+        self.wake_marked()
+    }
+
+    /// Wakes every waiter marked woken or failed, [`WAKE_CHUNK`] at a time, outside the lock.
+    fn wake_marked(&self) -> usize {
+        let mut total = 0;
+        loop {
+            let mut chunk: [Option<Waker>; WAKE_CHUNK] = Default::default();
+            let n = self.registry.lock().take_wakers(&mut chunk);
+            for waker in chunk.iter_mut().filter_map(Option::take) {
+                if catch_unwind(AssertUnwindSafe(|| waker.wake())).is_err() {
+                    log::error!("io-mini: a waker panicked; the reactor goes on");
+                }
+            }
+            total += n;
+            if n < WAKE_CHUNK {
+                return total;
+            }
+        }
+    }
+
+    /// The reactor thread is gone: fails every waiter (waking it) and every later request.
+    pub fn shutdown(&self) {
+        self.registry.lock().shutdown();
+        self.wake_marked();
+    }
+
+    /// Whether [`Core::shutdown`] ran.
+    pub fn is_dead(&self) -> bool {
+        self.registry.lock().is_dead()
+    }
+
+    /// `(registered sources, waiter places in use)`, for tests and diagnostics.
+    pub fn usage(&self) -> (usize, usize) {
+        let registry = self.registry.lock();
+        (registry.sources(), registry.waiters())
+    }
+}

@@ -1,0 +1,636 @@
+//! The reactor's bookkeeping: which sources are registered, who waits on them, and what the
+//! reactor thread currently knows. Plain data, no system calls and no locking: the caller holds
+//! the registry's mutex ([`crate::reactor`]), so the same code runs under loom.
+//!
+//! # Layout
+//!
+//! * `entries: [Entry; N]` — one per registered source: its fd, a generation (so a slot reused
+//!   by a new source is never confused with the old one) and two *snapshot bits* saying whether
+//!   the reactor's current `poll(2)` set includes this source's read / write interest.
+//!   8 bytes on every target.
+//! * `waiters: [Waiter; W]` — one shared pool of waiter places for all sources. A place holds a
+//!   waker, the slot of the source and the direction it waits for. 12 bytes on a 32-bit target,
+//!   24 bytes on a 64-bit one. Sharing one pool instead of giving each source its own waker slots
+//!   is what lets *any number* of tasks wait on the same source and direction without making
+//!   every source pay for the worst case; the price is that the pool can run out, which is
+//!   reported as an error (see [`AddError::NoPlace`]), never by evicting a waiter.
+//!
+//! # A waiter's life
+//!
+//! ```text
+//!            add_waiter                dispatch (event seen by the reactor)
+//!   Free ──────────────► Waiting ─────────────────────────────────► Woken
+//!    ▲                     │   └──────────── shutdown ────────────► Failed
+//!    │                     │ cancel                                  │
+//!    └─────────────────────┴──── poll_waiter → Ready / cancel ◄──────┘
+//! ```
+//!
+//! `dispatch` and `shutdown` only change states; the wakers of `Woken`/`Failed` places are taken
+//! afterwards with [`Registry::take_wakers`] and woken by the caller *after* unlocking. Only the
+//! owner of a place frees it, so a waiter index never changes hands under a live owner.
+//!
+//! # The hand-off with the reactor thread
+//!
+//! The reactor thread loops: under the lock it takes a [`snapshot`](Registry::snapshot) of every
+//! (fd, direction) that has a `Waiting` place and sets `polling`; it unlocks and blocks in
+//! `poll(2)` on those fds plus its wake-up fd; it locks again, [`begin_dispatch`]
+//! clears `polling`, and [`dispatch`] marks the waiters of every ready (fd, direction) `Woken`.
+//!
+//! A task that adds a waiter must make sure the reactor will look at its (fd, direction):
+//!
+//! * if the reactor is not `polling` it has not taken its next snapshot yet — nothing to do;
+//! * if the current snapshot already has the direction (its snapshot bit is set) the kernel is
+//!   already watching it — nothing to do;
+//! * if another task already asked for a wake-up since the snapshot (`notified`) — nothing to do;
+//! * otherwise the caller must write the wake-up fd once ([`add_waiter`] returns `true`).
+//!
+//! `poll(2)` is level-triggered, so readiness that arrived *before* the waiter was added (between
+//! the caller's failed `read` and its registration) is still reported: no wake-up is lost.
+//!
+//! [`begin_dispatch`]: Registry::begin_dispatch
+//! [`dispatch`]: Registry::dispatch
+//! [`add_waiter`]: Registry::add_waiter
+
+use core::task::Waker;
+
+/// "No index".
+pub const NIL: u16 = u16::MAX;
+
+/// A direction of readiness.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[repr(u8)]
+pub enum Direction {
+    /// The source is readable (or hung up / in error).
+    Read = 0,
+    /// The source is writable (or hung up / in error).
+    Write = 1,
+}
+
+impl Direction {
+    const fn bit(self) -> u8 {
+        1 << self as u8
+    }
+}
+
+/// Snapshot bit for read interest.
+pub const READ: u8 = Direction::Read.bit();
+/// Snapshot bit for write interest.
+pub const WRITE: u8 = Direction::Write.bit();
+
+/// Names a registered source: its slot and the slot's generation at registration.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Key {
+    slot: u16,
+    generation: u16,
+}
+
+/// A waiter place owned by one future (or by an `Async` for `poll_readable`/`poll_writable`).
+///
+/// Not `Clone`: it is consumed by [`Registry::poll_waiter`] returning `Ready` or by
+/// [`Registry::cancel`].
+#[derive(Debug, PartialEq, Eq)]
+pub struct WaiterId(u16);
+
+impl WaiterId {
+    /// The raw index, to park the id in an atomic.
+    pub fn into_raw(self) -> u16 {
+        self.0
+    }
+
+    /// Rebuilds an id from [`WaiterId::into_raw`]; the caller must be its single owner.
+    pub fn from_raw(raw: u16) -> Self {
+        Self(raw)
+    }
+}
+
+/// Why [`Registry::insert`] refused a source.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum InsertError {
+    /// Every slot is taken.
+    Full,
+    /// The fd is already registered.
+    Duplicate,
+    /// The fd is negative.
+    BadFd,
+    /// The reactor thread is gone.
+    Dead,
+}
+
+/// Why [`Registry::add_waiter`] refused a waiter.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AddError {
+    /// Every waiter place is taken.
+    NoPlace,
+    /// The reactor thread is gone.
+    Dead,
+}
+
+/// What [`Registry::poll_waiter`] found.
+#[derive(Debug, PartialEq, Eq)]
+pub enum WaiterPoll {
+    /// The reactor saw the direction ready; the place is freed.
+    Ready,
+    /// The reactor thread died; the place is freed.
+    Failed,
+    /// Still waiting, and the stored waker wakes the same task.
+    Pending,
+    /// Still waiting, but the stored waker is for another task: call
+    /// [`Registry::replace_waker`] with a clone made outside the lock.
+    NeedsWaker,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[repr(u8)]
+enum State {
+    Free,
+    Waiting,
+    Woken,
+    Failed,
+}
+
+#[derive(Debug)]
+struct Entry {
+    /// The registered fd, or -1 for a free slot.
+    fd: i32,
+    generation: u16,
+    /// Directions in the reactor's current `poll(2)` set ([`READ`] | [`WRITE`]).
+    snap: u8,
+}
+
+#[derive(Debug)]
+struct Waiter {
+    waker: Option<Waker>,
+    slot: u16,
+    state: State,
+    dir: Direction,
+}
+
+impl Key {
+    /// A key that names no registration (slot `NIL`).
+    pub const EMPTY: Self = Self {
+        slot: NIL,
+        generation: 0,
+    };
+}
+
+/// One (fd, events) pair of a snapshot, with the key the events belong to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Interest {
+    /// The fd to watch.
+    pub fd: i32,
+    /// Its registration.
+    pub key: Key,
+    /// [`READ`] | [`WRITE`].
+    pub dirs: u8,
+}
+
+impl Interest {
+    /// A placeholder for unused array elements.
+    pub const EMPTY: Self = Self {
+        fd: -1,
+        key: Key::EMPTY,
+        dirs: 0,
+    };
+}
+
+/// The registry: `N` sources, `W` waiter places (see the [module docs](self)).
+#[derive(Debug)]
+pub struct Registry<const N: usize, const W: usize> {
+    entries: [Entry; N],
+    waiters: [Waiter; W],
+    /// The reactor has taken a snapshot and is (about to be) blocked in `poll(2)`.
+    polling: bool,
+    /// A wake-up was requested since the snapshot.
+    notified: bool,
+    /// The reactor thread is gone: every request fails.
+    dead: bool,
+}
+
+impl<const N: usize, const W: usize> Registry<N, W> {
+    const FITS: () = assert!(
+        N < NIL as usize && W < NIL as usize,
+        "io-mini supports at most 65 534 sources and waiters"
+    );
+
+    /// An empty registry.
+    pub const fn new() -> Self {
+        let () = Self::FITS;
+        Self {
+            entries: [const {
+                Entry {
+                    fd: -1,
+                    generation: 0,
+                    snap: 0,
+                }
+            }; N],
+            waiters: [const {
+                Waiter {
+                    waker: None,
+                    slot: NIL,
+                    state: State::Free,
+                    dir: Direction::Read,
+                }
+            }; W],
+            polling: false,
+            notified: false,
+            dead: false,
+        }
+    }
+
+    /// Whether the reactor is gone.
+    pub fn is_dead(&self) -> bool {
+        self.dead
+    }
+
+    /// Number of registered sources.
+    pub fn sources(&self) -> usize {
+        self.entries.iter().filter(|e| e.fd >= 0).count()
+    }
+
+    /// Number of waiter places in use (any state but free).
+    pub fn waiters(&self) -> usize {
+        self.waiters
+            .iter()
+            .filter(|w| w.state != State::Free)
+            .count()
+    }
+
+    /// Registers `fd`.
+    ///
+    /// # Errors
+    ///
+    /// See [`InsertError`].
+    pub fn insert(&mut self, fd: i32) -> Result<Key, InsertError> {
+        if self.dead {
+            return Err(InsertError::Dead);
+        }
+        if fd < 0 {
+            return Err(InsertError::BadFd);
+        }
+        let mut free = None;
+        for (slot, entry) in self.entries.iter().enumerate() {
+            if entry.fd == fd {
+                return Err(InsertError::Duplicate);
+            }
+            if entry.fd < 0 && free.is_none() {
+                free = Some(slot);
+            }
+        }
+        let slot = free.ok_or(InsertError::Full)?;
+        let entry = &mut self.entries[slot];
+        entry.fd = fd;
+        entry.generation = entry.generation.wrapping_add(1);
+        entry.snap = 0;
+        // N < NIL (checked at compile time), so the slot fits.
+        #[allow(clippy::cast_possible_truncation)]
+        let slot = slot as u16;
+        Ok(Key {
+            slot,
+            generation: entry.generation,
+        })
+    }
+
+    /// Unregisters a source whose waiters have all been freed. Returns whether the reactor must
+    /// be woken so that it stops watching the fd (which would keep the kernel's file alive).
+    pub fn remove(&mut self, key: Key) -> bool {
+        let entry = &mut self.entries[usize::from(key.slot)];
+        debug_assert_eq!(entry.generation, key.generation, "stale key");
+        debug_assert!(
+            !self
+                .waiters
+                .iter()
+                .any(|w| w.state != State::Free && w.slot == key.slot),
+            "source removed while a waiter lives"
+        );
+        let watched = entry.snap != 0;
+        entry.fd = -1;
+        entry.snap = 0;
+        self.request_wakeup(watched)
+    }
+
+    /// Sets `notified` and returns `true` if the reactor is blocked in `poll(2)` without the
+    /// interest in question (`!known`) and nobody has asked for a wake-up yet.
+    fn request_wakeup(&mut self, known: bool) -> bool {
+        if self.polling && !known && !self.notified {
+            self.notified = true;
+            true
+        } else {
+            false
+        }
+    }
+
+    /// Adds a waiter for `dir` of `key` with `waker`. On success returns its id and whether the
+    /// caller must write the reactor's wake-up fd; on failure hands the waker back (to be
+    /// dropped outside the lock).
+    ///
+    /// # Errors
+    ///
+    /// See [`AddError`].
+    #[allow(clippy::type_complexity)]
+    pub fn add_waiter(
+        &mut self,
+        key: Key,
+        dir: Direction,
+        waker: Waker,
+    ) -> Result<(WaiterId, bool), (AddError, Waker)> {
+        if self.dead {
+            return Err((AddError::Dead, waker));
+        }
+        let Some(index) = self.waiters.iter().position(|w| w.state == State::Free) else {
+            return Err((AddError::NoPlace, waker));
+        };
+        let entry = &self.entries[usize::from(key.slot)];
+        debug_assert_eq!(entry.generation, key.generation, "stale key");
+        let known = entry.snap & dir.bit() != 0;
+        let place = &mut self.waiters[index];
+        place.waker = Some(waker);
+        place.slot = key.slot;
+        place.state = State::Waiting;
+        place.dir = dir;
+        let notify = self.request_wakeup(known);
+        // W < NIL (checked at compile time), so the index fits.
+        #[allow(clippy::cast_possible_truncation)]
+        let id = WaiterId(index as u16);
+        Ok((id, notify))
+    }
+
+    /// Checks a waiter. On `Ready`/`Failed` the id is consumed (`*id = None`) and the stored waker,
+    /// if any, is returned for dropping outside the lock.
+    ///
+    /// # Panics
+    ///
+    /// If `id` is `None`.
+    pub fn poll_waiter(
+        &mut self,
+        id: &mut Option<WaiterId>,
+        waker: &Waker,
+    ) -> (WaiterPoll, Option<Waker>) {
+        let index = usize::from(id.as_ref().expect("poll_waiter without an id").0);
+        let place = &mut self.waiters[index];
+        match place.state {
+            State::Waiting => match &place.waker {
+                Some(current) if current.will_wake(waker) => (WaiterPoll::Pending, None),
+                _ => (WaiterPoll::NeedsWaker, None),
+            },
+            State::Woken | State::Failed => {
+                let poll = if place.state == State::Woken {
+                    WaiterPoll::Ready
+                } else {
+                    WaiterPoll::Failed
+                };
+                place.state = State::Free;
+                place.slot = NIL;
+                *id = None;
+                (poll, place.waker.take())
+            }
+            State::Free => unreachable!("a waiter id names a free place"),
+        }
+    }
+
+    /// Replaces a waiting waiter's waker (after [`WaiterPoll::NeedsWaker`]); if the waiter was
+    /// woken meanwhile, behaves like [`Registry::poll_waiter`]. Returns the waker to drop outside
+    /// the lock.
+    pub fn replace_waker(
+        &mut self,
+        id: &mut Option<WaiterId>,
+        waker: Waker,
+    ) -> (WaiterPoll, Option<Waker>) {
+        let index = usize::from(id.as_ref().expect("replace_waker without an id").0);
+        let place = &mut self.waiters[index];
+        if place.state == State::Waiting {
+            (WaiterPoll::Pending, place.waker.replace(waker))
+        } else {
+            let (poll, old) = self.poll_waiter(id, &waker);
+            drop(old);
+            (poll, Some(waker))
+        }
+    }
+
+    /// Frees a waiter place whatever its state; returns its waker for dropping outside the lock.
+    /// Never wakes anybody (a cancelled wait has nothing to pass on: readiness wakes every
+    /// waiter of the direction anyway).
+    pub fn cancel(&mut self, id: WaiterId) -> Option<Waker> {
+        let place = &mut self.waiters[usize::from(id.0)];
+        debug_assert_ne!(place.state, State::Free, "double cancel");
+        place.state = State::Free;
+        place.slot = NIL;
+        place.waker.take()
+    }
+
+    /// Reactor: records what the next `poll(2)` watches and writes it to `out`; returns how
+    /// many entries of `out` are used (at most `N`). Sets `polling` and clears `notified`.
+    pub fn snapshot(&mut self, out: &mut [Interest]) -> usize {
+        for entry in &mut self.entries {
+            entry.snap = 0;
+        }
+        for place in &self.waiters {
+            if place.state == State::Waiting {
+                self.entries[usize::from(place.slot)].snap |= place.dir.bit();
+            }
+        }
+        let mut n = 0;
+        for (slot, entry) in self.entries.iter().enumerate() {
+            if entry.snap != 0 && entry.fd >= 0 && n < out.len() {
+                // N < NIL, so the slot fits.
+                #[allow(clippy::cast_possible_truncation)]
+                let slot = slot as u16;
+                out[n] = Interest {
+                    fd: entry.fd,
+                    key: Key {
+                        slot,
+                        generation: entry.generation,
+                    },
+                    dirs: entry.snap,
+                };
+                n += 1;
+            }
+        }
+        self.polling = true;
+        self.notified = false;
+        n
+    }
+
+    /// Reactor: `poll(2)` returned; until the next snapshot, added interest needs no wake-up.
+    pub fn begin_dispatch(&mut self) {
+        self.polling = false;
+    }
+
+    /// Reactor: `dirs` of `key` are ready; marks that direction's waiting places `Woken`.
+    /// Returns how many. A key whose slot has been reused or freed is ignored.
+    pub fn dispatch(&mut self, key: Key, dirs: u8) -> usize {
+        let entry = &self.entries[usize::from(key.slot)];
+        if entry.fd < 0 || entry.generation != key.generation {
+            return 0;
+        }
+        let mut count = 0;
+        for place in &mut self.waiters {
+            if place.state == State::Waiting && place.slot == key.slot && dirs & place.dir.bit() != 0
+            {
+                place.state = State::Woken;
+                count += 1;
+            }
+        }
+        count
+    }
+
+    /// Moves the wakers of woken or failed places into `out` (up to its length); returns how
+    /// many. Call repeatedly until it returns less than `out.len()`.
+    pub fn take_wakers(&mut self, out: &mut [Option<Waker>]) -> usize {
+        let mut n = 0;
+        for place in &mut self.waiters {
+            if n == out.len() {
+                break;
+            }
+            if matches!(place.state, State::Woken | State::Failed)
+                && let Some(waker) = place.waker.take()
+            {
+                out[n] = Some(waker);
+                n += 1;
+            }
+        }
+        n
+    }
+
+    /// The reactor thread is gone: every waiting place fails, every later request is refused.
+    pub fn shutdown(&mut self) {
+        self.dead = true;
+        self.polling = false;
+        for place in &mut self.waiters {
+            if place.state == State::Waiting {
+                place.state = State::Failed;
+            }
+        }
+    }
+}
+
+#[cfg(all(test, not(loom)))]
+mod tests {
+    use super::*;
+    use sync_core::testing::WakeCounter;
+
+    type Small = Registry<4, 4>;
+
+    #[test]
+    fn insert_limits() {
+        let mut r = Small::new();
+        assert_eq!(r.insert(-1), Err(InsertError::BadFd));
+        let keys: Vec<_> = (10..14).map(|fd| r.insert(fd).unwrap()).collect();
+        assert_eq!(r.insert(10), Err(InsertError::Duplicate));
+        assert_eq!(r.insert(20), Err(InsertError::Full));
+        assert!(!r.remove(keys[1]));
+        let again = r.insert(20).unwrap();
+        assert_eq!(again.slot, keys[1].slot);
+        assert_ne!(again.generation, keys[1].generation);
+        assert_eq!(r.sources(), 4);
+    }
+
+    #[test]
+    fn notify_only_when_reactor_lacks_interest() {
+        let counter = WakeCounter::new();
+        let mut r = Small::new();
+        let key = r.insert(3).unwrap();
+        let mut out = [Interest {
+            fd: 0,
+            key,
+            dirs: 0,
+        }; 4];
+        // Reactor not polling yet: no write.
+        let (a, notify) = r.add_waiter(key, Direction::Read, counter.waker()).unwrap();
+        assert!(!notify);
+        assert_eq!(r.snapshot(&mut out), 1);
+        assert_eq!(out[0].dirs, READ);
+        // Interest already in the poll set: no write.
+        let (b, notify) = r.add_waiter(key, Direction::Read, counter.waker()).unwrap();
+        assert!(!notify);
+        // New direction: exactly one write, then none until the next snapshot.
+        let (c, notify) = r.add_waiter(key, Direction::Write, counter.waker()).unwrap();
+        assert!(notify);
+        let (d, notify) = r.add_waiter(key, Direction::Write, counter.waker()).unwrap();
+        assert!(!notify);
+        r.begin_dispatch();
+        assert_eq!(r.dispatch(key, READ), 2);
+        let mut wakers: [Option<Waker>; 4] = Default::default();
+        assert_eq!(r.take_wakers(&mut wakers), 2);
+        for w in wakers.iter_mut().filter_map(Option::take) {
+            w.wake();
+        }
+        assert_eq!(counter.wakes(), 2);
+        let w = counter.waker();
+        let (mut a, mut b) = (Some(a), Some(b));
+        assert_eq!(r.poll_waiter(&mut a, &w).0, WaiterPoll::Ready);
+        assert_eq!(r.poll_waiter(&mut b, &w).0, WaiterPoll::Ready);
+        assert!(a.is_none() && b.is_none());
+        // The write waiters are untouched; a full pool refuses a fifth waiter only when full.
+        let mut c = Some(c);
+        assert_eq!(r.poll_waiter(&mut c, &w).0, WaiterPoll::NeedsWaker);
+        drop(r.cancel(c.take().unwrap()));
+        drop(r.cancel(d));
+        assert_eq!(r.waiters(), 0);
+        assert!(!r.remove(key) || r.polling);
+    }
+
+    #[test]
+    fn pool_exhaustion_is_an_error() {
+        let counter = WakeCounter::new();
+        let mut r = Registry::<1, 2>::new();
+        let key = r.insert(0).unwrap();
+        let a = r.add_waiter(key, Direction::Read, counter.waker()).unwrap().0;
+        let b = r.add_waiter(key, Direction::Read, counter.waker()).unwrap().0;
+        let (err, waker) = r
+            .add_waiter(key, Direction::Read, counter.waker())
+            .unwrap_err();
+        assert_eq!(err, AddError::NoPlace);
+        drop(waker);
+        drop(r.cancel(a));
+        drop(r.cancel(b));
+        assert_eq!(counter.wakes(), 0);
+        assert_eq!(counter.live(), 0);
+    }
+
+    #[test]
+    fn removal_while_watched_wakes_reactor_and_stale_events_are_ignored() {
+        let counter = WakeCounter::new();
+        let mut r = Registry::<2, 2>::new();
+        let key = r.insert(5).unwrap();
+        let id = r.add_waiter(key, Direction::Read, counter.waker()).unwrap().0;
+        let mut out = [Interest {
+            fd: 0,
+            key,
+            dirs: 0,
+        }; 2];
+        assert_eq!(r.snapshot(&mut out), 1);
+        drop(r.cancel(id));
+        assert!(r.remove(key), "the reactor still polls the fd: wake it");
+        let reused = r.insert(5).unwrap();
+        let id = r
+            .add_waiter(reused, Direction::Read, counter.waker())
+            .unwrap()
+            .0;
+        r.begin_dispatch();
+        // The event for the old registration must not wake the new one.
+        assert_eq!(r.dispatch(out[0].key, READ), 0);
+        drop(r.cancel(id));
+        assert_eq!(counter.wakes(), 0);
+    }
+
+    #[test]
+    fn shutdown_fails_waiters_and_refuses_new_ones() {
+        let counter = WakeCounter::new();
+        let mut r = Small::new();
+        let key = r.insert(1).unwrap();
+        let id = r.add_waiter(key, Direction::Write, counter.waker()).unwrap().0;
+        r.shutdown();
+        let mut wakers: [Option<Waker>; 4] = Default::default();
+        assert_eq!(r.take_wakers(&mut wakers), 1);
+        let mut id = Some(id);
+        assert_eq!(
+            r.poll_waiter(&mut id, &counter.waker()).0,
+            WaiterPoll::Failed
+        );
+        assert_eq!(r.insert(2), Err(InsertError::Dead));
+        assert!(matches!(
+            r.add_waiter(key, Direction::Read, counter.waker()),
+            Err((AddError::Dead, _))
+        ));
+    }
+}

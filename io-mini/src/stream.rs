@@ -1,0 +1,128 @@
+//! futures-io's `AsyncRead`/`AsyncWrite` for `Async<T>` and `&Async<T>`, as in async-io.
+//!
+//! Each call tries the system call first and only on `WouldBlock` parks a waiter with
+//! `poll_readable`/`poll_writable`, then tries again once the reactor has seen readiness.
+//! `poll_close` only flushes; shut a socket's write half down with its `shutdown` method.
+
+use std::io::{self, IoSlice, IoSliceMut, Read, Write};
+use std::pin::Pin;
+use std::task::{Context, Poll, ready};
+
+use futures_io::{AsyncRead, AsyncWrite};
+
+use crate::{Async, IoSafe};
+
+/// Retries `$op` until it does not return `WouldBlock`, parking on `$poll` in between.
+macro_rules! retry {
+    ($op:expr, $poll:expr) => {
+        loop {
+            match $op {
+                Err(err) if err.kind() == io::ErrorKind::WouldBlock => ready!($poll)?,
+                res => return Poll::Ready(res),
+            }
+        }
+    };
+}
+
+impl<T: IoSafe + Read> AsyncRead for Async<T> {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut [u8],
+    ) -> Poll<io::Result<usize>> {
+        let this = self.get_mut();
+        // SAFETY: `T: IoSafe`, so reading through `&mut T` neither drops nor replaces the fd.
+        retry!(unsafe { this.get_mut() }.read(buf), this.poll_readable(cx))
+    }
+
+    fn poll_read_vectored(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &mut [IoSliceMut<'_>],
+    ) -> Poll<io::Result<usize>> {
+        let this = self.get_mut();
+        // SAFETY: `T: IoSafe` (as in `poll_read`).
+        retry!(unsafe { this.get_mut() }.read_vectored(bufs), this.poll_readable(cx))
+    }
+}
+
+impl<T> AsyncRead for &Async<T>
+where
+    T: IoSafe,
+    for<'a> &'a T: Read,
+{
+    fn poll_read(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut [u8],
+    ) -> Poll<io::Result<usize>> {
+        let this: &Async<T> = *self;
+        retry!(this.get_ref().read(buf), this.poll_readable(cx))
+    }
+
+    fn poll_read_vectored(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &mut [IoSliceMut<'_>],
+    ) -> Poll<io::Result<usize>> {
+        let this: &Async<T> = *self;
+        retry!(this.get_ref().read_vectored(bufs), this.poll_readable(cx))
+    }
+}
+
+impl<T: IoSafe + Write> AsyncWrite for Async<T> {
+    fn poll_write(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
+        let this = self.get_mut();
+        // SAFETY: `T: IoSafe`, so writing through `&mut T` neither drops nor replaces the fd.
+        retry!(unsafe { this.get_mut() }.write(buf), this.poll_writable(cx))
+    }
+
+    fn poll_write_vectored(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[IoSlice<'_>],
+    ) -> Poll<io::Result<usize>> {
+        let this = self.get_mut();
+        // SAFETY: `T: IoSafe` (as in `poll_write`).
+        retry!(unsafe { this.get_mut() }.write_vectored(bufs), this.poll_writable(cx))
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        let this = self.get_mut();
+        // SAFETY: `T: IoSafe` (as in `poll_write`).
+        retry!(unsafe { this.get_mut() }.flush(), this.poll_writable(cx))
+    }
+
+    fn poll_close(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        self.poll_flush(cx)
+    }
+}
+
+impl<T> AsyncWrite for &Async<T>
+where
+    T: IoSafe,
+    for<'a> &'a T: Write,
+{
+    fn poll_write(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
+        let this: &Async<T> = *self;
+        retry!(this.get_ref().write(buf), this.poll_writable(cx))
+    }
+
+    fn poll_write_vectored(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[IoSlice<'_>],
+    ) -> Poll<io::Result<usize>> {
+        let this: &Async<T> = *self;
+        retry!(this.get_ref().write_vectored(bufs), this.poll_writable(cx))
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        let this: &Async<T> = *self;
+        retry!(this.get_ref().flush(), this.poll_writable(cx))
+    }
+
+    fn poll_close(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        self.poll_flush(cx)
+    }
+}

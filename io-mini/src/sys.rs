@@ -1,0 +1,133 @@
+//! The few system calls io-mini makes itself, each wrapped once with its error handling.
+//!
+//! Everything else goes through `std` (which creates its sockets with `SOCK_CLOEXEC` and accepts
+//! with `accept4(SOCK_CLOEXEC)` on Linux). The sockets and fds created here are CLOEXEC too:
+//! the wake-up eventfd (`EFD_CLOEXEC`) and the TCP socket of [`tcp_connect`]
+//! (`SOCK_CLOEXEC | SOCK_NONBLOCK`). `EINTR` is retried everywhere.
+
+use std::io;
+use std::net::{SocketAddr, TcpStream};
+use std::os::fd::{AsRawFd, BorrowedFd, FromRawFd, OwnedFd, RawFd};
+
+/// Returns the last OS error if `ret == -1`.
+fn check(ret: libc::c_int) -> io::Result<libc::c_int> {
+    if ret == -1 {
+        Err(io::Error::last_os_error())
+    } else {
+        Ok(ret)
+    }
+}
+
+/// Puts `fd` in non-blocking mode.
+pub(crate) fn set_nonblocking(fd: BorrowedFd<'_>) -> io::Result<()> {
+    let raw = fd.as_raw_fd();
+    // SAFETY: F_GETFL on a borrowed (so open) fd reads its flags; no memory is passed.
+    let flags = check(unsafe { libc::fcntl(raw, libc::F_GETFL) })?;
+    if flags & libc::O_NONBLOCK == 0 {
+        // SAFETY: F_SETFL with an int argument on an open fd; no memory is passed.
+        check(unsafe { libc::fcntl(raw, libc::F_SETFL, flags | libc::O_NONBLOCK) })?;
+    }
+    Ok(())
+}
+
+/// Creates the reactor's wake-up fd: a non-blocking, close-on-exec eventfd.
+pub(crate) fn wakeup_fd() -> io::Result<OwnedFd> {
+    // SAFETY: eventfd takes no pointers; the result is checked below.
+    let fd = check(unsafe { libc::eventfd(0, libc::EFD_CLOEXEC | libc::EFD_NONBLOCK) })?;
+    // SAFETY: `fd` was just returned by eventfd, is open and owned by nobody else.
+    Ok(unsafe { OwnedFd::from_raw_fd(fd) })
+}
+
+/// Adds 1 to the eventfd counter (wakes a `poll(2)` on it).
+pub(crate) fn signal(fd: RawFd) {
+    let one: u64 = 1;
+    loop {
+        // SAFETY: writes the 8 bytes of `one`, which lives for the call.
+        let ret = unsafe { libc::write(fd, (&raw const one).cast(), 8) };
+        if ret >= 0 {
+            return;
+        }
+        match io::Error::last_os_error().kind() {
+            io::ErrorKind::Interrupted => {}
+            // EAGAIN: the counter is saturated, the reactor is signalled anyway.
+            _ => return,
+        }
+    }
+}
+
+/// Resets the eventfd counter.
+pub(crate) fn drain(fd: RawFd) {
+    let mut buf: u64 = 0;
+    loop {
+        // SAFETY: reads at most 8 bytes into `buf`, which lives for the call.
+        let ret = unsafe { libc::read(fd, (&raw mut buf).cast(), 8) };
+        if ret >= 0 || io::Error::last_os_error().kind() != io::ErrorKind::Interrupted {
+            return;
+        }
+    }
+}
+
+/// `poll(2)` without timeout. `EINTR` is returned as `Ok(0)` (the caller re-polls).
+pub(crate) fn poll(fds: &mut [libc::pollfd]) -> io::Result<usize> {
+    let len = libc::nfds_t::try_from(fds.len()).map_err(|_| io::ErrorKind::InvalidInput)?;
+    // SAFETY: `fds` is a valid, exclusively borrowed array of `len` pollfd structs.
+    let ret = unsafe { libc::poll(fds.as_mut_ptr(), len, -1) };
+    match check(ret) {
+        Ok(n) => Ok(usize::try_from(n).unwrap_or(0)),
+        Err(err) if err.kind() == io::ErrorKind::Interrupted => Ok(0),
+        Err(err) => Err(err),
+    }
+}
+
+/// Creates a non-blocking, close-on-exec TCP socket and starts connecting it to `addr`.
+///
+/// Unlike async-io-mini, IPv6 keeps the address's `flowinfo` and `scope_id`.
+pub(crate) fn tcp_connect(addr: SocketAddr) -> io::Result<TcpStream> {
+    let domain = match addr {
+        SocketAddr::V4(_) => libc::AF_INET,
+        SocketAddr::V6(_) => libc::AF_INET6,
+    };
+    let ty = libc::SOCK_STREAM | libc::SOCK_CLOEXEC | libc::SOCK_NONBLOCK;
+    // SAFETY: socket takes no pointers; the result is checked below.
+    let fd = check(unsafe { libc::socket(domain, ty, libc::IPPROTO_TCP) })?;
+    // SAFETY: `fd` was just returned by socket, is open and owned by nobody else; from here the
+    // OwnedFd closes it on every path.
+    let socket = unsafe { OwnedFd::from_raw_fd(fd) };
+    let ret = match addr {
+        SocketAddr::V4(v4) => {
+            let sa = libc::sockaddr_in {
+                sin_family: libc::AF_INET as libc::sa_family_t,
+                sin_port: v4.port().to_be(),
+                sin_addr: libc::in_addr {
+                    s_addr: u32::from_ne_bytes(v4.ip().octets()),
+                },
+                sin_zero: [0; 8],
+            };
+            let len = size_of::<libc::sockaddr_in>() as libc::socklen_t;
+            // SAFETY: `sa` is a valid sockaddr_in of `len` bytes that lives for the call.
+            unsafe { libc::connect(fd, (&raw const sa).cast(), len) }
+        }
+        SocketAddr::V6(v6) => {
+            let sa = libc::sockaddr_in6 {
+                sin6_family: libc::AF_INET6 as libc::sa_family_t,
+                sin6_port: v6.port().to_be(),
+                sin6_flowinfo: v6.flowinfo(),
+                sin6_addr: libc::in6_addr {
+                    s6_addr: v6.ip().octets(),
+                },
+                sin6_scope_id: v6.scope_id(),
+            };
+            let len = size_of::<libc::sockaddr_in6>() as libc::socklen_t;
+            // SAFETY: `sa` is a valid sockaddr_in6 of `len` bytes that lives for the call.
+            unsafe { libc::connect(fd, (&raw const sa).cast(), len) }
+        }
+    };
+    if let Err(err) = check(ret)
+        && err.raw_os_error() != Some(libc::EINPROGRESS)
+        && err.kind() != io::ErrorKind::WouldBlock
+        && err.kind() != io::ErrorKind::Interrupted
+    {
+        return Err(err);
+    }
+    Ok(TcpStream::from(socket))
+}
