@@ -111,6 +111,21 @@ impl<'a, T> Receiver<'a, T> {
         Ok(unsafe { Sender::from_raw(self.handle.hatch, flags) })
     }
 
+    /// Closes the receiving side: later sends fail with `Closed` and give their value back; a
+    /// value already in the slot can still be received. A parked send or wait is woken.
+    ///
+    /// ```
+    /// let (mut s, mut r) = hatch::hatch::<u8>();
+    /// s.send(1).now().unwrap();
+    /// r.close();
+    /// assert_eq!(s.send(2).now(), Err(hatch::SendError::Closed(2)));
+    /// assert_eq!(r.receive().now(), Ok(Some(1)));
+    /// assert_eq!(r.receive().now(), Err(hatch::Closed));
+    /// ```
+    pub fn close(&mut self) {
+        self.handle.close(Side::Receiver);
+    }
+
     /// Whether the sender has closed (or been dropped). A value it sent before closing may still
     /// be waiting in the slot.
     #[must_use]

@@ -113,6 +113,22 @@ impl<'a, T> Sender<'a, T> {
         Ok(unsafe { Receiver::from_raw(self.handle.hatch, flags) })
     }
 
+    /// Closes the sending side: the receiver gets a value already in the slot, then
+    /// `Err(Closed)`; later sends fail with [`SendError::Closed`]. A parked receive is woken.
+    /// Dropping the sender closes it too; [`recycle`](Receiver::recycle) reopens it.
+    ///
+    /// ```
+    /// let (mut s, mut r) = hatch::hatch::<u8>();
+    /// s.send(1).now().unwrap();
+    /// s.close();
+    /// assert!(s.send(2).now().unwrap_err().is_closed());
+    /// assert_eq!(r.receive().now(), Ok(Some(1)));
+    /// assert_eq!(r.receive().now(), Err(hatch::Closed));
+    /// ```
+    pub fn close(&mut self) {
+        self.handle.close(Side::Sender);
+    }
+
     /// Whether the receiver has closed (or been dropped): sends will fail.
     #[must_use]
     pub fn is_closed(&self) -> bool {

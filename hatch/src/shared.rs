@@ -461,6 +461,18 @@ impl<'a, T> Handle<'a, T> {
         Ok(self.flags & F_BOXED)
     }
 
+    /// Closes this side without dropping the handle and wakes the peer's parked waker.
+    pub(crate) fn close(&mut self, side: Side) {
+        let hatch = self.hatch();
+        let state = hatch.lock();
+        // SAFETY: we hold the lock.
+        let peer = unsafe { hatch.take_waker(side.peer()) };
+        hatch.unlock(state | side.closed_dropped().0);
+        if let Some(peer) = peer {
+            peer.wake();
+        }
+    }
+
     /// The drop of a handle: closes this side, wakes the peer, and cleans up if the peer's handle
     /// is gone too.
     pub(crate) fn release(&mut self, side: Side) {
