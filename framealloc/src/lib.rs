@@ -1,4 +1,107 @@
-//! A frame, pool and heap allocator with TaskAlloc and AsyncPoolGuard for async code.
+//! A frame, pool and heap allocator for game-style main loops, with task-scoped helpers for async
+//! code ([`tokio::TaskAlloc`], [`tokio::AsyncPoolGuard`], feature `tokio`).
 //!
-//! (Work in progress: the implementation lands with its issue.)
-#![no_std]
+//! # The three tiers
+//!
+//! | tier | what | cost | freed | threads |
+//! | --- | --- | --- | --- | --- |
+//! | frame | bump arena of [`AllocConfig::frame_capacity`] bytes, 4096-aligned | an add and a compare | all at once by [`SmartAlloc::end_frame`] | the thread that opened the frame |
+//! | pool | 9 power-of-two size classes, 16..=4096 bytes, one spin-locked free list each | lock, pop, unlock | one by one, reused | any; a block may be freed by another thread |
+//! | heap | the global allocator | `malloc` | one by one | any |
+//!
+//! The heap tier serves what the others cannot: values above 4096 bytes (or alignment), and frame
+//! allocations beyond the arena. [`Overflow`] picks, per tier, between that fallback and a hard
+//! limit (the `try_` calls then return [`AllocError`]; the infallible calls panic — no call ever
+//! returns a null pointer). Every tier serves alignments up to 4096 (the heap tier any).
+//! [`SmartAlloc::stats`] counts allocations, frees and bytes per tier, and the counts balance.
+//!
+//! ```
+//! use framealloc::SmartAlloc;
+//!
+//! let alloc = SmartAlloc::new(Default::default());
+//! let mut kept = alloc.pool_vec::<u32>();
+//! for frame_no in 0..3 {
+//!     let frame = alloc.begin_frame();
+//!     let mut scratch = frame.frame_vec::<u32>();
+//!     scratch.extend((0..10).map(|i| i * frame_no));
+//!     kept.push(scratch.iter().sum());
+//!     drop(scratch);
+//!     alloc.end_frame(frame); // frame memory is reused by the next frame
+//! }
+//! assert_eq!(&kept[..], &[0, 45, 90]);
+//! ```
+//!
+//! # Safety by construction
+//! * **No use after `end_frame`.** [`SmartAlloc::begin_frame`] returns a [`Frame`] token; frame
+//!   data ([`FrameBox`], [`FrameVec`], `&mut` from [`Frame::frame_alloc`] /
+//!   [`Frame::frame_slice`]) borrows it, and [`SmartAlloc::end_frame`] takes it by value, so the
+//!   borrow checker rejects any use after the frame ended (see the `compile_fail` examples on
+//!   [`Frame`]).
+//! * **Frame data stays on its thread.** `Frame` and everything allocated from it are `!Send`
+//!   and `!Sync`: moving frame data into `tokio::spawn`/`std::thread::spawn`, or holding it
+//!   across an `.await` in a future that must be `Send`, does not compile. `cargo fa` (the
+//!   workspace's `cargo-fa` package) flags frame allocation in async code even where the
+//!   compiler accepts it (a `!Send` future on a local executor).
+//! * **Pool and task handles cannot outlive their allocator or scope**: [`PoolBox`] and
+//!   [`PoolVec`] borrow the [`SmartAlloc`] (or the `TaskAlloc` / `AsyncPoolGuard`) they came
+//!   from, drop their value exactly once, and give their block back even if the destructor
+//!   panics.
+//! * Zero-sized values never touch memory in any tier.
+//!
+//! # Differences from the seed
+//! The seed (the async guide of upstream framealloc 0.10) has several calls that cannot be made
+//! safe as written; this crate keeps the names and changes the shapes:
+//!
+//! * `begin_frame(&self)` returns a [`Frame`] token and `end_frame(&self, frame)` consumes it;
+//!   `frame_alloc`, `frame_box`, `frame_vec` and `frame_slice` are methods of the token, not of
+//!   `SmartAlloc` (the seed's `alloc.frame_vec()` after `alloc.begin_frame()` could not tie the
+//!   data to the frame). Dropping the token also ends the frame, so a panic or an early return
+//!   cannot leave a frame open. One frame per allocator is open at a time; frames of *different*
+//!   allocators are independent (upstream shares one thread-local arena between all instances).
+//! * `frame_alloc::<T>()` returns `&mut MaybeUninit<T>` instead of a raw pointer;
+//!   `frame_slice(&[T])` copies a `Copy` slice; `frame_vec::<T>()` takes no capacity and grows
+//!   (in place while it is the last allocation); `pool_alloc::<T>()` returns a
+//!   `PoolBox<MaybeUninit<T>>` filled with [`PoolBox::write`]. Frame and pool handles run `T`'s
+//!   destructor (upstream's `PoolBox` does not).
+//! * The seed's `AsyncPoolGuard::new(&alloc)` followed by `alloc.pool_alloc()` cannot work: the
+//!   guard cannot track or free allocations made past it. Allocate **through** the guard
+//!   (`guard.pool_box(v)`, `guard.pool_vec()`, `guard.pool_alloc()`); the handles borrow the guard.
+//! * `TaskAlloc::alloc_box(v)`/`alloc_vec()` take `&self` (the seed's `let mut task` still
+//!   compiles, with an `unused_mut` warning) and really use the pool tier (upstream used the
+//!   global heap). "Frees everything when dropped" is enforced by borrowing rather than by a
+//!   tracking list: the handles cannot outlive the scope, so they are all dropped (and their
+//!   blocks reused) before it is. A handle deliberately leaked with `mem::forget` stays leaked,
+//!   as with `std::boxed::Box`. `alloc_vec` returns a growable [`PoolVec`] (its `into_vec`
+//!   replaces the seed's `into_inner`).
+//! * The `tokio` feature pulls in no dependency: the helpers are runtime-agnostic.
+//! * `SmartAlloc::new(Default::default())` works as in the seed; `SmartAlloc` also implements
+//!   `Default`. Configuration is a plain struct ([`AllocConfig`]) whose frame capacity is
+//!   honoured (upstream ignored it).
+//! * The lint codes of `cargo fa` follow the issue: FA701 frame allocation in async code, FA603
+//!   frame data crossing an await point (upstream numbers the latter FA702).
+//!
+//! # Threads
+//! A [`Frame`] belongs to the thread that opened it (`!Send`): run the frame loop on one thread
+//! (the "main thread" of the seed) and give tasks the pool tier. The pool tier is shared by all
+//! threads and all clones of the handle.
+#![cfg_attr(docsrs, feature(doc_cfg))]
+
+mod config;
+mod frame;
+mod frame_box;
+mod lock;
+mod pool;
+mod pool_box;
+mod smart;
+mod stats;
+
+#[cfg(feature = "tokio")]
+#[cfg_attr(docsrs, doc(cfg(feature = "tokio")))]
+pub mod tokio;
+
+pub use config::{AllocConfig, AllocError, Overflow};
+pub use frame::Frame;
+pub use frame_box::{FrameBox, FrameVec};
+pub use pool_box::{PoolBox, PoolVec};
+pub use smart::SmartAlloc;
+pub use stats::{Stats, TierStats};

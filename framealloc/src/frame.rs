@@ -1,0 +1,398 @@
+//! The frame tier: a bump arena that is reset at every frame boundary.
+//!
+//! # Design
+//! Each [`SmartAlloc`] owns one `FrameArena`: a single block of
+//! [`AllocConfig::frame_capacity`](crate::AllocConfig::frame_capacity) bytes, aligned to 4096,
+//! reserved at the first frame and reused by every frame after it. [`SmartAlloc::begin_frame`]
+//! **moves the arena out** of the allocator into the returned [`Frame`] token; allocation is then
+//! a bump of an offset inside the token (no lock, no atomic), and [`SmartAlloc::end_frame`] (or
+//! dropping the token) resets the offset and moves the arena back. So:
+//!
+//! * at most one frame of an allocator is open at a time (a second `begin_frame` panics,
+//!   [`SmartAlloc::try_begin_frame`] returns `None`);
+//! * the frame belongs to the thread that opened it: `Frame` is neither `Send` nor `Sync`, and
+//!   neither is anything allocated in it;
+//! * everything allocated in a frame borrows the token, and `end_frame` takes the token by
+//!   value, so **using frame data after `end_frame` does not compile**:
+//!
+//! ```compile_fail,E0505
+//! let alloc = framealloc::SmartAlloc::new(Default::default());
+//! let frame = alloc.begin_frame();
+//! let v = frame.frame_box(42u32);
+//! alloc.end_frame(frame); // error[E0505]: cannot move out of `frame` because it is borrowed
+//! assert_eq!(*v, 42);
+//! ```
+//!
+//! The offset is aligned on the real address (the block is 4096-aligned, so aligning the offset
+//! aligns the address), which serves every alignment up to 4096. A request that does not fit,
+//! or that asks for more than 4096 alignment, goes to the heap tier for this frame (the frame
+//! keeps a list and frees those blocks at its end) — or fails under
+//! [`Overflow::Error`](crate::Overflow::Error). With [`Overflow::Grow`](crate::Overflow::Grow)
+//! the arena is also re-reserved at the frame boundary, big enough for the last frame.
+//!
+//! Invariants: `pos <= cap`; the bytes `[0, pos)` of the block belong to values of the open
+//! frame; every entry of `overflow` is a live heap block of the open frame.
+
+use core::alloc::Layout;
+use core::cell::{Cell, RefCell};
+use core::marker::PhantomData;
+use core::mem::{ManuallyDrop, MaybeUninit};
+use core::ptr::NonNull;
+use std::alloc;
+use std::vec::Vec;
+
+use crate::config::{AllocError, Overflow};
+use crate::frame_box::{FrameBox, FrameVec};
+use crate::pool::{heap_alloc, heap_free};
+use crate::smart::Inner;
+#[cfg(doc)]
+use crate::smart::SmartAlloc;
+
+/// Alignment of the arena block: every alignment up to this one is served from the arena.
+pub(crate) const ARENA_ALIGN: usize = 4096;
+
+/// The arena of one allocator (see the module docs).
+pub(crate) struct FrameArena {
+    /// The block (dangling when `cap == 0`).
+    base: NonNull<u8>,
+    cap: usize,
+    pos: Cell<usize>,
+    /// Heap blocks served to the open frame.
+    overflow: RefCell<Vec<(NonNull<u8>, Layout)>>,
+    /// Bytes the open frame wanted beyond the arena (for `Overflow::Grow`).
+    overflow_demand: Cell<usize>,
+    /// Arena allocations of the open frame, and their bytes.
+    count: Cell<usize>,
+    bytes: Cell<usize>,
+}
+
+// SAFETY: the arena owns its block and its overflow blocks; it holds no reference to
+// thread-local state, so it may move to another thread while no frame is open (an open frame's
+// token, which holds it, is not `Send`).
+unsafe impl Send for FrameArena {}
+
+impl FrameArena {
+    pub(crate) fn new() -> Self {
+        Self {
+            base: NonNull::dangling(),
+            cap: 0,
+            pos: Cell::new(0),
+            overflow: RefCell::new(Vec::new()),
+            overflow_demand: Cell::new(0),
+            count: Cell::new(0),
+            bytes: Cell::new(0),
+        }
+    }
+
+    pub(crate) fn capacity(&self) -> usize {
+        self.cap
+    }
+
+    /// Replaces the block by one of `cap` bytes (no frame may be open).
+    fn reserve(&mut self, cap: usize) {
+        self.release();
+        if cap == 0 {
+            return;
+        }
+        let layout = Layout::from_size_align(cap, ARENA_ALIGN).expect("frame capacity too large");
+        // SAFETY: `cap > 0`.
+        let raw = unsafe { alloc::alloc(layout) };
+        let Some(base) = NonNull::new(raw) else {
+            alloc::handle_alloc_error(layout)
+        };
+        self.base = base;
+        self.cap = cap;
+    }
+
+    fn release(&mut self) {
+        if self.cap != 0 {
+            let layout = Layout::from_size_align(self.cap, ARENA_ALIGN).expect("valid before");
+            // SAFETY: the block was allocated by `reserve` with this layout; no frame is open.
+            unsafe { alloc::dealloc(self.base.as_ptr(), layout) };
+            self.base = NonNull::dangling();
+            self.cap = 0;
+        }
+    }
+
+    /// Bump-allocates `layout` (non-zero size) in the arena; `None` if it does not fit.
+    #[inline]
+    fn bump(&self, layout: Layout) -> Option<NonNull<u8>> {
+        let align = layout.align();
+        if align > ARENA_ALIGN {
+            return None;
+        }
+        let start = (self.pos.get() + (align - 1)) & !(align - 1);
+        let end = start.checked_add(layout.size())?;
+        if end > self.cap {
+            return None;
+        }
+        self.pos.set(end);
+        self.count.set(self.count.get() + 1);
+        self.bytes.set(self.bytes.get() + layout.size());
+        // SAFETY: `start < end <= cap`, so the pointer stays inside the block.
+        Some(unsafe { self.base.add(start) })
+    }
+
+    /// Grows the block at `p` (of `old` bytes) to `new` bytes in place if it is the last one.
+    pub(crate) fn try_extend(&self, p: NonNull<u8>, old: usize, new: usize) -> bool {
+        let base = self.base.addr().get();
+        let addr = p.addr().get();
+        if self.cap == 0 || addr < base || addr - base + old != self.pos.get() {
+            return false;
+        }
+        let end = match (addr - base).checked_add(new) {
+            Some(end) if end <= self.cap => end,
+            _ => return false,
+        };
+        self.pos.set(end);
+        self.bytes.set(self.bytes.get() + (new - old));
+        true
+    }
+
+    /// Resets the arena for the next frame; returns (allocations, bytes) of the frame that ended.
+    fn reset(&mut self, inner: &Inner) -> (usize, usize) {
+        for (p, layout) in self.overflow.get_mut().drain(..) {
+            // SAFETY: every overflow entry was allocated by `heap_alloc` with its layout; the
+            // frame's values are gone (they borrowed the frame token, which is being consumed).
+            unsafe { heap_free(p, layout, &inner.pool.heap) };
+        }
+        let demand = self.overflow_demand.replace(0);
+        if demand > 0 && inner.config.frame_overflow == Overflow::Grow {
+            let want = (self.pos.get() + demand).next_power_of_two();
+            self.reserve(want);
+        }
+        self.pos.set(0);
+        (self.count.replace(0), self.bytes.replace(0))
+    }
+}
+
+impl Drop for FrameArena {
+    fn drop(&mut self) {
+        self.release();
+    }
+}
+
+/// An open frame: the token that frame allocations borrow. Made by
+/// [`SmartAlloc::begin_frame`]; ended by [`SmartAlloc::end_frame`], [`Frame::end`] or drop.
+///
+/// It is `!Send` and `!Sync`: frame allocation is for the thread that opened the frame.
+///
+/// ```
+/// use framealloc::SmartAlloc;
+///
+/// let alloc = SmartAlloc::new(Default::default());
+/// for _ in 0..3 {
+///     let frame = alloc.begin_frame();
+///     let mut v = frame.frame_vec::<u32>();
+///     v.extend([1, 2, 3]);
+///     let total = frame.frame_box(v.iter().sum::<u32>());
+///     assert_eq!(*total, 6);
+///     drop((v, total));
+///     alloc.end_frame(frame);
+/// }
+/// assert_eq!(alloc.stats().frames, 3);
+/// ```
+///
+/// Frame data cannot leave the thread, e.g. into `std::thread::spawn` or `tokio::spawn`:
+///
+/// ```compile_fail,E0277
+/// fn needs_send<T: Send>(_: T) {}
+/// let alloc = framealloc::SmartAlloc::new(Default::default());
+/// let frame = alloc.begin_frame();
+/// needs_send(frame.frame_box(1u8)); // error[E0277]: cannot be sent between threads safely
+/// ```
+///
+/// …and cannot be held across an `.await` in a future that must be `Send`:
+///
+/// ```compile_fail,E0277
+/// fn spawn_like<F: std::future::Future + Send>(_: F) {}
+/// async fn io() {}
+/// let alloc = framealloc::SmartAlloc::new(Default::default());
+/// spawn_like(async move {
+///     let frame = alloc.begin_frame();
+///     let data = frame.frame_vec::<u8>();
+///     io().await; // frame data would cross this await point
+///     drop(data);
+/// });
+/// ```
+pub struct Frame<'a> {
+    inner: &'a Inner,
+    arena: ManuallyDrop<FrameArena>,
+    number: usize,
+    _not_send: PhantomData<*const ()>,
+}
+
+impl<'a> Frame<'a> {
+    pub(crate) fn open(inner: &'a Inner, mut arena: FrameArena, number: usize) -> Self {
+        if arena.cap == 0 && inner.config.frame_capacity != 0 {
+            arena.reserve(inner.config.frame_capacity);
+        }
+        inner.frame_stats.set_reserved(arena.cap);
+        Self {
+            inner,
+            arena: ManuallyDrop::new(arena),
+            number,
+            _not_send: PhantomData,
+        }
+    }
+
+    pub(crate) fn inner(&self) -> &'a Inner {
+        self.inner
+    }
+
+    /// Allocates `layout` (non-zero size): arena first, then the overflow policy.
+    #[inline]
+    pub(crate) fn alloc_layout(&self, layout: Layout) -> Option<NonNull<u8>> {
+        match self.arena.bump(layout) {
+            Some(p) => Some(p),
+            None => self.alloc_overflow(layout),
+        }
+    }
+
+    #[cold]
+    fn alloc_overflow(&self, layout: Layout) -> Option<NonNull<u8>> {
+        if self.inner.config.frame_overflow == Overflow::Error {
+            return None;
+        }
+        let p = heap_alloc(layout, &self.inner.pool.heap);
+        self.arena.overflow.borrow_mut().push((p, layout));
+        let demand = &self.arena.overflow_demand;
+        demand.set(demand.get() + layout.size() + layout.align().min(ARENA_ALIGN));
+        Some(p)
+    }
+
+    pub(crate) fn arena(&self) -> &FrameArena {
+        &self.arena
+    }
+
+    /// Uninitialised room for one `T`, valid until the frame ends (never dropped: it is a
+    /// `MaybeUninit`). The seed's `frame_alloc::<T>()`, made safe.
+    ///
+    /// # Panics
+    /// When the arena is full and the frame tier has a hard limit ([`Overflow::Error`]).
+    #[allow(clippy::mut_from_ref)] // each call returns fresh, disjoint memory (a bump allocator)
+    pub fn frame_alloc<T>(&self) -> &mut MaybeUninit<T> {
+        self.try_frame_alloc().unwrap_or_else(|| exhausted())
+    }
+
+    /// Like [`Frame::frame_alloc`], but `None` instead of a panic under a hard limit.
+    #[allow(clippy::mut_from_ref)] // each call returns fresh, disjoint memory (a bump allocator)
+    pub fn try_frame_alloc<T>(&self) -> Option<&mut MaybeUninit<T>> {
+        let layout = Layout::new::<T>();
+        let p = if layout.size() == 0 {
+            NonNull::dangling()
+        } else {
+            self.alloc_layout(layout)?.cast::<MaybeUninit<T>>()
+        };
+        // SAFETY: fresh memory for one `T` (or a dangling aligned pointer for a zero-sized `T`)
+        // that nothing else refers to, live until the frame ends, which the borrow of `self`
+        // outlives. `MaybeUninit` needs no initialisation.
+        Some(unsafe { &mut *p.as_ptr() })
+    }
+
+    /// Moves `value` into the frame; the box drops it (at the latest before the frame ends).
+    ///
+    /// # Panics
+    /// When the arena is full and the frame tier has a hard limit ([`Overflow::Error`]).
+    pub fn frame_box<T>(&self, value: T) -> FrameBox<'_, T> {
+        match self.try_frame_box(value) {
+            Ok(b) => b,
+            Err(_) => exhausted(),
+        }
+    }
+
+    /// Like [`Frame::frame_box`], but gives the value back under a hard limit.
+    pub fn try_frame_box<T>(&self, value: T) -> Result<FrameBox<'_, T>, AllocError<T>> {
+        match self.try_frame_alloc::<T>() {
+            Some(slot) => Ok(FrameBox::new(slot.write(value))),
+            None => Err(AllocError(value)),
+        }
+    }
+
+    /// An empty growable vector in the frame (it grows in place while it is the last
+    /// allocation).
+    pub fn frame_vec<T>(&self) -> FrameVec<'_, T> {
+        FrameVec::new_in(self)
+    }
+
+    /// A vector with room for `capacity` elements.
+    pub fn frame_vec_with_capacity<T>(&self, capacity: usize) -> FrameVec<'_, T> {
+        let mut v = FrameVec::new_in(self);
+        v.reserve(capacity);
+        v
+    }
+
+    /// Copies `src` into the frame.
+    ///
+    /// # Panics
+    /// When the arena is full and the frame tier has a hard limit ([`Overflow::Error`]).
+    #[allow(clippy::mut_from_ref)] // each call returns fresh, disjoint memory (a bump allocator)
+    pub fn frame_slice<T: Copy>(&self, src: &[T]) -> &mut [T] {
+        self.try_frame_slice(src).unwrap_or_else(|| exhausted())
+    }
+
+    /// Like [`Frame::frame_slice`], but `None` under a hard limit.
+    #[allow(clippy::mut_from_ref)] // each call returns fresh, disjoint memory (a bump allocator)
+    pub fn try_frame_slice<T: Copy>(&self, src: &[T]) -> Option<&mut [T]> {
+        let layout = Layout::for_value(src);
+        let p = if layout.size() == 0 {
+            NonNull::<T>::dangling()
+        } else {
+            self.alloc_layout(layout)?.cast::<T>()
+        };
+        // SAFETY: `p` has room for `src.len()` values of `T` (or `T`/the slice is zero-sized),
+        // is fresh and does not overlap `src`; `T: Copy`, so a bitwise copy is a valid value.
+        unsafe { core::ptr::copy_nonoverlapping(src.as_ptr(), p.as_ptr(), src.len()) };
+        // SAFETY: the `len` values were just initialised; the memory lives until the frame
+        // ends, which the borrow of `self` outlives.
+        Some(unsafe { core::slice::from_raw_parts_mut(p.as_ptr(), src.len()) })
+    }
+
+    /// Bytes of the arena used so far in this frame (including alignment padding).
+    pub fn used(&self) -> usize {
+        self.arena.pos.get()
+    }
+
+    /// Allocations made in this frame so far (arena and heap overflow).
+    pub fn allocations(&self) -> usize {
+        self.arena.count.get() + self.arena.overflow.borrow().len()
+    }
+
+    /// Bytes of the arena block.
+    pub fn capacity(&self) -> usize {
+        self.arena.capacity()
+    }
+
+    /// The frame's number: 0 for the first frame of the allocator.
+    pub fn number(&self) -> usize {
+        self.number
+    }
+
+    /// Ends the frame (same as [`SmartAlloc::end_frame`] or dropping the token).
+    pub fn end(self) {}
+}
+
+impl Drop for Frame<'_> {
+    fn drop(&mut self) {
+        // SAFETY: `arena` is taken exactly once, here, and `self` is not used afterwards.
+        let mut arena = unsafe { ManuallyDrop::take(&mut self.arena) };
+        let (count, bytes) = arena.reset(self.inner);
+        self.inner.close_frame(arena, count, bytes);
+    }
+}
+
+impl core::fmt::Debug for Frame<'_> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("Frame")
+            .field("number", &self.number)
+            .field("used", &self.used())
+            .field("capacity", &self.capacity())
+            .finish()
+    }
+}
+
+#[cold]
+#[track_caller]
+pub(crate) fn exhausted() -> ! {
+    panic!("framealloc: the frame arena is full and the configuration forbids heap fallback")
+}

@@ -1,0 +1,422 @@
+//! Owning handles into the pool tier: [`PoolBox`] (one value) and [`PoolVec`] (a growable
+//! vector), plus the [`Scope`] counters that [`TaskAlloc`](crate::tokio::TaskAlloc) and
+//! [`AsyncPoolGuard`](crate::tokio::AsyncPoolGuard) attach to the handles they hand out.
+//!
+//! # Invariants
+//! * A handle borrows the allocator (`'a`), so the pool outlives it.
+//! * `ptr` is either dangling-but-aligned (zero-sized `T`, or a vector with no buffer: nothing
+//!   was allocated and nothing is freed) or a live block from `Pool::alloc` for exactly the
+//!   layout the handle recomputes on free (`Layout::new::<T>()`, `Layout::array::<T>(cap)`).
+//! * The value (or the `len` first elements) is initialised; it is dropped exactly once, by the
+//!   handle's `Drop` or moved out by `into_inner` / `into_vec` / `pop`. The block is given back
+//!   even when a destructor panics.
+
+use core::alloc::Layout;
+use core::fmt;
+use core::marker::PhantomData;
+use core::mem::{self, ManuallyDrop, MaybeUninit};
+use core::ops::{Deref, DerefMut};
+use core::ptr::{self, NonNull};
+use std::vec::Vec;
+
+use sync_core::sync::atomic::{AtomicUsize, Ordering::Relaxed};
+
+use crate::pool::{Pool, charged_bytes};
+
+/// Per-scope counters of a `TaskAlloc` / `AsyncPoolGuard`: what is live through it right now.
+#[derive(Debug, Default)]
+pub(crate) struct Scope {
+    live: AtomicUsize,
+    live_bytes: AtomicUsize,
+    total: AtomicUsize,
+}
+
+impl Scope {
+    fn on_alloc(&self, bytes: usize) {
+        self.live.fetch_add(1, Relaxed);
+        self.live_bytes.fetch_add(bytes, Relaxed);
+        self.total.fetch_add(1, Relaxed);
+    }
+
+    fn on_free(&self, bytes: usize) {
+        self.live.fetch_sub(1, Relaxed);
+        self.live_bytes.fetch_sub(bytes, Relaxed);
+    }
+
+    pub(crate) fn live(&self) -> usize {
+        self.live.load(Relaxed)
+    }
+
+    pub(crate) fn live_bytes(&self) -> usize {
+        self.live_bytes.load(Relaxed)
+    }
+
+    pub(crate) fn total(&self) -> usize {
+        self.total.load(Relaxed)
+    }
+}
+
+/// Where a handle gives its memory back: the pool, and optionally the scope that counts it.
+#[derive(Clone, Copy)]
+pub(crate) struct Home<'a> {
+    pub(crate) pool: &'a Pool,
+    pub(crate) scope: Option<&'a Scope>,
+}
+
+impl Home<'_> {
+    fn alloc(&self, layout: Layout) -> Option<NonNull<u8>> {
+        let p = self.pool.alloc(layout)?;
+        if let Some(s) = self.scope {
+            s.on_alloc(charged_bytes(layout));
+        }
+        Some(p)
+    }
+
+    /// # Safety
+    /// As [`Pool::dealloc`].
+    unsafe fn dealloc(&self, p: NonNull<u8>, layout: Layout) {
+        // SAFETY: forwarded from the caller.
+        unsafe { self.pool.dealloc(p, layout) };
+        if let Some(s) = self.scope {
+            s.on_free(charged_bytes(layout));
+        }
+    }
+}
+
+/// A value in the pool tier (or the heap tier when it is larger than 4096 bytes); dropping the
+/// box drops the value and gives its block back, from any thread.
+///
+/// Made by [`SmartAlloc::pool_box`](crate::SmartAlloc::pool_box),
+/// [`TaskAlloc::alloc_box`](crate::tokio::TaskAlloc::alloc_box) and
+/// [`AsyncPoolGuard::alloc_box`](crate::tokio::AsyncPoolGuard::alloc_box).
+///
+/// ```
+/// use framealloc::SmartAlloc;
+///
+/// let alloc = SmartAlloc::new(Default::default());
+/// let mut b = alloc.pool_box(String::from("hi"));
+/// b.push('!');
+/// assert_eq!(*b, "hi!");
+/// assert_eq!(b.into_inner(), "hi!");
+/// assert_eq!(alloc.stats().pool.live_count(), 0);
+/// ```
+pub struct PoolBox<'a, T> {
+    ptr: NonNull<T>,
+    home: Home<'a>,
+    _owns: PhantomData<T>,
+}
+
+// SAFETY: the box owns its `T` like `Box<T>`; the pool and scope it refers to are `Sync`.
+unsafe impl<T: Send> Send for PoolBox<'_, T> {}
+// SAFETY: `&PoolBox<T>` only gives `&T`.
+unsafe impl<T: Sync> Sync for PoolBox<'_, T> {}
+
+impl<'a, T> PoolBox<'a, T> {
+    /// Moves `value` into a new block; gives it back if the tier refuses the layout.
+    pub(crate) fn try_new_in(home: Home<'a>, value: T) -> Result<Self, T> {
+        let layout = Layout::new::<T>();
+        let ptr = if layout.size() == 0 {
+            NonNull::dangling()
+        } else {
+            match home.alloc(layout) {
+                Some(p) => p.cast::<T>(),
+                None => return Err(value),
+            }
+        };
+        // SAFETY: `ptr` is a fresh block for `T` (or dangling and aligned for a zero-sized `T`).
+        unsafe { ptr.write(value) };
+        Ok(Self {
+            ptr,
+            home,
+            _owns: PhantomData,
+        })
+    }
+
+    /// Moves the value out and gives the block back.
+    pub fn into_inner(self) -> T {
+        let this = ManuallyDrop::new(self);
+        // SAFETY: the value is initialised; `this` is never dropped, so it is read only once.
+        let value = unsafe { this.ptr.read() };
+        this.free_block();
+        value
+    }
+
+    /// The address of the value (stable for the life of the box).
+    pub fn as_ptr(this: &Self) -> *const T {
+        this.ptr.as_ptr()
+    }
+
+    fn free_block(&self) {
+        let layout = Layout::new::<T>();
+        if layout.size() != 0 {
+            // SAFETY: the block came from `home.alloc(layout)` in `try_new_in`, and the box
+            // (the only user) is being destroyed.
+            unsafe { self.home.dealloc(self.ptr.cast(), layout) };
+        }
+    }
+}
+
+impl<'a, T> PoolBox<'a, MaybeUninit<T>> {
+    /// Initialises the block (from [`SmartAlloc::pool_alloc`](crate::SmartAlloc::pool_alloc)).
+    pub fn write(self, value: T) -> PoolBox<'a, T> {
+        let this = ManuallyDrop::new(self);
+        // SAFETY: the block has room for a `T` (same layout as `MaybeUninit<T>`).
+        unsafe { this.ptr.cast::<T>().write(value) };
+        PoolBox {
+            ptr: this.ptr.cast(),
+            home: this.home,
+            _owns: PhantomData,
+        }
+    }
+}
+
+impl<T> Drop for PoolBox<'_, T> {
+    fn drop(&mut self) {
+        struct FreeOnExit<'b, 'a, T>(&'b PoolBox<'a, T>);
+        impl<T> Drop for FreeOnExit<'_, '_, T> {
+            fn drop(&mut self) {
+                self.0.free_block();
+            }
+        }
+        let guard = FreeOnExit(self);
+        // SAFETY: the value is initialised and dropped only here; the block is freed after it
+        // by `guard`, even if the destructor panics.
+        unsafe { ptr::drop_in_place(guard.0.ptr.as_ptr()) };
+    }
+}
+
+impl<T> Deref for PoolBox<'_, T> {
+    type Target = T;
+    fn deref(&self) -> &T {
+        // SAFETY: the value is initialised and owned by the box.
+        unsafe { self.ptr.as_ref() }
+    }
+}
+
+impl<T> DerefMut for PoolBox<'_, T> {
+    fn deref_mut(&mut self) -> &mut T {
+        // SAFETY: the value is initialised and owned by the box, borrowed mutably through it.
+        unsafe { self.ptr.as_mut() }
+    }
+}
+
+impl<T: fmt::Debug> fmt::Debug for PoolBox<'_, T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(&**self, f)
+    }
+}
+
+/// A growable vector in the pool tier: it moves to the next size class as it grows, and to the
+/// heap tier above 4096 bytes. Dropping it drops the elements and gives the block back.
+///
+/// ```
+/// use framealloc::SmartAlloc;
+///
+/// let alloc = SmartAlloc::new(Default::default());
+/// let mut v = alloc.pool_vec::<u32>();
+/// v.extend(0..10);
+/// assert_eq!(v.iter().sum::<u32>(), 45);
+/// assert_eq!(alloc.stats().pool.live_count(), 1);
+/// let std_vec = v.into_vec();
+/// assert_eq!(std_vec.len(), 10);
+/// assert_eq!(alloc.stats().pool.live_count(), 0);
+/// ```
+pub struct PoolVec<'a, T> {
+    ptr: NonNull<T>,
+    len: usize,
+    cap: usize,
+    home: Home<'a>,
+    _owns: PhantomData<T>,
+}
+
+// SAFETY: the vector owns its elements like `Vec<T>`; the pool and scope are `Sync`.
+unsafe impl<T: Send> Send for PoolVec<'_, T> {}
+// SAFETY: `&PoolVec<T>` only gives `&[T]`.
+unsafe impl<T: Sync> Sync for PoolVec<'_, T> {}
+
+impl<'a, T> PoolVec<'a, T> {
+    pub(crate) fn new_in(home: Home<'a>) -> Self {
+        Self {
+            ptr: NonNull::dangling(),
+            len: 0,
+            cap: if mem::size_of::<T>() == 0 {
+                usize::MAX
+            } else {
+                0
+            },
+            home,
+            _owns: PhantomData,
+        }
+    }
+
+    /// Number of elements.
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    /// `true` when there are no elements.
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// Elements the current block holds.
+    pub fn capacity(&self) -> usize {
+        self.cap
+    }
+
+    /// Appends an element, growing into a larger block when full.
+    ///
+    /// # Panics
+    /// When the vector outgrows 4096 bytes and the configuration forbids the heap tier
+    /// ([`Overflow::Error`](crate::Overflow::Error) for `pool_overflow`).
+    pub fn push(&mut self, value: T) {
+        if self.len == self.cap {
+            self.reserve(1);
+        }
+        // SAFETY: `len < cap`, so the slot is inside the block.
+        let slot = unsafe { self.ptr.add(self.len) };
+        // SAFETY: the slot is inside the block, aligned and uninitialised.
+        unsafe { slot.write(value) };
+        self.len += 1;
+    }
+
+    /// Removes and returns the last element.
+    pub fn pop(&mut self) -> Option<T> {
+        if self.len == 0 {
+            return None;
+        }
+        self.len -= 1;
+        // SAFETY: the old `len - 1` is inside the block.
+        let slot = unsafe { self.ptr.add(self.len) };
+        // SAFETY: the element is initialised and now outside `len`, so it is read exactly once.
+        Some(unsafe { slot.read() })
+    }
+
+    /// Drops every element, keeping the block.
+    pub fn clear(&mut self) {
+        let len = mem::replace(&mut self.len, 0);
+        let elems = ptr::slice_from_raw_parts_mut(self.ptr.as_ptr(), len);
+        // SAFETY: the `len` first elements were initialised; `len` is already 0, so a panicking
+        // destructor leaks the rest instead of dropping them twice.
+        unsafe { ptr::drop_in_place(elems) };
+    }
+
+    /// Makes room for at least `additional` more elements.
+    pub fn reserve(&mut self, additional: usize) {
+        let need = self.len.checked_add(additional).expect("capacity overflow");
+        if need <= self.cap {
+            return;
+        }
+        let min = (MIN_BYTES / mem::size_of::<T>()).max(1);
+        let new_cap = need.max(self.cap.saturating_mul(2)).max(min);
+        let new_layout = Layout::array::<T>(new_cap).expect("capacity overflow");
+        let Some(new) = self.home.alloc(new_layout) else {
+            panic!(
+                "PoolVec: {} bytes exceed the pool tier's hard limit",
+                new_layout.size()
+            )
+        };
+        let new = new.cast::<T>();
+        if self.cap != 0 {
+            // SAFETY: both blocks are live and distinct; the `len` elements move to the new one.
+            unsafe { ptr::copy_nonoverlapping(self.ptr.as_ptr(), new.as_ptr(), self.len) };
+            self.free_block();
+        }
+        self.ptr = new;
+        self.cap = new_cap;
+    }
+
+    /// The elements.
+    pub fn as_slice(&self) -> &[T] {
+        // SAFETY: `len` initialised elements at an aligned, non-null pointer.
+        unsafe { core::slice::from_raw_parts(self.ptr.as_ptr(), self.len) }
+    }
+
+    /// The elements, mutably.
+    pub fn as_mut_slice(&mut self) -> &mut [T] {
+        // SAFETY: as `as_slice`, borrowed mutably through `self`.
+        unsafe { core::slice::from_raw_parts_mut(self.ptr.as_ptr(), self.len) }
+    }
+
+    /// Moves the elements into a `std` `Vec` (one copy) and gives the block back.
+    pub fn into_vec(self) -> Vec<T> {
+        let mut this = ManuallyDrop::new(self);
+        let mut out = Vec::with_capacity(this.len);
+        // SAFETY: the `len` elements are initialised and move to `out`, whose capacity is
+        // enough; `this` is never dropped, so they are not dropped twice.
+        unsafe {
+            ptr::copy_nonoverlapping(this.ptr.as_ptr(), out.as_mut_ptr(), this.len);
+        }
+        // SAFETY: the `len` first slots of `out` were just initialised.
+        unsafe { out.set_len(this.len) };
+        this.len = 0;
+        this.free_block();
+        out
+    }
+
+    fn free_block(&self) {
+        if mem::size_of::<T>() != 0 && self.cap != 0 {
+            let layout = Layout::array::<T>(self.cap).expect("layout was valid at allocation");
+            // SAFETY: the block came from `home.alloc` with this layout and is no longer used.
+            unsafe { self.home.dealloc(self.ptr.cast(), layout) };
+        }
+    }
+}
+
+/// Smallest buffer a growing vector takes (the smallest block).
+const MIN_BYTES: usize = crate::pool::MIN_BLOCK;
+
+impl<T: Clone> PoolVec<'_, T> {
+    /// Appends clones of every element of `other`.
+    pub fn extend_from_slice(&mut self, other: &[T]) {
+        self.reserve(other.len());
+        for v in other {
+            self.push(v.clone());
+        }
+    }
+}
+
+impl<T> Extend<T> for PoolVec<'_, T> {
+    fn extend<I: IntoIterator<Item = T>>(&mut self, iter: I) {
+        let iter = iter.into_iter();
+        self.reserve(iter.size_hint().0);
+        for v in iter {
+            self.push(v);
+        }
+    }
+}
+
+impl<T> Drop for PoolVec<'_, T> {
+    fn drop(&mut self) {
+        struct FreeOnExit<'b, 'a, T>(&'b PoolVec<'a, T>);
+        impl<T> Drop for FreeOnExit<'_, '_, T> {
+            fn drop(&mut self) {
+                self.0.free_block();
+            }
+        }
+        let elems = ptr::slice_from_raw_parts_mut(self.ptr.as_ptr(), self.len);
+        let _guard = FreeOnExit(self);
+        // SAFETY: the `len` first elements are initialised and dropped only here; the block is
+        // freed afterwards by `_guard`, even if a destructor panics.
+        unsafe { ptr::drop_in_place(elems) };
+    }
+}
+
+impl<T> Deref for PoolVec<'_, T> {
+    type Target = [T];
+    fn deref(&self) -> &[T] {
+        self.as_slice()
+    }
+}
+
+impl<T> DerefMut for PoolVec<'_, T> {
+    fn deref_mut(&mut self) -> &mut [T] {
+        self.as_mut_slice()
+    }
+}
+
+impl<T: fmt::Debug> fmt::Debug for PoolVec<'_, T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_list().entries(self.iter()).finish()
+    }
+}
