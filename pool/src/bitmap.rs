@@ -75,8 +75,7 @@ impl<const K: usize> Bitmap<K> {
             let mut current = word.load(Relaxed);
             while current != u32::MAX {
                 let bit = current.trailing_ones();
-                match word.compare_exchange_weak(current, current | (1 << bit), Acquire, Relaxed)
-                {
+                match word.compare_exchange_weak(current, current | (1 << bit), Acquire, Relaxed) {
                     Ok(_) => return Some(w * BITS + bit as usize),
                     Err(now) => current = now,
                 }

@@ -184,7 +184,11 @@ impl<T, const N: usize, const K: usize, Q: Waiters> PoolStorage<T, N, K, Q> {
     /// One step of an asynchronous allocation (see "Waiting for a slot" in the module docs).
     ///
     /// `Ready(None)` when no slot is free and all waiter places are taken.
-    pub(crate) fn poll_acquire(&self, state: &mut AcquireState, waker: &Waker) -> Poll<Option<usize>> {
+    pub(crate) fn poll_acquire(
+        &self,
+        state: &mut AcquireState,
+        waker: &Waker,
+    ) -> Poll<Option<usize>> {
         match state.phase {
             Phase::Start => {
                 if let Some(index) = self.bitmap.acquire() {
@@ -232,12 +236,12 @@ impl<T, const N: usize, const K: usize, Q: Waiters> PoolStorage<T, N, K, Q> {
     /// Gives up an asynchronous allocation; a slot handed to it meanwhile is passed on.
     pub(crate) fn abandon(&self, state: &mut AcquireState) {
         state.phase = Phase::Done;
-        if let Some(ticket) = state.ticket.take() {
-            if let Some(index) = self.waiters.cancel(ticket) {
-                // SAFETY: the queue handed this slot to us and nobody else waits for it; it holds
-                // no value (values are written only after a slot is delivered).
-                unsafe { self.release(index) };
-            }
+        if let Some(ticket) = state.ticket.take()
+            && let Some(index) = self.waiters.cancel(ticket)
+        {
+            // SAFETY: the queue handed this slot to us and nobody else waits for it; it holds no
+            // value (values are written only after a slot is delivered).
+            unsafe { self.release(index) };
         }
     }
 
@@ -250,7 +254,7 @@ impl<T, const N: usize, const K: usize, Q: Waiters> PoolStorage<T, N, K, Q> {
     /// value; the caller does not touch the slot afterwards.
     pub(crate) unsafe fn release(&self, mut index: usize) {
         loop {
-            if Q::ENABLED && self.waiters.len() != 0 {
+            if Q::ENABLED && !self.waiters.is_empty() {
                 match self.waiters.notify_one(index) {
                     Ok(()) => return,
                     Err(back) => index = back,
@@ -263,7 +267,7 @@ impl<T, const N: usize, const K: usize, Q: Waiters> PoolStorage<T, N, K, Q> {
             // A waiter may have enqueued after our look at the queue and re-checked the bitmap
             // before the clear: look again (Dekker with `poll_acquire`).
             fence(SeqCst);
-            if self.waiters.len() == 0 {
+            if self.waiters.is_empty() {
                 return;
             }
             match self.bitmap.acquire() {
@@ -283,7 +287,9 @@ impl<T, const N: usize, const K: usize, Q: Waiters> PoolStorage<T, N, K, Q> {
             // instead: `align * (index + 1)`, non-null and aligned. Zero-sized accesses through a
             // pointer without provenance are valid.
             let align = NonZeroUsize::new(align_of::<T>()).unwrap_or(NonZeroUsize::MIN);
-            let addr = NonZeroUsize::MIN.saturating_add(index).saturating_mul(align);
+            let addr = NonZeroUsize::MIN
+                .saturating_add(index)
+                .saturating_mul(align);
             NonNull::without_provenance(addr)
         } else {
             NonNull::from(&self.slots[index]).cast()
@@ -298,7 +304,7 @@ impl<T, const N: usize, const K: usize, Q: Waiters> PoolStorage<T, N, K, Q> {
         if size_of::<T>() == 0 {
             let align = align_of::<T>();
             debug_assert!(
-                addr % align == 0 && (1..=N).contains(&(addr / align)),
+                addr.is_multiple_of(align) && (1..=N).contains(&(addr / align)),
                 "pool::Box::from_raw: {ptr:p} is not a slot of this pool of {N} zero-sized values \
                  (they live at multiples of {align} from {align} to {})",
                 N * align,
@@ -309,7 +315,7 @@ impl<T, const N: usize, const K: usize, Q: Waiters> PoolStorage<T, N, K, Q> {
             let base = self.slots.as_ptr().addr();
             let offset = addr.wrapping_sub(base);
             debug_assert!(
-                offset < N * size && offset % size == 0,
+                offset < N * size && offset.is_multiple_of(size),
                 "pool::Box::from_raw: {ptr:p} is not a slot of this pool (its {N} slots of \
                  {size} bytes start at {base:#x}); only pointers from Box::into_raw of the same \
                  pool may be passed",

@@ -34,6 +34,10 @@ pub trait Waiters: sealed::Sealed + Sync {
     fn capacity(&self) -> usize;
     /// The number of waiting waiters (lock-free read).
     fn len(&self) -> usize;
+    /// Whether nobody waits (lock-free read).
+    fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
     /// See [`WaitQueue::enqueue`].
     ///
     /// # Errors
@@ -111,26 +115,26 @@ impl<const W: usize> Waiters for WaitQueue<W> {
 
     #[inline]
     fn len(&self) -> usize {
-        WaitQueue::len(self)
+        Self::len(self)
     }
 
     #[inline]
     fn enqueue(&self, waker: &Waker) -> Result<Ticket, QueueFull> {
-        WaitQueue::enqueue(self, waker)
+        Self::enqueue(self, waker)
     }
 
     #[inline]
     fn poll_ticket(&self, ticket: &mut Option<Ticket>, waker: &Waker) -> Poll<usize> {
-        WaitQueue::poll_ticket(self, ticket, waker)
+        Self::poll_ticket(self, ticket, waker)
     }
 
     #[inline]
     fn cancel(&self, ticket: Ticket) -> Option<usize> {
-        WaitQueue::cancel(self, ticket)
+        Self::cancel(self, ticket)
     }
 
     #[inline]
     fn notify_one(&self, token: usize) -> Result<(), usize> {
-        WaitQueue::notify_one(self, token)
+        Self::notify_one(self, token)
     }
 }

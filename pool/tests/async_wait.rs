@@ -49,8 +49,15 @@ fn without_waiter_places_a_full_pool_gives_none_at_once() {
     static DROPS: AtomicUsize = AtomicUsize::new(0);
     pool!(P: [Counted; 1]);
     let counter = WakeCounter::new();
-    let held = Box::<P>::new(Counted { value: 1, drops: &DROPS }).unwrap();
-    let mut fut = Box::<P>::new_async(Counted { value: 2, drops: &DROPS });
+    let held = Box::<P>::new(Counted {
+        value: 1,
+        drops: &DROPS,
+    })
+    .unwrap();
+    let mut fut = Box::<P>::new_async(Counted {
+        value: 2,
+        drops: &DROPS,
+    });
     assert!(matches!(poll_with(&mut fut, &counter), Poll::Ready(None)));
     assert_eq!(DROPS.load(SeqCst), 1, "the value is dropped once, at once");
     drop(fut);
@@ -65,8 +72,17 @@ fn a_full_waiter_queue_gives_none_at_once() {
     static DROPS: AtomicUsize = AtomicUsize::new(0);
     pool!(P: [Counted; 1], 2);
     let counter = WakeCounter::new();
-    let new = |value| Box::<P>::new_async(Counted { value, drops: &DROPS });
-    let held = Box::<P>::new(Counted { value: 0, drops: &DROPS }).unwrap();
+    let new = |value| {
+        Box::<P>::new_async(Counted {
+            value,
+            drops: &DROPS,
+        })
+    };
+    let held = Box::<P>::new(Counted {
+        value: 0,
+        drops: &DROPS,
+    })
+    .unwrap();
     let (mut a, mut b, mut c) = (new(1), new(2), new(3));
     assert!(poll_with(&mut a, &counter).is_pending());
     assert!(poll_with(&mut b, &counter).is_pending());
@@ -74,7 +90,11 @@ fn a_full_waiter_queue_gives_none_at_once() {
     assert!(matches!(poll_with(&mut c, &counter), Poll::Ready(None)));
     assert_eq!(DROPS.load(SeqCst), 1, "c's value dropped at once");
     drop((a, b, c));
-    assert_eq!(DROPS.load(SeqCst), 3, "a's and b's values dropped with their futures");
+    assert_eq!(
+        DROPS.load(SeqCst),
+        3,
+        "a's and b's values dropped with their futures"
+    );
     assert_eq!((P::waiting(), counter.wakes(), counter.live()), (0, 0, 0));
     drop(held);
     assert_eq!((P::free_slots(), DROPS.load(SeqCst)), (1, 4));
@@ -135,9 +155,15 @@ fn a_slot_freed_while_someone_waits_is_not_taken_by_new() {
     let mut waiter = Box::<P>::new_async(2);
     assert!(poll_with(&mut waiter, &counter).is_pending());
     drop(held);
-    assert!(Box::<P>::new(3).is_none(), "the slot is on its way to the waiter");
+    assert!(
+        Box::<P>::new(3).is_none(),
+        "the slot is on its way to the waiter"
+    );
     let mut later = Box::<P>::new_async(4);
-    assert!(poll_with(&mut later, &counter).is_pending(), "a later waiter queues");
+    assert!(
+        poll_with(&mut later, &counter).is_pending(),
+        "a later waiter queues"
+    );
     let Poll::Ready(Some(b)) = poll_with(&mut waiter, &counter) else {
         panic!("the first waiter got the slot");
     };
@@ -152,15 +178,25 @@ fn cancelling_a_pending_waiter_frees_its_place_and_value() {
     static DROPS: AtomicUsize = AtomicUsize::new(0);
     pool!(P: [Counted; 1], 1);
     let counter = WakeCounter::new();
-    let held = Box::<P>::new(Counted { value: 0, drops: &DROPS }).unwrap();
-    let mut fut = Box::<P>::new_async(Counted { value: 1, drops: &DROPS });
+    let held = Box::<P>::new(Counted {
+        value: 0,
+        drops: &DROPS,
+    })
+    .unwrap();
+    let mut fut = Box::<P>::new_async(Counted {
+        value: 1,
+        drops: &DROPS,
+    });
     assert!(poll_with(&mut fut, &counter).is_pending());
     assert_eq!(P::waiting(), 1);
     drop(fut);
     assert_eq!((P::waiting(), DROPS.load(SeqCst)), (0, 1));
     assert_eq!((counter.wakes(), counter.live()), (0, 0));
     // The place is free again: another waiter can queue and is served.
-    let mut again = Box::<P>::new_async(Counted { value: 2, drops: &DROPS });
+    let mut again = Box::<P>::new_async(Counted {
+        value: 2,
+        drops: &DROPS,
+    });
     assert!(poll_with(&mut again, &counter).is_pending());
     drop(held);
     assert_eq!(counter.wakes(), 1);
@@ -175,23 +211,46 @@ fn cancel_after_hand_off_passes_the_slot_to_the_next_waiter() {
     static DROPS: AtomicUsize = AtomicUsize::new(0);
     pool!(P: [Counted; 1], 2);
     let (ca, cb) = (WakeCounter::new(), WakeCounter::new());
-    let held = Box::<P>::new(Counted { value: 0, drops: &DROPS }).unwrap();
-    let mut a = Box::<P>::new_async(Counted { value: 1, drops: &DROPS });
-    let mut b = Box::<P>::new_async(Counted { value: 2, drops: &DROPS });
+    let held = Box::<P>::new(Counted {
+        value: 0,
+        drops: &DROPS,
+    })
+    .unwrap();
+    let mut a = Box::<P>::new_async(Counted {
+        value: 1,
+        drops: &DROPS,
+    });
+    let mut b = Box::<P>::new_async(Counted {
+        value: 2,
+        drops: &DROPS,
+    });
     assert!(poll_with(&mut a, &ca).is_pending());
     assert!(poll_with(&mut b, &cb).is_pending());
     drop(held);
     assert_eq!((ca.wakes(), cb.wakes()), (1, 0), "a was handed the slot");
     drop(a); // ... but gives up before looking
-    assert_eq!(DROPS.load(SeqCst), 2, "held's value and a's value, once each");
+    assert_eq!(
+        DROPS.load(SeqCst),
+        2,
+        "held's value and a's value, once each"
+    );
     assert_eq!((ca.wakes(), cb.wakes()), (1, 1), "the slot went on to b");
-    assert!(Box::<P>::new(Counted { value: 9, drops: &DROPS }).is_none());
+    assert!(
+        Box::<P>::new(Counted {
+            value: 9,
+            drops: &DROPS
+        })
+        .is_none()
+    );
     let Poll::Ready(Some(got)) = poll_with(&mut b, &cb) else {
         panic!("b got the slot a gave up");
     };
     assert_eq!(got.value, 2);
     drop((got, b));
-    assert_eq!((P::free_slots(), P::waiting(), DROPS.load(SeqCst)), (1, 0, 4));
+    assert_eq!(
+        (P::free_slots(), P::waiting(), DROPS.load(SeqCst)),
+        (1, 0, 4)
+    );
 }
 
 #[test]
@@ -204,7 +263,11 @@ fn cancel_after_hand_off_with_nobody_else_returns_the_slot() {
     drop(held);
     assert_eq!((counter.wakes(), P::free_slots()), (1, 0));
     drop(a);
-    assert_eq!((P::free_slots(), P::waiting()), (1, 0), "the slot is back in the pool");
+    assert_eq!(
+        (P::free_slots(), P::waiting()),
+        (1, 0),
+        "the slot is back in the pool"
+    );
     assert_eq!(counter.live(), 0);
 }
 
@@ -219,7 +282,10 @@ fn new_async_with_builds_the_value_only_once_a_slot_is_secured() {
     };
     let held = Box::<P>::new([0; 1024]).unwrap();
     let mut fut = Box::<P>::new_async_with(make);
-    assert!(size_of_val(&fut) < 64, "the future does not carry the 1 KiB value");
+    assert!(
+        size_of_val(&fut) < 64,
+        "the future does not carry the 1 KiB value"
+    );
     assert!(size_of_val(&Box::<P>::new_async([0; 1024])) > 1024);
     assert!(poll_with(&mut fut, &counter).is_pending());
     assert_eq!(CALLS.load(SeqCst), 0);
@@ -270,8 +336,15 @@ fn a_waker_whose_clone_panics_leaves_nothing_behind() {
     static DROPS: AtomicUsize = AtomicUsize::new(0);
     pool!(P: [Counted; 1], 1);
     let counter = WakeCounter::new();
-    let held = Box::<P>::new(Counted { value: 0, drops: &DROPS }).unwrap();
-    let mut fut = Box::<P>::new_async(Counted { value: 1, drops: &DROPS });
+    let held = Box::<P>::new(Counted {
+        value: 0,
+        drops: &DROPS,
+    })
+    .unwrap();
+    let mut fut = Box::<P>::new_async(Counted {
+        value: 1,
+        drops: &DROPS,
+    });
     let bad = counter.panicking_clone();
     let result = catch_unwind(AssertUnwindSafe(|| {
         Pin::new(&mut fut).poll(&mut Context::from_waker(&bad))
@@ -308,7 +381,10 @@ fn works_with_an_executor_and_threads() {
         std::thread::yield_now();
     }
     drop(held);
-    let mut got: Vec<usize> = waiters.into_iter().map(|w| w.join().unwrap().unwrap()).collect();
+    let mut got: Vec<usize> = waiters
+        .into_iter()
+        .map(|w| w.join().unwrap().unwrap())
+        .collect();
     got.sort_unstable();
     assert_eq!(got, [1, 2, 3, 4]);
     assert_eq!(P::free_slots(), 1);

@@ -26,7 +26,11 @@ fn new_until_full_then_reuse() {
     pool!(P: [u32; 4]);
     let boxes: Vec<_> = (0..4).map(|i| Box::<P>::new(i).unwrap()).collect();
     assert!(Box::<P>::new(9).is_none());
-    assert_eq!(Box::<P>::try_new(10), Err(10), "try_new gives the value back");
+    assert_eq!(
+        Box::<P>::try_new(10),
+        Err(10),
+        "try_new gives the value back"
+    );
     assert_eq!(P::free_slots(), 0);
     let values: Vec<u32> = boxes.iter().map(|b| **b).collect();
     assert_eq!(values, [0, 1, 2, 3]);
@@ -40,18 +44,43 @@ fn new_until_full_then_reuse() {
     assert!(Box::<P>::new(23).is_none());
     let values: Vec<u32> = boxes.iter().map(|b| **b).collect();
     assert_eq!(values, [0, 1, 3], "other values untouched");
-    assert_eq!((P::capacity(), P::waiting(), P::waiter_capacity()), (4, 0, 0));
+    assert_eq!(
+        (P::capacity(), P::waiting(), P::waiter_capacity()),
+        (4, 0, 0)
+    );
 }
 
 #[test]
 fn a_value_that_does_not_fit_is_dropped_once() {
     static DROPS: AtomicUsize = AtomicUsize::new(0);
     pool!(P: [Counted; 1]);
-    let held = Box::<P>::new(Counted { value: 1, drops: &DROPS }).unwrap();
-    assert!(Box::<P>::new(Counted { value: 2, drops: &DROPS }).is_none());
-    assert_eq!(DROPS.load(SeqCst), 1, "new drops the value it could not place");
-    let back = Box::<P>::try_new(Counted { value: 3, drops: &DROPS }).unwrap_err();
-    assert_eq!((back.value, DROPS.load(SeqCst)), (3, 1), "try_new gives it back");
+    let held = Box::<P>::new(Counted {
+        value: 1,
+        drops: &DROPS,
+    })
+    .unwrap();
+    assert!(
+        Box::<P>::new(Counted {
+            value: 2,
+            drops: &DROPS
+        })
+        .is_none()
+    );
+    assert_eq!(
+        DROPS.load(SeqCst),
+        1,
+        "new drops the value it could not place"
+    );
+    let back = Box::<P>::try_new(Counted {
+        value: 3,
+        drops: &DROPS,
+    })
+    .unwrap_err();
+    assert_eq!(
+        (back.value, DROPS.load(SeqCst)),
+        (3, 1),
+        "try_new gives it back"
+    );
     drop(back);
     assert_eq!(held.value, 1);
     drop(held);
@@ -158,18 +187,28 @@ fn over_aligned_items_keep_their_alignment() {
     pool!(Lines: [Line; 5]);
     pool!(Pages: [Page; 3]);
     pool!(Zsts: [AlignedZst; 2]);
-    let lines: Vec<_> = (0..5).map(|i| Box::<Lines>::new(Line([i; 3])).unwrap()).collect();
+    let lines: Vec<_> = (0..5)
+        .map(|i| Box::<Lines>::new(Line([i; 3])).unwrap())
+        .collect();
     for (i, line) in lines.iter().enumerate() {
         assert_eq!(Box::as_ptr(line).as_ptr().addr() % 64, 0);
         assert_eq!(line.0, [i as u8; 3]);
     }
-    let pages: Vec<_> = (0..3).map(|i| Box::<Pages>::new(Page(i)).unwrap()).collect();
+    let pages: Vec<_> = (0..3)
+        .map(|i| Box::<Pages>::new(Page(i)).unwrap())
+        .collect();
     for (i, page) in pages.iter().enumerate() {
         assert_eq!(Box::as_ptr(page).as_ptr().addr() % 4096, 0);
         assert_eq!(usize::from(page.0), i);
     }
-    let zsts = [Box::<Zsts>::new(AlignedZst).unwrap(), Box::<Zsts>::new(AlignedZst).unwrap()];
-    assert!(zsts.iter().all(|z| Box::as_ptr(z).as_ptr().addr() % 64 == 0));
+    let zsts = [
+        Box::<Zsts>::new(AlignedZst).unwrap(),
+        Box::<Zsts>::new(AlignedZst).unwrap(),
+    ];
+    assert!(
+        zsts.iter()
+            .all(|z| Box::as_ptr(z).as_ptr().addr() % 64 == 0)
+    );
     assert_eq!(size_of::<Box<Pages>>(), size_of::<usize>());
 }
 
@@ -195,14 +234,21 @@ fn a_panicking_drop_still_frees_its_slot() {
 fn raw_round_trip_and_into_inner() {
     static DROPS: AtomicUsize = AtomicUsize::new(0);
     pool!(P: [Counted; 2]);
-    let b = Box::<P>::new(Counted { value: 5, drops: &DROPS }).unwrap();
+    let b = Box::<P>::new(Counted {
+        value: 5,
+        drops: &DROPS,
+    })
+    .unwrap();
     let raw = Box::into_raw(b);
     assert_eq!(P::free_slots(), 1, "into_raw keeps the slot");
     assert_eq!(DROPS.load(SeqCst), 0);
     // SAFETY: `raw` came from `into_raw` of this pool, once.
     let b = unsafe { Box::<P>::from_raw(raw) };
     let inner = Box::into_inner(b);
-    assert_eq!((inner.value, DROPS.load(SeqCst), P::free_slots()), (5, 0, 2));
+    assert_eq!(
+        (inner.value, DROPS.load(SeqCst), P::free_slots()),
+        (5, 0, 2)
+    );
     drop(inner);
     assert_eq!(DROPS.load(SeqCst), 1);
 }
