@@ -25,14 +25,16 @@
 #[cfg(any(test, loom, feature = "test-util"))]
 extern crate std;
 
-mod atomic_waker;
+pub mod atomic_waker;
 mod macros;
 pub mod sync;
-mod wait_queue;
+pub mod wait_queue;
 
 #[cfg(feature = "test-util")]
 #[doc(hidden)]
 pub mod testing;
 
+#[doc(inline)]
 pub use atomic_waker::AtomicWaker;
+#[doc(inline)]
 pub use wait_queue::{QueueFull, Ticket, Wait, WaitQueue};

@@ -112,7 +112,7 @@ struct Inner<const N: usize> {
     free: u16,
 }
 
-/// A bounded FIFO queue of up to `N` waiting tasks (see the [module docs](self) for the design).
+/// A bounded FIFO queue of up to `N` waiting tasks (see the [module docs](crate::wait_queue) for the design).
 ///
 /// `N` must be at most 65 535; the size of a queue is `N` places of a waker and two indices each,
 /// plus three indices and one `usize`.

@@ -36,7 +36,11 @@ pub(crate) fn cross(_: &mut Run) -> Result {
                     if !features.is_empty() {
                         features.push(',');
                     }
-                    features.push_str("sync-core/portable-atomic-critical-section");
+                    // Spelled as a dependency feature, except on sync-core itself.
+                    if *krate != "sync-core" {
+                        features.push_str("sync-core/");
+                    }
+                    features.push_str("portable-atomic-critical-section");
                 }
                 Cmd::cargo(None)
                     .args(&[
