@@ -1,4 +1,115 @@
-//! The task abstraction for executors, async-task compatible, plus what FFI executors need.
+//! The task abstraction for building executors, compatible with async-task 4.7, plus what
+//! executors written against raw pointers (C, or any FFI) need.
 //!
-//! (Work in progress: the implementation lands with its issue.)
+//! A *task* is a future in one heap allocation, with a state word, the schedule function and
+//! room for the output. [`spawn`] returns two handles:
+//!
+//! - a [`Runnable`], the right to poll the future once ([`Runnable::run`]); it is handed to the
+//!   schedule function each time the task is woken, and the executor queues it;
+//! - a [`Task`], a future of the output (or [`detach`](Task::detach) it, or
+//!   [`cancel`](Task::cancel) it).
+//!
+//! ```
+//! let (sender, receiver) = std::sync::mpsc::channel();
+//! let schedule = move |runnable| sender.send(runnable).unwrap();
+//! let (runnable, task) = task_ffi::spawn(async { 1 + 2 }, schedule);
+//! runnable.schedule();
+//! while let Ok(runnable) = receiver.try_recv() {
+//!     runnable.run();
+//! }
+//! assert_eq!(futures_lite::future::block_on(task), 3);
+//! ```
+//!
+//! Code written for async-task compiles after replacing the crate name: [`spawn`],
+//! [`spawn_local`], [`spawn_unchecked`], [`Builder`] (metadata, `propagate_panic`),
+//! [`Runnable`], [`Task`], [`FallibleTask`], [`Schedule`], [`ScheduleInfo`], [`WithInfo`].
+//!
+//! # For FFI executors
+//!
+//! - [`spawn_with`], [`spawn_local_with`], [`spawn_unchecked_with`] (and the `Builder`
+//!   equivalents) attach user data `D` to the task, reached through [`Runnable::data`] and
+//!   [`Runnable::data_mut`] (changes persist across schedules) and dropped with the task.
+//! - The data sits at a fixed offset from the task pointer, right after the header and the
+//!   metadata: [`TaskHead<M, D>`] is the `#[repr(C)]` view and `TaskHead::<M, D>::DATA_OFFSET`
+//!   the offset (32 on 64-bit targets for `M = ()`). A C executor reads it without a call.
+//! - [`Runnable::into_raw`]/[`from_raw`](Runnable::from_raw) and
+//!   [`Task::into_raw`]/[`from_raw`](Task::from_raw) move the handles through foreign code;
+//!   [`ffi`] has type-erased `extern "C"` functions to run, schedule and drop a runnable.
+//! - Every type in a signature is public (`spawn_local_with` returns a plain `Runnable<(), D>`),
+//!   and the safe functions require `D: Send` and `M: Send + Sync`, because the last reference
+//!   to a task may be dropped on any thread (see the table in [`Builder`]'s module docs).
+//!
+//! # Layout
+//!
+//! One allocation per task: `Header` (state word, awaiter waker, vtable pointer: 4 words, 32
+//! bytes on 64-bit), `M`, `D`, the schedule function `S`, then a union of the future `F` and the
+//! output `Result<T, Panic>`. `propagate_panic` lives in the per-type `'static` vtable instead of
+//! the header. See [`TaskHead`].
+//!
+//! # State machine
+//!
+//! The state word holds the flags `SCHEDULED`, `RUNNING`, `COMPLETED`, `CLOSED`, `HANDLE`,
+//! `AWAITER`, `REGISTERING`, `NOTIFYING` and a count of references (one per `Runnable` and one
+//! per `Waker`; the `Task` is the `HANDLE` flag). Every transition is one compare-and-swap (or
+//! `fetch_*`) on that word; whoever makes a transition owns what it hands out:
+//!
+//! | event | from | to | side effect |
+//! | --- | --- | --- | --- |
+//! | spawn | — | `SCHEDULED \| HANDLE`, 1 ref | the `Runnable` owns the ref |
+//! | wake, idle | not `SCHEDULED`/`RUNNING`/`COMPLETED`/`CLOSED` | `+SCHEDULED` | the waker's ref (`wake`) or a new one (`wake_by_ref`) becomes a `Runnable`, passed to `S` |
+//! | wake while running | `RUNNING` | `+SCHEDULED` | none; `run` reschedules after the poll (`woken_while_running`) |
+//! | wake otherwise | `SCHEDULED`, `COMPLETED` or `CLOSED` | unchanged | the waker's ref is dropped (`wake`) |
+//! | run | `SCHEDULED` | `-SCHEDULED +RUNNING` | poll the future |
+//! | run, `CLOSED` | `SCHEDULED \| CLOSED` | `-SCHEDULED` | drop the future, wake the awaiter, drop the ref |
+//! | poll `Pending` | `RUNNING` | `-RUNNING` | if `SCHEDULED` was set meanwhile: reschedule with the ref; if `CLOSED` was set: drop the future, wake the awaiter |
+//! | poll `Ready` | `RUNNING` | `-RUNNING -SCHEDULED +COMPLETED` (`+CLOSED` if no `HANDLE`) | store the output (dropped at once without a handle), wake the awaiter |
+//! | poll panics | `RUNNING` | `-RUNNING -SCHEDULED +CLOSED` | drop the future, wake the awaiter, unwind (or, with `propagate_panic`, it is the output) |
+//! | drop `Runnable` | `SCHEDULED` | `+CLOSED -SCHEDULED` | drop the future, wake the awaiter, drop the ref |
+//! | cancel | not `COMPLETED`/`CLOSED` | `+CLOSED` (`+SCHEDULED` +1 ref if idle) | an idle task is scheduled so the executor drops its future on its own thread |
+//! | take output | `COMPLETED`, not `CLOSED` | `+CLOSED` | the `Task` moves the output out |
+//! | detach | `HANDLE` | `-HANDLE` | a completed output is taken and dropped first; an idle unfinished task with no refs is closed and scheduled once |
+//! | drop last waker | 1 ref, no `HANDLE` | 0 refs | an unfinished task is closed and scheduled once (to drop its future); a finished one is destroyed |
+//! | destroy | 0 refs, no `HANDLE` | — | drop `S`, the awaiter, `M`, `D`; free |
+//!
+//! Invariants: a `Runnable` exists exactly while `SCHEDULED` is set, and then the future is
+//! alive; the future is touched only by the owner of `SCHEDULED` or `RUNNING`; the output is
+//! taken by whoever sets `CLOSED` on a `COMPLETED` task (the `Task`, a detach, or the runner
+//! when there is no handle), so each is dropped exactly once; the memory is freed by whoever
+//! makes the count zero with `HANDLE` clear. The awaiter slot is written only by the `Task`
+//! under `REGISTERING` and emptied by notifiers under `NOTIFYING` (see the header module), so
+//! a notification racing with a registration is delivered by the registrar.
+//!
+//! Waking the awaiter, dropping the future and destroying the task never happen while the
+//! state word is in a transient state, except in the awaiter handshake, where a panicking
+//! waker aborts the process (as in async-task).
+//!
+//! # Features
+//!
+//! - `std` (default): [`spawn_local`] and [`spawn_local_with`] (thread-checked),
+//!   [`Builder::propagate_panic`]. Without it the crate is `no_std` + `alloc` and runs on
+//!   targets without compare-and-swap through sync-core's portable-atomic fallback.
 #![no_std]
+#![cfg_attr(docsrs, feature(doc_cfg))]
+
+extern crate alloc;
+#[cfg(feature = "std")]
+extern crate std;
+
+mod builder;
+pub mod ffi;
+mod header;
+#[cfg(feature = "std")]
+mod local;
+mod raw;
+mod runnable;
+mod schedule;
+mod state;
+mod task;
+
+pub use builder::{Builder, spawn, spawn_unchecked, spawn_unchecked_with, spawn_with};
+#[cfg(feature = "std")]
+pub use builder::{spawn_local, spawn_local_with};
+pub use header::{Header, TaskHead};
+pub use runnable::Runnable;
+pub use schedule::{Schedule, ScheduleInfo, WithInfo};
+pub use task::{FallibleTask, Task};

@@ -1,0 +1,367 @@
+//! [`Builder`] and the `spawn` functions.
+//!
+//! Every spawn function ends in [`Builder::spawn_unchecked_with`]; the safe ones only add the
+//! bounds that make it sound:
+//!
+//! | function | future | schedule `S` | metadata `M` | data `D` |
+//! | --- | --- | --- | --- | --- |
+//! | `spawn`, `spawn_with` | `Send + 'static` (output too) | `Send + Sync + 'static` | `Send + Sync + 'static` | `Send + 'static` |
+//! | `spawn_local`, `spawn_local_with` (`std`) | `'static`, checked to stay on its thread | as above | as above | as above |
+//! | `spawn_unchecked`, `spawn_unchecked_with` | none (`unsafe`) | none | none | none |
+//!
+//! `M` must be `Send + Sync` and `D` `Send` because the last reference to a task may be a
+//! `Waker` dropped on any thread, which then drops `M` and `D` there, and because a wake on any
+//! thread hands a `Runnable` (with `&M` and `&mut D`) to the schedule function on that thread.
+//! async-task lets a non-`Send` `M` through its safe `spawn` (its issue #100); this crate does not.
+
+use core::fmt;
+use core::future::Future;
+
+use crate::raw::RawTask;
+use crate::{Runnable, Schedule, Task};
+
+/// Configures a task before spawning it: metadata and panic propagation.
+///
+/// # Examples
+///
+/// ```
+/// use task_ffi::Builder;
+///
+/// let (runnable, task) = Builder::new()
+///     .metadata("worker-1")
+///     .spawn(|name: &&str| { let name = *name; async move { name.len() } }, |_| {});
+/// assert_eq!(*runnable.metadata(), "worker-1");
+/// runnable.run();
+/// assert_eq!(futures_lite::future::block_on(task), 8);
+/// ```
+pub struct Builder<M> {
+    metadata: M,
+    #[cfg(feature = "std")]
+    propagate_panic: bool,
+}
+
+impl Builder<()> {
+    /// A builder with no metadata that does not propagate panics.
+    pub const fn new() -> Self {
+        Self {
+            metadata: (),
+            #[cfg(feature = "std")]
+            propagate_panic: false,
+        }
+    }
+}
+
+impl<M: Default> Default for Builder<M> {
+    fn default() -> Self {
+        Builder::new().metadata(M::default())
+    }
+}
+
+impl<M: fmt::Debug> fmt::Debug for Builder<M> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut s = f.debug_struct("Builder");
+        s.field("metadata", &self.metadata);
+        #[cfg(feature = "std")]
+        s.field("propagate_panic", &self.propagate_panic);
+        s.finish()
+    }
+}
+
+impl<M> Builder<M> {
+    /// Attaches metadata, reachable from the [`Runnable`] and the [`Task`] (and, through
+    /// [`spawn_unchecked`](Self::spawn_unchecked), borrowable by the future).
+    pub fn metadata<X>(self, metadata: X) -> Builder<X> {
+        Builder {
+            metadata,
+            #[cfg(feature = "std")]
+            propagate_panic: self.propagate_panic,
+        }
+    }
+
+    /// If `true`, a panic of the future is caught and resumed where the [`Task`] is awaited;
+    /// otherwise the panic leaves [`Runnable::run`] and the task is closed.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let (runnable, task) = task_ffi::Builder::new()
+    ///     .propagate_panic(true)
+    ///     .spawn(|()| async { panic!("boom") }, |_| {});
+    /// runnable.run(); // does not panic
+    /// let result = std::panic::catch_unwind(|| futures_lite::future::block_on(task));
+    /// assert!(result.is_err());
+    /// ```
+    #[cfg(feature = "std")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "std")))]
+    pub fn propagate_panic(self, propagate_panic: bool) -> Self {
+        Self {
+            propagate_panic,
+            ..self
+        }
+    }
+
+    fn propagates(&self) -> bool {
+        #[cfg(feature = "std")]
+        {
+            self.propagate_panic
+        }
+        #[cfg(not(feature = "std"))]
+        {
+            false
+        }
+    }
+
+    /// Spawns a task; `future` receives the metadata (a `'static` future cannot keep the
+    /// borrow: use [`spawn_unchecked`](Self::spawn_unchecked) for that).
+    pub fn spawn<F, Fut, S>(self, future: F, schedule: S) -> (Runnable<M>, Task<Fut::Output, M>)
+    where
+        F: FnOnce(&M) -> Fut,
+        Fut: Future + Send + 'static,
+        Fut::Output: Send + 'static,
+        S: Schedule<M> + Send + Sync + 'static,
+        M: Send + Sync + 'static,
+    {
+        self.spawn_with(future, schedule, ())
+    }
+
+    /// Like [`spawn`](Self::spawn), with user data `D` for the executor.
+    pub fn spawn_with<F, Fut, S, D>(
+        self,
+        future: F,
+        schedule: S,
+        data: D,
+    ) -> (Runnable<M, D>, Task<Fut::Output, M>)
+    where
+        F: FnOnce(&M) -> Fut,
+        Fut: Future + Send + 'static,
+        Fut::Output: Send + 'static,
+        S: Schedule<M, D> + Send + Sync + 'static,
+        M: Send + Sync + 'static,
+        D: Send + 'static,
+    {
+        // SAFETY: every part is `Send` (and `Sync` where shared) and `'static`.
+        unsafe { self.spawn_unchecked_with(future, schedule, data) }
+    }
+
+    /// Spawns a future that is not `Send`. The future is polled and dropped only on the
+    /// thread that spawned it: running (or dropping) the [`Runnable`] elsewhere panics.
+    #[cfg(feature = "std")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "std")))]
+    pub fn spawn_local<F, Fut, S>(
+        self,
+        future: F,
+        schedule: S,
+    ) -> (Runnable<M>, Task<Fut::Output, M>)
+    where
+        F: FnOnce(&M) -> Fut,
+        Fut: Future + 'static,
+        Fut::Output: 'static,
+        S: Schedule<M> + Send + Sync + 'static,
+        M: Send + Sync + 'static,
+    {
+        self.spawn_local_with(future, schedule, ())
+    }
+
+    /// Like [`spawn_local`](Self::spawn_local), with user data `D` for the executor.
+    #[cfg(feature = "std")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "std")))]
+    pub fn spawn_local_with<F, Fut, S, D>(
+        self,
+        future: F,
+        schedule: S,
+        data: D,
+    ) -> (Runnable<M, D>, Task<Fut::Output, M>)
+    where
+        F: FnOnce(&M) -> Fut,
+        Fut: Future + 'static,
+        Fut::Output: 'static,
+        S: Schedule<M, D> + Send + Sync + 'static,
+        M: Send + Sync + 'static,
+        D: Send + 'static,
+    {
+        let thread = std::thread::current().id();
+        let wrap = move |m: &M| crate::local::Checked::new(thread, future(m));
+        // SAFETY: `Checked` panics instead of polling or dropping the future on another thread;
+        // everything else is `Send`/`Sync` and `'static` as in `spawn_with`.
+        unsafe { self.spawn_unchecked_with(wrap, schedule, data) }
+    }
+
+    /// Spawns a task without `Send`, `Sync` or `'static` bounds; the future may borrow the
+    /// metadata.
+    ///
+    /// # Safety
+    ///
+    /// - If the future is not `Send`, its [`Runnable`] must be used and dropped on the thread
+    ///   that spawned it.
+    /// - If the future is not `'static`, what it borrows must outlive the [`Runnable`].
+    /// - If `schedule` is not `Send` and `Sync`, every [`Waker`](core::task::Waker) of the task
+    ///   must be used and dropped on the spawning thread; if it is not `'static`, what it
+    ///   borrows must outlive every waker.
+    /// - If `M` or the output is not `Send`, the handles must stay on the spawning thread
+    ///   (the last waker or handle drops `M` wherever it is dropped).
+    pub unsafe fn spawn_unchecked<'a, F, Fut, S>(
+        self,
+        future: F,
+        schedule: S,
+    ) -> (Runnable<M>, Task<Fut::Output, M>)
+    where
+        F: FnOnce(&'a M) -> Fut,
+        Fut: Future + 'a,
+        S: Schedule<M>,
+        M: 'a,
+    {
+        // SAFETY: the caller upholds our contract, which is that of `spawn_unchecked_with`.
+        unsafe { self.spawn_unchecked_with(future, schedule, ()) }
+    }
+
+    /// Like [`spawn_unchecked`](Self::spawn_unchecked), with user data `D` for the executor.
+    ///
+    /// # Safety
+    ///
+    /// As for [`spawn_unchecked`](Self::spawn_unchecked); in addition, if `D` is not `Send`,
+    /// the runnable and every waker must stay on the spawning thread, and if it is not
+    /// `'static`, what it borrows must outlive every waker and handle.
+    pub unsafe fn spawn_unchecked_with<'a, F, Fut, S, D>(
+        self,
+        future: F,
+        schedule: S,
+        data: D,
+    ) -> (Runnable<M, D>, Task<Fut::Output, M>)
+    where
+        F: FnOnce(&'a M) -> Fut,
+        Fut: Future + 'a,
+        S: Schedule<M, D>,
+        M: 'a,
+    {
+        let propagate = self.propagates();
+        // SAFETY: the caller upholds the thread and lifetime rules; the metadata lives in the
+        // task, at least as long as the runnable that polls the future.
+        let ptr = unsafe {
+            RawTask::<Fut, Fut::Output, S, M, D>::allocate(
+                future,
+                schedule,
+                self.metadata,
+                data,
+                propagate,
+            )
+        };
+        // SAFETY: a fresh task has one reference and SCHEDULED: the runnable's.
+        let runnable = unsafe { Runnable::from_raw(ptr) };
+        (runnable, Task::new(ptr))
+    }
+}
+
+/// Spawns a task. The [`Runnable`] polls it, the [`Task`] awaits its output.
+///
+/// # Examples
+///
+/// ```
+/// let (sender, receiver) = std::sync::mpsc::channel();
+/// let (runnable, task) = task_ffi::spawn(async { 1 + 2 }, move |r| sender.send(r).unwrap());
+/// runnable.schedule();
+/// for runnable in receiver.try_iter() {
+///     runnable.run();
+/// }
+/// assert_eq!(futures_lite::future::block_on(task), 3);
+/// ```
+pub fn spawn<F, S>(future: F, schedule: S) -> (Runnable, Task<F::Output>)
+where
+    F: Future + Send + 'static,
+    F::Output: Send + 'static,
+    S: Schedule + Send + Sync + 'static,
+{
+    Builder::new().spawn(move |()| future, schedule)
+}
+
+/// Spawns a task that carries user data `D` for the executor, reachable through
+/// [`Runnable::data`]/[`Runnable::data_mut`] and at a fixed offset from the raw pointer
+/// (see [`TaskHead`](crate::TaskHead)). `D` is dropped with the task.
+///
+/// # Examples
+///
+/// ```
+/// let (mut runnable, task) = task_ffi::spawn_with(async { 5 }, |_| {}, 0usize);
+/// *runnable.data_mut() += 1;
+/// runnable.run();
+/// assert_eq!(futures_lite::future::block_on(task), 5);
+/// ```
+pub fn spawn_with<F, S, D>(future: F, schedule: S, data: D) -> (Runnable<(), D>, Task<F::Output>)
+where
+    F: Future + Send + 'static,
+    F::Output: Send + 'static,
+    S: Schedule<(), D> + Send + Sync + 'static,
+    D: Send + 'static,
+{
+    Builder::new().spawn_with(move |()| future, schedule, data)
+}
+
+/// Spawns a future that is not `Send`; see [`Builder::spawn_local`].
+///
+/// # Examples
+///
+/// ```
+/// use std::rc::Rc;
+/// let value = Rc::new(7);
+/// let (runnable, task) = task_ffi::spawn_local(async move { *value }, |_| {});
+/// runnable.run();
+/// assert_eq!(futures_lite::future::block_on(task), 7);
+/// ```
+#[cfg(feature = "std")]
+#[cfg_attr(docsrs, doc(cfg(feature = "std")))]
+pub fn spawn_local<F, S>(future: F, schedule: S) -> (Runnable, Task<F::Output>)
+where
+    F: Future + 'static,
+    F::Output: 'static,
+    S: Schedule + Send + Sync + 'static,
+{
+    Builder::new().spawn_local(move |()| future, schedule)
+}
+
+/// [`spawn_local`] with user data `D`.
+#[cfg(feature = "std")]
+#[cfg_attr(docsrs, doc(cfg(feature = "std")))]
+pub fn spawn_local_with<F, S, D>(
+    future: F,
+    schedule: S,
+    data: D,
+) -> (Runnable<(), D>, Task<F::Output>)
+where
+    F: Future + 'static,
+    F::Output: 'static,
+    S: Schedule<(), D> + Send + Sync + 'static,
+    D: Send + 'static,
+{
+    Builder::new().spawn_local_with(move |()| future, schedule, data)
+}
+
+/// Spawns a task without `Send`, `Sync` or `'static` bounds.
+///
+/// # Safety
+///
+/// See [`Builder::spawn_unchecked`].
+pub unsafe fn spawn_unchecked<F, S>(future: F, schedule: S) -> (Runnable, Task<F::Output>)
+where
+    F: Future,
+    S: Schedule,
+{
+    // SAFETY: the caller upholds the contract of `Builder::spawn_unchecked`.
+    unsafe { Builder::new().spawn_unchecked(move |()| future, schedule) }
+}
+
+/// [`spawn_unchecked`] with user data `D`.
+///
+/// # Safety
+///
+/// See [`Builder::spawn_unchecked_with`].
+pub unsafe fn spawn_unchecked_with<F, S, D>(
+    future: F,
+    schedule: S,
+    data: D,
+) -> (Runnable<(), D>, Task<F::Output>)
+where
+    F: Future,
+    S: Schedule<(), D>,
+{
+    // SAFETY: the caller upholds the contract of `Builder::spawn_unchecked_with`.
+    unsafe { Builder::new().spawn_unchecked_with(move |()| future, schedule, data) }
+}

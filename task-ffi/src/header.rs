@@ -1,0 +1,252 @@
+//! The task header, the `#[repr(C)]` view of the start of a task, and the awaiter handshake.
+//!
+//! # Layout
+//!
+//! Every task is one allocation, a `#[repr(C)]` struct (`RawTask` in `raw.rs`):
+//!
+//! ```text
+//! offset 0                      Header   { state: usize, awaiter: Option<Waker>, vtable: &VTable }
+//! TaskHead::<M, D>::METADATA_OFFSET  M   (the Builder's metadata; `()` takes no room)
+//! TaskHead::<M, D>::DATA_OFFSET      D   (the `_with` user data; `()` takes no room)
+//! ...                            S        (the schedule function)
+//! ...                            union { F (the future), Result<T, Panic> (the output) }
+//! ```
+//!
+//! The first three parts form [`TaskHead<M, D>`], whose layout follows the C rules, so the
+//! offsets of `M` and `D` depend only on the header, `M` and `D`, never on the future. With
+//! `M = ()` (no metadata, the usual case for FFI executors) the data sits at
+//! `round_up(size_of::<Header>(), align_of::<D>())`: byte 32 on 64-bit targets and 16 on 32-bit
+//! targets for any `D` with an alignment of at most 8. A C executor that receives the raw
+//! pointer of a [`Runnable`](crate::Runnable) (from [`Runnable::into_raw`](crate::Runnable::into_raw))
+//! reaches its data with `(struct my_data *)((char *)ptr + DATA_OFFSET)`, without a call.
+//!
+//! The header is 4 machine words (32 bytes on 64-bit, 16 on 32-bit): async-task keeps the
+//! `propagate_panic` flag in its header (40 bytes with `std`); here it lives in the `'static`
+//! vtable, which has one instance per task type and flag value.
+//!
+//! # The awaiter slot
+//!
+//! The waker of whoever awaits the [`Task`](crate::Task) is written only by the `Task` (through
+//! `&mut`, so by one thread at a time) under the `REGISTERING` bit and taken by notifiers (the
+//! executor finishing or closing the task, a canceller) under the `NOTIFYING` bit. A notifier
+//! that sees `REGISTERING` leaves the waker in place and keeps `NOTIFYING` set; the registrar
+//! sees `NOTIFYING` when it finishes, takes its own waker back out and wakes it itself, so no
+//! notification is lost. A registrar that starts while `NOTIFYING` is set wakes its waker at
+//! once instead of storing it (the caller re-checks the state after registering).
+
+use core::fmt;
+use core::mem::offset_of;
+use core::task::{RawWakerVTable, Waker};
+
+use sync_core::sync::UnsafeCell;
+use sync_core::sync::atomic::{AtomicUsize, Ordering};
+
+use crate::ScheduleInfo;
+use crate::state::{AWAITER, NOTIFYING, REGISTERING, abort_on_panic};
+
+/// The functions of one task type (`F`, `T`, `S`, `M`, `D`), reached from the header.
+pub(crate) struct TaskVTable {
+    /// The waker vtable of this task type.
+    pub(crate) waker: &'static RawWakerVTable,
+    /// Schedules the task, consuming one reference (becomes the `Runnable`).
+    pub(crate) schedule: unsafe fn(*const (), ScheduleInfo),
+    /// Drops the future in place.
+    pub(crate) drop_future: unsafe fn(*const ()),
+    /// Points at the output (`Result<T, Panic>`).
+    pub(crate) get_output: unsafe fn(*const ()) -> *const (),
+    /// Drops `S`, `D` and `M` and frees the allocation.
+    pub(crate) destroy: unsafe fn(*const ()),
+    /// Polls the future once (the body of `Runnable::run`).
+    pub(crate) run: unsafe fn(*const ()) -> bool,
+    /// Whether a panic of the future is caught and resumed in the awaiter.
+    #[cfg(feature = "std")]
+    pub(crate) propagate_panic: bool,
+}
+
+/// The header at offset 0 of every task allocation (4 machine words).
+///
+/// Its fields are private: C code never touches them, it only skips over them (see
+/// [`TaskHead`]). The state word is described in the crate docs.
+#[repr(C)]
+pub struct Header {
+    /// Flags and the reference count (see `state.rs`).
+    pub(crate) state: AtomicUsize,
+    /// The waker of whoever awaits the `Task`.
+    awaiter: UnsafeCell<Option<Waker>>,
+    /// The functions of this task type.
+    pub(crate) vtable: &'static TaskVTable,
+}
+
+/// The `#[repr(C)]` start of every task allocation: the [`Header`], the metadata `M`, then the
+/// user data `D`.
+///
+/// The raw pointer of a [`Runnable`](crate::Runnable) or a [`Task`](crate::Task) points at a
+/// `TaskHead<M, D>`. The struct is never built by value; it documents the layout and gives the
+/// offsets as constants, so foreign code can reach the data of a task from its raw pointer.
+///
+/// # Examples
+///
+/// ```
+/// use task_ffi::{TaskHead, spawn_with};
+///
+/// #[repr(C)]
+/// struct Data {
+///     priority: u32,
+/// }
+///
+/// let (runnable, task) = spawn_with(async { 7 }, |_| {}, Data { priority: 3 });
+/// let ptr = runnable.into_raw();
+/// // What a C executor does: skip the header.
+/// // SAFETY: the pointer came from `into_raw` of a task whose data is a `Data` and whose
+/// // metadata is `()`, and nobody else touches the data while we hold the runnable.
+/// let priority = unsafe {
+///     ptr.cast::<u8>().add(TaskHead::<(), Data>::DATA_OFFSET).cast::<Data>().as_ref().priority
+/// };
+/// assert_eq!(priority, 3);
+/// if cfg!(target_pointer_width = "64") {
+///     assert_eq!(TaskHead::<(), Data>::DATA_OFFSET, 32);
+/// }
+/// // SAFETY: `ptr` came from `Runnable::into_raw` of this very task type.
+/// let runnable = unsafe { task_ffi::Runnable::<(), Data>::from_raw(ptr) };
+/// runnable.run();
+/// assert_eq!(futures_lite::future::block_on(task), 7);
+/// ```
+#[repr(C)]
+pub struct TaskHead<M = (), D = ()> {
+    /// The header (opaque).
+    pub header: Header,
+    /// The metadata given to [`Builder::metadata`](crate::Builder::metadata).
+    pub metadata: M,
+    /// The user data given to a `_with` spawn function.
+    pub data: D,
+}
+
+impl<M, D> TaskHead<M, D> {
+    /// The offset in bytes of the metadata from the start of the task.
+    pub const METADATA_OFFSET: usize = offset_of!(Self, metadata);
+    /// The offset in bytes of the user data from the start of the task.
+    pub const DATA_OFFSET: usize = offset_of!(Self, data);
+}
+
+impl<M: fmt::Debug, D: fmt::Debug> fmt::Debug for TaskHead<M, D> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("TaskHead")
+            .field("header", &self.header)
+            .field("metadata", &self.metadata)
+            .field("data", &self.data)
+            .finish()
+    }
+}
+
+impl fmt::Debug for Header {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let state = self.state.load(Ordering::Acquire);
+        crate::state::debug_state(f, "Header", state)
+    }
+}
+
+impl Header {
+    /// A header in the initial state for a task with the given vtable.
+    pub(crate) fn new(state: usize, vtable: &'static TaskVTable) -> Self {
+        Self {
+            state: AtomicUsize::new(state),
+            awaiter: UnsafeCell::new(None),
+            vtable,
+        }
+    }
+
+    /// Takes the awaiter and wakes it, unless it is `current` (the caller is the awaiter).
+    ///
+    /// The wake runs inside `abort_on_panic`: callers are in the middle of a transition.
+    #[inline]
+    pub(crate) fn notify(&self, current: Option<&Waker>) {
+        if let Some(waker) = self.take(current) {
+            abort_on_panic(|| waker.wake());
+        }
+    }
+
+    /// Takes the awaiter out of its slot, unless a registration is in progress (the registrar
+    /// then wakes it) or another notifier is at work. Returns `None` for `current`'s own waker.
+    pub(crate) fn take(&self, current: Option<&Waker>) -> Option<Waker> {
+        let state = self.state.fetch_or(NOTIFYING, Ordering::AcqRel);
+        if state & (NOTIFYING | REGISTERING) != 0 {
+            return None;
+        }
+        // SAFETY: we set NOTIFYING while neither bit was set: the registrar, if any, has
+        // finished writing and will not write again until we clear NOTIFYING, and no other
+        // notifier can get here, so we have exclusive access to the slot.
+        let waker = self.awaiter.with_mut(|slot| unsafe { (*slot).take() });
+        self.state
+            .fetch_and(!NOTIFYING & !AWAITER, Ordering::Release);
+        match (waker, current) {
+            (Some(w), Some(c)) if w.will_wake(c) => {
+                abort_on_panic(|| drop(w));
+                None
+            }
+            (waker, _) => waker,
+        }
+    }
+
+    /// Stores `waker` as the awaiter (only called by the `Task`, through `&mut`).
+    ///
+    /// The clone of `waker` happens before the state is touched, so a panicking clone leaves the
+    /// task as it was and simply unwinds out of the `Task`'s poll.
+    pub(crate) fn register(&self, waker: &Waker) {
+        let mut state = self.state.load(Ordering::Acquire);
+        if state & NOTIFYING != 0 {
+            waker.wake_by_ref();
+            return;
+        }
+        let new_waker = waker.clone();
+        loop {
+            debug_assert!(state & REGISTERING == 0, "two registrations at once");
+            if state & NOTIFYING != 0 {
+                drop(new_waker);
+                waker.wake_by_ref();
+                return;
+            }
+            match self.state.compare_exchange_weak(
+                state,
+                state | REGISTERING,
+                Ordering::AcqRel,
+                Ordering::Acquire,
+            ) {
+                Ok(_) => {
+                    state |= REGISTERING;
+                    break;
+                }
+                Err(s) => state = s,
+            }
+        }
+        // SAFETY: REGISTERING is set, so notifiers leave the slot alone, and only the `Task`
+        // (which we are, through `&mut`) registers.
+        let old = self
+            .awaiter
+            .with_mut(|slot| unsafe { (*slot).replace(new_waker) });
+        // A notification that arrived while we were registering: we must deliver it ourselves.
+        let mut notified = None;
+        loop {
+            if state & NOTIFYING != 0 && notified.is_none() {
+                // SAFETY: REGISTERING is still set, so we still own the slot.
+                notified = self.awaiter.with_mut(|slot| unsafe { (*slot).take() });
+            }
+            let new = if notified.is_none() {
+                (state & !NOTIFYING & !REGISTERING) | AWAITER
+            } else {
+                state & !NOTIFYING & !REGISTERING & !AWAITER
+            };
+            match self
+                .state
+                .compare_exchange_weak(state, new, Ordering::AcqRel, Ordering::Acquire)
+            {
+                Ok(_) => break,
+                Err(s) => state = s,
+            }
+        }
+        // The state is consistent again: user code may run (and unwind) now.
+        drop(old);
+        if let Some(w) = notified {
+            w.wake();
+        }
+    }
+}

@@ -1,0 +1,603 @@
+//! The raw task: allocation, the waker vtable, `run`, `schedule` and `destroy`.
+//!
+//! Everything here works on the type-erased pointer `*const ()` to the start of the allocation
+//! (a [`RawTask`]) and is monomorphised per task type; the handles reach these functions through
+//! the [`TaskVTable`] in the header. The transitions are listed in the crate docs; the comments
+//! below say which invariant each step keeps.
+
+use alloc::alloc::{Layout, alloc, dealloc, handle_alloc_error};
+use core::future::Future;
+use core::mem::{self, ManuallyDrop, offset_of};
+use core::pin::Pin;
+use core::ptr::{self, NonNull};
+use core::task::{Context, Poll, RawWaker, RawWakerVTable, Waker};
+
+use sync_core::sync::atomic::Ordering;
+
+use crate::header::{Header, TaskHead, TaskVTable};
+use crate::state::{
+    AWAITER, CLOSED, COMPLETED, HANDLE, REFERENCE, REFS, RUNNING, SCHEDULED, abort, abort_on_panic,
+};
+use crate::{Runnable, Schedule, ScheduleInfo};
+
+/// The payload of a caught panic (`std`), or nothing (`no_std`, where panics are not caught).
+#[cfg(feature = "std")]
+pub(crate) type Panic = alloc::boxed::Box<dyn core::any::Any + Send + 'static>;
+/// The payload of a caught panic (`std`), or nothing (`no_std`, where panics are not caught).
+#[cfg(not(feature = "std"))]
+pub(crate) type Panic = core::convert::Infallible;
+
+/// The future while it runs, the output once it completed (`repr(C)`: both at offset 0).
+#[repr(C)]
+union Stage<F, T> {
+    future: ManuallyDrop<F>,
+    output: ManuallyDrop<Result<T, Panic>>,
+}
+
+/// The whole task allocation.
+#[repr(C)]
+pub(crate) struct RawTask<F, T, S, M, D> {
+    head: TaskHead<M, D>,
+    schedule: S,
+    stage: Stage<F, T>,
+}
+
+/// Returns the header of the task at `ptr`.
+///
+/// # Safety
+///
+/// `ptr` points at a live task and the task outlives `'a`.
+#[inline(always)]
+pub(crate) unsafe fn header<'a>(ptr: *const ()) -> &'a Header {
+    // SAFETY: the header is at offset 0 of every task (`TaskHead` is `repr(C)`), and the caller
+    // promises the task is alive for `'a`. Only atomics and the awaiter cell are reached
+    // through it, both with interior mutability.
+    unsafe { &*ptr.cast::<Header>() }
+}
+
+/// The task pointer as `NonNull` (task pointers are never null).
+#[inline(always)]
+fn non_null(ptr: *const ()) -> NonNull<()> {
+    NonNull::new(ptr.cast_mut()).unwrap_or_else(|| unreachable!())
+}
+
+/// Drops one reference (of a `Runnable` or a `Waker` that does not close the task) and frees
+/// the task if it was the last one and the `Task` is gone.
+///
+/// # Safety
+///
+/// The caller owns one reference to the live task at `ptr`.
+#[inline]
+pub(crate) unsafe fn drop_ref(ptr: *const ()) {
+    // SAFETY: our reference keeps the task alive until the `fetch_sub` below.
+    let header = unsafe { header(ptr) };
+    let destroy = header.vtable.destroy;
+    let new = header.state.fetch_sub(REFERENCE, Ordering::AcqRel) - REFERENCE;
+    if new & (REFS | HANDLE) == 0 {
+        // SAFETY: no reference and no handle remain, so nobody else can reach the task.
+        unsafe { destroy(ptr) };
+    }
+}
+
+/// Takes the awaiter (if flagged in `state`), drops our reference, then wakes it.
+///
+/// # Safety
+///
+/// The caller owns one reference to the live task.
+pub(crate) unsafe fn finish(ptr: *const (), state: usize) {
+    // SAFETY: our reference keeps the task alive.
+    let header = unsafe { header(ptr) };
+    let awaiter = if state & AWAITER != 0 {
+        header.take(None)
+    } else {
+        None
+    };
+    // SAFETY: we own the reference; the header is not touched after this.
+    unsafe { drop_ref(ptr) };
+    if let Some(w) = awaiter {
+        abort_on_panic(|| w.wake());
+    }
+}
+
+impl<F, T, S, M, D> RawTask<F, T, S, M, D>
+where
+    F: Future<Output = T>,
+    S: Schedule<M, D>,
+{
+    const WAKER_VTABLE: RawWakerVTable = RawWakerVTable::new(
+        Self::clone_waker,
+        Self::wake,
+        Self::wake_by_ref,
+        Self::drop_waker,
+    );
+
+    const VTABLE: TaskVTable = TaskVTable {
+        waker: &Self::WAKER_VTABLE,
+        schedule: Self::schedule,
+        drop_future: Self::drop_future,
+        get_output: Self::get_output,
+        destroy: Self::destroy,
+        run: Self::run,
+        #[cfg(feature = "std")]
+        propagate_panic: false,
+    };
+
+    #[cfg(feature = "std")]
+    const VTABLE_PROPAGATE: TaskVTable = TaskVTable {
+        propagate_panic: true,
+        ..Self::VTABLE
+    };
+
+    /// Allocates a task. `future` is called with a reference to the metadata in its final place
+    /// (so the future may borrow it); if that call panics, the parts written so far are dropped
+    /// and the memory freed.
+    ///
+    /// # Safety
+    ///
+    /// The metadata reference handed to `future` is valid as long as the task; the caller
+    /// (a `spawn` function) guarantees that `'a` does not outlive it, and upholds the thread and
+    /// lifetime rules of `spawn_unchecked` for `F`, `S`, `M` and `D`.
+    pub(crate) unsafe fn allocate<'a, G>(
+        future: G,
+        schedule: S,
+        metadata: M,
+        data: D,
+        propagate_panic: bool,
+    ) -> NonNull<()>
+    where
+        G: FnOnce(&'a M) -> F,
+        M: 'a,
+    {
+        #[cfg(feature = "std")]
+        let vtable: &'static TaskVTable = if propagate_panic {
+            &Self::VTABLE_PROPAGATE
+        } else {
+            &Self::VTABLE
+        };
+        #[cfg(not(feature = "std"))]
+        let vtable: &'static TaskVTable = {
+            let _ = propagate_panic;
+            &Self::VTABLE
+        };
+
+        let layout = Layout::new::<Self>();
+        // SAFETY: the layout is not zero-sized (the header alone is 4 words).
+        let raw = unsafe { alloc(layout) }.cast::<Self>();
+        if raw.is_null() {
+            handle_alloc_error(layout);
+        }
+        let head = TaskHead {
+            header: Header::new(crate::state::INITIAL, vtable),
+            metadata,
+            data,
+        };
+        // SAFETY: `raw` is a fresh allocation for `Self`; the field pointer is in bounds.
+        unsafe { Self::head_ptr(raw).write(head) };
+        // SAFETY: as above.
+        unsafe { Self::schedule_ptr(raw).write(schedule) };
+
+        /// Frees a half-built task if the future constructor panics.
+        struct Unwind<F, T, S, M, D>(*mut RawTask<F, T, S, M, D>);
+        impl<F, T, S, M, D> Drop for Unwind<F, T, S, M, D> {
+            fn drop(&mut self) {
+                let raw = self.0;
+                // SAFETY: head and schedule were written and are dropped once, here; the stage
+                // was never written. Then the memory goes back with the layout it came with.
+                unsafe {
+                    ptr::drop_in_place(
+                        raw.wrapping_byte_add(offset_of!(RawTask<F, T, S, M, D>, schedule))
+                            .cast::<S>(),
+                    )
+                };
+                // SAFETY: as above.
+                unsafe { ptr::drop_in_place(raw.cast::<TaskHead<M, D>>()) };
+                // SAFETY: allocated above with this layout.
+                unsafe { dealloc(raw.cast(), Layout::new::<RawTask<F, T, S, M, D>>()) };
+            }
+        }
+        let unwind = Unwind(raw);
+        // SAFETY: the metadata was written above and lives as long as the task, which the
+        // caller guarantees is at least `'a` for whatever the future does with it.
+        let metadata: &'a M = unsafe {
+            &*raw
+                .wrapping_byte_add(TaskHead::<M, D>::METADATA_OFFSET)
+                .cast::<M>()
+        };
+        let future = future(metadata);
+        mem::forget(unwind);
+        // SAFETY: in bounds of the fresh allocation; the stage now holds the future.
+        unsafe { Self::future_ptr(raw).write(future) };
+        // SAFETY: `alloc` returned non-null (checked above).
+        unsafe { NonNull::new_unchecked(raw.cast()) }
+    }
+
+    /// Points at the head (header, metadata, data) of the task at `raw`.
+    #[inline(always)]
+    fn head_ptr(raw: *mut Self) -> *mut TaskHead<M, D> {
+        raw.cast()
+    }
+
+    /// Points at the schedule function of the task at `raw` (no dereference: safe).
+    #[inline(always)]
+    fn schedule_ptr(raw: *mut Self) -> *mut S {
+        raw.wrapping_byte_add(offset_of!(Self, schedule)).cast()
+    }
+
+    /// Points at the future of the task at `raw` (`Stage` is `repr(C)`, `ManuallyDrop`
+    /// transparent).
+    #[inline(always)]
+    fn future_ptr(raw: *mut Self) -> *mut F {
+        raw.wrapping_byte_add(offset_of!(Self, stage)).cast()
+    }
+
+    /// Points at the output of the task at `raw`.
+    #[inline(always)]
+    fn output_ptr(raw: *mut Self) -> *mut Result<T, Panic> {
+        raw.wrapping_byte_add(offset_of!(Self, stage)).cast()
+    }
+
+    /// The type-erased pointer as `*mut Self`.
+    #[inline(always)]
+    fn cast(ptr: *const ()) -> *mut Self {
+        ptr.cast::<Self>().cast_mut()
+    }
+
+    /// Drops the future in place.
+    ///
+    /// # Safety
+    ///
+    /// The caller owns the future (holds `SCHEDULED` or `RUNNING`) and it is still there.
+    unsafe fn drop_future(ptr: *const ()) {
+        let raw = Self::cast(ptr);
+        // SAFETY: the caller owns the live future; nobody else touches the stage meanwhile.
+        unsafe { ptr::drop_in_place(Self::future_ptr(raw)) };
+    }
+
+    /// Points at the output.
+    ///
+    /// # Safety
+    ///
+    /// `ptr` points at a live task.
+    unsafe fn get_output(ptr: *const ()) -> *const () {
+        let raw = Self::cast(ptr);
+        // SAFETY: a field projection within the live allocation; nothing is read.
+        Self::output_ptr(raw).cast_const().cast()
+    }
+
+    /// Drops `S`, `M`, `D` and the awaiter, then frees the memory.
+    ///
+    /// # Safety
+    ///
+    /// No reference and no handle remain, and the future was dropped (or became the output,
+    /// which was taken).
+    unsafe fn destroy(ptr: *const ()) {
+        let raw = Self::cast(ptr);
+        abort_on_panic(|| {
+            // SAFETY: the last owner drops each part exactly once.
+            unsafe { ptr::drop_in_place(Self::schedule_ptr(raw)) };
+            // SAFETY: as above (the header's awaiter, then `M`, then `D`).
+            unsafe { ptr::drop_in_place(Self::head_ptr(raw)) };
+        });
+        // SAFETY: allocated in `allocate` with this very layout.
+        unsafe { dealloc(raw.cast(), Layout::new::<Self>()) };
+    }
+
+    /// Calls the schedule function with a new `Runnable` that takes over one reference.
+    ///
+    /// # Safety
+    ///
+    /// The caller owns one reference and has set `SCHEDULED`; both pass to the `Runnable`.
+    unsafe fn schedule(ptr: *const (), info: ScheduleInfo) {
+        // The schedule function lives in the task: if it drops the `Runnable` (or wakes and
+        // the last reference goes), the task must survive until the call returns. A temporary
+        // waker reference guards it; dropping the guard may reschedule or destroy the task.
+        let _guard = if mem::size_of::<S>() > 0 || mem::needs_drop::<S>() {
+            // SAFETY: our reference keeps the task alive while we clone.
+            let raw = unsafe { Self::clone_waker(ptr) };
+            // SAFETY: `clone_waker` took a reference for this waker.
+            Some(unsafe { Waker::from_raw(raw) })
+        } else {
+            None
+        };
+        // SAFETY: the caller hands its reference and the SCHEDULED right to the runnable.
+        let runnable = unsafe { Runnable::<M, D>::from_raw(non_null(ptr)) };
+        let raw = Self::cast(ptr);
+        // SAFETY: the guard (or the `Runnable`, for a stateless `S`) keeps the task alive during
+        // the call; `S` is only ever shared (`&S`), never mutated, until `destroy`.
+        let schedule = unsafe { &*Self::schedule_ptr(raw) };
+        schedule.schedule(runnable, info);
+    }
+
+    /// `RawWakerVTable::clone`: one more reference.
+    unsafe fn clone_waker(ptr: *const ()) -> RawWaker {
+        // SAFETY: the waker being cloned holds a reference, so the task is alive.
+        let header = unsafe { header(ptr) };
+        let state = header.state.fetch_add(REFERENCE, Ordering::Relaxed);
+        if state > isize::MAX as usize {
+            abort();
+        }
+        RawWaker::new(ptr, &Self::WAKER_VTABLE)
+    }
+
+    /// `RawWakerVTable::wake`: schedules the task with this waker's reference, or drops it.
+    unsafe fn wake(ptr: *const ()) {
+        // SAFETY: the waker holds a reference until we pass it on or drop it.
+        let header = unsafe { header(ptr) };
+        let mut state = header.state.load(Ordering::Acquire);
+        loop {
+            if state & (COMPLETED | CLOSED) != 0 {
+                // SAFETY: we drop the reference we own.
+                unsafe { Self::drop_waker(ptr) };
+                return;
+            }
+            // Already scheduled: an RMW that changes nothing still orders our writes before
+            // the coming poll (release sequence), then our reference goes.
+            let new = state | SCHEDULED;
+            match header.state.compare_exchange_weak(
+                state,
+                new,
+                Ordering::AcqRel,
+                Ordering::Acquire,
+            ) {
+                Ok(_) => {
+                    if state & (SCHEDULED | RUNNING) == 0 {
+                        // SAFETY: we set SCHEDULED and pass our reference to the runnable.
+                        unsafe { Self::schedule(ptr, ScheduleInfo::new(false)) };
+                    } else {
+                        // Scheduled already, or running (the runner reschedules when it sees
+                        // SCHEDULED): our reference is not needed.
+                        // SAFETY: we drop the reference we own.
+                        unsafe { Self::drop_waker(ptr) };
+                    }
+                    return;
+                }
+                Err(s) => state = s,
+            }
+        }
+    }
+
+    /// `RawWakerVTable::wake_by_ref`: schedules the task with a new reference.
+    unsafe fn wake_by_ref(ptr: *const ()) {
+        // SAFETY: the waker holds a reference for the duration of the call.
+        let header = unsafe { header(ptr) };
+        let mut state = header.state.load(Ordering::Acquire);
+        loop {
+            if state & (COMPLETED | CLOSED) != 0 {
+                return;
+            }
+            let new = if state & (SCHEDULED | RUNNING) == 0 {
+                (state | SCHEDULED) + REFERENCE
+            } else {
+                state | SCHEDULED
+            };
+            match header.state.compare_exchange_weak(
+                state,
+                new,
+                Ordering::AcqRel,
+                Ordering::Acquire,
+            ) {
+                Ok(_) => {
+                    if state & (SCHEDULED | RUNNING) == 0 {
+                        if state > isize::MAX as usize {
+                            abort();
+                        }
+                        // SAFETY: we set SCHEDULED and took a reference for the runnable.
+                        unsafe { Self::schedule(ptr, ScheduleInfo::new(false)) };
+                    }
+                    return;
+                }
+                Err(s) => state = s,
+            }
+        }
+    }
+
+    /// `RawWakerVTable::drop`: drops a reference; the last one of a detached, unfinished task
+    /// closes it and schedules it once more so the executor drops the future on its thread.
+    unsafe fn drop_waker(ptr: *const ()) {
+        // SAFETY: the waker holds a reference until the `fetch_sub`.
+        let header = unsafe { header(ptr) };
+        let new = header.state.fetch_sub(REFERENCE, Ordering::AcqRel) - REFERENCE;
+        if new & (REFS | HANDLE) == 0 {
+            if new & (COMPLETED | CLOSED) == 0 {
+                // Nobody else can reach the task: no reference, no handle.
+                header
+                    .state
+                    .store(SCHEDULED | CLOSED | REFERENCE, Ordering::Release);
+                // SAFETY: we own the new reference and SCHEDULED.
+                unsafe { Self::schedule(ptr, ScheduleInfo::new(false)) };
+            } else {
+                // SAFETY: nothing else can reach the task and the future is gone.
+                unsafe { Self::destroy(ptr) };
+            }
+        }
+    }
+
+    /// Polls the future once, catching a panic when the task propagates panics.
+    ///
+    /// # Safety
+    ///
+    /// The caller set RUNNING, so it owns the live, pinned future.
+    unsafe fn poll(ptr: *const (), cx: &mut Context<'_>) -> Poll<Result<T, Panic>> {
+        let raw = Self::cast(ptr);
+        // SAFETY: RUNNING gives us the future; it never moves (it lives in the allocation).
+        let future = unsafe { &mut *Self::future_ptr(raw) };
+        // SAFETY: the future never moves: it lives in the allocation until dropped in place.
+        let future = unsafe { Pin::new_unchecked(future) };
+        #[cfg(feature = "std")]
+        {
+            // SAFETY: the task is alive while we run it.
+            if unsafe { header(ptr) }.vtable.propagate_panic {
+                let poll =
+                    std::panic::catch_unwind(core::panic::AssertUnwindSafe(|| future.poll(cx)));
+                return match poll {
+                    Ok(Poll::Ready(v)) => Poll::Ready(Ok(v)),
+                    Ok(Poll::Pending) => Poll::Pending,
+                    Err(payload) => Poll::Ready(Err(payload)),
+                };
+            }
+        }
+        future.poll(cx).map(Ok)
+    }
+
+    /// `Runnable::run`: polls the future once. Returns whether the task was woken while it ran.
+    ///
+    /// # Safety
+    ///
+    /// The caller owns the runnable's reference and `SCHEDULED`.
+    unsafe fn run(ptr: *const ()) -> bool {
+        // SAFETY: the runnable's reference keeps the task alive until we give it up.
+        let header = unsafe { header(ptr) };
+        let mut state = header.state.load(Ordering::Acquire);
+        loop {
+            if state & CLOSED != 0 {
+                // Cancelled: drop the future here, on the executor's thread.
+                // SAFETY: SCHEDULED makes the future ours.
+                unsafe { Self::drop_future(ptr) };
+                let state = header.state.fetch_and(!SCHEDULED, Ordering::AcqRel);
+                // SAFETY: we own the reference.
+                unsafe { finish(ptr, state) };
+                return false;
+            }
+            match header.state.compare_exchange_weak(
+                state,
+                (state & !SCHEDULED) | RUNNING,
+                Ordering::AcqRel,
+                Ordering::Acquire,
+            ) {
+                Ok(_) => {
+                    state = (state & !SCHEDULED) | RUNNING;
+                    break;
+                }
+                Err(s) => state = s,
+            }
+        }
+
+        // The context's waker borrows the runnable's reference: never dropped.
+        let waker = ManuallyDrop::new(
+            // SAFETY: the vtable implements the RawWaker contract for this task.
+            unsafe { Waker::from_raw(RawWaker::new(ptr, &Self::WAKER_VTABLE)) },
+        );
+        let cx = &mut Context::from_waker(&waker);
+        let guard = PollGuard(ptr);
+        // SAFETY: we set RUNNING.
+        let poll = unsafe { Self::poll(ptr, cx) };
+        mem::forget(guard);
+
+        match poll {
+            Poll::Ready(out) => {
+                // SAFETY: RUNNING: the future is ours; the output takes its place.
+                unsafe { Self::drop_future(ptr) };
+                let output = Self::cast(ptr);
+                // SAFETY: the stage is ours and now empty.
+                unsafe { Self::output_ptr(output).write(out) };
+                loop {
+                    // Without a handle nobody will take the output: close and drop it here.
+                    let mut new = (state & !RUNNING & !SCHEDULED) | COMPLETED;
+                    if state & HANDLE == 0 {
+                        new |= CLOSED;
+                    }
+                    match header.state.compare_exchange_weak(
+                        state,
+                        new,
+                        Ordering::AcqRel,
+                        Ordering::Acquire,
+                    ) {
+                        Ok(_) => {
+                            let output = if state & (HANDLE | CLOSED) != HANDLE {
+                                // SAFETY: CLOSED after COMPLETED: the output is ours.
+                                Some(unsafe { Self::read_output(ptr) })
+                            } else {
+                                None
+                            };
+                            // SAFETY: we own the reference.
+                            unsafe { finish(ptr, state) };
+                            drop(output);
+                            break;
+                        }
+                        Err(s) => state = s,
+                    }
+                }
+                false
+            }
+            Poll::Pending => {
+                let mut future_dropped = false;
+                loop {
+                    if state & CLOSED != 0 && !future_dropped {
+                        // Cancelled while running: drop the future while RUNNING still
+                        // guards it, so an awaiter that sees the task idle sees it dropped.
+                        // SAFETY: RUNNING makes the future ours.
+                        unsafe { Self::drop_future(ptr) };
+                        future_dropped = true;
+                    }
+                    let new = if state & CLOSED != 0 {
+                        state & !RUNNING & !SCHEDULED
+                    } else {
+                        state & !RUNNING
+                    };
+                    match header.state.compare_exchange_weak(
+                        state,
+                        new,
+                        Ordering::AcqRel,
+                        Ordering::Acquire,
+                    ) {
+                        Ok(_) => {
+                            if state & CLOSED != 0 {
+                                // SAFETY: we own the reference.
+                                unsafe { finish(ptr, state) };
+                            } else if state & SCHEDULED != 0 {
+                                // Woken while running: our reference becomes the new runnable.
+                                // SAFETY: SCHEDULED stayed set and we own the reference.
+                                unsafe { Self::schedule(ptr, ScheduleInfo::new(true)) };
+                                return true;
+                            } else {
+                                // SAFETY: we own the reference.
+                                unsafe { drop_ref(ptr) };
+                            }
+                            return false;
+                        }
+                        Err(s) => state = s,
+                    }
+                }
+            }
+        }
+    }
+
+    /// Moves the output out of the task.
+    ///
+    /// # Safety
+    ///
+    /// The output is there and the caller is the one that set CLOSED on the completed task.
+    unsafe fn read_output(ptr: *const ()) -> Result<T, Panic> {
+        let raw = Self::cast(ptr);
+        // SAFETY: the caller owns the output, which is read exactly once.
+        unsafe { ptr::read(Self::output_ptr(raw)) }
+    }
+}
+
+/// Closes the task if polling its future panics (when panics are not propagated).
+struct PollGuard(*const ());
+
+impl Drop for PollGuard {
+    fn drop(&mut self) {
+        let ptr = self.0;
+        // SAFETY: the runnable's reference keeps the task alive until `finish`.
+        let header = unsafe { header(ptr) };
+        // Drop the future first, while RUNNING still guards it.
+        // SAFETY: RUNNING is still set: the future is ours.
+        unsafe { (header.vtable.drop_future)(ptr) };
+        let mut state = header.state.load(Ordering::Acquire);
+        loop {
+            match header.state.compare_exchange_weak(
+                state,
+                (state & !RUNNING & !SCHEDULED) | CLOSED,
+                Ordering::AcqRel,
+                Ordering::Acquire,
+            ) {
+                Ok(_) => break,
+                Err(s) => state = s,
+            }
+        }
+        // SAFETY: we own the runnable's reference.
+        unsafe { finish(ptr, state) };
+    }
+}
