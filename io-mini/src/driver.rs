@@ -11,7 +11,7 @@
 //! | --- | --- | --- | --- |
 //! | [`MAX_SOURCES`] | `IO_MINI_MAX_SOURCES` | 20 | 256 |
 //! | [`MAX_WAITERS`] | `IO_MINI_MAX_WAITERS` | 20 | 256 |
-//! | [`REACTOR_STACK_SIZE`] | `IO_MINI_REACTOR_STACK` | 4096 | 16384 |
+//! | [`REACTOR_STACK_SIZE`] | `IO_MINI_REACTOR_STACK` | 4096 | 65536 |
 //!
 //! Set them for example in `.cargo/config.toml` (`[env] IO_MINI_MAX_SOURCES = "32"`); cargo
 //! rebuilds io-mini when they change. At the ESP-IDF defaults the static reactor takes
@@ -21,10 +21,20 @@
 //! # The thread
 //!
 //! The first `Async::new*` creates the wake-up eventfd and spawns one thread named `io-mini`
-//! with a stack of [`REACTOR_STACK_SIZE`] bytes (Linux rounds it up to `PTHREAD_STACK_MIN`,
-//! 16 KiB). The loop keeps two arrays on that stack: `MAX_SOURCES + 1` `pollfd`s (8 bytes each)
-//! and `MAX_SOURCES` interests (12 bytes each), i.e. 20 bytes per source (about 5 KiB at the
-//! host default of 256, 400 bytes at 20), plus the `WAKE_CHUNK` (8) wakers it wakes at a time.
+//! with a stack of [`REACTOR_STACK_SIZE`] bytes. The loop keeps two arrays on that stack:
+//! `MAX_SOURCES + 1` `pollfd`s (8 bytes each) and `MAX_SOURCES` interests (12 bytes each), i.e.
+//! 20 bytes per source (about 5 KiB at the host default of 256, 400 bytes at 20), plus the
+//! `WAKE_CHUNK` (8) wakers it wakes at a time and a few small frames.
+//!
+//! Measured on x86_64 Linux at the host default of 256 sources: the whole test suite runs with
+//! a 16 KiB stack (Linux's `PTHREAD_STACK_MIN`, the smallest it grants) **except** when a waker
+//! panics: unwinding plus std's default panic hook then need more than 16 KiB in a release
+//! build (32 KiB suffices) and more than 32 KiB in a debug build (64 KiB suffices). The host
+//! default is therefore 64 KiB of *reserved* stack; only the touched pages become resident, so
+//! in normal operation that is a few KiB of RAM. On ESP-IDF the stack is real RAM: 4 KiB covers
+//! the loop at 20 sources; builds there usually use `panic = "abort"`, where a panicking waker
+//! aborts the program whatever the stack size. Raise `IO_MINI_REACTOR_STACK` if your wakers
+//! may panic and you unwind.
 //!
 //! It waits in `poll(2)`, not `select(2)`: `poll` has no `FD_SETSIZE` ceiling (an fd of 1024
 //! and above is fine on Linux, and there is no out-of-bounds `FD_SET` to guard against), its
@@ -67,7 +77,7 @@ const DEFAULT_SOURCES: usize = if cfg!(target_os = "espidf") { 20 } else { 256 }
 const DEFAULT_STACK: usize = if cfg!(target_os = "espidf") {
     4096
 } else {
-    16384
+    64 * 1024
 };
 
 /// How many sources (`Async` values) can be registered at once.

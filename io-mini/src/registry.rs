@@ -305,7 +305,7 @@ impl<const N: usize, const W: usize> Registry<N, W> {
         let watched = entry.snap != 0;
         entry.fd = -1;
         entry.snap = 0;
-        self.request_wakeup(watched)
+        self.request_wakeup(!watched)
     }
 
     /// Sets `notified` and returns `true` if the reactor is blocked in `poll(2)` without the

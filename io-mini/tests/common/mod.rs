@@ -1,0 +1,87 @@
+//! Helpers shared by the io-mini integration tests.
+#![allow(dead_code)]
+
+use std::future::Future;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+use std::time::{Duration, Instant};
+
+/// Polls every future until all are done (single task); returns their outputs in order.
+pub(crate) async fn join_all<T>(futures: Vec<Pin<Box<dyn Future<Output = T> + '_>>>) -> Vec<T> {
+    let mut futures: Vec<_> = futures.into_iter().map(Some).collect();
+    let mut outputs: Vec<Option<T>> = futures.iter().map(|_| None).collect();
+    std::future::poll_fn(move |cx: &mut Context<'_>| {
+        let mut pending = false;
+        for (slot, out) in futures.iter_mut().zip(outputs.iter_mut()) {
+            if let Some(fut) = slot {
+                match fut.as_mut().poll(cx) {
+                    Poll::Ready(v) => {
+                        *out = Some(v);
+                        *slot = None;
+                    }
+                    Poll::Pending => pending = true,
+                }
+            }
+        }
+        if pending {
+            Poll::Pending
+        } else {
+            Poll::Ready(outputs.iter_mut().map(|o| o.take().unwrap()).collect())
+        }
+    })
+    .await
+}
+
+/// Waits (sleeping) until `cond` holds; panics after 20 s so a lost wake-up fails instead of
+/// hanging. This is a liveness bound, not a timing assertion.
+pub(crate) fn wait_until(what: &str, mut cond: impl FnMut() -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while !cond() {
+        assert!(Instant::now() < deadline, "gave up waiting for: {what}");
+        std::thread::sleep(Duration::from_millis(1));
+    }
+}
+
+/// A deterministic payload of `len` bytes, different per `seed`.
+pub(crate) fn payload(seed: u32, len: usize) -> Vec<u8> {
+    let mut x = seed.wrapping_mul(2_654_435_761).wrapping_add(1);
+    (0..len)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 17;
+            x ^= x << 5;
+            x as u8
+        })
+        .collect()
+}
+
+/// The tid of the thread named `io-mini` (waiting for it to have named itself).
+pub(crate) fn reactor_tid() -> Option<i32> {
+    let mut tid = None;
+    wait_until("the io-mini thread runs", || {
+        tid = find_reactor_tid();
+        tid.is_some()
+    });
+    tid
+}
+
+fn find_reactor_tid() -> Option<i32> {
+    for entry in std::fs::read_dir("/proc/self/task").ok()? {
+        let entry = entry.ok()?;
+        let comm = std::fs::read_to_string(entry.path().join("comm")).ok()?;
+        if comm.trim_end() == "io-mini" {
+            return entry.file_name().to_str()?.parse().ok();
+        }
+    }
+    None
+}
+
+/// Voluntary + involuntary context switches of thread `tid`.
+pub(crate) fn context_switches(tid: i32) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/self/task/{tid}/status")).unwrap();
+    status
+        .lines()
+        .filter(|l| l.contains("ctxt_switches"))
+        .map(|l| l.split_whitespace().last().unwrap().parse::<u64>().unwrap())
+        .sum()
+}

@@ -1,0 +1,178 @@
+//! Waiters: several tasks waiting on one socket and direction are all woken; a cancelled wait
+//! frees its place and is never woken; a panicking waker does not stop the reactor; dropping an
+//! `Async` with a parked `poll_readable` wakes nobody; the owned futures work on `Arc`s.
+#![cfg(not(loom))]
+
+mod common;
+
+use std::future::Future;
+use std::io;
+use std::net::UdpSocket;
+use std::pin::pin;
+use std::sync::Arc;
+use std::task::{Context, Poll, Wake, Waker};
+
+use futures_lite::future::{self, block_on};
+use io_mini::Async;
+use sync_core::testing::WakeCounter;
+
+use common::wait_until;
+
+fn udp_pair() -> io::Result<(Async<UdpSocket>, Async<UdpSocket>)> {
+    let a = Async::<UdpSocket>::bind(([127, 0, 0, 1], 0))?;
+    let b = Async::<UdpSocket>::bind(([127, 0, 0, 1], 0))?;
+    a.get_ref().connect(b.get_ref().local_addr()?)?;
+    b.get_ref().connect(a.get_ref().local_addr()?)?;
+    Ok((a, b))
+}
+
+fn poll_once<F: Future>(fut: std::pin::Pin<&mut F>, waker: &Waker) -> Poll<F::Output> {
+    fut.poll(&mut Context::from_waker(waker))
+}
+
+#[test]
+fn two_tasks_waiting_readable_are_both_woken() -> io::Result<()> {
+    let (a, b) = udp_pair()?;
+    let (c1, c2) = (WakeCounter::new(), WakeCounter::new());
+    let (w1, w2) = (c1.waker(), c2.waker());
+    let mut r1 = pin!(b.readable());
+    let mut r2 = pin!(b.readable());
+    assert!(poll_once(r1.as_mut(), &w1).is_pending());
+    assert!(poll_once(r2.as_mut(), &w2).is_pending());
+    // Re-polling with the same task's waker neither clones nor wakes anything.
+    assert!(poll_once(r1.as_mut(), &w1).is_pending());
+    a.get_ref().send(b"x")?;
+    wait_until("both waiters woken", || c1.wakes() == 1 && c2.wakes() == 1);
+    assert!(matches!(poll_once(r1.as_mut(), &w1), Poll::Ready(Ok(()))));
+    assert!(matches!(poll_once(r2.as_mut(), &w2), Poll::Ready(Ok(()))));
+    assert_eq!((c1.wakes(), c2.wakes()), (1, 1));
+    drop((w1, w2));
+    assert_eq!((c1.live(), c2.live()), (0, 0), "the reactor kept a waker");
+    Ok(())
+}
+
+#[test]
+fn many_tasks_read_with_on_one_socket_each_get_a_datagram() -> io::Result<()> {
+    const TASKS: u8 = 8;
+    let (a, b) = udp_pair()?;
+    let b = Arc::new(b);
+    let readers: Vec<_> = (0..TASKS)
+        .map(|_| {
+            let b = b.clone();
+            std::thread::spawn(move || {
+                let mut buf = [0; 1];
+                block_on(b.read_with(|s| s.recv(&mut buf)))?;
+                io::Result::Ok(buf[0])
+            })
+        })
+        .collect();
+    for i in 0..TASKS {
+        a.get_ref().send(&[i])?;
+    }
+    let mut got: Vec<u8> = readers
+        .into_iter()
+        .map(|t| t.join().unwrap())
+        .collect::<io::Result<_>>()?;
+    got.sort_unstable();
+    assert_eq!(got, (0..TASKS).collect::<Vec<_>>());
+    Ok(())
+}
+
+#[test]
+fn cancelled_read_is_never_woken() -> io::Result<()> {
+    let (a, b) = udp_pair()?;
+    let cancelled = WakeCounter::new();
+    {
+        let mut buf = [0; 16];
+        let mut read = pin!(b.recv(&mut buf));
+        assert!(poll_once(read.as_mut(), &cancelled.waker()).is_pending());
+        assert_eq!(cancelled.live(), 1, "the reactor holds one clone");
+    }
+    assert_eq!(cancelled.live(), 0, "cancel dropped the reactor's clone");
+    a.get_ref().send(b"late")?;
+    // A later wait that goes through the reactor proves the event has been dispatched.
+    let mut buf = [0; 16];
+    let n = block_on(b.recv(&mut buf))?;
+    assert_eq!(&buf[..n], b"late");
+    assert_eq!(cancelled.wakes(), 0);
+    Ok(())
+}
+
+struct PanicWaker;
+
+impl Wake for PanicWaker {
+    fn wake(self: Arc<Self>) {
+        panic!("this waker panics (on purpose)");
+    }
+}
+
+#[test]
+fn panicking_waker_does_not_stop_the_reactor() -> io::Result<()> {
+    let (a, b) = udp_pair()?;
+    let bad = Waker::from(Arc::new(PanicWaker));
+    let mut readable = pin!(b.readable());
+    assert!(poll_once(readable.as_mut(), &bad).is_pending());
+    a.get_ref().send(b"boom")?;
+    // The reactor must survive the panic and keep serving new waits.
+    let (c, d) = udp_pair()?;
+    let mut buf = [0; 8];
+    let (n, ()) = block_on(future::zip(d.recv(&mut buf), async {
+        future::yield_now().await;
+        c.get_ref().send(b"alive").unwrap();
+    }));
+    assert_eq!(&buf[..n?], b"alive");
+    wait_until("the panicking waiter marked ready", || {
+        poll_once(readable.as_mut(), &bad).is_ready()
+    });
+    Ok(())
+}
+
+#[test]
+fn dropping_async_with_parked_poll_wakes_nobody() -> io::Result<()> {
+    let (a, b) = udp_pair()?;
+    let counter = WakeCounter::new();
+    let waker = counter.waker();
+    assert!(b.poll_readable(&mut Context::from_waker(&waker)).is_pending());
+    drop(b);
+    drop(waker);
+    a.get_ref().send(b"x").ok();
+    assert_eq!(counter.wakes(), 0);
+    assert_eq!(counter.live(), 0, "deregistration dropped the parked wakers");
+    Ok(())
+}
+
+#[test]
+fn poll_readable_parks_one_waker_per_direction() -> io::Result<()> {
+    let (a, b) = udp_pair()?;
+    let (c1, c2) = (WakeCounter::new(), WakeCounter::new());
+    assert!(b.poll_readable(&mut Context::from_waker(&c1.waker())).is_pending());
+    // A second task replaces the first one's waker (async-io's documented behaviour).
+    assert!(b.poll_readable(&mut Context::from_waker(&c2.waker())).is_pending());
+    assert_eq!(c1.live(), 0);
+    a.get_ref().send(b"x")?;
+    wait_until("the parked waker woken", || c2.wakes() == 1);
+    assert!(matches!(
+        b.poll_readable(&mut Context::from_waker(&c2.waker())),
+        Poll::Ready(Ok(()))
+    ));
+    assert_eq!(c1.wakes(), 0);
+    Ok(())
+}
+
+#[test]
+fn owned_futures_on_arc() -> io::Result<()> {
+    let (a, b) = udp_pair()?;
+    let b = Arc::new(b);
+    block_on(b.clone().writable_owned())?;
+    let reader = std::thread::spawn({
+        let b = b.clone();
+        move || block_on(b.readable_owned())
+    });
+    // Wait until the reader's waiter is in place is not observable; the level-triggered
+    // reactor reports the datagram whether it arrives before or after the registration.
+    a.get_ref().send(b"x")?;
+    reader.join().unwrap()?;
+    let mut buf = [0; 1];
+    assert_eq!(b.get_ref().recv(&mut buf)?, 1);
+    Ok(())
+}
