@@ -46,6 +46,24 @@ use crate::{Pool, Storage};
 /// assert_eq!(Numbers::free_slots(), 1);
 /// assert_eq!(Box::<Numbers>::try_new(4).map(|b| *b), Ok(4));
 /// ```
+///
+/// A `Box` of a `!Send` item is not `Send`:
+///
+/// ```compile_fail
+/// use pool::{Box, pool};
+/// pool!(Rcs: [std::rc::Rc<u8>; 1]);
+/// fn send<T: Send>(_: T) {}
+/// send(Box::<Rcs>::new(std::rc::Rc::new(1)));
+/// ```
+///
+/// nor `Sync` for a `!Sync` item:
+///
+/// ```compile_fail
+/// use pool::{Box, pool};
+/// pool!(Cells: [std::cell::Cell<u8>; 1]);
+/// fn sync<T: Sync>(_: &T) {}
+/// sync(&Box::<Cells>::new(std::cell::Cell::new(1)));
+/// ```
 pub struct Box<P: Pool> {
     ptr: NonNull<P::Item>,
     _owns: PhantomData<P::Item>,
@@ -143,6 +161,20 @@ impl<P: Pool> Box<P> {
     /// Like [`new_async`](Self::new_async), but the future carries only `init`, not a `T`, and the
     /// value is built in the slot's owner after the slot is secured. If `init` panics, the slot is
     /// released.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use futures_lite::future::block_on;
+    /// use pool::{Box, pool};
+    ///
+    /// pool!(Pages: [[u8; 4096]; 1], 1);
+    ///
+    /// let fut = Box::<Pages>::new_async_with(|| [0xAA; 4096]);
+    /// assert!(size_of_val(&fut) < 64, "the page is not carried by the future");
+    /// let page = block_on(fut).unwrap();
+    /// assert_eq!(page[4095], 0xAA);
+    /// ```
     pub fn new_async_with<F: FnOnce() -> P::Item>(init: F) -> NewAsync<P, F> {
         NewAsync {
             init: Some(init),
@@ -356,7 +388,7 @@ impl<P: Pool> Unpin for Box<P> {}
 /// is free, or to `None` at once if it cannot queue.
 ///
 /// It holds the value (or its constructor `F`) and its place in the waiter queue; dropping it
-/// before it completes cancels both (see the [module docs](self)).
+/// before it completes cancels both (see the crate docs, "Guarantees").
 #[must_use = "futures do nothing unless polled"]
 pub struct NewAsync<P: Pool, F: FnOnce() -> P::Item> {
     init: Option<F>,

@@ -45,7 +45,7 @@
 //! to the oldest waiter through the queue (`notify_one`), which wakes that one waiter, once. Only
 //! when nobody waits does the bit go back to the bitmap. The state machine of a slot, the
 //! register-then-re-check protocol that rules out lost wake-ups, and the memory orderings are in
-//! the docs of [`PoolStorage`]'s module (`src/storage.rs`).
+//! the docs of the [`storage`] module.
 //!
 //! # Guarantees
 //!
@@ -89,7 +89,7 @@ extern crate std;
 
 mod bitmap;
 mod boxed;
-mod storage;
+pub mod storage;
 mod waiters;
 
 use core::ptr::NonNull;

@@ -7,19 +7,24 @@
 //! # State of a slot
 //!
 //! ```text
-//!            Bitmap::acquire (CAS)                 write value
-//!   Free ───────────────────────────► Reserved ───────────────────► Owned (a Box)
-//!    ▲  (bit 0)                        (bit 1)                          │ drop value
-//!    │                                   ▲  ▲                           ▼
-//!    │ release: nobody waits             │  │ poll_ticket           Reserved
-//!    │ → clear bit, re-check queue       │  │ (the waiter)              │ release
-//!    └───────────────────────────────────┼──┼───────────────────────────┤
-//!                                        │  └──── Handed(i) ◄───────────┘ release: someone waits
-//!                                        │         (bit 1, index is the    → notify_one(i)
-//!                                        │          token of the oldest waiter)
-//!                                        └── cancel of a Handed waiter, nobody else waits:
-//!                                            the cancelling future owns it and releases it
+//!            acquire: CAS sets the bit              write the value
+//!   Free ──────────────────────────────► Reserved ─────────────────► Owned (by one Box)
+//!  (bit 0)                               (bit 1)                           │ drop the value
+//!     ▲                                    ▲   ▲                           ▼ (guarded)
+//!     │ release, nobody waits:             │   │ the waiter's         Reserved
+//!     │ clear the bit, fence,              │   │ poll_ticket               │ release,
+//!     │ re-check the queue                 │   │ returns the index         │ someone waits:
+//!     └────────────────────────────────────┼───┼───────────────────────────┤ notify_one(index)
+//!                                          │   └─────── Handed ◄───────────┘
+//!                                          │   (bit 1; the index is the token in the
+//!                                          │    oldest waiter's queue place)
+//!                                          └─ the waiter cancels and nobody else waits:
+//!                                             WaitQueue::cancel returns the index to the
+//!                                             cancelling future, which releases it
 //! ```
+//!
+//! (A waiter that cancels while others wait passes `Handed` on to the next one inside
+//! `WaitQueue::cancel`.)
 //!
 //! The bit of a slot is set in every state but `Free`, so a slot on its way to a waiter cannot be
 //! taken by `Box::new`.

@@ -315,22 +315,19 @@ fn box_is_one_pointer_and_send_sync_follow_the_item() {
     let _ = (Box::<Cells>::new(Cell::new(1)), Box::<Rcs>::new(Rc::new(1)));
 }
 
-/// `Box` of a `!Send` item is not `Send`:
-///
-/// ```compile_fail
-/// use pool::{Box, pool};
-/// pool!(Rcs: [std::rc::Rc<u8>; 1]);
-/// fn send<T: Send>(_: T) {}
-/// send(Box::<Rcs>::new(std::rc::Rc::new(1)));
-/// ```
-///
-/// nor `Sync` for a `!Sync` item:
-///
-/// ```compile_fail
-/// use pool::{Box, pool};
-/// pool!(Cells: [std::cell::Cell<u8>; 1]);
-/// fn sync<T: Sync>(_: &T) {}
-/// sync(&Box::<Cells>::new(std::cell::Cell::new(1)));
-/// ```
-#[allow(dead_code)]
-fn compile_fail_docs_live_in_lib() {}
+#[test]
+fn static_footprint_is_slots_plus_bitmap_plus_queue() {
+    use pool::{NoWaiters, PoolStorage, WaitQueue};
+    type Plain = PoolStorage<[u8; 256], 32, 1, NoWaiters>;
+    type Waiting = PoolStorage<[u8; 256], 32, 1, WaitQueue<4>>;
+    // atomic-pool's layout: the slots plus one 32-bit word per 32 slots.
+    assert_eq!(size_of::<Plain>(), 32 * 256 + 4);
+    let queue = size_of::<WaitQueue<4>>();
+    assert!(size_of::<Waiting>() <= 32 * 256 + 4 + queue + align_of::<WaitQueue<4>>());
+    assert_eq!(size_of::<PoolStorage<u32, 4, 1, NoWaiters>>(), 20);
+    println!(
+        "N=32 x [u8; 256]: {} B without waiters, {} B with W=4 (queue {queue} B)",
+        size_of::<Plain>(),
+        size_of::<Waiting>()
+    );
+}
