@@ -25,6 +25,7 @@ use crate::pool::{Pool, charged_bytes};
 
 /// Per-scope counters of a `TaskAlloc` / `AsyncPoolGuard`: what is live through it right now.
 #[derive(Debug, Default)]
+#[cfg_attr(not(feature = "tokio"), allow(dead_code))]
 pub(crate) struct Scope {
     live: AtomicUsize,
     live_bytes: AtomicUsize,
@@ -43,14 +44,17 @@ impl Scope {
         self.live_bytes.fetch_sub(bytes, Relaxed);
     }
 
+    #[cfg(feature = "tokio")]
     pub(crate) fn live(&self) -> usize {
         self.live.load(Relaxed)
     }
 
+    #[cfg(feature = "tokio")]
     pub(crate) fn live_bytes(&self) -> usize {
         self.live_bytes.load(Relaxed)
     }
 
+    #[cfg(feature = "tokio")]
     pub(crate) fn total(&self) -> usize {
         self.total.load(Relaxed)
     }

@@ -200,6 +200,7 @@ impl SmartAlloc {
         }
     }
 
+    #[cfg(feature = "tokio")]
     pub(crate) fn inner(&self) -> &Inner {
         &self.inner
     }
