@@ -188,3 +188,34 @@ fn cancel_races_hand_off() {
     }
     m::run();
 }
+
+/// Two slots freed by two threads while two allocations wait (one of them after freeing): both
+/// waiters always get a slot, and both slots are free at the end.
+#[test]
+fn two_frees_race_two_waiters() {
+    mod m {
+        use super::*;
+        loom_pool!(P: [usize; 2], 2);
+
+        pub(super) fn run() {
+            model(|| {
+                P::install();
+                let a = Box::<P>::new(1).unwrap();
+                let b = Box::<P>::new(2).unwrap();
+                let t1 = thread::spawn(move || {
+                    drop(a);
+                    let got = block_on(Box::<P>::new_async(3)).expect("a place is free");
+                    assert_eq!(*got, 3);
+                });
+                let t2 = thread::spawn(move || drop(b));
+                let got = block_on(Box::<P>::new_async(4)).expect("a place is free");
+                assert_eq!(*got, 4);
+                drop(got);
+                t1.join().unwrap();
+                t2.join().unwrap();
+                assert_eq!((P::free_slots(), P::waiting()), (2, 0));
+            });
+        }
+    }
+    m::run();
+}
