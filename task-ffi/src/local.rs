@@ -1,5 +1,6 @@
 //! The thread check of `spawn_local`: a future wrapper that refuses to be polled or dropped on
-//! a thread other than the one that spawned it.
+//! a thread other than the one that spawned it (a future that cannot be dropped on its own
+//! thread is leaked, never dropped elsewhere).
 
 use core::future::Future;
 use core::mem::ManuallyDrop;
@@ -31,7 +32,15 @@ impl<F> Checked<F> {
 
 impl<F> Drop for Checked<F> {
     fn drop(&mut self) {
-        self.check("dropped");
+        if thread::current().id() != self.thread {
+            // Dropping a `!Send` future here would be unsound: leak it instead. Panic unless
+            // we are already unwinding (a failed poll check closes the task, and its cleanup
+            // drops the future: a second panic would abort the process).
+            if !thread::panicking() {
+                panic!("local task dropped by a thread that did not spawn it");
+            }
+            return;
+        }
         // SAFETY: dropped once, here, on the spawning thread.
         unsafe { ManuallyDrop::drop(&mut self.inner) };
     }

@@ -6,7 +6,9 @@ mod common;
 use std::ffi::c_void;
 use std::task::Poll;
 
-use common::{Counts, Mode, Queue, WakerSlot, drain, pending, pending_then_ready, poll_once, ready};
+use common::{
+    Counts, Mode, Queue, WakerSlot, drain, pending, pending_then_ready, poll_once, ready,
+};
 use task_ffi::{Runnable, Task};
 
 fn drop_and_detach<K: Mode>() {
@@ -191,8 +193,8 @@ both_modes!(
 
 #[test]
 fn schedule_counter_and_info() {
-    use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
     use std::sync::Arc;
+    use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
     use task_ffi::{ScheduleInfo, WithInfo};
     let woken_running = Arc::new(AtomicUsize::new(0));
     let w2 = woken_running.clone();
@@ -282,8 +284,14 @@ fn metadata_and_data_offsets() {
         assert_eq!(task_ffi::TaskHead::<(), u64>::DATA_OFFSET, 32);
         assert_eq!(task_ffi::TaskHead::<u8, u64>::DATA_OFFSET, 40);
     }
-    assert_eq!(task_ffi::TaskHead::<(), ()>::METADATA_OFFSET, size_of::<task_ffi::Header>());
-    assert_eq!(task_ffi::TaskHead::<u8, u16>::DATA_OFFSET % align_of::<u16>(), 0);
+    assert_eq!(
+        task_ffi::TaskHead::<(), ()>::METADATA_OFFSET,
+        size_of::<task_ffi::Header>()
+    );
+    assert_eq!(
+        task_ffi::TaskHead::<u8, u16>::DATA_OFFSET % align_of::<u16>(),
+        0
+    );
     // Task and Runnable are two words in an Option (niche).
     assert_eq!(size_of::<Option<Runnable>>(), size_of::<usize>());
     assert_eq!(size_of::<Option<Task<u32>>>(), size_of::<usize>());
@@ -293,12 +301,13 @@ fn metadata_and_data_offsets() {
 fn metadata_dropped_once_and_shared() {
     use std::sync::Arc;
     let m = Arc::new(5u32);
-    let (runnable, task) = task_ffi::Builder::new()
-        .metadata(m.clone())
-        .spawn(|m: &Arc<u32>| {
+    let (runnable, task) = task_ffi::Builder::new().metadata(m.clone()).spawn(
+        |m: &Arc<u32>| {
             let v = **m;
             async move { v * 2 }
-        }, |_| {});
+        },
+        |_| {},
+    );
     assert_eq!(Arc::strong_count(&m), 2);
     assert_eq!(**runnable.metadata(), 5);
     assert_eq!(**task.metadata(), 5);

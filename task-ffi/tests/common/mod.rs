@@ -123,7 +123,9 @@ impl<P> Drop for Fut<P> {
 }
 
 /// Ready at the first poll with 7.
-pub fn ready(counts: &Counts) -> Fut<impl FnMut(&mut Context<'_>) -> Poll<u32> + Unpin + Send + use<>> {
+pub fn ready(
+    counts: &Counts,
+) -> Fut<impl FnMut(&mut Context<'_>) -> Poll<u32> + Unpin + Send + use<>> {
     Fut::new(counts, |_| Poll::Ready(7))
 }
 
@@ -194,7 +196,11 @@ impl<D> Queue<D> {
 
     pub fn pop(&self) -> Option<Runnable<(), D>> {
         let mut q = self.0.lock().unwrap();
-        if q.is_empty() { None } else { Some(q.remove(0)) }
+        if q.is_empty() {
+            None
+        } else {
+            Some(q.remove(0))
+        }
     }
 
     pub fn len(&self) -> usize {
@@ -227,12 +233,20 @@ pub trait Mode {
     type D: Send + 'static;
 
     /// Spawns `future`; the schedule function counts and pushes to `queue`.
-    fn spawn<F>(counts: &Counts, future: F, queue: &Queue<Self::D>) -> (Runnable<(), Self::D>, Task<Out>)
+    fn spawn<F>(
+        counts: &Counts,
+        future: F,
+        queue: &Queue<Self::D>,
+    ) -> (Runnable<(), Self::D>, Task<Out>)
     where
         F: Future<Output = Out> + Send + 'static;
 
     /// Spawns with a schedule function that counts and then calls `then`.
-    fn spawn_with_schedule<F, G>(counts: &Counts, future: F, then: G) -> (Runnable<(), Self::D>, Task<Out>)
+    fn spawn_with_schedule<F, G>(
+        counts: &Counts,
+        future: F,
+        then: G,
+    ) -> (Runnable<(), Self::D>, Task<Out>)
     where
         F: Future<Output = Out> + Send + 'static,
         G: Fn(Runnable<(), Self::D>) + Send + Sync + 'static;
@@ -293,7 +307,11 @@ impl Mode for With {
         Self::spawn_with_schedule(counts, future, move |r| queue.push(r))
     }
 
-    fn spawn_with_schedule<F, G>(counts: &Counts, future: F, then: G) -> (Runnable<(), Data>, Task<Out>)
+    fn spawn_with_schedule<F, G>(
+        counts: &Counts,
+        future: F,
+        then: G,
+    ) -> (Runnable<(), Data>, Task<Out>)
     where
         F: Future<Output = Out> + Send + 'static,
         G: Fn(Runnable<(), Data>) + Send + Sync + 'static,
@@ -333,4 +351,89 @@ pub fn drain<D>(queue: &Queue<D>) -> usize {
         n += 1;
     }
     n
+}
+
+/// The test side of a gate that a future passes through inside `poll`.
+pub struct Gate {
+    entered: std::sync::mpsc::Receiver<()>,
+    go: std::sync::mpsc::Sender<()>,
+}
+
+/// The future side of a [`Gate`].
+pub struct GateIn {
+    entered: std::sync::mpsc::Sender<()>,
+    go: std::sync::mpsc::Receiver<()>,
+}
+
+/// A gate: the future calls [`GateIn::pass`] inside `poll`, which blocks until the test has
+/// seen it enter ([`Gate::wait_entered`]) and let it go ([`Gate::open`]).
+pub fn gate() -> (Gate, GateIn) {
+    let (es, er) = std::sync::mpsc::channel();
+    let (gs, gr) = std::sync::mpsc::channel();
+    (
+        Gate {
+            entered: er,
+            go: gs,
+        },
+        GateIn {
+            entered: es,
+            go: gr,
+        },
+    )
+}
+
+impl Gate {
+    pub fn wait_entered(&self) {
+        self.entered.recv().unwrap();
+    }
+
+    pub fn open(&self) {
+        self.go.send(()).unwrap();
+    }
+}
+
+impl GateIn {
+    pub fn pass(&self) {
+        self.entered.send(()).unwrap();
+        self.go.recv().unwrap();
+    }
+}
+
+/// Blocks in the gate during its first poll, then returns `then(cx)`.
+pub fn gated<R>(
+    counts: &Counts,
+    gate: GateIn,
+    mut then: R,
+) -> Fut<impl FnMut(&mut Context<'_>) -> Poll<u32> + Unpin + Send + use<R>>
+where
+    R: FnMut(&mut Context<'_>) -> Poll<u32> + Unpin + Send,
+{
+    Fut::new(counts, move |cx| {
+        gate.pass();
+        then(cx)
+    })
+}
+
+/// A slot for a `Task` that the future itself may take (to cancel it during its own poll).
+#[derive(Clone, Default)]
+pub struct TaskSlot(Arc<Mutex<Option<Task<Out>>>>);
+
+impl TaskSlot {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    pub fn put(&self, task: Task<Out>) {
+        *self.0.lock().unwrap() = Some(task);
+    }
+
+    pub fn take(&self) -> Task<Out> {
+        self.0.lock().unwrap().take().expect("no task stored")
+    }
+}
+
+/// Runs `f`, expecting it to panic.
+pub fn expect_panic<R>(f: impl FnOnce() -> R) {
+    let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(f));
+    assert!(r.is_err(), "expected a panic");
 }
