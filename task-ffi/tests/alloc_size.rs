@@ -1,0 +1,62 @@
+//! Memory per task: one allocation per spawn, its size for a trivial future, and the header
+//! size, measured with a counting global allocator.
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
+
+struct Counting;
+
+static ALLOCS: AtomicUsize = AtomicUsize::new(0);
+static BYTES: AtomicUsize = AtomicUsize::new(0);
+
+// SAFETY: forwards to the system allocator, only counting.
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        ALLOCS.fetch_add(1, SeqCst);
+        BYTES.fetch_add(layout.size(), SeqCst);
+        // SAFETY: forwarded with the caller's layout.
+        unsafe { System.alloc(layout) }
+    }
+
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        // SAFETY: forwarded with the caller's pointer and layout.
+        unsafe { System.dealloc(ptr, layout) }
+    }
+}
+
+#[global_allocator]
+static GLOBAL: Counting = Counting;
+
+/// Allocations and bytes of `f` (single-threaded: this file holds one test).
+fn measure(f: impl FnOnce()) -> (usize, usize) {
+    let (a, b) = (ALLOCS.load(SeqCst), BYTES.load(SeqCst));
+    f();
+    (ALLOCS.load(SeqCst) - a, BYTES.load(SeqCst) - b)
+}
+
+#[test]
+fn one_allocation_per_task_and_sizes() {
+    let word = std::mem::size_of::<usize>();
+    assert_eq!(std::mem::size_of::<task_ffi::Header>(), 4 * word);
+
+    // Warm up block_on's thread-local parker outside the measurements.
+    futures_lite::future::block_on(async {});
+    let (n, trivial) = measure(|| {
+        let (runnable, task) = task_ffi::spawn(async {}, |_| {});
+        runnable.run();
+        futures_lite::future::block_on(task);
+    });
+    assert_eq!(n, 1, "one allocation per task");
+    // Header + union { future (1 byte), Result<(), Box<dyn Any>> (2 words) }.
+    assert_eq!(trivial, 4 * word + 2 * word);
+    println!("spawn(async {{}}, |_| {{}}): {trivial} bytes in {n} allocation");
+
+    let (n, with_data) = measure(|| {
+        let (runnable, task) = task_ffi::spawn_with(async {}, |_| {}, [0u64; 2]);
+        runnable.run();
+        futures_lite::future::block_on(task);
+    });
+    assert_eq!(n, 1);
+    assert_eq!(with_data, trivial + 16);
+    println!("spawn_with(async {{}}, |_| {{}}, [u64; 2]): {with_data} bytes");
+}
