@@ -1,0 +1,212 @@
+//! loom models of the hand-off between a task and the reactor thread: the registry, its lock
+//! and the wake-up protocol, with `poll(2)` and the eventfd modelled by a mutex and condvar
+//! ("the kernel"). Level-triggered like `poll(2)`: a watched fd that is readable makes the
+//! "poll" return at once.
+//!
+//! Run with `RUSTFLAGS="--cfg loom" LOOM_MAX_PREEMPTIONS=2 cargo test --profile loom -p io-mini
+//! --test loom_handoff`.
+#![cfg(loom)]
+
+use std::future::poll_fn;
+use std::task::Poll;
+
+use io_mini::reactor::{Core, Wakeup};
+use io_mini::registry::{Direction, Interest, READ, WaiterId};
+use loom::sync::{Arc, Condvar, Mutex};
+use loom::thread;
+use sync_core::testing::WakeCounter;
+
+#[derive(Default)]
+struct KState {
+    /// The eventfd counter.
+    eventfd: u32,
+    /// The socket's readability (level).
+    readable: bool,
+    /// How many fds the reactor's current snapshot watches (`usize::MAX` before the first).
+    watching: usize,
+    stop: bool,
+}
+
+struct Kernel {
+    state: Mutex<KState>,
+    cv: Condvar,
+}
+
+impl Kernel {
+    fn new() -> Arc<Self> {
+        Arc::new(Self {
+            state: Mutex::new(KState {
+                watching: usize::MAX,
+                ..KState::default()
+            }),
+            cv: Condvar::new(),
+        })
+    }
+
+    fn update(&self, f: impl FnOnce(&mut KState)) {
+        f(&mut self.state.lock().unwrap());
+        self.cv.notify_all();
+    }
+}
+
+/// The eventfd write.
+struct Hook(Arc<Kernel>);
+
+impl Wakeup for Hook {
+    fn wakeup(&self) {
+        self.0.update(|st| st.eventfd += 1);
+    }
+}
+
+type Reactor = Core<1, 2, Hook>;
+
+/// The reactor thread's loop: snapshot, "poll", dispatch; until `stop`.
+fn reactor_thread(core: Arc<Reactor>, kernel: Arc<Kernel>) {
+    loop {
+        let mut interests = [Interest::EMPTY; 1];
+        let n = core.snapshot(&mut interests);
+        let watched = &interests[..n];
+        let readable = {
+            let mut st = kernel.state.lock().unwrap();
+            st.watching = n;
+            kernel.cv.notify_all();
+            loop {
+                if st.stop {
+                    return;
+                }
+                let ready = st.readable && watched.iter().any(|i| i.dirs & READ != 0);
+                if st.eventfd > 0 || ready {
+                    break;
+                }
+                st = kernel.cv.wait(st).unwrap();
+            }
+            st.eventfd = 0;
+            st.readable
+        };
+        core.dispatch(
+            watched
+                .iter()
+                .filter(|_| readable)
+                .map(|i| (i.key, i.dirs & READ)),
+        );
+    }
+}
+
+fn start() -> (Arc<Reactor>, Arc<Kernel>, thread::JoinHandle<()>) {
+    let kernel = Kernel::new();
+    let core = Arc::new(Core::new(Hook(kernel.clone())));
+    let reactor = thread::spawn({
+        let (core, kernel) = (core.clone(), kernel.clone());
+        move || reactor_thread(core, kernel)
+    });
+    (core, kernel, reactor)
+}
+
+fn stop(kernel: &Kernel, reactor: thread::JoinHandle<()>) {
+    kernel.update(|st| st.stop = true);
+    reactor.join().unwrap();
+}
+
+/// `read_with`: try the "read", wait for readability on `WouldBlock`, retry. Data arriving
+/// between the failed read and the registration must not be lost.
+#[test]
+fn read_with_is_woken_by_data_arriving_at_any_time() {
+    loom::model(|| {
+        let (core, kernel, reactor) = start();
+        let key = core.register(3).unwrap();
+        let producer = thread::spawn({
+            let kernel = kernel.clone();
+            move || kernel.update(|st| st.readable = true)
+        });
+        let mut id: Option<WaiterId> = None;
+        loom::future::block_on(poll_fn(|cx| {
+            loop {
+                if kernel.state.lock().unwrap().readable {
+                    return Poll::Ready(());
+                }
+                match core.poll_wait(key, Direction::Read, &mut id, cx.waker()) {
+                    Poll::Ready(res) => res.unwrap(),
+                    Poll::Pending => return Poll::Pending,
+                }
+            }
+        }));
+        if let Some(id) = id.take() {
+            core.cancel(id);
+        }
+        producer.join().unwrap();
+        core.deregister(key, [None, None]);
+        assert_eq!(core.usage(), (0, 0));
+        stop(&kernel, reactor);
+    });
+}
+
+/// Two waiters on the same source and direction (as two `readable()` futures): both are woken
+/// by one readiness event; neither evicts the other.
+#[test]
+fn two_waiters_on_one_direction_both_complete() {
+    loom::model(|| {
+        let (core, kernel, reactor) = start();
+        let key = core.register(3).unwrap();
+        let mut ids: [Option<WaiterId>; 2] = [None, None];
+        let mut done = [false; 2];
+        let mut produced = false;
+        loom::future::block_on(poll_fn(|cx| {
+            for (id, done) in ids.iter_mut().zip(&mut done) {
+                if !*done {
+                    match core.poll_wait(key, Direction::Read, id, cx.waker()) {
+                        Poll::Ready(res) => {
+                            res.unwrap();
+                            *done = true;
+                        }
+                        Poll::Pending => {}
+                    }
+                }
+            }
+            if !produced {
+                // Data arrives once both waiters are registered (a `readable()` completes on
+                // readiness seen after the call).
+                produced = true;
+                kernel.update(|st| st.readable = true);
+            }
+            if done == [true, true] {
+                Poll::Ready(())
+            } else {
+                Poll::Pending
+            }
+        }));
+        assert_eq!(ids, [None, None], "completed waiters freed their places");
+        core.deregister(key, [None, None]);
+        stop(&kernel, reactor);
+    });
+}
+
+/// A waiter cancelled and its source removed while the reactor may be blocked watching the fd:
+/// nobody is woken, and the reactor is made to drop the fd from its poll set.
+#[test]
+fn cancel_and_deregister_wake_nobody_and_release_the_fd() {
+    loom::model(|| {
+        let (core, kernel, reactor) = start();
+        let counter = WakeCounter::new();
+        let key = core.register(3).unwrap();
+        let mut id = None;
+        let waker = counter.waker();
+        assert!(
+            core.poll_wait(key, Direction::Read, &mut id, &waker)
+                .is_pending()
+        );
+        core.cancel(id.take().unwrap());
+        core.deregister(key, [None, None]);
+        // The reactor must end up watching nothing; if it stayed blocked on the removed fd
+        // (no wake-up), this wait would deadlock and loom would report it.
+        {
+            let mut st = kernel.state.lock().unwrap();
+            while st.watching != 0 {
+                st = kernel.cv.wait(st).unwrap();
+            }
+        }
+        stop(&kernel, reactor);
+        drop(waker);
+        assert_eq!(counter.wakes(), 0);
+        assert_eq!(counter.live(), 0);
+    });
+}
