@@ -263,8 +263,13 @@ impl<T> Hatch<T> {
             if state & LOCK == 0 {
                 return state;
             }
+            // Under loom, a read-modify-write always sees the latest value, while a plain load
+            // may be explored as stale over and over: retry the `fetch_or` after yielding.
+            #[cfg(loom)]
+            sync_core::sync::hint::spin_loop();
+            #[cfg(not(loom))]
             while self.state.load(Ordering::Relaxed) & LOCK != 0 {
-                #[cfg(any(loom, feature = "spin_loop_hint"))]
+                #[cfg(feature = "spin_loop_hint")]
                 sync_core::sync::hint::spin_loop();
             }
         }
@@ -274,7 +279,14 @@ impl<T> Hatch<T> {
     #[inline]
     pub(crate) fn unlock(&self, state: u32) {
         debug_assert_eq!(state & LOCK, 0);
+        // While we hold the lock the only other writes are failed `fetch_or(LOCK)`s, which write
+        // the value they read: a plain store of the new state is enough. loom 0.7 lets such a
+        // failed `fetch_or` be ordered after our store and resurrect the lock bit (a livelock
+        // that real memory models forbid), so under loom the release is a swap.
+        #[cfg(not(loom))]
         self.state.store(state, Ordering::Release);
+        #[cfg(loom)]
+        self.state.swap(state, Ordering::Release);
     }
 
     /// A lock-free look at the state (for `is_closed` style queries).

@@ -28,7 +28,11 @@ fn parked_receive_is_woken_once_by_send() {
     let mut receiving = r.receive();
     assert_eq!(poll_once(&mut receiving, &waker), Poll::Pending);
     assert_eq!(poll_once(&mut receiving, &waker), Poll::Pending);
-    assert_eq!(counter.clones(), 1, "a re-poll by the same task stores nothing");
+    assert_eq!(
+        counter.clones(),
+        1,
+        "a re-poll by the same task stores nothing"
+    );
     s.send(7).now().unwrap();
     assert_eq!(counter.wakes(), 1);
     assert_eq!(poll_once(&mut receiving, &waker), Poll::Ready(Ok(7)));
@@ -74,7 +78,11 @@ fn async_send_waits_for_room() {
     assert_eq!(poll_once(&mut sending, &waker), Poll::Pending);
     assert_eq!(counter.wakes(), 0);
     assert_eq!(r.receive().now(), Ok(Some(1)));
-    assert_eq!(counter.wakes(), 1, "taking the value wakes the waiting sender");
+    assert_eq!(
+        counter.wakes(),
+        1,
+        "taking the value wakes the waiting sender"
+    );
     assert_eq!(poll_once(&mut sending, &waker), Poll::Ready(Ok(())));
     drop(sending);
     assert_eq!(r.receive().now(), Ok(Some(2)));
@@ -144,7 +152,11 @@ fn unreceived_value_dropped_once_with_the_hatch_either_order() {
     let (mut s, r) = hatch::hatch();
     s.send(drops.make(2)).now().unwrap();
     drop(r);
-    assert_eq!(drops.get(), 1, "kept for a recycled receiver while the sender lives");
+    assert_eq!(
+        drops.get(),
+        1,
+        "kept for a recycled receiver while the sender lives"
+    );
     drop(s);
     assert_eq!(drops.get(), 2);
 }

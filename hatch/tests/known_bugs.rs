@@ -177,7 +177,11 @@ impl Task {
         });
         let waker = Waker::from(task.clone());
         let mut slot = task.future.lock().unwrap();
-        let poll = slot.as_mut().unwrap().as_mut().poll(&mut Context::from_waker(&waker));
+        let poll = slot
+            .as_mut()
+            .unwrap()
+            .as_mut()
+            .poll(&mut Context::from_waker(&waker));
         assert!(poll.is_pending());
         drop(slot);
     }
@@ -247,11 +251,17 @@ fn setters_set_not_toggle() {
     assert!(s.closes());
     s.set_closes(false);
     assert!(!s.closes());
-    s.set_reclaims(true).set_reclaims(true).set_recycles(true).set_recycles(true);
+    s.set_reclaims(true)
+        .set_reclaims(true)
+        .set_recycles(true)
+        .set_recycles(true);
     assert!(s.reclaims() && s.recycles());
     s.set_reclaims(false).set_recycles(false);
     assert!(!s.reclaims() && !s.recycles());
-    r.set_closes(true).set_closes(true).set_reclaims(true).set_recycles(true);
+    r.set_closes(true)
+        .set_closes(true)
+        .set_reclaims(true)
+        .set_recycles(true);
     assert!(r.closes() && r.reclaims() && r.recycles());
     r.set_closes(false).set_reclaims(false).set_recycles(false);
     assert!(!r.closes() && !r.reclaims() && !r.recycles());

@@ -1,0 +1,167 @@
+//! loom models of the hatch state machine (2 threads each). A lost wake-up shows up as a
+//! deadlock in `block_on`; a data race on the value or waker cells, a double drop or a leak as a
+//! loom failure or a wrong drop count.
+#![cfg(loom)]
+
+use std::future::Future;
+use std::sync::Arc as StdArc;
+use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
+use std::task::Context;
+
+use hatch::{Closed, SendError};
+use sync_core::sync::loom_only::{block_on, model, thread};
+use sync_core::testing::WakeCounter;
+
+/// A value that counts its drops.
+struct Tracked(StdArc<AtomicUsize>);
+
+impl Drop for Tracked {
+    fn drop(&mut self) {
+        self.0.fetch_add(1, SeqCst);
+    }
+}
+
+/// A parked receive is woken by the send and gets the value; the async send waits for room.
+#[test]
+fn send_vs_receive() {
+    model(|| {
+        let (mut s, mut r) = hatch::hatch::<u32>();
+        let sender = thread::spawn(move || {
+            block_on(s.send(1)).unwrap();
+            block_on(s.send(2)).unwrap();
+        });
+        assert_eq!(block_on(r.receive()), Ok(1));
+        assert_eq!(block_on(r.receive()), Ok(2));
+        sender.join().unwrap();
+        assert_eq!(block_on(r.receive()), Err(Closed));
+    });
+}
+
+/// A send racing the receiver's drop: the value is returned or dropped with the hatch, once.
+#[test]
+fn send_vs_receiver_drop() {
+    model(|| {
+        let drops = StdArc::new(AtomicUsize::new(0));
+        let (mut s, r) = hatch::hatch();
+        let receiver = thread::spawn(move || drop(r));
+        let result = s.send(Tracked(drops.clone())).now();
+        assert!(!matches!(result, Err(SendError::Full(_))));
+        drop(result);
+        drop(s);
+        receiver.join().unwrap();
+        assert_eq!(drops.load(SeqCst), 1);
+    });
+}
+
+/// A parked receive, then the receive future and the receiver dropped while a send runs
+/// (RUSTSEC-2026-0005's shape).
+#[test]
+fn parked_receiver_dropped_during_send() {
+    model(|| {
+        let drops = StdArc::new(AtomicUsize::new(0));
+        let counter = WakeCounter::new();
+        let (mut s, mut r) = hatch::hatch();
+        let value = Tracked(drops.clone());
+        let sender = thread::spawn(move || {
+            let _ = s.send(value).now();
+        });
+        let waker = counter.waker();
+        let mut receiving = r.receive();
+        let got = std::pin::Pin::new(&mut receiving).poll(&mut Context::from_waker(&waker));
+        drop(receiving);
+        drop(r);
+        sender.join().unwrap();
+        drop((got, waker));
+        assert_eq!(drops.load(SeqCst), 1);
+        assert_eq!(counter.live(), 0);
+    });
+}
+
+/// Overwriting sends racing a receive: the receiver sees the values in order, every value is
+/// dropped exactly once.
+#[test]
+fn overwrite_vs_receive() {
+    model(|| {
+        let drops = StdArc::new(AtomicUsize::new(0));
+        let (mut s, mut r) = hatch::hatch::<(u32, Tracked)>();
+        s.set_overwrites(true);
+        let d = drops.clone();
+        let sender = thread::spawn(move || {
+            s.send((1, Tracked(d.clone()))).now().unwrap();
+            block_on(s.send((2, Tracked(d)))).unwrap();
+        });
+        let first = block_on(r.receive()).unwrap().0;
+        sender.join().unwrap();
+        // The sender is gone: either the last value waits, or the hatch is closed and empty.
+        let rest: Vec<u32> = match r.receive().now() {
+            Ok(Some(v)) => vec![v.0],
+            Ok(None) => panic!("a dropped sender closes the hatch"),
+            Err(Closed) => vec![],
+        };
+        match first {
+            1 => assert_eq!(rest, vec![2]),
+            2 => assert!(rest.is_empty()),
+            other => panic!("unexpected {other}"),
+        }
+        drop(r);
+        assert_eq!(drops.load(SeqCst), 2);
+    });
+}
+
+/// Recycling racing the peer's drop: either the peer is still alive (error), or the recycle
+/// happens-after the drop and the pending value reaches the new receiver.
+#[test]
+fn recycle_vs_close() {
+    model(|| {
+        let drops = StdArc::new(AtomicUsize::new(0));
+        let (mut s, r) = hatch::hatch();
+        s.send(Tracked(drops.clone())).now().unwrap();
+        let receiver = thread::spawn(move || drop(r));
+        let recycled = s.recycle();
+        if let Ok(mut r) = recycled {
+            assert!(r.receive().now().unwrap().is_some());
+            assert_eq!(drops.load(SeqCst), 1);
+        }
+        receiver.join().unwrap();
+        drop(s);
+        assert_eq!(drops.load(SeqCst), 1);
+    });
+}
+
+/// A lazy sender waiting for the receiver to listen, racing a receiver that parks once and then
+/// drops: the wait always finishes (no lost wake-up) and the value is dropped once.
+#[test]
+fn lazy_send_vs_receiver_drop() {
+    model(|| {
+        let drops = StdArc::new(AtomicUsize::new(0));
+        let (mut s, mut r) = hatch::hatch();
+        let d = drops.clone();
+        let sender = thread::spawn(move || {
+            if block_on(s.wait()).is_ok() {
+                let _ = s.send(Tracked(d)).now();
+            } else {
+                drop(Tracked(d));
+            }
+        });
+        let counter = WakeCounter::new();
+        let waker = counter.waker();
+        let mut receiving = r.receive();
+        let got = std::pin::Pin::new(&mut receiving).poll(&mut Context::from_waker(&waker));
+        drop(receiving);
+        drop(r);
+        sender.join().unwrap();
+        drop(got);
+        assert_eq!(drops.load(SeqCst), 1);
+    });
+}
+
+/// A receive parked while the sender drops: it is woken and sees `Closed`.
+#[test]
+fn receive_vs_sender_drop() {
+    model(|| {
+        let (s, mut r) = hatch::hatch::<u32>();
+        let sender = thread::spawn(move || drop(s));
+        assert_eq!(block_on(r.receive()), Err(Closed));
+        sender.join().unwrap();
+    });
+}
