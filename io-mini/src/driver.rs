@@ -206,7 +206,9 @@ fn run_loop(wake_fd: i32) -> io::Result<()> {
                 .iter()
                 .zip(&interests[..n])
                 .filter(|(pollfd, _)| pollfd.revents != 0)
-                .map(|(pollfd, interest)| (interest.key, ready_dirs(pollfd.revents) & interest.dirs)),
+                .map(|(pollfd, interest)| {
+                    (interest.key, ready_dirs(pollfd.revents) & interest.dirs)
+                }),
         );
     }
 }

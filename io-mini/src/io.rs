@@ -118,7 +118,7 @@ impl<T> Async<T> {
         self.io_mut()
     }
 
-    fn io_mut(&mut self) -> &mut T {
+    pub(crate) fn io_mut(&mut self) -> &mut T {
         self.io.as_mut().expect("io-mini: the handle was taken")
     }
 
@@ -316,7 +316,7 @@ impl<T: AsFd + From<OwnedFd>> TryFrom<OwnedFd> for Async<T> {
     }
 }
 
-impl<T: Into<OwnedFd>> TryFrom<Async<T>> for OwnedFd {
+impl<T: Into<Self>> TryFrom<Async<T>> for OwnedFd {
     type Error = io::Error;
 
     fn try_from(io: Async<T>) -> io::Result<Self> {

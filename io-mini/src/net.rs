@@ -42,9 +42,7 @@ impl Async<TcpListener> {
     }
 
     /// A stream of incoming connections (never ends; errors are items).
-    pub fn incoming(
-        &self,
-    ) -> impl Stream<Item = io::Result<Async<TcpStream>>> + Send + Unpin + '_ {
+    pub fn incoming(&self) -> impl Stream<Item = io::Result<Async<TcpStream>>> + Send + Unpin + '_ {
         Incoming::new(self, |listener: &TcpListener| {
             listener.accept().map(|(stream, _)| stream)
         })

@@ -55,9 +55,10 @@ fn insert_error(err: InsertError) -> io::Error {
             io::ErrorKind::AlreadyExists,
             "io-mini: this file descriptor is already registered",
         ),
-        InsertError::BadFd => {
-            io::Error::new(io::ErrorKind::InvalidInput, "io-mini: invalid file descriptor")
-        }
+        InsertError::BadFd => io::Error::new(
+            io::ErrorKind::InvalidInput,
+            "io-mini: invalid file descriptor",
+        ),
         InsertError::Dead => dead(),
     }
 }

@@ -464,7 +464,9 @@ impl<const N: usize, const W: usize> Registry<N, W> {
         }
         let mut count = 0;
         for place in &mut self.waiters {
-            if place.state == State::Waiting && place.slot == key.slot && dirs & place.dir.bit() != 0
+            if place.state == State::Waiting
+                && place.slot == key.slot
+                && dirs & place.dir.bit() != 0
             {
                 place.state = State::Woken;
                 count += 1;
@@ -543,9 +545,13 @@ mod tests {
         let (b, notify) = r.add_waiter(key, Direction::Read, counter.waker()).unwrap();
         assert!(!notify);
         // New direction: exactly one write, then none until the next snapshot.
-        let (c, notify) = r.add_waiter(key, Direction::Write, counter.waker()).unwrap();
+        let (c, notify) = r
+            .add_waiter(key, Direction::Write, counter.waker())
+            .unwrap();
         assert!(notify);
-        let (d, notify) = r.add_waiter(key, Direction::Write, counter.waker()).unwrap();
+        let (d, notify) = r
+            .add_waiter(key, Direction::Write, counter.waker())
+            .unwrap();
         assert!(!notify);
         r.begin_dispatch();
         assert_eq!(r.dispatch(key, READ), 2);
@@ -574,8 +580,14 @@ mod tests {
         let counter = WakeCounter::new();
         let mut r = Registry::<1, 2>::new();
         let key = r.insert(0).unwrap();
-        let a = r.add_waiter(key, Direction::Read, counter.waker()).unwrap().0;
-        let b = r.add_waiter(key, Direction::Read, counter.waker()).unwrap().0;
+        let a = r
+            .add_waiter(key, Direction::Read, counter.waker())
+            .unwrap()
+            .0;
+        let b = r
+            .add_waiter(key, Direction::Read, counter.waker())
+            .unwrap()
+            .0;
         let (err, waker) = r
             .add_waiter(key, Direction::Read, counter.waker())
             .unwrap_err();
@@ -592,7 +604,10 @@ mod tests {
         let counter = WakeCounter::new();
         let mut r = Registry::<2, 2>::new();
         let key = r.insert(5).unwrap();
-        let id = r.add_waiter(key, Direction::Read, counter.waker()).unwrap().0;
+        let id = r
+            .add_waiter(key, Direction::Read, counter.waker())
+            .unwrap()
+            .0;
         let mut out = [Interest {
             fd: 0,
             key,
@@ -618,7 +633,10 @@ mod tests {
         let counter = WakeCounter::new();
         let mut r = Small::new();
         let key = r.insert(1).unwrap();
-        let id = r.add_waiter(key, Direction::Write, counter.waker()).unwrap().0;
+        let id = r
+            .add_waiter(key, Direction::Write, counter.waker())
+            .unwrap()
+            .0;
         r.shutdown();
         let mut wakers: [Option<Waker>; 4] = Default::default();
         assert_eq!(r.take_wakers(&mut wakers), 1);

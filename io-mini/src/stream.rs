@@ -3,6 +3,9 @@
 //! Each call tries the system call first and only on `WouldBlock` parks a waiter with
 //! `poll_readable`/`poll_writable`, then tries again once the reactor has seen readiness.
 //! `poll_close` only flushes; shut a socket's write half down with its `shutdown` method.
+//!
+//! The impls for `Async<T>` use `T` through `&mut`, which is what the `IoSafe` bound is for:
+//! `T`'s `Read`/`Write` methods promise not to drop or replace the registered fd.
 
 use std::io::{self, IoSlice, IoSliceMut, Read, Write};
 use std::pin::Pin;
@@ -31,8 +34,7 @@ impl<T: IoSafe + Read> AsyncRead for Async<T> {
         buf: &mut [u8],
     ) -> Poll<io::Result<usize>> {
         let this = self.get_mut();
-        // SAFETY: `T: IoSafe`, so reading through `&mut T` neither drops nor replaces the fd.
-        retry!(unsafe { this.get_mut() }.read(buf), this.poll_readable(cx))
+        retry!(this.io_mut().read(buf), this.poll_readable(cx))
     }
 
     fn poll_read_vectored(
@@ -41,8 +43,7 @@ impl<T: IoSafe + Read> AsyncRead for Async<T> {
         bufs: &mut [IoSliceMut<'_>],
     ) -> Poll<io::Result<usize>> {
         let this = self.get_mut();
-        // SAFETY: `T: IoSafe` (as in `poll_read`).
-        retry!(unsafe { this.get_mut() }.read_vectored(bufs), this.poll_readable(cx))
+        retry!(this.io_mut().read_vectored(bufs), this.poll_readable(cx))
     }
 }
 
@@ -71,10 +72,13 @@ where
 }
 
 impl<T: IoSafe + Write> AsyncWrite for Async<T> {
-    fn poll_write(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
         let this = self.get_mut();
-        // SAFETY: `T: IoSafe`, so writing through `&mut T` neither drops nor replaces the fd.
-        retry!(unsafe { this.get_mut() }.write(buf), this.poll_writable(cx))
+        retry!(this.io_mut().write(buf), this.poll_writable(cx))
     }
 
     fn poll_write_vectored(
@@ -83,14 +87,12 @@ impl<T: IoSafe + Write> AsyncWrite for Async<T> {
         bufs: &[IoSlice<'_>],
     ) -> Poll<io::Result<usize>> {
         let this = self.get_mut();
-        // SAFETY: `T: IoSafe` (as in `poll_write`).
-        retry!(unsafe { this.get_mut() }.write_vectored(bufs), this.poll_writable(cx))
+        retry!(this.io_mut().write_vectored(bufs), this.poll_writable(cx))
     }
 
     fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         let this = self.get_mut();
-        // SAFETY: `T: IoSafe` (as in `poll_write`).
-        retry!(unsafe { this.get_mut() }.flush(), this.poll_writable(cx))
+        retry!(this.io_mut().flush(), this.poll_writable(cx))
     }
 
     fn poll_close(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
@@ -103,7 +105,11 @@ where
     T: IoSafe,
     for<'a> &'a T: Write,
 {
-    fn poll_write(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
         let this: &Async<T> = *self;
         retry!(this.get_ref().write(buf), this.poll_writable(cx))
     }

@@ -166,7 +166,10 @@ impl Async<UnixDatagram> {
     pub async fn send_to<P: AsRef<Path>>(&self, buf: &[u8], path: P) -> io::Result<usize> {
         let path = path.as_ref();
         match abstract_addr(path)? {
-            Some(addr) => self.write_with(|socket| socket.send_to_addr(buf, &addr)).await,
+            Some(addr) => {
+                self.write_with(|socket| socket.send_to_addr(buf, &addr))
+                    .await
+            }
             None => self.write_with(|socket| socket.send_to(buf, path)).await,
         }
     }

@@ -28,15 +28,14 @@ fn signals_to_the_reactor_thread_are_survived() -> io::Result<()> {
     let b = Async::<UdpSocket>::bind(([127, 0, 0, 1], 0))?;
     let b_addr = b.get_ref().local_addr()?;
     let tid = reactor_tid().expect("the io-mini thread runs");
+    let pid = libc::pid_t::try_from(std::process::id()).unwrap();
     for round in 0..20u8 {
         let mut buf = [0; 4];
         let (n, ()) = block_on(future::zip(b.recv(&mut buf), async {
             // Interrupt the reactor while the receive waits in it, then send.
             for _ in 0..5 {
                 // SAFETY: tgkill with our pid, a live tid of ours and a handled signal.
-                let ret = unsafe {
-                    libc::syscall(libc::SYS_tgkill, libc::getpid(), tid, libc::SIGUSR1)
-                };
+                let ret = unsafe { libc::syscall(libc::SYS_tgkill, pid, tid, libc::SIGUSR1) };
                 assert_eq!(ret, 0);
                 future::yield_now().await;
             }
@@ -44,6 +43,10 @@ fn signals_to_the_reactor_thread_are_survived() -> io::Result<()> {
         }));
         assert_eq!(&buf[..n?], &[round]);
     }
-    assert_eq!(reactor_tid(), Some(tid), "the reactor thread is still the same");
+    assert_eq!(
+        reactor_tid(),
+        Some(tid),
+        "the reactor thread is still the same"
+    );
     Ok(())
 }

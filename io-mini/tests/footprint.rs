@@ -2,6 +2,10 @@
 //!
 //! Per source 8 bytes; per waiter place 24 bytes on 64-bit targets (12 on 32-bit: a two-word
 //! waker plus an index and two tags); plus the mutex, three flags and the eventfd cell.
+//!
+//! The 32-bit figure cannot be measured by a host test; it was measured by compiling
+//! `src/registry.rs` alone for `thumbv7em-none-eabihf` with
+//! `const _: () = assert!(size_of::<Registry<20, 20>>() == 404);` (see the crate docs).
 #![cfg(not(loom))]
 
 use std::net::TcpStream;
@@ -24,18 +28,6 @@ fn reactor_size_follows_the_formula() {
         io_mini::reactor_size(),
         io_mini::reactor_size_for::<MAX_SOURCES, MAX_WAITERS>()
     );
-}
-
-#[test]
-fn esp_idf_default_fits_512_bytes_on_32_bit() {
-    // The same layout with 32-bit words (4-byte waker halves): 20 sources, 20 places.
-    let overhead_32 = 4 + 4 + 4 + 4; // futex + poison flag, three flags, eventfd cell
-    let size_32 = overhead_32 + 20 * 8 + 20 * 12;
-    assert!(size_32 <= 512, "{size_32} B");
-    if WORD == 8 {
-        // On this 64-bit host the same capacity costs the wider waker places.
-        assert!(io_mini::reactor_size_for::<20, 20>() <= 24 + 20 * 8 + 20 * 24);
-    }
 }
 
 #[test]

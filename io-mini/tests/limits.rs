@@ -3,6 +3,8 @@
 //! handles and futures are dropped.
 #![cfg(not(loom))]
 
+mod common;
+
 use std::future::Future;
 use std::io;
 use std::net::UdpSocket;
@@ -10,20 +12,9 @@ use std::pin::pin;
 use std::task::{Context, Poll};
 
 use io_mini::{Async, MAX_SOURCES, MAX_WAITERS};
-use sync_core::testing::WakeCounter;
 
-fn nofile_limit() -> u64 {
-    let mut limit = libc::rlimit {
-        rlim_cur: 0,
-        rlim_max: 0,
-    };
-    // SAFETY: getrlimit writes into `limit`, which lives for the call.
-    assert_eq!(
-        unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &raw mut limit) },
-        0
-    );
-    limit.rlim_cur as u64
-}
+use common::nofile_limit;
+use sync_core::testing::WakeCounter;
 
 fn bind() -> io::Result<Async<UdpSocket>> {
     Async::<UdpSocket>::bind(([127, 0, 0, 1], 0))

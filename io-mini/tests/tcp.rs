@@ -14,7 +14,7 @@ use futures_lite::future::{self, block_on};
 use futures_lite::{AsyncReadExt, AsyncWriteExt, StreamExt};
 use io_mini::Async;
 
-use common::{join_all, payload};
+use common::{join_all, nofile_limit, payload};
 
 const LOREM: &[u8] = b"Lorem ipsum dolor sit amet, consectetur adipiscing elit.";
 
@@ -63,8 +63,14 @@ fn connect_addresses_and_refusal() -> io::Result<()> {
         let ((server, peer), client) =
             future::try_zip(listener.accept(), Async::<TcpStream>::connect(addr)).await?;
         assert_eq!(peer, client.get_ref().local_addr()?);
-        assert_eq!(server.get_ref().peer_addr()?, client.get_ref().local_addr()?);
-        assert_eq!(client.get_ref().peer_addr()?, server.get_ref().local_addr()?);
+        assert_eq!(
+            server.get_ref().peer_addr()?,
+            client.get_ref().local_addr()?
+        );
+        assert_eq!(
+            client.get_ref().peer_addr()?,
+            server.get_ref().local_addr()?
+        );
         drop(listener);
         let err = Async::<TcpStream>::connect(addr).await.unwrap_err();
         assert_eq!(err.kind(), io::ErrorKind::ConnectionRefused);
@@ -221,17 +227,8 @@ fn hundred_concurrent_connections() -> io::Result<()> {
 #[test]
 fn fd_above_fd_setsize_works() -> io::Result<()> {
     const HIGH: libc::c_int = 1500;
-    let mut limit = libc::rlimit {
-        rlim_cur: 0,
-        rlim_max: 0,
-    };
-    // SAFETY: getrlimit writes into `limit`, which lives for the call.
-    assert_eq!(
-        unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &raw mut limit) },
-        0
-    );
-    if limit.rlim_cur <= HIGH as libc::rlim_t {
-        eprintln!("skipped: RLIMIT_NOFILE {} is too low", limit.rlim_cur);
+    if nofile_limit() <= HIGH as u64 {
+        eprintln!("skipped: RLIMIT_NOFILE is too low");
         return Ok(());
     }
     let (server, client) = pair()?;

@@ -132,12 +132,19 @@ fn dropping_async_with_parked_poll_wakes_nobody() -> io::Result<()> {
     let (a, b) = udp_pair()?;
     let counter = WakeCounter::new();
     let waker = counter.waker();
-    assert!(b.poll_readable(&mut Context::from_waker(&waker)).is_pending());
+    assert!(
+        b.poll_readable(&mut Context::from_waker(&waker))
+            .is_pending()
+    );
     drop(b);
     drop(waker);
     a.get_ref().send(b"x").ok();
     assert_eq!(counter.wakes(), 0);
-    assert_eq!(counter.live(), 0, "deregistration dropped the parked wakers");
+    assert_eq!(
+        counter.live(),
+        0,
+        "deregistration dropped the parked wakers"
+    );
     Ok(())
 }
 
@@ -145,9 +152,15 @@ fn dropping_async_with_parked_poll_wakes_nobody() -> io::Result<()> {
 fn poll_readable_parks_one_waker_per_direction() -> io::Result<()> {
     let (a, b) = udp_pair()?;
     let (c1, c2) = (WakeCounter::new(), WakeCounter::new());
-    assert!(b.poll_readable(&mut Context::from_waker(&c1.waker())).is_pending());
+    assert!(
+        b.poll_readable(&mut Context::from_waker(&c1.waker()))
+            .is_pending()
+    );
     // A second task replaces the first one's waker (async-io's documented behaviour).
-    assert!(b.poll_readable(&mut Context::from_waker(&c2.waker())).is_pending());
+    assert!(
+        b.poll_readable(&mut Context::from_waker(&c2.waker()))
+            .is_pending()
+    );
     assert_eq!(c1.live(), 0);
     a.get_ref().send(b"x")?;
     wait_until("the parked waker woken", || c2.wakes() == 1);

@@ -85,3 +85,15 @@ pub(crate) fn context_switches(tid: i32) -> u64 {
         .map(|l| l.split_whitespace().last().unwrap().parse::<u64>().unwrap())
         .sum()
 }
+
+/// The soft limit on open files.
+pub(crate) fn nofile_limit() -> u64 {
+    let mut limit = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
+    // SAFETY: getrlimit writes into `limit`, which lives for the call.
+    let ret = unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &raw mut limit) };
+    assert_eq!(ret, 0);
+    limit.rlim_cur
+}
