@@ -218,3 +218,92 @@ impl<const N: usize, const W: usize, S: Wakeup> Core<N, W, S> {
         (registry.sources(), registry.waiters())
     }
 }
+
+#[cfg(all(test, not(loom)))]
+mod tests {
+    use super::*;
+    use crate::registry::Direction;
+    use sync_core::testing::WakeCounter;
+
+    /// Counts wake-up writes instead of writing an eventfd.
+    #[derive(Default)]
+    struct Count(std::sync::atomic::AtomicUsize);
+
+    impl Wakeup for Count {
+        fn wakeup(&self) {
+            self.0.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        }
+    }
+
+    impl Count {
+        fn get(&self) -> usize {
+            self.0.load(std::sync::atomic::Ordering::SeqCst)
+        }
+    }
+
+    #[test]
+    fn reactor_gone_fails_pending_and_new_operations() {
+        let core = Core::<2, 2, Count>::new(Count::default());
+        let counter = WakeCounter::new();
+        let waker = counter.waker();
+        let key = core.register(7).unwrap();
+        let mut id = None;
+        assert!(
+            core.poll_wait(key, Direction::Read, &mut id, &waker)
+                .is_pending()
+        );
+        core.shutdown();
+        assert_eq!(counter.wakes(), 1, "the pending waiter is woken");
+        match core.poll_wait(key, Direction::Read, &mut id, &waker) {
+            Poll::Ready(Err(err)) => assert!(err.to_string().contains("not running")),
+            other => panic!("expected an error, got {other:?}"),
+        }
+        assert!(id.is_none());
+        assert!(matches!(
+            core.poll_wait(key, Direction::Write, &mut None, &waker),
+            Poll::Ready(Err(_))
+        ));
+        assert_eq!(core.register(8).unwrap_err().kind(), io::ErrorKind::Other);
+        core.deregister(key, [None, None]);
+        drop(waker);
+        assert_eq!(counter.live(), 0);
+    }
+
+    #[test]
+    fn one_wakeup_write_per_new_interest() {
+        let core = Core::<2, 4, Count>::new(Count::default());
+        let counter = WakeCounter::new();
+        let waker = counter.waker();
+        let key = core.register(7).unwrap();
+        let mut out = [Interest::EMPTY; 2];
+        assert_eq!(core.snapshot(&mut out), 0);
+        // The reactor sleeps without this fd: the first waiter writes once...
+        let mut a = None;
+        assert!(
+            core.poll_wait(key, Direction::Read, &mut a, &waker)
+                .is_pending()
+        );
+        assert_eq!(core.hook().get(), 1);
+        // ...a second waiter on another direction before the reactor re-snapshots does not.
+        let mut b = None;
+        assert!(
+            core.poll_wait(key, Direction::Write, &mut b, &waker)
+                .is_pending()
+        );
+        // Re-polling an existing waiter never writes.
+        assert!(
+            core.poll_wait(key, Direction::Read, &mut a, &waker)
+                .is_pending()
+        );
+        assert_eq!(core.hook().get(), 1);
+        assert_eq!(core.dispatch([(key, crate::registry::READ)]), 1);
+        assert_eq!(counter.wakes(), 1);
+        assert!(
+            core.poll_wait(key, Direction::Read, &mut a, &waker)
+                .is_ready()
+        );
+        core.cancel(b.take().unwrap());
+        core.deregister(key, [None, None]);
+        assert_eq!(core.usage(), (0, 0));
+    }
+}
