@@ -1,9 +1,10 @@
 //! [`Bitmap`]: the lock-free allocation bitmap of a pool, one bit per slot.
 //!
 //! Bit `i` is set while slot `i` is taken: owned by a [`Box`](crate::Box), reserved by an
-//! allocation in progress, or travelling from a dropped `Box` to a waiter. Bits at and above `N`
-//! in the last word are set by [`Bitmap::new`] and never cleared, so the allocation scan needs no
-//! mask for the tail of the last word.
+//! allocation in progress, or travelling from a dropped `Box` to a waiter. A new bitmap is all
+//! zeros, so a pool's `static` lands in `.bss` (no flash image of its slots); bits at and above `N`
+//! in the last word stay zero and are masked out by the scan (a constant when `N` is, so free for
+//! every word but the last).
 //!
 //! * [`Bitmap::acquire`] scans the words in order and, in the first word with a clear bit, sets
 //!   its lowest clear bit with a compare-and-swap (retrying on contention). The policy is
@@ -29,7 +30,8 @@ pub const fn words_for(n: usize) -> usize {
     n.div_ceil(BITS)
 }
 
-/// The bits of word `word` that do not stand for a slot of an `n`-slot pool (kept set for good).
+/// The bits of word `word` that do not stand for a slot of an `n`-slot pool (masked as taken).
+#[inline(always)]
 const fn padding_bits(n: usize, word: usize) -> u32 {
     let first = word * BITS;
     if first + BITS <= n {
@@ -48,33 +50,30 @@ pub(crate) struct Bitmap<const K: usize> {
 }
 
 impl<const K: usize> Bitmap<K> {
-    /// An all-free bitmap for `n` slots (`K` must be `words_for(n)`).
+    /// An all-free bitmap (all zeros).
     #[cfg(not(loom))]
-    pub(crate) const fn new(n: usize) -> Self {
-        let mut words = [const { AtomicU32::new(0) }; K];
-        let mut word = 0;
-        while word < K {
-            words[word] = AtomicU32::new(padding_bits(n, word));
-            word += 1;
-        }
-        Self { words }
-    }
-
-    /// An all-free bitmap for `n` slots (`K` must be `words_for(n)`).
-    #[cfg(loom)]
-    pub(crate) fn new(n: usize) -> Self {
+    pub(crate) const fn new() -> Self {
         Self {
-            words: core::array::from_fn(|word| AtomicU32::new(padding_bits(n, word))),
+            words: [const { AtomicU32::new(0) }; K],
         }
     }
 
-    /// Sets the lowest clear bit and returns its index, or `None` if every bit is set.
+    /// An all-free bitmap (all zeros).
+    #[cfg(loom)]
+    pub(crate) fn new() -> Self {
+        Self {
+            words: core::array::from_fn(|_| AtomicU32::new(0)),
+        }
+    }
+
+    /// Sets the lowest clear bit below `n` and returns its index, or `None` if every one is set.
     #[inline]
-    pub(crate) fn acquire(&self) -> Option<usize> {
+    pub(crate) fn acquire(&self, n: usize) -> Option<usize> {
         for (w, word) in self.words.iter().enumerate() {
+            let padding = padding_bits(n, w);
             let mut current = word.load(Relaxed);
-            while current != u32::MAX {
-                let bit = current.trailing_ones();
+            while current | padding != u32::MAX {
+                let bit = (current | padding).trailing_ones();
                 match word.compare_exchange_weak(current, current | (1 << bit), Acquire, Relaxed) {
                     Ok(_) => return Some(w * BITS + bit as usize),
                     Err(now) => current = now,
@@ -92,11 +91,12 @@ impl<const K: usize> Bitmap<K> {
         debug_assert!(_before & mask != 0, "pool: slot {index} released twice");
     }
 
-    /// The number of clear bits (free slots) at the moment of each word's load.
-    pub(crate) fn count_free(&self) -> usize {
+    /// The number of clear bits below `n` (free slots) at the moment of each word's load.
+    pub(crate) fn count_free(&self, n: usize) -> usize {
         self.words
             .iter()
-            .map(|word| word.load(Relaxed).count_zeros() as usize)
+            .enumerate()
+            .map(|(w, word)| (word.load(Relaxed) | padding_bits(n, w)).count_zeros() as usize)
             .sum()
     }
 }
@@ -106,25 +106,25 @@ mod tests {
     use super::{Bitmap, words_for};
 
     fn fill_free_refill<const K: usize>(n: usize) {
-        let bitmap = Bitmap::<K>::new(n);
-        assert_eq!(bitmap.count_free(), n);
+        let bitmap = Bitmap::<K>::new();
+        assert_eq!(bitmap.count_free(n), n);
         for expected in 0..n {
-            assert_eq!(bitmap.acquire(), Some(expected), "lowest free index first");
+            assert_eq!(bitmap.acquire(n), Some(expected), "lowest free index first");
         }
-        assert_eq!(bitmap.acquire(), None);
-        assert_eq!(bitmap.count_free(), 0);
+        assert_eq!(bitmap.acquire(n), None);
+        assert_eq!(bitmap.count_free(n), 0);
         // Free in a scrambled order, then re-acquire: always the lowest free index.
         let mut freed: std::vec::Vec<usize> = (0..n).filter(|i| i % 3 != 1).collect();
         freed.reverse();
         for &i in &freed {
             bitmap.release(i);
         }
-        assert_eq!(bitmap.count_free(), freed.len());
+        assert_eq!(bitmap.count_free(n), freed.len());
         freed.sort_unstable();
         for &i in &freed {
-            assert_eq!(bitmap.acquire(), Some(i));
+            assert_eq!(bitmap.acquire(n), Some(i));
         }
-        assert_eq!(bitmap.acquire(), None);
+        assert_eq!(bitmap.acquire(n), None);
     }
 
     #[test]

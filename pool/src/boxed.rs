@@ -187,7 +187,8 @@ impl<P: Pool> Box<P> {
     ///
     /// # Safety
     ///
-    /// The caller owns slot `index`, which holds no value; ownership passes to the returned `Box`.
+    /// The caller owns slot `index` of `P` (handed out by its storage, so below `N`), which holds
+    /// no value; ownership passes to the returned `Box`.
     unsafe fn fill(index: usize, init: impl FnOnce() -> P::Item) -> Self {
         let guard = ReleaseGuard::<P> {
             index,
@@ -195,7 +196,8 @@ impl<P: Pool> Box<P> {
         };
         let value = init();
         let storage = P::get();
-        let ptr = storage.slot(index);
+        // SAFETY: slot indices handed out by the storage are below N.
+        let ptr = unsafe { storage.slot(index) };
         storage.track_access(index);
         // SAFETY: we own the slot (caller's contract), so nothing else reads or writes it; `ptr`
         // is valid and aligned for a `T`.
@@ -259,6 +261,8 @@ impl<P: Pool> Box<P> {
         let storage = P::get();
         let ptr = Self::into_raw(b);
         let index = storage.index_of(ptr);
+        // SAFETY: a Box points into a slot of its pool (type invariant; `from_raw`'s contract).
+        unsafe { core::hint::assert_unchecked(index < storage.capacity()) };
         storage.track_access(index);
         // SAFETY: the Box owned an initialised value in this slot; reading it moves it out, and
         // the slot is released right after without dropping it again.
@@ -279,6 +283,9 @@ impl<P: Pool> Drop for Box<P> {
     fn drop(&mut self) {
         let storage = P::get();
         let index = storage.index_of(self.ptr);
+        // SAFETY: a Box points into a slot of its pool (type invariant; `from_raw`'s contract).
+        // Telling the compiler lets it drop the bounds check of the bitmap word.
+        unsafe { core::hint::assert_unchecked(index < storage.capacity()) };
         // Releases the slot even if `T::drop` panics.
         let _guard = ReleaseGuard::<P> {
             index,

@@ -78,7 +78,7 @@
 //! | drop, waiters possible, none waiting | one `fetch_and`, one fence, two loads |
 //! | drop with a waiter | one short critical section + one wake, independent of `W` and `N` |
 //! | `Box`, `Option<Box>` | one pointer |
-//! | static footprint | `N·size_of::<T>()` + 4·⌈N/32⌉ + `size_of::<WaitQueue<W>>()` (0 without waiters) |
+//! | static footprint | `N·size_of::<T>()` + 4·⌈N/32⌉ in `.bss`, plus `size_of::<WaitQueue<W>>()` (0 without waiters) |
 //!
 //! [`critical-section`]: https://docs.rs/critical-section
 #![no_std]
@@ -99,6 +99,8 @@ pub use boxed::{Box, NewAsync};
 pub use storage::PoolStorage;
 pub use sync_core::WaitQueue;
 pub use waiters::{NoWaiters, Waiters};
+#[doc(hidden)]
+pub use waiters::{QueueSource, StaticQueue};
 
 #[doc(hidden)]
 pub use bitmap::words_for as __words_for;
@@ -181,7 +183,11 @@ pub trait Storage: sealed::Sealed + Sync + 'static {
     /// The caller owns slot `index`, which holds no value.
     unsafe fn release(&self, index: usize);
     /// A pointer to slot `index`.
-    fn slot(&self, index: usize) -> NonNull<Self::Item>;
+    ///
+    /// # Safety
+    ///
+    /// `index < N`.
+    unsafe fn slot(&self, index: usize) -> NonNull<Self::Item>;
     /// The slot index of `ptr` (debug-checked).
     fn index_of(&self, ptr: NonNull<Self::Item>) -> usize;
     /// Records an access to a slot's value for loom.
@@ -235,8 +241,9 @@ impl<T: 'static, const N: usize, const K: usize, Q: Waiters + 'static> Storage
     }
 
     #[inline]
-    fn slot(&self, index: usize) -> NonNull<T> {
-        Self::slot(self, index)
+    unsafe fn slot(&self, index: usize) -> NonNull<T> {
+        // SAFETY: forwarded contract.
+        unsafe { Self::slot(self, index) }
     }
 
     #[inline]
@@ -254,8 +261,8 @@ impl<T: 'static, const N: usize, const K: usize, Q: Waiters + 'static> Storage
 ///
 /// `N` data slots of `T`, and at most `W` futures waiting for a slot at once;
 /// `pool!(vis Name: [T; N])` has no waiter places (`W = 0`, and no queue in memory). `N` and `W`
-/// may be constant expressions. The storage is a `static` inside `Name`'s [`Pool`] impl,
-/// const-initialised. `Name` is an uninhabited type used only as `Box<Name>`'s parameter;
+/// may be constant expressions. The storage is two const-initialised `static`s inside `Name`'s
+/// trait impls: the slots and the bitmap (all zeros, so in `.bss`), and the waiter queue. `Name` is an uninhabited type used only as `Box<Name>`'s parameter;
 /// attributes (such as docs) before the visibility are applied to it.
 ///
 /// Not available under `cfg(loom)` (loom types cannot be in statics): loom models build a
@@ -285,7 +292,18 @@ macro_rules! pool {
         $crate::pool!(@impl $(#[$attr])* $vis $name, $ty, $n, $crate::NoWaiters);
     };
     ($(#[$attr:meta])* $vis:vis $name:ident: [$ty:ty; $n:expr], $w:expr) => {
-        $crate::pool!(@impl $(#[$attr])* $vis $name, $ty, $n, $crate::WaitQueue<{ $w }>);
+        $crate::pool!(@impl $(#[$attr])* $vis $name, $ty, $n, $crate::StaticQueue<$name>);
+
+        // SAFETY: `queue` always returns the same static, used by this pool only.
+        unsafe impl $crate::QueueSource for $name {
+            type Queue = $crate::WaitQueue<{ $w }>;
+
+            #[inline(always)]
+            fn queue() -> &'static Self::Queue {
+                static QUEUE: $crate::WaitQueue<{ $w }> = $crate::WaitQueue::new();
+                &QUEUE
+            }
+        }
     };
     (@impl $(#[$attr:meta])* $vis:vis $name:ident, $ty:ty, $n:expr, $queue:ty) => {
         $(#[$attr])*

@@ -134,7 +134,7 @@ impl<T, const N: usize, const K: usize, Q: Waiters> PoolStorage<T, N, K, Q> {
     pub const fn new() -> Self {
         let () = Self::CHECK_WORDS;
         Self {
-            bitmap: Bitmap::new(N),
+            bitmap: Bitmap::new(),
             waiters: Q::EMPTY,
             slots: [const { UnsafeCell::new(MaybeUninit::uninit()) }; N],
         }
@@ -146,7 +146,7 @@ impl<T, const N: usize, const K: usize, Q: Waiters> PoolStorage<T, N, K, Q> {
     pub fn new() -> Self {
         let () = Self::CHECK_WORDS;
         Self {
-            bitmap: Bitmap::new(N),
+            bitmap: Bitmap::new(),
             waiters: Q::empty(),
             slots: [const { UnsafeCell::new(MaybeUninit::uninit()) }; N],
             access: core::array::from_fn(|_| sync_core::sync::UnsafeCell::new(())),
@@ -165,7 +165,7 @@ impl<T, const N: usize, const K: usize, Q: Waiters> PoolStorage<T, N, K, Q> {
     #[must_use]
     pub fn free_slots(&self) -> usize {
         // Words are read one by one; with racing updates the sum could exceed N for a moment.
-        self.bitmap.count_free().min(N)
+        self.bitmap.count_free(N).min(N)
     }
 
     /// The number of futures waiting for a slot now (a snapshot).
@@ -183,7 +183,7 @@ impl<T, const N: usize, const K: usize, Q: Waiters> PoolStorage<T, N, K, Q> {
     /// Takes a free slot without waiting (lock-free).
     #[inline]
     pub(crate) fn try_acquire(&self) -> Option<usize> {
-        self.bitmap.acquire()
+        self.bitmap.acquire(N)
     }
 
     /// One step of an asynchronous allocation (see "Waiting for a slot" in the module docs).
@@ -196,7 +196,7 @@ impl<T, const N: usize, const K: usize, Q: Waiters> PoolStorage<T, N, K, Q> {
     ) -> Poll<Option<usize>> {
         match state.phase {
             Phase::Start => {
-                if let Some(index) = self.bitmap.acquire() {
+                if let Some(index) = self.bitmap.acquire(N) {
                     state.phase = Phase::Done;
                     return Poll::Ready(Some(index));
                 }
@@ -216,7 +216,7 @@ impl<T, const N: usize, const K: usize, Q: Waiters> PoolStorage<T, N, K, Q> {
                 }
                 // Registered; now re-check (Dekker with `release`, see the module docs).
                 fence(SeqCst);
-                if let Some(index) = self.bitmap.acquire() {
+                if let Some(index) = self.bitmap.acquire(N) {
                     // Not ours to keep: the oldest waiter (perhaps this one) gets it.
                     if let Err(index) = self.waiters.notify_one(index) {
                         // Nobody waits: this future was notified meanwhile and holds a slot
@@ -275,7 +275,7 @@ impl<T, const N: usize, const K: usize, Q: Waiters> PoolStorage<T, N, K, Q> {
             if self.waiters.is_empty() {
                 return;
             }
-            match self.bitmap.acquire() {
+            match self.bitmap.acquire(N) {
                 Some(again) => index = again,
                 // Every slot is taken: each owner will release it and see the waiter.
                 None => return,
@@ -283,10 +283,15 @@ impl<T, const N: usize, const K: usize, Q: Waiters> PoolStorage<T, N, K, Q> {
         }
     }
 
-    /// A pointer to slot `index` (`index < N`), valid for reads and writes of a `T` while the
-    /// caller owns the slot.
+    /// A pointer to slot `index`, valid for reads and writes of a `T` while the caller owns the
+    /// slot.
+    ///
+    /// # Safety
+    ///
+    /// `index < N` (every index from the bitmap or the queue is).
     #[inline]
-    pub(crate) fn slot(&self, index: usize) -> NonNull<T> {
+    pub(crate) unsafe fn slot(&self, index: usize) -> NonNull<T> {
+        debug_assert!(index < N);
         if size_of::<T>() == 0 {
             // Zero-sized values all share one address, so the index is encoded in the address
             // instead: `align * (index + 1)`, non-null and aligned. Zero-sized accesses through a
@@ -297,7 +302,12 @@ impl<T, const N: usize, const K: usize, Q: Waiters> PoolStorage<T, N, K, Q> {
                 .saturating_mul(align);
             NonNull::without_provenance(addr)
         } else {
-            NonNull::from(&self.slots[index]).cast()
+            // No bounds check on the hot path: `index < N` is the caller's contract. The pointer
+            // keeps the whole array's provenance; writing through it is allowed because each slot
+            // is an `UnsafeCell`.
+            let first = NonNull::from(&self.slots).cast::<T>();
+            // SAFETY: `index < N`, so the offset stays inside the array of `N` slots of `T`'s size.
+            unsafe { first.add(index) }
         }
     }
 

@@ -2,8 +2,18 @@
 //! zero-sized [`NoWaiters`] for pools without, so that `pool!(P: [T; N])` costs no more than the
 //! bitmap and the slots.
 //!
-//! [`Waiters`] is sealed: only these two types implement it.
+//! [`pool!`](crate::pool) keeps the queue in a `static` of its own and gives the storage the
+//! zero-sized [`StaticQueue`] handle to it. The reason is the image of the statics: a new bitmap
+//! and uninitialised slots are all zeros, so the slots' `static` goes to `.bss` and costs no flash,
+//! while an empty `WaitQueue` has non-zero fields (list ends, free list); were it inside the same
+//! `static`, the whole pool, slots included, would be placed in `.data` and copied from flash.
+//! A queue stored inline ([`WaitQueue<W>`] as the storage's `Q`) is for storages built at run
+//! time, such as loom models.
+//!
+//! [`Waiters`] is sealed: only these types implement it.
 
+use core::fmt;
+use core::marker::PhantomData;
 use core::task::{Poll, Waker};
 
 use sync_core::{QueueFull, Ticket, WaitQueue};
@@ -12,6 +22,7 @@ mod sealed {
     pub trait Sealed {}
     impl Sealed for super::NoWaiters {}
     impl<const W: usize> Sealed for sync_core::WaitQueue<W> {}
+    impl<S: super::QueueSource> Sealed for super::StaticQueue<S> {}
 }
 
 /// A waiter queue usable by a [`PoolStorage`](crate::PoolStorage) (sealed; see the module docs).
@@ -136,5 +147,72 @@ impl<const W: usize> Waiters for WaitQueue<W> {
     #[inline]
     fn notify_one(&self, token: usize) -> Result<(), usize> {
         Self::notify_one(self, token)
+    }
+}
+
+/// The `static` queue of a pool declared with [`pool!`](crate::pool) (implemented by the macro).
+///
+/// # Safety
+///
+/// [`QueueSource::queue`] must return the same queue on every call, used by this one pool only:
+/// the tokens passed through it are slot indices of that pool.
+#[doc(hidden)]
+pub unsafe trait QueueSource: 'static {
+    /// The queue type (a [`WaitQueue<W>`]).
+    type Queue: Waiters + 'static;
+
+    /// The pool's queue.
+    fn queue() -> &'static Self::Queue;
+}
+
+/// A zero-sized handle to the `static` queue of `S` (see the module docs).
+#[doc(hidden)]
+pub struct StaticQueue<S>(PhantomData<fn() -> S>);
+
+impl<S> fmt::Debug for StaticQueue<S> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("StaticQueue")
+    }
+}
+
+impl<S: QueueSource> Waiters for StaticQueue<S> {
+    const ENABLED: bool = S::Queue::ENABLED;
+
+    #[cfg(not(loom))]
+    const EMPTY: Self = Self(PhantomData);
+
+    #[cfg(loom)]
+    fn empty() -> Self {
+        Self(PhantomData)
+    }
+
+    #[inline]
+    fn capacity(&self) -> usize {
+        S::queue().capacity()
+    }
+
+    #[inline]
+    fn len(&self) -> usize {
+        S::queue().len()
+    }
+
+    #[inline]
+    fn enqueue(&self, waker: &Waker) -> Result<Ticket, QueueFull> {
+        S::queue().enqueue(waker)
+    }
+
+    #[inline]
+    fn poll_ticket(&self, ticket: &mut Option<Ticket>, waker: &Waker) -> Poll<usize> {
+        S::queue().poll_ticket(ticket, waker)
+    }
+
+    #[inline]
+    fn cancel(&self, ticket: Ticket) -> Option<usize> {
+        S::queue().cancel(ticket)
+    }
+
+    #[inline]
+    fn notify_one(&self, token: usize) -> Result<(), usize> {
+        S::queue().notify_one(token)
     }
 }
