@@ -14,9 +14,12 @@
 //! | [`REACTOR_STACK_SIZE`] | `IO_MINI_REACTOR_STACK` | 4096 | 65536 |
 //!
 //! Set them for example in `.cargo/config.toml` (`[env] IO_MINI_MAX_SOURCES = "32"`); cargo
-//! rebuilds io-mini when they change. At the ESP-IDF defaults the static reactor takes
-//! 20 × 8 + 20 × 12 + 8 (mutex) + ~8 (flags, wake-up fd) ≈ 416 bytes on a 32-bit target
-//! (measured on x86_64 by `tests/footprint.rs` with the 64-bit place size).
+//! rebuilds io-mini when they change. At the ESP-IDF defaults the registry takes
+//! 20 × 8 + 20 × 12 + 3 flags = 404 bytes on a 32-bit target (measured for thumbv7em), and the
+//! whole static reactor about 420 bytes with the mutex and the wake-up fd cell; on x86_64 the
+//! same capacities take 664 bytes, and the host default (256 / 256) 8 216 bytes.
+//! `N` and `W` are const generics of the internal registry, so the loom models and unit tests
+//! use tiny ones; more waiter places than sources is fine (several tasks per socket).
 //!
 //! # The thread
 //!
@@ -81,13 +84,33 @@ const DEFAULT_STACK: usize = if cfg!(target_os = "espidf") {
 };
 
 /// How many sources (`Async` values) can be registered at once.
+///
+/// Set at build time by the `IO_MINI_MAX_SOURCES` environment variable (default 20 on ESP-IDF,
+/// 256 elsewhere; at most 65 534). Each costs 8 bytes of static memory and 20 bytes of the
+/// reactor thread's stack.
 pub const MAX_SOURCES: usize = setting(option_env!("IO_MINI_MAX_SOURCES"), DEFAULT_SOURCES);
 
 /// How many waiters (pending `readable()`/`writable()` futures, pending `poll_readable` /
 /// `poll_writable` calls) can exist at once, over all sources.
+///
+/// Set at build time by `IO_MINI_MAX_WAITERS` (default: the same as [`MAX_SOURCES`]'s default).
+/// Each place costs 12 bytes on 32-bit targets, 24 on 64-bit ones. When all are taken, the
+/// wait that cannot get one fails with `ErrorKind::OutOfMemory`; no waiter is ever evicted.
 pub const MAX_WAITERS: usize = setting(option_env!("IO_MINI_MAX_WAITERS"), DEFAULT_SOURCES);
 
-/// The stack size requested for the `io-mini` thread.
+/// The stack size requested for the `io-mini` thread (`IO_MINI_REACTOR_STACK` at build time;
+/// default 4 KiB on ESP-IDF, 64 KiB elsewhere).
+///
+/// The reactor loop keeps `MAX_SOURCES + 1` `pollfd`s and `MAX_SOURCES` interests on its stack
+/// (20 bytes per source: 400 B at 20 sources, about 5 KiB at 256), plus the 8 wakers it wakes at
+/// a time and a few small frames. Measured on x86_64 Linux at 256 sources: everything runs in a
+/// 16 KiB stack (Linux's minimum) **except a panicking waker**: unwinding plus std's default
+/// panic hook need more than 16 KiB in a release build (32 KiB suffice) and more than 32 KiB in
+/// a debug build (64 KiB suffice). Hence the 64 KiB host default; it is reserved address space,
+/// and only the pages actually touched (a few KiB) become resident. On ESP-IDF the stack is
+/// real RAM; 4 KiB cover the loop at 20 sources, and builds there usually use
+/// `panic = "abort"`, where a panicking waker aborts whatever the stack size. Raise it if your
+/// wakers may panic and you unwind.
 pub const REACTOR_STACK_SIZE: usize = setting(option_env!("IO_MINI_REACTOR_STACK"), DEFAULT_STACK);
 
 /// The wake-up hook of the static reactor: writes the eventfd once it exists.

@@ -254,3 +254,49 @@ fn fd_above_fd_setsize_works() -> io::Result<()> {
         Ok(())
     })
 }
+
+fn is_cloexec(fd: libc::c_int) -> bool {
+    // SAFETY: F_GETFD takes no argument and only reads the fd's flags.
+    let flags = unsafe { libc::fcntl(fd, libc::F_GETFD) };
+    assert!(flags >= 0, "F_GETFD failed");
+    flags & libc::FD_CLOEXEC != 0
+}
+
+#[test]
+fn sockets_and_eventfd_are_cloexec() -> io::Result<()> {
+    let (server, client) = pair()?;
+    assert!(is_cloexec(client.as_raw_fd()), "connect's own socket");
+    assert!(is_cloexec(server.as_raw_fd()), "accepted socket");
+    // The reactor's eventfd: the only eventfd of this process.
+    let mut eventfds = 0;
+    for entry in std::fs::read_dir("/proc/self/fd")? {
+        let entry = entry?;
+        let Ok(target) = std::fs::read_link(entry.path()) else {
+            continue;
+        };
+        if target.to_string_lossy().contains("eventfd") {
+            let fd: libc::c_int = entry.file_name().to_str().unwrap().parse().unwrap();
+            assert!(is_cloexec(fd), "the reactor's eventfd");
+            eventfds += 1;
+        }
+    }
+    assert_eq!(eventfds, 1);
+    Ok(())
+}
+
+#[test]
+fn ipv6_connect_keeps_the_address() -> io::Result<()> {
+    let Ok(listener) = TcpListener::bind("[::1]:0") else {
+        eprintln!("skipped: no IPv6 loopback");
+        return Ok(());
+    };
+    let listener = Async::new(listener)?;
+    let addr = listener.get_ref().local_addr()?;
+    block_on(async {
+        let ((server, peer), client) =
+            future::try_zip(listener.accept(), Async::<TcpStream>::connect(addr)).await?;
+        assert_eq!(client.get_ref().peer_addr()?, addr);
+        assert_eq!(server.get_ref().peer_addr()?, peer);
+        Ok(())
+    })
+}
