@@ -181,14 +181,13 @@ where
         impl<F, T, S, M, D> Drop for Unwind<F, T, S, M, D> {
             fn drop(&mut self) {
                 let raw = self.0;
-                // SAFETY: head and schedule were written and are dropped once, here; the stage
-                // was never written. Then the memory goes back with the layout it came with.
-                unsafe {
-                    ptr::drop_in_place(
-                        raw.wrapping_byte_add(offset_of!(RawTask<F, T, S, M, D>, schedule))
-                            .cast::<S>(),
-                    )
-                };
+                // Head and schedule were written and are dropped once, here; the stage was never
+                // written. Then the memory goes back with the layout it came with.
+                let schedule = raw
+                    .wrapping_byte_add(offset_of!(RawTask<F, T, S, M, D>, schedule))
+                    .cast::<S>();
+                // SAFETY: as above.
+                unsafe { ptr::drop_in_place(schedule) };
                 // SAFETY: as above.
                 unsafe { ptr::drop_in_place(raw.cast::<TaskHead<M, D>>()) };
                 // SAFETY: allocated above with this layout.

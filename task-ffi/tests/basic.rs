@@ -258,14 +258,13 @@ fn data_mut_seen_across_schedules() {
         seen.push(r.data().value);
         // What a C executor sees at the fixed offset.
         let ptr = r.into_raw();
-        // SAFETY: the pointer of a runnable we own; nobody else touches the data meanwhile.
-        let via_offset = unsafe {
-            ptr.cast::<u8>()
-                .add(task_ffi::TaskHead::<(), common::Data>::DATA_OFFSET)
-                .cast::<common::Data>()
-                .as_ref()
-                .value
-        };
+        let data = ptr
+            .as_ptr()
+            .cast::<u8>()
+            .wrapping_add(task_ffi::TaskHead::<(), common::Data>::DATA_OFFSET)
+            .cast::<common::Data>();
+        // SAFETY: the data of a runnable we own; nobody else touches it meanwhile.
+        let via_offset = unsafe { &*data }.value;
         assert_eq!(via_offset, *seen.last().unwrap());
         // SAFETY: from `into_raw` of the same types, used once.
         unsafe { Runnable::<(), common::Data>::from_raw(ptr) }.run();

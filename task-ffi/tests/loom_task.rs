@@ -48,7 +48,11 @@ struct Out(#[allow(dead_code)] Counted<'static>);
 type Queue = std::sync::Arc<Mutex<Vec<Runnable<(), Counted<'static>>>>>;
 
 /// Spawns with a queueing schedule function and counted data.
-fn spawn<P>(drops: &'static Drops, poll: P, queue: &Queue) -> (Runnable<(), Counted<'static>>, Task<Out>)
+fn spawn<P>(
+    drops: &'static Drops,
+    poll: P,
+    queue: &Queue,
+) -> (Runnable<(), Counted<'static>>, Task<Out>)
 where
     P: FnMut(&mut Context<'_>) -> Poll<Out> + Unpin + Send + 'static,
 {
@@ -58,7 +62,10 @@ where
         let _ = &guard;
         q.lock().unwrap().push(r);
     };
-    let future = Fut { poll, _drop: Counted(&drops.future) };
+    let future = Fut {
+        poll,
+        _drop: Counted(&drops.future),
+    };
     task_ffi::spawn_with(future, schedule, Counted(&drops.data))
 }
 
@@ -93,13 +100,17 @@ fn wake_vs_run() {
         let queue = Queue::default();
         let flag = Arc::new(AtomicBool::new(false));
         let f2 = flag.clone();
-        let (runnable, task) = spawn(d, move |_| {
-            if f2.load(Ordering::Acquire) {
-                Poll::Ready(Out(Counted(&d.output)))
-            } else {
-                Poll::Pending
-            }
-        }, &queue);
+        let (runnable, task) = spawn(
+            d,
+            move |_| {
+                if f2.load(Ordering::Acquire) {
+                    Poll::Ready(Out(Counted(&d.output)))
+                } else {
+                    Poll::Pending
+                }
+            },
+            &queue,
+        );
         let waker = runnable.waker();
         let t = thread::spawn(move || {
             flag.store(true, Ordering::Release);
@@ -120,10 +131,14 @@ fn cancel_vs_run() {
     model(|| {
         let d = leak_drops();
         let queue = Queue::default();
-        let (runnable, task) = spawn(d, |cx| {
-            cx.waker().wake_by_ref();
-            Poll::Pending
-        }, &queue);
+        let (runnable, task) = spawn(
+            d,
+            |cx| {
+                cx.waker().wake_by_ref();
+                Poll::Pending
+            },
+            &queue,
+        );
         let t = thread::spawn(move || drop(task));
         runnable.run();
         t.join().unwrap();
@@ -140,10 +155,14 @@ fn detach_vs_last_waker() {
         let queue = Queue::default();
         let slot: std::sync::Arc<Mutex<Option<Waker>>> = Default::default();
         let s2 = slot.clone();
-        let (runnable, task) = spawn(d, move |cx| {
-            *s2.lock().unwrap() = Some(cx.waker().clone());
-            Poll::Pending
-        }, &queue);
+        let (runnable, task) = spawn(
+            d,
+            move |cx| {
+                *s2.lock().unwrap() = Some(cx.waker().clone());
+                Poll::Pending
+            },
+            &queue,
+        );
         runnable.run();
         let waker = slot.lock().unwrap().take().unwrap();
         let t = thread::spawn(move || drop(waker));
@@ -179,10 +198,14 @@ fn cancel_await_vs_complete() {
         let queue = Queue::default();
         let made = std::sync::Arc::new(StdUsize::new(0));
         let m2 = made.clone();
-        let (runnable, task) = spawn(d, move |_| {
-            m2.fetch_add(1, SeqCst);
-            Poll::Ready(Out(Counted(&d.output)))
-        }, &queue);
+        let (runnable, task) = spawn(
+            d,
+            move |_| {
+                m2.fetch_add(1, SeqCst);
+                Poll::Ready(Out(Counted(&d.output)))
+            },
+            &queue,
+        );
         let t = thread::spawn(move || {
             runnable.run();
         });
@@ -207,13 +230,17 @@ fn two_wakes_vs_run() {
         let queue = Queue::default();
         let wakes = Arc::new(sync_core::sync::atomic::AtomicUsize::new(0));
         let w2 = wakes.clone();
-        let (runnable, task) = spawn(d, move |_| {
-            if w2.load(Ordering::Acquire) == 2 {
-                Poll::Ready(Out(Counted(&d.output)))
-            } else {
-                Poll::Pending
-            }
-        }, &queue);
+        let (runnable, task) = spawn(
+            d,
+            move |_| {
+                if w2.load(Ordering::Acquire) == 2 {
+                    Poll::Ready(Out(Counted(&d.output)))
+                } else {
+                    Poll::Pending
+                }
+            },
+            &queue,
+        );
         let threads: Vec<_> = (0..2)
             .map(|_| {
                 let waker = runnable.waker();

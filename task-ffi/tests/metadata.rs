@@ -55,9 +55,10 @@ fn metadata_and_data_together() {
         }
     }
     let drops = Arc::new(AtomicUsize::new(0));
-    let (mut runnable, task) = Builder::new()
-        .metadata(Meta(drops.clone()))
-        .spawn_with(|_| async { 3 }, |_| {}, [1u8; 3]);
+    let (mut runnable, task) =
+        Builder::new()
+            .metadata(Meta(drops.clone()))
+            .spawn_with(|_| async { 3 }, |_| {}, [1u8; 3]);
     runnable.data_mut()[0] = 9;
     assert_eq!(runnable.data(), &[9, 1, 1]);
     assert!(Arc::ptr_eq(&runnable.metadata().0, &task.metadata().0));

@@ -4,8 +4,8 @@
 
 mod common;
 
-use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
 use std::task::Poll;
 
 use common::{Counts, Mode, Queue, drain};
@@ -67,13 +67,21 @@ fn cancel_races_run<K: Mode>() {
     for i in 0..ROUNDS {
         let c = Counts::new();
         let q = Queue::new();
-        let (runnable, task) = K::spawn(&c, common::Fut::new(&c, |cx| {
-            cx.waker().wake_by_ref();
-            Poll::Pending
-        }), &q);
+        let (runnable, task) = K::spawn(
+            &c,
+            common::Fut::new(&c, |cx| {
+                cx.waker().wake_by_ref();
+                Poll::Pending
+            }),
+            &q,
+        );
         std::thread::scope(|s| {
             s.spawn(move || {
-                if i % 2 == 0 { drop(task) } else { task.detach() }
+                if i % 2 == 0 {
+                    drop(task);
+                } else {
+                    task.detach();
+                }
             });
             s.spawn(|| {
                 runnable.run();

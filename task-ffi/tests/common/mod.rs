@@ -257,13 +257,13 @@ pub struct Plain;
 /// `task_ffi::spawn_with` with a counting [`Data`].
 pub struct With;
 
-fn schedule_fn<D: 'static, G: Fn(Runnable<(), D>)>(
+fn schedule_fn<D: 'static, G>(
     counts: &Counts,
     plain: bool,
     then: G,
 ) -> impl Fn(Runnable<(), D>) + Send + Sync + 'static + use<D, G>
 where
-    G: Send + Sync + 'static,
+    G: Fn(Runnable<(), D>) + Send + Sync + 'static,
 {
     let guard = SchedGuard {
         counts: counts.clone(),
