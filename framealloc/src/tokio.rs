@@ -206,6 +206,13 @@ impl<'a> AsyncPoolGuard<'a> {
         PoolVec::new_in(self.home())
     }
 
+    /// A pool vector with room for `capacity` elements.
+    pub fn pool_vec_with_capacity<T>(&self, capacity: usize) -> PoolVec<'_, T> {
+        let mut v = self.pool_vec();
+        v.reserve(capacity);
+        v
+    }
+
     /// Same as [`pool_box`](Self::pool_box) (upstream framealloc's name).
     pub fn alloc_box<T>(&self, value: T) -> PoolBox<'_, T> {
         self.pool_box(value)

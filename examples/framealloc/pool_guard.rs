@@ -1,0 +1,109 @@
+//! `AsyncPoolGuard` with early returns (the seed's "RAII Pattern" and "Scoped Resource
+//! Management"): everything allocated through the guard is freed when the function returns, by
+//! `return`, by `?`, or at the end.
+//!
+//! The seed called `alloc.pool_alloc()` next to a guard that could not see those allocations;
+//! here allocations go *through* the guard, and the compiler keeps them from outliving it.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use framealloc::SmartAlloc;
+use framealloc::tokio::AsyncPoolGuard;
+
+/// A database row that counts its drops.
+struct Row {
+    value: u32,
+    drops: Arc<AtomicUsize>,
+}
+
+impl Drop for Row {
+    fn drop(&mut self) {
+        self.drops.fetch_add(1, Ordering::SeqCst);
+    }
+}
+
+#[derive(Debug, PartialEq)]
+enum Error {
+    QueryFailed(u32),
+    ValidationFailed,
+}
+
+async fn execute_query(query: u32) -> Result<Vec<u32>, Error> {
+    tokio::task::yield_now().await;
+    if query == 13 {
+        Err(Error::QueryFailed(query))
+    } else {
+        Ok(vec![query; 3])
+    }
+}
+
+/// The seed's `database_transaction`: rows live in a guarded pool vector.
+async fn database_transaction(
+    alloc: &SmartAlloc,
+    queries: &[u32],
+    drops: &Arc<AtomicUsize>,
+) -> Result<u32, Error> {
+    let guard = AsyncPoolGuard::new(alloc);
+    let mut results = guard.pool_vec::<Row>();
+    for &query in queries {
+        let rows = execute_query(query).await?; // early return: `results` and the guard drop
+        results.extend(rows.into_iter().map(|value| Row {
+            value,
+            drops: drops.clone(),
+        }));
+    }
+    let total: u32 = results.iter().map(|r| r.value).sum();
+    if total > 100 {
+        return Err(Error::ValidationFailed); // early return again
+    }
+    Ok(total)
+}
+
+/// The seed's `process_with_guard`: boxes from the guard, and a condition that bails out.
+async fn process_with_guard(alloc: &SmartAlloc, bail: bool) -> Option<u64> {
+    let guard = AsyncPoolGuard::new(alloc);
+    let data1 = guard.pool_alloc::<[u64; 4]>().write([1, 2, 3, 4]);
+    let data2 = guard.pool_box(String::from("more data"));
+    tokio::task::yield_now().await;
+    if bail {
+        return None;
+    }
+    assert_eq!(guard.live_allocations(), 2);
+    Some(data1.iter().sum::<u64>() + data2.len() as u64)
+}
+
+fn main() {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .expect("runtime");
+    let alloc = SmartAlloc::new(Default::default());
+    let drops = Arc::new(AtomicUsize::new(0));
+
+    runtime.block_on(async {
+        assert_eq!(database_transaction(&alloc, &[1, 2, 3], &drops).await, Ok(18));
+        assert_eq!(drops.load(Ordering::SeqCst), 9);
+        assert_eq!(
+            database_transaction(&alloc, &[1, 13, 3], &drops).await,
+            Err(Error::QueryFailed(13))
+        );
+        assert_eq!(drops.load(Ordering::SeqCst), 12, "rows of query 1 dropped on `?`");
+        assert_eq!(
+            database_transaction(&alloc, &[40, 50], &drops).await,
+            Err(Error::ValidationFailed)
+        );
+        assert_eq!(drops.load(Ordering::SeqCst), 18);
+
+        assert_eq!(process_with_guard(&alloc, true).await, None);
+        assert_eq!(process_with_guard(&alloc, false).await, Some(19));
+    });
+
+    let st = alloc.stats();
+    assert_eq!(st.pool.live_count(), 0, "every guard freed its allocations");
+    assert!(st.pool.allocations > 0);
+    println!(
+        "{} pool allocations, all freed; {} rows dropped exactly once",
+        st.pool.allocations,
+        drops.load(Ordering::SeqCst)
+    );
+}
