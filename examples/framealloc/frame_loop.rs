@@ -114,7 +114,11 @@ fn main() {
 
     let st = server.alloc.stats();
     assert_eq!(st.frames, frames as usize);
-    assert_eq!(st.frame.reserved_bytes, 64 * 1024, "memory flat across frames");
+    assert_eq!(
+        st.frame.reserved_bytes,
+        64 * 1024,
+        "memory flat across frames"
+    );
     assert_eq!(st.frame.live_count(), 0);
     assert_eq!(st.pool.live_count(), 0, "task blocks all returned");
     assert_eq!(st.heap.live_count(), 0);

@@ -81,13 +81,20 @@ fn main() {
     let drops = Arc::new(AtomicUsize::new(0));
 
     runtime.block_on(async {
-        assert_eq!(database_transaction(&alloc, &[1, 2, 3], &drops).await, Ok(18));
+        assert_eq!(
+            database_transaction(&alloc, &[1, 2, 3], &drops).await,
+            Ok(18)
+        );
         assert_eq!(drops.load(Ordering::SeqCst), 9);
         assert_eq!(
             database_transaction(&alloc, &[1, 13, 3], &drops).await,
             Err(Error::QueryFailed(13))
         );
-        assert_eq!(drops.load(Ordering::SeqCst), 12, "rows of query 1 dropped on `?`");
+        assert_eq!(
+            drops.load(Ordering::SeqCst),
+            12,
+            "rows of query 1 dropped on `?`"
+        );
         assert_eq!(
             database_transaction(&alloc, &[40, 50], &drops).await,
             Err(Error::ValidationFailed)

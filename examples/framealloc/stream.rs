@@ -72,7 +72,12 @@ fn main() -> std::io::Result<()> {
 
     assert_eq!(handled, sent.len());
     assert_eq!(received.len(), sent.len());
-    assert!(received.iter().zip(&sent).all(|(&r, &s)| r == s.wrapping_add(1)));
+    assert!(
+        received
+            .iter()
+            .zip(&sent)
+            .all(|(&r, &s)| r == s.wrapping_add(1))
+    );
     let st = alloc.stats();
     assert_eq!(st.pool.live_count(), 0, "the guard freed the buffers");
     assert!(st.pool.allocations >= 2);

@@ -36,7 +36,11 @@ async fn process_requests(alloc: &SmartAlloc, requests: Vec<Request>) -> Vec<(u3
         handles.push(tokio::spawn(async move {
             let task = TaskAlloc::new(&alloc);
             let out = process_single_request(&task, request).await;
-            assert_eq!(task.live_allocations(), 0, "everything dropped before the task ends");
+            assert_eq!(
+                task.live_allocations(),
+                0,
+                "everything dropped before the task ends"
+            );
             out
         }));
     }
@@ -98,7 +102,10 @@ fn main() {
     println!("worker handled {handled} items with one TaskAlloc");
 
     let st = alloc.stats();
-    assert!(st.pool.allocations >= 16 * 2, "the pool tier served the tasks");
+    assert!(
+        st.pool.allocations >= 16 * 2,
+        "the pool tier served the tasks"
+    );
     assert_eq!(st.pool.live_count(), 0, "every block went back to the pool");
     assert_eq!(st.heap.allocations, 0);
     println!(

@@ -202,9 +202,11 @@ impl Drop for FrameArena {
 /// needs_send(frame.frame_box(1u8)); // error[E0277]: cannot be sent between threads safely
 /// ```
 ///
-/// …and cannot be held across an `.await` in a future that must be `Send`:
+/// …and cannot be held across an `.await` in a future that must be `Send` (no error code
+/// here: nightly reports "future cannot be sent between threads safely" without one; the same
+/// future with pool data instead compiles, see `tests/tokio.rs`):
 ///
-/// ```compile_fail,E0277
+/// ```compile_fail
 /// fn spawn_like<F: std::future::Future + Send>(_: F) {}
 /// async fn io() {}
 /// let alloc = framealloc::SmartAlloc::new(Default::default());
