@@ -177,8 +177,9 @@ impl<const N: usize, const W: usize, S: Wakeup> Core<N, W, S> {
             let mut registry = self.registry.lock();
             registry.begin_dispatch();
             for (key, dirs) in ready {
-                registry.dispatch(key, dirs);
+                registry.mark_ready(key, dirs);
             }
+            registry.wake_ready();
         }
         self.wake_marked()
     }

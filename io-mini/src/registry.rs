@@ -155,6 +155,8 @@ struct Entry {
     generation: u16,
     /// Directions in the reactor's current `poll(2)` set ([`READ`] | [`WRITE`]).
     snap: u8,
+    /// Directions reported ready by the `poll(2)` being dispatched (see [`Registry::mark_ready`]).
+    ready: u8,
 }
 
 #[derive(Debug)]
@@ -221,6 +223,7 @@ impl<const N: usize, const W: usize> Registry<N, W> {
                     fd: -1,
                     generation: 0,
                     snap: 0,
+                    ready: 0,
                 }
             }; N],
             waiters: [const {
@@ -281,6 +284,7 @@ impl<const N: usize, const W: usize> Registry<N, W> {
         entry.fd = fd;
         entry.generation = entry.generation.wrapping_add(1);
         entry.snap = 0;
+        entry.ready = 0;
         // N < NIL (checked at compile time), so the slot fits.
         #[allow(clippy::cast_possible_truncation)]
         let slot = slot as u16;
@@ -455,24 +459,38 @@ impl<const N: usize, const W: usize> Registry<N, W> {
         self.polling = false;
     }
 
-    /// Reactor: `dirs` of `key` are ready; marks that direction's waiting places `Woken`.
-    /// Returns how many. A key whose slot has been reused or freed is ignored.
-    pub fn dispatch(&mut self, key: Key, dirs: u8) -> usize {
-        let entry = &self.entries[usize::from(key.slot)];
-        if entry.fd < 0 || entry.generation != key.generation {
-            return 0;
+    /// Reactor: `dirs` of `key` were reported ready. A key whose slot has been freed or reused
+    /// since the snapshot is ignored. Call [`Registry::wake_ready`] after the last one.
+    pub fn mark_ready(&mut self, key: Key, dirs: u8) {
+        let entry = &mut self.entries[usize::from(key.slot)];
+        if entry.fd >= 0 && entry.generation == key.generation {
+            entry.ready |= dirs;
         }
+    }
+
+    /// Reactor: marks `Woken` every waiting place whose source and direction were marked ready,
+    /// in one pass over the places (O(sources + places) whatever the number of events), and
+    /// clears the marks. Returns how many places were woken.
+    pub fn wake_ready(&mut self) -> usize {
         let mut count = 0;
         for place in &mut self.waiters {
             if place.state == State::Waiting
-                && place.slot == key.slot
-                && dirs & place.dir.bit() != 0
+                && self.entries[usize::from(place.slot)].ready & place.dir.bit() != 0
             {
                 place.state = State::Woken;
                 count += 1;
             }
         }
+        for entry in &mut self.entries {
+            entry.ready = 0;
+        }
         count
+    }
+
+    /// [`Registry::mark_ready`] for one key followed by [`Registry::wake_ready`].
+    pub fn dispatch(&mut self, key: Key, dirs: u8) -> usize {
+        self.mark_ready(key, dirs);
+        self.wake_ready()
     }
 
     /// Moves the wakers of woken or failed places into `out` (up to its length); returns how
