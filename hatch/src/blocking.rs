@@ -25,7 +25,10 @@ std::thread_local! {
     static WAKER: Waker = Waker::from(Arc::new(Unparker(thread::current())));
 }
 
-/// The calling thread's unparking waker.
+/// The calling thread's unparking waker (a fresh one if the thread-local is already destroyed,
+/// as in another thread-local's destructor).
 pub(crate) fn thread_waker() -> Waker {
-    WAKER.with(Waker::clone)
+    WAKER
+        .try_with(Waker::clone)
+        .unwrap_or_else(|_| Waker::from(Arc::new(Unparker(thread::current()))))
 }

@@ -17,10 +17,10 @@
 //!   there. In **overwrite** mode ([`Sender::set_overwrites`]) both replace the unreceived value
 //!   (dropped exactly once) and never wait. [`SendError::Closed`] gives the value back.
 //! * **Lazy send** — [`Sender::wait`] resolves once the receiver is *listening*: a receive future
-//!   is parked, or [`Receiver::receive_blocking`] waits. (A [`Receiving::now`] never counts.)
+//!   is parked, or `Receiver::receive_blocking` waits. (A [`Receiving::now`] never counts.)
 //! * **Receive** — [`Receiver::receive`] returns a [`Receiving`]: `.await` it for
 //!   `Result<T, Closed>`, or [`now`](Receiving::now) for `Result<Option<T>, Closed>`; with feature
-//!   `std`, [`Receiver::receive_blocking`] parks the thread.
+//!   `std`, `Receiver::receive_blocking` parks the thread.
 //! * **Reuse and recovery** — a hatch carries any number of messages. When one side's handle is
 //!   dropped, the other can [`recycle`](Sender::recycle) a new peer; a value sent before the drop
 //!   is **not lost** but delivered to the new receiver. Recycling while the peer is alive is a
@@ -126,7 +126,7 @@
 //!
 //! # Features
 //!
-//! `alloc` (default): [`hatch()`]. `std`: [`Receiver::receive_blocking`] (implies `alloc`).
+//! `alloc` (default): [`hatch()`]. `std`: `Receiver::receive_blocking` (implies `alloc`).
 //! `async` (default): the `Future` impls and [`Sender::wait`]. `spin_loop_hint` (default): call
 //! `core::hint::spin_loop` while waiting for the lock.
 #![no_std]

@@ -419,3 +419,14 @@ impl<T> fmt::Debug for Wait<'_, '_, T> {
         f.debug_struct("Wait").finish_non_exhaustive()
     }
 }
+
+/// `Sender` is invariant in `T`: a sender of `&'static str` cannot become a sender of shorter
+/// references (its receiver would get dangling ones).
+///
+/// ```compile_fail
+/// fn shorten<'a>(s: hatch::Sender<'a, &'static str>) -> hatch::Sender<'a, &'a str> {
+///     s
+/// }
+/// ```
+#[allow(dead_code)]
+fn _invariance_doc() {}

@@ -417,6 +417,10 @@ impl<T> fmt::Debug for Hatch<T> {
 }
 
 /// The pointer and local flags every handle holds, with the operations both sides share.
+///
+/// Variance: covariant in `'a` (a handle may claim the memory for less time) but **invariant in
+/// `T`**, because `Hatch<T>` holds `T` in an `UnsafeCell`; otherwise a `Sender<&'static str>`
+/// could be shortened to `Sender<&'short str>` and hand a dangling reference to its receiver.
 pub(crate) struct Handle<'a, T> {
     pub(crate) hatch: NonNull<Hatch<T>>,
     pub(crate) flags: u8,

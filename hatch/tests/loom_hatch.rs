@@ -165,3 +165,51 @@ fn receive_vs_sender_drop() {
         sender.join().unwrap();
     });
 }
+
+/// The receiver re-polls with a different waker while the send runs: the replaced waker is
+/// dropped (never leaked), whichever waker is registered at the send is woken, and the receive
+/// completes (async-oneshot #20: unsynchronised waker updates).
+#[test]
+fn waker_update_vs_send() {
+    model(|| {
+        let first = WakeCounter::new();
+        let (mut s, mut r) = hatch::hatch::<u32>();
+        let sender = thread::spawn(move || {
+            s.send(1).now().unwrap();
+            s
+        });
+        let waker = first.waker();
+        let mut receiving = r.receive();
+        let early = std::pin::Pin::new(&mut receiving).poll(&mut Context::from_waker(&waker));
+        let got = if early.is_ready() {
+            early
+        } else {
+            // Second task: the block_on waker replaces the first one.
+            std::task::Poll::Ready(block_on(&mut receiving))
+        };
+        assert_eq!(got, std::task::Poll::Ready(Ok(1)));
+        drop(receiving);
+        let s = sender.join().unwrap();
+        drop((s, r, waker));
+        assert!(first.wakes() <= 1);
+        assert_eq!(first.live(), 0, "no clone of the replaced waker is leaked");
+    });
+}
+
+/// Three threads: the receiver is dropped on one, the sender recycles a new receiver after it
+/// and sends while a third thread receives on the recycled receiver; the value arrives once.
+#[test]
+fn recycle_then_receive_on_third_thread() {
+    model(|| {
+        let drops = StdArc::new(AtomicUsize::new(0));
+        let (mut s, r) = hatch::hatch();
+        let dropper = thread::spawn(move || drop(r));
+        dropper.join().unwrap();
+        let mut r = s.recycle().expect("the receiver is gone");
+        let receiver = thread::spawn(move || block_on(r.receive()).map(|_t: Tracked| ()));
+        s.send(Tracked(drops.clone())).now().unwrap();
+        assert_eq!(receiver.join().unwrap(), Ok(()));
+        drop(s);
+        assert_eq!(drops.load(SeqCst), 1);
+    });
+}
