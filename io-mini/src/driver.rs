@@ -52,6 +52,8 @@ use std::io;
 use std::os::fd::{AsRawFd, OwnedFd};
 use std::sync::OnceLock;
 
+use sync_core::sync::atomic::{AtomicBool, Ordering::Relaxed};
+
 use crate::reactor::{Core, Wakeup};
 use crate::registry::{Interest, READ, WRITE};
 use crate::sys;
@@ -134,8 +136,31 @@ pub(crate) static REACTOR: Reactor = Core::new(EventFd(OnceLock::new()));
 /// The result of starting the thread (`Err` keeps the kind and message for every later call).
 static STARTED: OnceLock<Result<(), (io::ErrorKind, String)>> = OnceLock::new();
 
+/// Set in the child of a `fork`: the reactor thread does not exist there (only the forking
+/// thread is copied), and the registry lock may have been held by it. From then on every
+/// operation fails, and drops leave the registry alone, instead of hanging.
+static FORKED: AtomicBool = AtomicBool::new(false);
+
+extern "C" fn after_fork_in_child() {
+    FORKED.store(true, Relaxed);
+}
+
+fn forked() -> io::Error {
+    io::Error::other("io-mini: the reactor thread does not exist in a forked child process")
+}
+
+/// The static reactor if this process has one (`Err` in a forked child).
+pub(crate) fn live() -> io::Result<&'static Reactor> {
+    if FORKED.load(Relaxed) {
+        Err(forked())
+    } else {
+        Ok(&REACTOR)
+    }
+}
+
 /// The reactor, started on first use.
 pub(crate) fn reactor() -> io::Result<&'static Reactor> {
+    live()?;
     match STARTED.get_or_init(start) {
         Ok(()) => Ok(&REACTOR),
         Err((kind, msg)) => Err(io::Error::new(*kind, msg.clone())),
@@ -152,6 +177,9 @@ fn start() -> Result<(), (io::ErrorKind, String)> {
         Err(err) => return failed("create the reactor's eventfd", err),
     };
     let raw = fd.as_raw_fd();
+    if let Err(err) = sys::on_fork_in_child(after_fork_in_child) {
+        return failed("register a fork handler", err);
+    }
     // `start` runs once (OnceLock), so the cell is empty.
     let _ = REACTOR.hook().0.set(fd);
     let spawned = std::thread::Builder::new()

@@ -17,7 +17,7 @@ use std::task::{Context, Poll};
 
 use sync_core::sync::atomic::{AtomicU16, Ordering::AcqRel};
 
-use crate::driver::{REACTOR, reactor};
+use crate::driver::{live, reactor};
 use crate::registry::{Direction, Key, NIL, WaiterId};
 use crate::sys;
 
@@ -137,7 +137,10 @@ impl<T> Async<T> {
             let raw = parked.swap(NIL, AcqRel);
             (raw != NIL).then(|| WaiterId::from_raw(raw))
         });
-        REACTOR.deregister(self.key, own);
+        // In a forked child there is no reactor to leave (and its lock may be stuck).
+        if let Ok(reactor) = live() {
+            reactor.deregister(self.key, own);
+        }
     }
 
     /// Waits until the handle is readable (completes once the reactor sees it readable after
@@ -186,15 +189,19 @@ impl<T> Async<T> {
     }
 
     fn poll_parked(&self, dir: Direction, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        let reactor = match live() {
+            Ok(reactor) => reactor,
+            Err(err) => return Poll::Ready(Err(err)),
+        };
         let parked = &self.parked[dir as usize];
         let raw = parked.swap(NIL, AcqRel);
         let mut id = (raw != NIL).then(|| WaiterId::from_raw(raw));
-        let poll = REACTOR.poll_wait(self.key, dir, &mut id, cx.waker());
+        let poll = reactor.poll_wait(self.key, dir, &mut id, cx.waker());
         if let Some(id) = id {
             let other = parked.swap(id.into_raw(), AcqRel);
             if other != NIL {
                 // Another task parked a place meanwhile (concurrent use): keep ours, free theirs.
-                REACTOR.cancel(WaiterId::from_raw(other));
+                reactor.cancel(WaiterId::from_raw(other));
             }
         }
         poll
@@ -353,14 +360,19 @@ impl<H> Wait<H> {
         H: Handle<T>,
     {
         let key = self.handle.source().key;
-        REACTOR.poll_wait(key, self.dir, &mut self.id, cx.waker())
+        match live() {
+            Ok(reactor) => reactor.poll_wait(key, self.dir, &mut self.id, cx.waker()),
+            Err(err) => Poll::Ready(Err(err)),
+        }
     }
 }
 
 impl<H> Drop for Wait<H> {
     fn drop(&mut self) {
-        if let Some(id) = self.id.take() {
-            REACTOR.cancel(id);
+        if let Some(id) = self.id.take()
+            && let Ok(reactor) = live()
+        {
+            reactor.cancel(id);
         }
     }
 }

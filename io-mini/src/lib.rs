@@ -52,8 +52,8 @@
 //!   place fails with `ErrorKind::OutOfMemory`.
 //! * **Robust.** `EINTR` is retried; wakers are woken outside the lock, each inside
 //!   `catch_unwind`, so a panicking waker is logged and the reactor goes on; if the reactor
-//!   thread ends, every pending and later operation fails with an `io::Error` instead of
-//!   hanging; a full registry or an fd registered twice fails at [`Async::new`]; the sockets
+//!   thread ends (or in the child of a `fork`, which has no reactor thread), every pending and
+//!   later operation fails with an `io::Error` instead of hanging; a full registry or an fd registered twice fails at [`Async::new`]; the sockets
 //!   io-mini creates are close-on-exec; dropping an `Async` unregisters it without waking
 //!   anybody.
 //!

@@ -131,3 +131,15 @@ pub(crate) fn tcp_connect(addr: SocketAddr) -> io::Result<TcpStream> {
     }
     Ok(TcpStream::from(socket))
 }
+
+/// Registers `handler` to run in the child after `fork` (`pthread_atfork`).
+pub(crate) fn on_fork_in_child(handler: extern "C" fn()) -> io::Result<()> {
+    // SAFETY: registers a plain function pointer; the handler only stores to an atomic, which
+    // is async-signal-safe as fork's child handlers must be.
+    let ret = unsafe { libc::pthread_atfork(None, None, Some(handler)) };
+    if ret == 0 {
+        Ok(())
+    } else {
+        Err(io::Error::from_raw_os_error(ret))
+    }
+}
