@@ -191,6 +191,9 @@ fn cancel_races_hand_off() {
 
 /// Two slots freed by two threads while two allocations wait (one of them after freeing): both
 /// waiters always get a slot, and both slots are free at the end.
+///
+/// The largest model: it is capped at 2 preemptions even in extended runs (3 preemptions take
+/// many minutes here, while the smaller models above cover the same races at 3).
 #[test]
 fn two_frees_race_two_waiters() {
     mod m {
@@ -198,7 +201,9 @@ fn two_frees_race_two_waiters() {
         loom_pool!(P: [usize; 2], 2);
 
         pub(super) fn run() {
-            model(|| {
+            let mut builder = loom::model::Builder::new();
+            builder.preemption_bound = Some(builder.preemption_bound.unwrap_or(2).min(2));
+            builder.check(|| {
                 P::install();
                 let a = Box::<P>::new(1).unwrap();
                 let b = Box::<P>::new(2).unwrap();
