@@ -10,6 +10,8 @@
 
 mod exec;
 mod isr;
+mod tests_hatch;
+mod tests_pool;
 mod tests_sync_core;
 
 use core::sync::atomic::{AtomicUsize, Ordering};
@@ -26,7 +28,11 @@ pub type Test = (&'static str, fn());
 #[entry]
 fn main() -> ! {
     isr::init();
-    let suites: &[&[Test]] = &[tests_sync_core::TESTS];
+    let suites: &[&[Test]] = &[
+        tests_sync_core::TESTS,
+        tests_pool::TESTS,
+        tests_hatch::TESTS,
+    ];
     for suite in suites {
         for (name, test) in *suite {
             hprint!("test {} ... ", name);
