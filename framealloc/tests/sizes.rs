@@ -1,0 +1,25 @@
+//! Sizes of the public types (the numbers quoted in the crate docs), on 64-bit targets.
+#![cfg(target_pointer_width = "64")]
+
+use std::mem::size_of;
+
+use framealloc::{Frame, FrameBox, FrameVec, PoolBox, PoolVec, SmartAlloc};
+
+#[test]
+fn handle_sizes() {
+    assert_eq!(size_of::<SmartAlloc>(), 8, "one Arc");
+    assert_eq!(size_of::<Option<SmartAlloc>>(), 8);
+    assert_eq!(size_of::<FrameBox<'_, u64>>(), 8, "one pointer");
+    assert_eq!(size_of::<FrameVec<'_, u64>>(), 32, "pointer, len, cap, frame");
+    assert_eq!(size_of::<PoolBox<'_, u64>>(), 24, "pointer, pool, scope");
+    assert_eq!(size_of::<PoolVec<'_, u64>>(), 40);
+    assert!(size_of::<Frame<'_>>() <= 128, "{}", size_of::<Frame<'_>>());
+}
+
+#[cfg(feature = "tokio")]
+#[test]
+fn scope_sizes() {
+    use framealloc::tokio::{AsyncPoolGuard, TaskAlloc};
+    assert_eq!(size_of::<TaskAlloc>(), 32, "Arc + three counters");
+    assert_eq!(size_of::<AsyncPoolGuard<'_>>(), 32, "reference + three counters");
+}
