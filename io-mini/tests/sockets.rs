@@ -150,3 +150,26 @@ fn unix_datagram_pair_and_paths() -> io::Result<()> {
         Ok(())
     })
 }
+
+#[test]
+fn anonymous_pipe_read_write() -> io::Result<()> {
+    let (reader, writer) = std::io::pipe()?;
+    let (mut reader, mut writer) = (Async::new(reader)?, Async::new(writer)?);
+    block_on(async {
+        let ((), got) = future::try_zip(
+            async {
+                future::yield_now().await;
+                writer.write_all(LOREM).await?;
+                writer.close().await
+            },
+            async {
+                let mut got = vec![0; LOREM.len()];
+                reader.read_exact(&mut got).await?;
+                Ok(got)
+            },
+        )
+        .await?;
+        assert_eq!(got, LOREM);
+        Ok(())
+    })
+}
