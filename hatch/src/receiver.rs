@@ -230,6 +230,10 @@ impl<T> Receiving<'_, '_, T> {
         let hatch = self.receiver.handle.hatch();
         let closes = self.receiver.closes();
         let mut clone: Option<Waker> = None;
+        // `now()` on an empty, open hatch: nothing to take and nothing to park, no lock needed.
+        if cx.is_none() && hatch.peek() & (VALUE | S_CLOSED | R_CLOSED) == 0 {
+            return Poll::Pending;
+        }
         loop {
             let state = hatch.lock();
             if state & VALUE != 0 {

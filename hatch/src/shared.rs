@@ -493,8 +493,17 @@ impl<'a, T> Handle<'a, T> {
     /// is gone too.
     pub(crate) fn release(&mut self, side: Side) {
         let hatch = self.hatch();
-        let state = hatch.lock();
         let (closed, dropped) = side.closed_dropped();
+        let peer_dropped = side.peer().closed_dropped().1;
+        // Fast path: once the peer's handle is gone nobody else writes the state or the cells
+        // (only this handle could recycle), and the `Acquire` load synchronises with the peer's
+        // final unlock, so we may clean up without taking the lock.
+        let seen = hatch.peek();
+        let state = if seen & peer_dropped != 0 {
+            seen
+        } else {
+            hatch.lock()
+        };
         let mut next = state | closed | dropped;
         if self.get(F_RECLAIMS) {
             next |= RECLAIM;
@@ -502,9 +511,9 @@ impl<'a, T> Handle<'a, T> {
         if self.get(F_RECYCLES) {
             next |= RECYCLE;
         }
-        // SAFETY: we hold the lock.
+        // SAFETY: we hold the lock, or the peer is gone (fast path) and access is exclusive.
         let (own, peer) = unsafe { hatch.take_wakers(side) };
-        if state & side.peer().closed_dropped().1 == 0 {
+        if state & peer_dropped == 0 {
             // The peer lives on: publish and never touch the hatch again.
             hatch.unlock(next);
             if let Some(peer) = peer {
@@ -513,7 +522,9 @@ impl<'a, T> Handle<'a, T> {
             drop(own);
             return;
         }
-        // We are last: the peer's final critical section happened-before our lock (Acquire).
+        // We are last: the peer's final critical section happened-before our lock or load
+        // (Acquire). If we took the lock, nobody waits for it: it is released by the free or the
+        // final store below.
         if self.get(F_BOXED) {
             #[cfg(feature = "alloc")]
             {
@@ -528,7 +539,7 @@ impl<'a, T> Handle<'a, T> {
         let keep = next & RECYCLE != 0;
         let value = if next & VALUE != 0 && !keep {
             next &= !VALUE;
-            // SAFETY: we hold the lock, the slot is full; `VALUE` is cleared above.
+            // SAFETY: exclusive access (we are last), the slot is full; `VALUE` is cleared above.
             Some(unsafe { hatch.take_value() })
         } else {
             None
