@@ -94,7 +94,11 @@
 //!
 //! ## Known bug classes, each with a test
 //!
-//! Tests in `tests/known_bugs.rs` (and the loom models in `tests/loom_hatch.rs`):
+//! Tests in `tests/known_bugs.rs` (also run under miri), backed by the loom models in
+//! `tests/loom_hatch.rs` (`send_vs_receive`, `send_vs_receiver_drop`,
+//! `parked_receiver_dropped_during_send`, `overwrite_vs_receive`, `recycle_vs_close`,
+//! `lazy_send_vs_receiver_drop`, `receive_vs_sender_drop`, `waker_update_vs_send`,
+//! `recycle_then_receive_on_third_thread`):
 //!
 //! * `rustsec_2026_0005_receiver_polled_then_dropped_during_send` — the use-after-free of the
 //!   `oneshot` crate: a receive future parked, then the receiver dropped while a send runs.
@@ -108,7 +112,9 @@
 //!   the old one under the lock; only the latest is woken and the old one is dropped.
 //! * `waker_drop_that_reenters_the_hatch` — folo #473: a waker whose drop drops the other handle
 //!   (freeing the hatch) while we are still in our operation.
-//! * `panicking_waker_clone_does_not_poison` — async-hatch cloned wakers under its spin lock.
+//! * `panicking_waker_clone_does_not_poison` — async-hatch cloned wakers under its spin lock;
+//!   also `panicking_wake_after_unlock_keeps_the_value` and
+//!   `panicking_drop_of_overwritten_value` (user code panicking after the unlock).
 //! * `setters_set_not_toggle`, `recycle_keeps_pending_value`, and the loom model
 //!   `recycle_vs_close` (async-hatch's `recover` read the peer's close with `Relaxed`).
 //!

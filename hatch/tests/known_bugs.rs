@@ -287,3 +287,57 @@ fn recycle_keeps_pending_value() {
     assert_eq!(r.receive().now().unwrap().map(|v| v.id), Some(2));
     assert_eq!(drops.get(), 2);
 }
+
+/// A waker whose `wake` panics: the panic reaches the sender, but only after the lock was
+/// released and the value published, so the value is delivered and the hatch stays usable.
+#[test]
+fn panicking_wake_after_unlock_keeps_the_value() {
+    struct PanicWake;
+    impl Wake for PanicWake {
+        fn wake(self: Arc<Self>) {
+            panic!("this waker panics on wake");
+        }
+    }
+    let waker = Waker::from(Arc::new(PanicWake));
+    let (mut s, mut r) = hatch::hatch::<u8>();
+    let mut receiving = r.receive();
+    assert!(poll_once(&mut receiving, &waker).is_pending());
+    drop(receiving);
+    let mut receiving = r.receive();
+    assert!(poll_once(&mut receiving, &waker).is_pending());
+    let result = catch_unwind(AssertUnwindSafe(|| s.send(1).now()));
+    assert!(result.is_err());
+    assert_eq!(poll_once(&mut receiving, &waker), Poll::Ready(Ok(1)));
+    drop(receiving);
+    s.send(2).now().unwrap();
+    assert_eq!(r.receive().now(), Ok(Some(2)));
+}
+
+/// A value whose destructor panics when it is overwritten: the new value is in place, the
+/// receiver was woken first, and the hatch is not left locked.
+#[test]
+fn panicking_drop_of_overwritten_value() {
+    struct Bomb(bool);
+    impl Drop for Bomb {
+        fn drop(&mut self) {
+            if self.0 {
+                panic!("this value panics on drop");
+            }
+        }
+    }
+    let counter = WakeCounter::new();
+    let waker = counter.waker();
+    let (mut s, mut r) = hatch::hatch::<Bomb>();
+    s.set_overwrites(true);
+    s.send(Bomb(true)).now().unwrap();
+    let result = catch_unwind(AssertUnwindSafe(|| s.send(Bomb(false)).now()));
+    assert!(result.is_err());
+    let mut receiving = r.receive();
+    match poll_once(&mut receiving, &waker) {
+        Poll::Ready(Ok(b)) => assert!(!b.0),
+        _ => panic!("the new value is there"),
+    }
+    drop(receiving);
+    s.send(Bomb(false)).now().unwrap();
+    assert!(r.receive().now().unwrap().is_some());
+}
