@@ -389,3 +389,40 @@ fn works_with_an_executor_and_threads() {
     assert_eq!(got, [1, 2, 3, 4]);
     assert_eq!(P::free_slots(), 1);
 }
+
+/// The lost-wake-up window of async-pool, made deterministic: the slot is freed *while the waiter
+/// registers* (inside the clone of its waker, after the failed first attempt and before it is
+/// queued). The re-check after registering must find it, so the very first poll completes.
+#[test]
+fn a_slot_freed_during_registration_is_not_missed() {
+    use std::sync::Mutex;
+    use std::task::{RawWaker, RawWakerVTable, Waker};
+
+    pool!(P: [u32; 1], 1);
+    static HELD: Mutex<Option<Box<P>>> = Mutex::new(None);
+    static CLONES: AtomicUsize = AtomicUsize::new(0);
+
+    fn clone(data: *const ()) -> RawWaker {
+        CLONES.fetch_add(1, SeqCst);
+        // Free the slot now: the queue is still empty, so the bit is simply cleared.
+        drop(HELD.lock().unwrap().take());
+        RawWaker::new(data, &VTABLE)
+    }
+    fn noop(_: *const ()) {}
+    static VTABLE: RawWakerVTable = RawWakerVTable::new(clone, noop, noop, noop);
+
+    *HELD.lock().unwrap() = Some(Box::<P>::new(1).unwrap());
+    // SAFETY: the vtable's functions ignore the data pointer and never touch freed memory.
+    let waker = unsafe { Waker::from_raw(RawWaker::new(std::ptr::null(), &VTABLE)) };
+    let mut fut = Box::<P>::new_async(2);
+    let poll = Pin::new(&mut fut).poll(&mut Context::from_waker(&waker));
+    assert_eq!(
+        CLONES.load(SeqCst),
+        1,
+        "the free happened during registration"
+    );
+    let Poll::Ready(Some(b)) = poll else {
+        panic!("the slot freed during registration was missed");
+    };
+    assert_eq!((*b, P::waiting()), (2, 0));
+}
