@@ -104,7 +104,7 @@ impl<const N: usize, const W: usize, S: Wakeup> Core<N, W, S> {
     /// `poll_writable` places). Wakes nobody.
     pub fn deregister(&self, key: Key, own: [Option<WaiterId>; 2]) {
         let mut dropped: [Option<Waker>; 2] = [None, None];
-        let notify = {
+        let (notify, leaked) = {
             let mut registry = self.registry.lock();
             for (slot, id) in dropped.iter_mut().zip(own) {
                 if let Some(id) = id {
@@ -116,6 +116,10 @@ impl<const N: usize, const W: usize, S: Wakeup> Core<N, W, S> {
         drop(dropped);
         if notify {
             self.wakeup.wakeup();
+        }
+        if leaked > 0 {
+            // Waits leaked with `mem::forget` were failed: hand their wakers back.
+            self.wake_marked();
         }
     }
 

@@ -294,22 +294,28 @@ impl<const N: usize, const W: usize> Registry<N, W> {
         })
     }
 
-    /// Unregisters a source whose waiters have all been freed. Returns whether the reactor must
-    /// be woken so that it stops watching the fd (which would keep the kernel's file alive).
-    pub fn remove(&mut self, key: Key) -> bool {
+    /// Unregisters a source. Returns whether the reactor must be woken so that it stops
+    /// watching the fd (which would keep the kernel's file alive), and how many leaked waiters
+    /// were failed (see below).
+    ///
+    /// Normally no waiter of the source is left (the borrow checker ties every wait to the
+    /// `Async`). A waiter leaked with `mem::forget` can be: it is marked `Failed`, so it never
+    /// keeps the fd (or a later source in the same slot) in the poll set; its waker is taken by
+    /// the next [`Registry::take_wakers`], and its place stays taken, as leaked things do.
+    pub fn remove(&mut self, key: Key) -> (bool, usize) {
         let entry = &mut self.entries[usize::from(key.slot)];
         debug_assert_eq!(entry.generation, key.generation, "stale key");
-        debug_assert!(
-            !self
-                .waiters
-                .iter()
-                .any(|w| w.state != State::Free && w.slot == key.slot),
-            "source removed while a waiter lives"
-        );
         let watched = entry.snap != 0;
         entry.fd = -1;
         entry.snap = 0;
-        self.request_wakeup(!watched)
+        let mut leaked = 0;
+        for place in &mut self.waiters {
+            if place.state == State::Waiting && place.slot == key.slot {
+                place.state = State::Failed;
+                leaked += 1;
+            }
+        }
+        (self.request_wakeup(!watched), leaked)
     }
 
     /// Sets `notified` and returns `true` if the reactor is blocked in `poll(2)` without the
@@ -537,7 +543,7 @@ mod tests {
         let keys: Vec<_> = (10..14).map(|fd| r.insert(fd).unwrap()).collect();
         assert_eq!(r.insert(10), Err(InsertError::Duplicate));
         assert_eq!(r.insert(20), Err(InsertError::Full));
-        assert!(!r.remove(keys[1]));
+        assert_eq!(r.remove(keys[1]), (false, 0));
         let again = r.insert(20).unwrap();
         assert_eq!(again.slot, keys[1].slot);
         assert_ne!(again.generation, keys[1].generation);
@@ -590,7 +596,7 @@ mod tests {
         drop(r.cancel(c.take().unwrap()));
         drop(r.cancel(d));
         assert_eq!(r.waiters(), 0);
-        assert!(!r.remove(key) || r.polling);
+        assert_eq!(r.remove(key), (false, 0), "not polling: no wake-up needed");
     }
 
     #[test]
@@ -633,7 +639,11 @@ mod tests {
         }; 2];
         assert_eq!(r.snapshot(&mut out), 1);
         drop(r.cancel(id));
-        assert!(r.remove(key), "the reactor still polls the fd: wake it");
+        assert_eq!(
+            r.remove(key),
+            (true, 0),
+            "the reactor still polls the fd: wake it"
+        );
         let reused = r.insert(5).unwrap();
         let id = r
             .add_waiter(reused, Direction::Read, counter.waker())
@@ -644,6 +654,25 @@ mod tests {
         assert_eq!(r.dispatch(out[0].key, READ), 0);
         drop(r.cancel(id));
         assert_eq!(counter.wakes(), 0);
+    }
+
+    #[test]
+    fn removal_fails_a_leaked_waiter_instead_of_keeping_the_slot_watched() {
+        let counter = WakeCounter::new();
+        let mut r = Registry::<1, 2>::new();
+        let key = r.insert(4).unwrap();
+        let leaked = r
+            .add_waiter(key, Direction::Read, counter.waker())
+            .unwrap()
+            .0;
+        core::mem::forget(leaked);
+        assert_eq!(r.remove(key), (false, 1));
+        let reused = r.insert(9).unwrap();
+        let mut out = [Interest::EMPTY; 1];
+        assert_eq!(r.snapshot(&mut out), 0, "the leaked waiter is not watched");
+        let mut wakers: [Option<Waker>; 2] = Default::default();
+        assert_eq!(r.take_wakers(&mut wakers), 1);
+        assert_eq!(r.remove(reused), (false, 0));
     }
 
     #[test]
