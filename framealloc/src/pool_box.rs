@@ -15,6 +15,7 @@ use core::alloc::Layout;
 use core::fmt;
 use core::marker::PhantomData;
 use core::mem::{self, ManuallyDrop, MaybeUninit};
+use core::num::NonZeroUsize;
 use core::ops::{Deref, DerefMut};
 use core::ptr::{self, NonNull};
 use std::vec::Vec;
@@ -23,16 +24,36 @@ use sync_core::sync::atomic::{AtomicUsize, Ordering::Relaxed};
 
 use crate::pool::{Pool, charged_bytes};
 
-/// Per-scope counters of a `TaskAlloc` / `AsyncPoolGuard`: what is live through it right now.
-#[derive(Debug, Default)]
+/// Per-scope counters of a `TaskAlloc` / `AsyncPoolGuard`: what is live through it right now,
+/// and the pool it draws from.
 #[cfg_attr(not(feature = "tokio"), allow(dead_code))]
 pub(crate) struct Scope {
+    /// The pool: inside the allocator's `Arc`, which the scope's owner keeps alive (a
+    /// `TaskAlloc` owns a handle, an `AsyncPoolGuard` borrows one), so it outlives the scope.
+    pool: NonNull<Pool>,
     live: AtomicUsize,
     live_bytes: AtomicUsize,
     total: AtomicUsize,
 }
 
+// SAFETY: the counters are atomics and `pool` points to a `Pool`, which is `Sync`; the scope
+// only ever hands out `&Pool`, so sharing or sending it is as safe as sharing `&Pool`.
+unsafe impl Send for Scope {}
+// SAFETY: as above.
+unsafe impl Sync for Scope {}
+
+#[cfg_attr(not(feature = "tokio"), allow(dead_code))]
 impl Scope {
+    /// A scope over `pool`; the caller keeps the pool alive for as long as the scope.
+    pub(crate) fn new(pool: &Pool) -> Self {
+        Self {
+            pool: NonNull::from(pool),
+            live: AtomicUsize::new(0),
+            live_bytes: AtomicUsize::new(0),
+            total: AtomicUsize::new(0),
+        }
+    }
+
     fn on_alloc(&self, bytes: usize) {
         self.live.fetch_add(1, Relaxed);
         self.live_bytes.fetch_add(bytes, Relaxed);
@@ -44,33 +65,75 @@ impl Scope {
         self.live_bytes.fetch_sub(bytes, Relaxed);
     }
 
-    #[cfg(feature = "tokio")]
     pub(crate) fn live(&self) -> usize {
         self.live.load(Relaxed)
     }
 
-    #[cfg(feature = "tokio")]
     pub(crate) fn live_bytes(&self) -> usize {
         self.live_bytes.load(Relaxed)
     }
 
-    #[cfg(feature = "tokio")]
     pub(crate) fn total(&self) -> usize {
         self.total.load(Relaxed)
     }
 }
 
-/// Where a handle gives its memory back: the pool, and optionally the scope that counts it.
-#[derive(Clone, Copy)]
-pub(crate) struct Home<'a> {
-    pub(crate) pool: &'a Pool,
-    pub(crate) scope: Option<&'a Scope>,
+impl fmt::Debug for Scope {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Scope").field("live", &self.live()).finish()
+    }
 }
 
-impl Home<'_> {
-    fn alloc(&self, layout: Layout) -> Option<NonNull<u8>> {
-        let p = self.pool.alloc(layout)?;
-        if let Some(s) = self.scope {
+/// Where a handle gives its memory back, in one word: a `&'a Pool` (low bit clear) or a
+/// `&'a Scope` (low bit set), whose pool it uses and whose counters it updates. Both types are
+/// at least 8-aligned, so the low bit of their address is free.
+#[derive(Clone, Copy)]
+pub(crate) struct Home<'a> {
+    tagged: NonNull<u8>,
+    _refs: PhantomData<(&'a Pool, &'a Scope)>,
+}
+
+const _: () = assert!(mem::align_of::<Pool>() >= 2 && mem::align_of::<Scope>() >= 2);
+
+impl<'a> Home<'a> {
+    pub(crate) fn pool(pool: &'a Pool) -> Self {
+        Self {
+            tagged: NonNull::from(pool).cast(),
+            _refs: PhantomData,
+        }
+    }
+
+    #[cfg_attr(not(feature = "tokio"), allow(dead_code))]
+    pub(crate) fn scoped(scope: &'a Scope) -> Self {
+        Self {
+            tagged: NonNull::from(scope).cast::<u8>().map_addr(|a| a | 1),
+            _refs: PhantomData,
+        }
+    }
+
+    #[inline]
+    fn resolve(self) -> (&'a Pool, Option<&'a Scope>) {
+        if self.tagged.addr().get() & 1 == 0 {
+            // SAFETY: an untagged pointer came from `&'a Pool` in `Home::pool`.
+            (unsafe { self.tagged.cast::<Pool>().as_ref() }, None)
+        } else {
+            let untagged = self.tagged.map_addr(|a| {
+                // The address was a scope's (non-zero, even) before the tag was set.
+                NonZeroUsize::new(a.get() & !1).unwrap_or(a)
+            });
+            // SAFETY: a tagged pointer came from `&'a Scope` in `Home::scoped`; clearing the
+            // tag gives that reference's address back, with its provenance.
+            let scope = unsafe { untagged.cast::<Scope>().as_ref() };
+            // SAFETY: the scope's pool outlives the scope (`Scope::new`'s contract).
+            (unsafe { scope.pool.as_ref() }, Some(scope))
+        }
+    }
+
+    #[inline]
+    fn alloc(self, layout: Layout) -> Option<NonNull<u8>> {
+        let (pool, scope) = self.resolve();
+        let p = pool.alloc(layout)?;
+        if let Some(s) = scope {
             s.on_alloc(charged_bytes(layout));
         }
         Some(p)
@@ -78,10 +141,12 @@ impl Home<'_> {
 
     /// # Safety
     /// As [`Pool::dealloc`].
-    unsafe fn dealloc(&self, p: NonNull<u8>, layout: Layout) {
+    #[inline]
+    unsafe fn dealloc(self, p: NonNull<u8>, layout: Layout) {
+        let (pool, scope) = self.resolve();
         // SAFETY: forwarded from the caller.
-        unsafe { self.pool.dealloc(p, layout) };
-        if let Some(s) = self.scope {
+        unsafe { pool.dealloc(p, layout) };
+        if let Some(s) = scope {
             s.on_free(charged_bytes(layout));
         }
     }

@@ -43,10 +43,7 @@ impl Inner {
     }
 
     pub(crate) fn home(&self) -> Home<'_> {
-        Home {
-            pool: &self.pool,
-            scope: None,
-        }
+        Home::pool(&self.pool)
     }
 }
 

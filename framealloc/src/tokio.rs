@@ -62,17 +62,14 @@ pub struct TaskAlloc {
 impl TaskAlloc {
     /// A scope over `alloc`'s pool tier (clones the handle).
     pub fn new(alloc: &SmartAlloc) -> Self {
-        Self {
-            alloc: alloc.clone(),
-            scope: Scope::default(),
-        }
+        let alloc = alloc.clone();
+        // The pool sits in the allocator's `Arc`, which `alloc` keeps alive as long as `self`.
+        let scope = Scope::new(&alloc.inner().pool);
+        Self { alloc, scope }
     }
 
     fn home(&self) -> Home<'_> {
-        Home {
-            pool: &self.alloc.inner().pool,
-            scope: Some(&self.scope),
-        }
+        Home::scoped(&self.scope)
     }
 
     /// Moves `value` into the pool tier for the life of this scope at most.
@@ -167,15 +164,12 @@ impl<'a> AsyncPoolGuard<'a> {
     pub fn new(alloc: &'a SmartAlloc) -> Self {
         Self {
             alloc,
-            scope: Scope::default(),
+            scope: Scope::new(&alloc.inner().pool),
         }
     }
 
     fn home(&self) -> Home<'_> {
-        Home {
-            pool: &self.alloc.inner().pool,
-            scope: Some(&self.scope),
-        }
+        Home::scoped(&self.scope)
     }
 
     /// Moves `value` into the pool tier for the life of the guard at most.
@@ -221,6 +215,11 @@ impl<'a> AsyncPoolGuard<'a> {
     /// Same as [`pool_vec`](Self::pool_vec) (upstream framealloc's name).
     pub fn alloc_vec<T>(&self) -> PoolVec<'_, T> {
         self.pool_vec()
+    }
+
+    /// The allocator this guard draws from.
+    pub fn allocator(&self) -> &'a SmartAlloc {
+        self.alloc
     }
 
     /// Pool blocks live through this guard right now.

@@ -10,9 +10,17 @@ fn handle_sizes() {
     assert_eq!(size_of::<SmartAlloc>(), 8, "one Arc");
     assert_eq!(size_of::<Option<SmartAlloc>>(), 8);
     assert_eq!(size_of::<FrameBox<'_, u64>>(), 8, "one pointer");
-    assert_eq!(size_of::<FrameVec<'_, u64>>(), 32, "pointer, len, cap, frame");
-    assert_eq!(size_of::<PoolBox<'_, u64>>(), 24, "pointer, pool, scope");
-    assert_eq!(size_of::<PoolVec<'_, u64>>(), 40);
+    assert_eq!(
+        size_of::<FrameVec<'_, u64>>(),
+        32,
+        "pointer, len, cap, frame"
+    );
+    assert_eq!(
+        size_of::<PoolBox<'_, u64>>(),
+        16,
+        "pointer and a tagged pool-or-scope pointer"
+    );
+    assert_eq!(size_of::<PoolVec<'_, u64>>(), 32);
     assert!(size_of::<Frame<'_>>() <= 128, "{}", size_of::<Frame<'_>>());
 }
 
@@ -20,6 +28,14 @@ fn handle_sizes() {
 #[test]
 fn scope_sizes() {
     use framealloc::tokio::{AsyncPoolGuard, TaskAlloc};
-    assert_eq!(size_of::<TaskAlloc>(), 32, "Arc + three counters");
-    assert_eq!(size_of::<AsyncPoolGuard<'_>>(), 32, "reference + three counters");
+    assert_eq!(
+        size_of::<TaskAlloc>(),
+        40,
+        "Arc, pool pointer, three counters"
+    );
+    assert_eq!(
+        size_of::<AsyncPoolGuard<'_>>(),
+        40,
+        "reference, pool pointer, three counters"
+    );
 }

@@ -115,6 +115,7 @@ fn guard_frees_on_early_return() {
     let (x, y) = (guard.alloc_box(4u32), guard.alloc_vec::<u8>());
     assert_eq!(*slot + *x, 7);
     assert_eq!(guard.total_allocations(), 2);
+    assert!(guard.allocator().ptr_eq(&alloc));
     assert!(y.is_empty());
 }
 
