@@ -195,6 +195,8 @@ impl<'a, T> Sender<'a, T> {
         value: &mut Option<T>,
         cx: Option<&Context<'_>>,
     ) -> Poll<Result<(), SendError<T>>> {
+        // Checked before locking: nothing may panic while the lock is held.
+        assert!(value.is_some(), "Sending polled after completion");
         let hatch = self.handle.hatch();
         let mut clone: Option<Waker> = None;
         loop {
@@ -204,14 +206,14 @@ impl<'a, T> Sender<'a, T> {
                 let own = unsafe { hatch.take_waker(Side::Sender) };
                 hatch.unlock(state);
                 drop((own, clone));
-                let value = value.take().expect("Sending polled after completion");
+                let value = value.take().expect("checked above");
                 return Poll::Ready(Err(SendError::Closed(value)));
             }
             let full = state & VALUE != 0;
             if full && !self.overwrites() {
                 let Some(cx) = cx else {
                     hatch.unlock(state);
-                    let value = value.take().expect("Sending polled after completion");
+                    let value = value.take().expect("checked above");
                     return Poll::Ready(Err(SendError::Full(value)));
                 };
                 // SAFETY: we hold the lock.
@@ -235,7 +237,11 @@ impl<'a, T> Sender<'a, T> {
                     }
                 }
             }
-            let new = value.take().expect("Sending polled after completion");
+            let Some(new) = value.take() else {
+                // Unreachable (asserted before locking); release the lock all the same.
+                hatch.unlock(state);
+                unreachable!("Sending polled after completion");
+            };
             let old = if full {
                 // SAFETY: we hold the lock and the slot is full; it is refilled below, so the
                 // `VALUE` we publish stays true.
