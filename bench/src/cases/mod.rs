@@ -1,5 +1,7 @@
 //! The benchmark cases, one file per primitive.
 
+mod hatch;
+mod pool;
 mod sync_core;
 
 use crate::harness::Case;
@@ -8,5 +10,7 @@ use crate::harness::Case;
 pub(crate) fn all() -> Vec<Case> {
     let mut cases = Vec::new();
     cases.extend(sync_core::cases());
+    cases.extend(pool::cases());
+    cases.extend(hatch::cases());
     cases
 }
