@@ -1,8 +1,10 @@
 //! [`PoolStorage`]: the slots, the allocation bitmap and the waiter queue of one pool.
 //!
 //! This is where the whole algorithm lives; [`Box`](crate::Box) is a typed handle on top of it.
-//! The [`pool!`](crate::pool) macro puts one `PoolStorage` in a `static`; loom models build one
-//! inside the model instead (the type is not tied to a `static`).
+//! The [`pool!`](crate::pool) macro puts one `PoolStorage` in a `static` (with the waiter queue in
+//! a second `static`, reached through the zero-sized `StaticQueue` handle, see the `waiters`
+//! module); loom models build one, queue inline, inside the model instead (the type is not tied
+//! to a `static`).
 //!
 //! # State of a slot
 //!
@@ -70,8 +72,8 @@ use crate::bitmap::{Bitmap, words_for};
 use crate::waiters::Waiters;
 
 /// The storage of a pool of `N` slots of `T`: slots, an allocation bitmap of `K = ⌈N/32⌉` words
-/// and a waiter queue `Q` ([`NoWaiters`](crate::NoWaiters) or
-/// [`WaitQueue<W>`](sync_core::WaitQueue)).
+/// and a waiter queue `Q`: [`NoWaiters`](crate::NoWaiters), a [`WaitQueue<W>`](sync_core::WaitQueue)
+/// stored inline, or (as `pool!` does) a zero-sized handle to a `WaitQueue<W>` in a `static`.
 ///
 /// Normally made by [`pool!`](crate::pool), which computes `K` and puts the storage in a
 /// `static`; see the [module docs](self) for the algorithm. Building one directly is useful for
