@@ -262,3 +262,39 @@ fn two_wakes_vs_run() {
         assert_freed(d, 1);
     });
 }
+
+/// Cancel, wake and run on three threads: the future and every part are dropped once.
+#[test]
+fn cancel_vs_wake_vs_run() {
+    model(|| {
+        let d = leak_drops();
+        let queue = Queue::default();
+        let (runnable, task) = spawn(d, |_| Poll::Pending, &queue);
+        let waker = runnable.waker();
+        let canceller = thread::spawn(move || drop(task));
+        let waker_thread = thread::spawn(move || waker.wake());
+        runnable.run();
+        canceller.join().unwrap();
+        waker_thread.join().unwrap();
+        drain(&queue);
+        assert_freed(d, 0);
+    });
+}
+
+/// The executor drops the runnable (shutdown) while a waker fires and the handle awaits.
+#[test]
+fn drop_runnable_vs_wake_vs_await() {
+    model(|| {
+        let d = leak_drops();
+        let queue = Queue::default();
+        let (runnable, task) = spawn(d, |_| Poll::Pending, &queue);
+        let waker = runnable.waker();
+        // Two threads keep the model small: the wake and the await share the main thread.
+        let dropper = thread::spawn(move || drop(runnable));
+        waker.wake();
+        assert!(block_on(task.fallible()).is_none());
+        dropper.join().unwrap();
+        drain(&queue);
+        assert_freed(d, 0);
+    });
+}
