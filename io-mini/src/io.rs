@@ -214,6 +214,22 @@ impl<T> Async<T> {
     /// # Errors
     ///
     /// `op`'s error, or the reactor's (waiter pool exhausted, reactor gone).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use io_mini::Async;
+    /// use std::net::TcpListener;
+    ///
+    /// # futures_lite::future::block_on(async {
+    /// let listener = Async::<TcpListener>::bind(([127, 0, 0, 1], 0))?;
+    /// let addr = listener.get_ref().local_addr()?;
+    /// let client = std::net::TcpStream::connect(addr)?;
+    /// // Accept without blocking the thread: `accept` returns `WouldBlock` until a peer knocks.
+    /// let (stream, peer) = listener.read_with(|l| l.accept()).await?;
+    /// assert_eq!(peer, client.local_addr()?);
+    /// # std::io::Result::Ok(()) }).unwrap();
+    /// ```
     pub async fn read_with<R>(&self, op: impl FnMut(&T) -> io::Result<R>) -> io::Result<R> {
         let mut op = op;
         loop {

@@ -101,6 +101,22 @@ impl Async<UnixStream> {
     /// # Errors
     ///
     /// From `pair` or [`Async::new`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use futures_lite::{AsyncReadExt, AsyncWriteExt};
+    /// use io_mini::Async;
+    /// use std::os::unix::net::UnixStream;
+    ///
+    /// # futures_lite::future::block_on(async {
+    /// let (mut a, mut b) = Async::<UnixStream>::pair()?;
+    /// a.write_all(b"hi").await?;
+    /// let mut buf = [0; 2];
+    /// b.read_exact(&mut buf).await?;
+    /// assert_eq!(&buf, b"hi");
+    /// # std::io::Result::Ok(()) }).unwrap();
+    /// ```
     pub fn pair() -> io::Result<(Self, Self)> {
         let (a, b) = UnixStream::pair()?;
         Ok((Self::new(a)?, Self::new(b)?))
