@@ -5,9 +5,9 @@
 //! # Layout
 //!
 //! * `entries: [Entry; N]` — one per registered source: its fd, a generation (so a slot reused
-//!   by a new source is never confused with the old one) and two *snapshot bits* saying whether
-//!   the reactor's current `poll(2)` set includes this source's read / write interest.
-//!   8 bytes on every target.
+//!   by a new source is never confused with the old one), two *snapshot bits* saying whether
+//!   the reactor's current `poll(2)` set includes this source's read / write interest, and two
+//!   *ready bits* used while one `poll(2)` result is dispatched. 8 bytes on every target.
 //! * `waiters: [Waiter; W]` — one shared pool of waiter places for all sources. A place holds a
 //!   waker, the slot of the source and the direction it waits for. 12 bytes on a 32-bit target,
 //!   24 bytes on a 64-bit one. Sharing one pool instead of giving each source its own waker slots
@@ -18,14 +18,14 @@
 //! # A waiter's life
 //!
 //! ```text
-//!            add_waiter                dispatch (event seen by the reactor)
+//!            add_waiter            mark_ready + wake_ready (event seen by the reactor)
 //!   Free ──────────────► Waiting ─────────────────────────────────► Woken
 //!    ▲                     │   └──────────── shutdown ────────────► Failed
 //!    │                     │ cancel                                  │
 //!    └─────────────────────┴──── poll_waiter → Ready / cancel ◄──────┘
 //! ```
 //!
-//! `dispatch` and `shutdown` only change states; the wakers of `Woken`/`Failed` places are taken
+//! `wake_ready` and `shutdown` only change states; the wakers of `Woken`/`Failed` places are taken
 //! afterwards with [`Registry::take_wakers`] and woken by the caller *after* unlocking. Only the
 //! owner of a place frees it, so a waiter index never changes hands under a live owner.
 //!
@@ -34,7 +34,13 @@
 //! The reactor thread loops: under the lock it takes a [`snapshot`](Registry::snapshot) of every
 //! (fd, direction) that has a `Waiting` place and sets `polling`; it unlocks and blocks in
 //! `poll(2)` on those fds plus its wake-up fd; it locks again, [`begin_dispatch`]
-//! clears `polling`, and [`dispatch`] marks the waiters of every ready (fd, direction) `Woken`.
+//! clears `polling`, [`mark_ready`] records every ready (fd, direction) and [`wake_ready`] marks
+//! their waiters `Woken` in one pass over the places.
+//!
+//! A source is removed ([`Registry::remove`]) while the reactor may be blocked in `poll(2)` on
+//! its fd; if the fd is in the current snapshot, the remover wakes the reactor once, so that the
+//! kernel's reference to the file (held by the sleeping `poll`) is dropped promptly and the
+//! peer sees the close. A stale event for a removed or reused slot is ignored (generations).
 //!
 //! A task that adds a waiter must make sure the reactor will look at its (fd, direction):
 //!
@@ -48,7 +54,8 @@
 //! the caller's failed `read` and its registration) is still reported: no wake-up is lost.
 //!
 //! [`begin_dispatch`]: Registry::begin_dispatch
-//! [`dispatch`]: Registry::dispatch
+//! [`mark_ready`]: Registry::mark_ready
+//! [`wake_ready`]: Registry::wake_ready
 //! [`add_waiter`]: Registry::add_waiter
 
 use core::task::Waker;
