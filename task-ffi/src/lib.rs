@@ -39,6 +39,27 @@
 //!   and the safe functions require `D: Send` and `M: Send + Sync`, because the last reference
 //!   to a task may be dropped on any thread (see the table in [`Builder`]'s module docs).
 //!
+//! The bounds are checked at compile time: metadata or data that is not `Send` does not go
+//! through the safe functions, and a runnable with such data does not leave its thread.
+//!
+//! ```compile_fail,E0277
+//! use std::rc::Rc;
+//! // async-task accepts this (its issue #100): the `Rc` could be dropped by a waker elsewhere.
+//! let _ = task_ffi::Builder::new().metadata(Rc::new(1)).spawn(|_| async {}, |_| {});
+//! ```
+//!
+//! ```compile_fail,E0277
+//! let _ = task_ffi::spawn_with(async {}, |_| {}, std::rc::Rc::new(1));
+//! ```
+//!
+//! ```compile_fail,E0277
+//! fn assert_send<T: Send>(_: T) {}
+//! // SAFETY: nothing leaves this thread (and the assertion below does not compile).
+//! let (runnable, _task) =
+//!     unsafe { task_ffi::spawn_unchecked_with(async {}, |_| {}, std::rc::Rc::new(1)) };
+//! assert_send(runnable);
+//! ```
+//!
 //! # Layout
 //!
 //! One allocation per task: `Header` (state word, awaiter waker, vtable pointer: 4 words, 32

@@ -84,3 +84,41 @@ both_modes!(
     detach_during_run,
     join_wakes_awaiter
 );
+
+/// A waker whose `clone` panics while the `Task` registers it: the panic leaves the poll, the
+/// task is unchanged, and a later poll with a good waker gets the output.
+fn panicking_awaiter_clone<K: Mode>() {
+    let c = Counts::new();
+    let bad = sync_core::testing::WakeCounter::new();
+    let good = sync_core::testing::WakeCounter::new();
+    let (runnable, mut task) = K::spawn(&c, common::ready(&c), &Queue::new());
+    let waker = bad.panicking_clone();
+    common::expect_panic(|| {
+        let mut cx = std::task::Context::from_waker(&waker);
+        let _ = std::pin::Pin::new(&mut task).poll(&mut cx);
+    });
+    assert_eq!(bad.clones(), 1);
+    let waker = good.waker();
+    let mut cx = std::task::Context::from_waker(&waker);
+    assert!(std::pin::Pin::new(&mut task).poll(&mut cx).is_pending());
+    runnable.run();
+    assert_eq!(good.wakes(), 1);
+    assert!(matches!(
+        std::pin::Pin::new(&mut task).poll(&mut cx),
+        Poll::Ready(_)
+    ));
+    drop(task);
+    check!(c, 1, 0, 1, 1, 1);
+}
+
+mod panicking_clone {
+    #[test]
+    fn plain() {
+        super::panicking_awaiter_clone::<super::common::Plain>();
+    }
+
+    #[test]
+    fn with_data() {
+        super::panicking_awaiter_clone::<super::common::With>();
+    }
+}
