@@ -207,3 +207,15 @@ fn threads_released_in_fifo_order_get_every_token_once() {
         "every token delivered exactly once"
     );
 }
+
+/// The sizes the crate docs state (64-bit host): a waker slot is one word of state plus one
+/// `Option<Waker>`; a queue place is a waker, a token and two 16-bit links.
+#[test]
+#[cfg(target_pointer_width = "64")]
+fn documented_sizes() {
+    use std::mem::size_of;
+    assert_eq!(size_of::<sync_core::AtomicWaker>(), 24);
+    assert_eq!(size_of::<WaitQueue<0>>(), 16);
+    assert_eq!(size_of::<WaitQueue<1>>(), 56);
+    assert_eq!(size_of::<WaitQueue<4>>(), 176);
+}
