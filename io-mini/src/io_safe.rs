@@ -39,6 +39,7 @@ unsafe impl IoSafe for std::io::StdoutLock<'_> {}
 // SAFETY: `TcpStream`'s methods never close or replace its fd (`shutdown` keeps it open).
 unsafe impl IoSafe for std::net::TcpStream {}
 // SAFETY: `UnixStream`'s methods never close or replace its fd.
+#[cfg(not(target_os = "espidf"))]
 unsafe impl IoSafe for std::os::unix::net::UnixStream {}
 // SAFETY: the child's pipe ends never close or replace their fd through `&mut`.
 unsafe impl IoSafe for std::process::ChildStdin {}

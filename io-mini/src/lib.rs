@@ -119,7 +119,8 @@ mod net;
 mod stream;
 #[cfg(not(loom))]
 mod sys;
-#[cfg(not(loom))]
+// lwIP on ESP-IDF has no Unix-domain sockets.
+#[cfg(all(not(loom), not(target_os = "espidf")))]
 mod unix;
 
 // The registry and the reactor core are public (hidden) under loom only, for the loom models.

@@ -7,6 +7,8 @@
 
 use std::io;
 use std::net::{SocketAddr, TcpStream};
+#[cfg(not(any(target_os = "linux", target_os = "android")))]
+use std::os::fd::AsFd;
 use std::os::fd::{AsRawFd, BorrowedFd, FromRawFd, OwnedFd, RawFd};
 
 /// Returns the last OS error if `ret == -1`.
@@ -30,10 +32,18 @@ pub(crate) fn set_nonblocking(fd: BorrowedFd<'_>) -> io::Result<()> {
     Ok(())
 }
 
-/// Creates the reactor's wake-up fd: a non-blocking, close-on-exec eventfd.
+/// Creates the reactor's wake-up fd: a non-blocking, close-on-exec eventfd on Linux.
+///
+/// On ESP-IDF (no exec, no `EFD_*` flags) it is a plain eventfd: the application must have
+/// called `esp_vfs_eventfd_register` first, and the reactor only reads it after `poll(2)` has
+/// reported it readable, so blocking mode is harmless there.
 pub(crate) fn wakeup_fd() -> io::Result<OwnedFd> {
+    #[cfg(any(target_os = "linux", target_os = "android"))]
+    let flags = libc::EFD_CLOEXEC | libc::EFD_NONBLOCK;
+    #[cfg(not(any(target_os = "linux", target_os = "android")))]
+    let flags = 0;
     // SAFETY: eventfd takes no pointers; the result is checked below.
-    let fd = check(unsafe { libc::eventfd(0, libc::EFD_CLOEXEC | libc::EFD_NONBLOCK) })?;
+    let fd = check(unsafe { libc::eventfd(0, flags) })?;
     // SAFETY: `fd` was just returned by eventfd, is open and owned by nobody else.
     Ok(unsafe { OwnedFd::from_raw_fd(fd) })
 }
@@ -87,36 +97,39 @@ pub(crate) fn tcp_connect(addr: SocketAddr) -> io::Result<TcpStream> {
         SocketAddr::V4(_) => libc::AF_INET,
         SocketAddr::V6(_) => libc::AF_INET6,
     };
+    // Linux creates the socket close-on-exec and non-blocking atomically; ESP-IDF has no exec
+    // and no SOCK_NONBLOCK, so the mode is set right after creation.
+    #[cfg(any(target_os = "linux", target_os = "android"))]
     let ty = libc::SOCK_STREAM | libc::SOCK_CLOEXEC | libc::SOCK_NONBLOCK;
+    #[cfg(not(any(target_os = "linux", target_os = "android")))]
+    let ty = libc::SOCK_STREAM;
     // SAFETY: socket takes no pointers; the result is checked below.
     let fd = check(unsafe { libc::socket(domain, ty, libc::IPPROTO_TCP) })?;
     // SAFETY: `fd` was just returned by socket, is open and owned by nobody else; from here the
     // OwnedFd closes it on every path.
     let socket = unsafe { OwnedFd::from_raw_fd(fd) };
+    #[cfg(not(any(target_os = "linux", target_os = "android")))]
+    set_nonblocking(socket.as_fd())?;
     let ret = match addr {
         SocketAddr::V4(v4) => {
-            let sa = libc::sockaddr_in {
-                sin_family: libc::AF_INET as libc::sa_family_t,
-                sin_port: v4.port().to_be(),
-                sin_addr: libc::in_addr {
-                    s_addr: u32::from_ne_bytes(v4.ip().octets()),
-                },
-                sin_zero: [0; 8],
-            };
+            // SAFETY: `sockaddr_in` is plain integers, for which all-zero bytes are valid; the
+            // fields are then set one by one (portable to layouts with `sin_len`, as lwIP's).
+            let mut sa: libc::sockaddr_in = unsafe { std::mem::zeroed() };
+            sa.sin_family = libc::AF_INET as libc::sa_family_t;
+            sa.sin_port = v4.port().to_be();
+            sa.sin_addr.s_addr = u32::from_ne_bytes(v4.ip().octets());
             let len = size_of::<libc::sockaddr_in>() as libc::socklen_t;
             // SAFETY: `sa` is a valid sockaddr_in of `len` bytes that lives for the call.
             unsafe { libc::connect(fd, (&raw const sa).cast(), len) }
         }
         SocketAddr::V6(v6) => {
-            let sa = libc::sockaddr_in6 {
-                sin6_family: libc::AF_INET6 as libc::sa_family_t,
-                sin6_port: v6.port().to_be(),
-                sin6_flowinfo: v6.flowinfo(),
-                sin6_addr: libc::in6_addr {
-                    s6_addr: v6.ip().octets(),
-                },
-                sin6_scope_id: v6.scope_id(),
-            };
+            // SAFETY: as for `sockaddr_in`: plain integers, all-zero is valid.
+            let mut sa: libc::sockaddr_in6 = unsafe { std::mem::zeroed() };
+            sa.sin6_family = libc::AF_INET6 as libc::sa_family_t;
+            sa.sin6_port = v6.port().to_be();
+            sa.sin6_flowinfo = v6.flowinfo();
+            sa.sin6_addr.s6_addr = v6.ip().octets();
+            sa.sin6_scope_id = v6.scope_id();
             let len = size_of::<libc::sockaddr_in6>() as libc::socklen_t;
             // SAFETY: `sa` is a valid sockaddr_in6 of `len` bytes that lives for the call.
             unsafe { libc::connect(fd, (&raw const sa).cast(), len) }
@@ -132,7 +145,14 @@ pub(crate) fn tcp_connect(addr: SocketAddr) -> io::Result<TcpStream> {
     Ok(TcpStream::from(socket))
 }
 
+/// Registers `handler` to run in the child after `fork` (`pthread_atfork`; ESP-IDF cannot fork).
+#[cfg(target_os = "espidf")]
+pub(crate) fn on_fork_in_child(_handler: extern "C" fn()) -> io::Result<()> {
+    Ok(())
+}
+
 /// Registers `handler` to run in the child after `fork` (`pthread_atfork`).
+#[cfg(not(target_os = "espidf"))]
 pub(crate) fn on_fork_in_child(handler: extern "C" fn()) -> io::Result<()> {
     // SAFETY: registers a plain function pointer; the handler only stores to an atomic, which
     // is async-signal-safe as fork's child handlers must be.
