@@ -79,7 +79,8 @@ pub(crate) unsafe fn drop_ref(ptr: *const ()) {
     }
 }
 
-/// Takes the awaiter (if flagged in `state`), drops our reference, then wakes it.
+/// Takes the awaiter (if flagged in `state`), drops our reference, then wakes the awaiter
+/// (outside any transition: the task may already be freed).
 ///
 /// # Safety
 ///

@@ -16,8 +16,8 @@ use sync_core::sync::atomic::Ordering;
 
 use crate::ScheduleInfo;
 use crate::header::TaskHead;
-use crate::raw::{drop_ref, header};
-use crate::state::{AWAITER, CLOSED, COMPLETED, REFERENCE, SCHEDULED, abort};
+use crate::raw::{finish, header};
+use crate::state::{CLOSED, COMPLETED, REFERENCE, SCHEDULED, abort};
 
 /// A handle to a scheduled task: run it, schedule it, or drop it to cancel it.
 ///
@@ -205,16 +205,8 @@ impl<M, D> Drop for Runnable<M, D> {
         // SAFETY: SCHEDULED makes the future ours, and a scheduled task always has its future.
         unsafe { (header.vtable.drop_future)(ptr) };
         let state = header.state.fetch_and(!SCHEDULED, Ordering::AcqRel);
-        let awaiter = if state & AWAITER != 0 {
-            header.take(None)
-        } else {
-            None
-        };
-        // SAFETY: we give up the runnable's reference; the header is not used afterwards.
-        unsafe { drop_ref(ptr) };
-        if let Some(w) = awaiter {
-            crate::state::abort_on_panic(|| w.wake());
-        }
+        // SAFETY: we give up the runnable's reference (after waking the awaiter).
+        unsafe { finish(ptr, state) };
     }
 }
 

@@ -98,3 +98,32 @@ fn local_task_with_data() {
     assert_eq!(block_on(task), 2);
     assert_eq!(*value.borrow(), 2);
 }
+
+/// async-task style code: closures whose parameter type is inferred from the spawn bounds.
+#[test]
+fn async_task_style_inference() {
+    let queue = std::sync::Arc::new(Mutex::new(Vec::new()));
+    let q = queue.clone();
+    let (runnable, task) = task_ffi::spawn(async { 2 }, move |runnable| {
+        q.lock().unwrap().push(runnable);
+    });
+    runnable.schedule();
+    let r = queue.lock().unwrap().pop().unwrap();
+    assert!(!r.run());
+    assert_eq!(block_on(task), 2);
+
+    // As with async-task's `Schedule` trait, a closure that calls methods on the runnable
+    // before anything else fixes its type needs an annotation.
+    let (runnable, task) = Builder::new().metadata(3usize).spawn(
+        |m| {
+            let m = *m;
+            async move { m }
+        },
+        |runnable: Runnable<usize>| {
+            let _: &usize = runnable.metadata();
+            runnable.run();
+        },
+    );
+    runnable.schedule();
+    assert_eq!(block_on(task), 3);
+}
