@@ -77,6 +77,10 @@ pub struct Header {
     pub(crate) vtable: &'static TaskVTable,
 }
 
+// The header is 4 words on every target (checked at compile time, loom's cells excepted).
+#[cfg(not(loom))]
+const _: () = assert!(core::mem::size_of::<Header>() == 4 * core::mem::size_of::<usize>());
+
 /// The `#[repr(C)]` start of every task allocation: the [`Header`], the metadata `M`, then the
 /// user data `D`.
 ///
