@@ -14,6 +14,10 @@
 //! | FA704 | frame boundary (`begin_frame`, `try_begin_frame`, `end_frame`) inside async code |
 //! | FA711 | `mem::forget` of a pool, task or frame handle: the block is leaked for good |
 //!
+//! Install it as a cargo subcommand with `cargo install --path cargo-fa` and run `cargo fa`
+//! (or `cargo fa src examples`, `cargo fa --explain FA603`, `cargo fa --list`); inside this
+//! workspace `cargo run -p cargo-fa -- fa PATH` does the same without installing.
+//!
 //! Output is one line per finding, `path:line:column: CODE: message`, sorted by position; the
 //! command exits with 1 when there are findings, 2 on a read or parse error, 0 otherwise.
 //!

@@ -158,8 +158,16 @@ impl FrameArena {
         }
         let demand = self.overflow_demand.replace(0);
         if demand > 0 && inner.config.frame_overflow == Overflow::Grow {
-            let want = (self.pos.get() + demand).next_power_of_two();
-            self.reserve(want);
+            // Keep the old block if the new size cannot be represented.
+            if let Some(want) = self
+                .pos
+                .get()
+                .saturating_add(demand)
+                .checked_next_power_of_two()
+                && Layout::from_size_align(want, ARENA_ALIGN).is_ok()
+            {
+                self.reserve(want);
+            }
         }
         self.pos.set(0);
         (self.count.replace(0), self.bytes.replace(0))

@@ -80,6 +80,21 @@
 //! * The lint codes of `cargo fa` follow the issue: FA701 frame allocation in async code, FA603
 //!   frame data crossing an await point (upstream numbers the latter FA702).
 //!
+//! # Sizes (64-bit)
+//!
+//! | type | bytes |
+//! | --- | --- |
+//! | [`SmartAlloc`] | 8 (one `Arc`) |
+//! | [`FrameBox`] | 8 |
+//! | [`FrameVec`] | 32 |
+//! | [`PoolBox`] | 16 (value pointer + one tagged pool-or-scope pointer) |
+//! | [`PoolVec`] | 32 |
+//! | `TaskAlloc`, `AsyncPoolGuard` | 40 |
+//!
+//! Memory: the frame arena is reserved at the first frame (`frame_capacity` bytes, 1 MiB by
+//! default); the pool tier reserves `pool_slab_bytes` (16 KiB by default) per size class in use,
+//! and keeps its slabs until the allocator is dropped. No per-allocation header in any tier.
+//!
 //! # Threads
 //! A [`Frame`] belongs to the thread that opened it (`!Send`): run the frame loop on one thread
 //! (the "main thread" of the seed) and give tasks the pool tier. The pool tier is shared by all
