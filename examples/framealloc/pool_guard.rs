@@ -1,5 +1,5 @@
-//! `AsyncPoolGuard` with early returns (the seed's "RAII Pattern" and "Scoped Resource
-//! Management"): everything allocated through the guard is freed when the function returns, by
+//! `AsyncPoolGuard` with early returns (the seed's "RAII Pattern", "Scoped Resource
+//! Management" and "Async Timers"): everything allocated through the guard is freed when the function returns, by
 //! `return`, by `?`, or at the end.
 //!
 //! The seed called `alloc.pool_alloc()` next to a guard that could not see those allocations;
@@ -73,8 +73,26 @@ async fn process_with_guard(alloc: &SmartAlloc, bail: bool) -> Option<u64> {
     Some(data1.iter().sum::<u64>() + data2.len() as u64)
 }
 
+/// The seed's `timed_operations`: a fresh guard on every tick of an interval.
+async fn timed_operations(alloc: &SmartAlloc, ticks: u32) -> u64 {
+    let mut interval = tokio::time::interval(std::time::Duration::from_millis(2));
+    let mut reports = 0;
+    for _ in 0..ticks {
+        interval.tick().await;
+        let guard = AsyncPoolGuard::new(alloc);
+        let mut metrics = guard.pool_vec::<u64>();
+        metrics.extend(1..=10); // "collect_metrics().await"
+        tokio::task::yield_now().await;
+        let report = guard.pool_box(metrics.iter().sum::<u64>()); // "generate_report"
+        reports += *report;
+        // All allocations of this tick are cleaned up here.
+    }
+    reports
+}
+
 fn main() {
     let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_time()
         .build()
         .expect("runtime");
     let alloc = SmartAlloc::new(Default::default());
@@ -103,6 +121,7 @@ fn main() {
 
         assert_eq!(process_with_guard(&alloc, true).await, None);
         assert_eq!(process_with_guard(&alloc, false).await, Some(19));
+        assert_eq!(timed_operations(&alloc, 5).await, 5 * 55);
     });
 
     let st = alloc.stats();

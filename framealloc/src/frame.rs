@@ -184,6 +184,8 @@ impl Drop for FrameArena {
 /// [`SmartAlloc::begin_frame`]; ended by [`SmartAlloc::end_frame`], [`Frame::end`] or drop.
 ///
 /// It is `!Send` and `!Sync`: frame allocation is for the thread that opened the frame.
+/// Forgetting the token (`mem::forget`) leaks the arena with it: the allocator then has no
+/// arena, and `begin_frame` panics (`try_begin_frame` returns `None`) from then on.
 ///
 /// ```
 /// use framealloc::SmartAlloc;

@@ -274,3 +274,39 @@ fn clones_share_one_allocator() {
     assert_eq!(alloc.stats().pool.allocations, 2);
     assert!(format!("{alloc:?}").starts_with("SmartAlloc"));
 }
+
+#[test]
+fn boxes_of_every_class_freed_by_a_consumer_thread() {
+    let alloc = SmartAlloc::new(Default::default());
+    let drops = Drops::new();
+    let count = n(3000, 60);
+    std::thread::scope(|s| {
+        let (tx, rx) = std::sync::mpsc::sync_channel(16);
+        let alloc = &alloc;
+        let producer_drops = &drops;
+        s.spawn(move || {
+            for i in 0..count {
+                // Sizes from 1 byte to above the largest class, so every class and the heap.
+                let len = 1 + (i * 37) % 5000;
+                let mut v = alloc.pool_vec::<u8>();
+                v.extend(std::iter::repeat_n((i % 251) as u8, len));
+                let b = alloc.pool_box(producer_drops.token(i));
+                tx.send((i, v, b)).expect("consumer alive");
+            }
+        });
+        s.spawn(move || {
+            for (i, v, b) in rx {
+                assert_eq!(b.id, i);
+                assert_eq!(v.len(), 1 + (i * 37) % 5000);
+                assert!(
+                    v.iter().all(|&x| x == (i % 251) as u8),
+                    "block {i} was reused early"
+                );
+            }
+        });
+    });
+    assert_eq!(drops.count(), count);
+    let st = alloc.stats();
+    assert_eq!((st.pool.live_count(), st.heap.live_count()), (0, 0));
+    assert!(st.heap.allocations > 0 && st.pool.allocations > count);
+}
