@@ -258,19 +258,34 @@ impl<T> Hatch<T> {
     /// Takes the lock and returns the state it protects (without the lock bit).
     #[inline]
     pub(crate) fn lock(&self) -> u32 {
+        // A compare-and-swap, not `fetch_or`: a failed attempt must not write, so that while the
+        // lock is held its holder is the only writer and may release it with a plain store.
+        // (On x86 both compile to `lock cmpxchg`, because the old state is used.) Every retry is
+        // preceded by a fresh read.
+        let mut state = self.state.load(Ordering::Relaxed) & !LOCK;
         loop {
-            let state = self.state.fetch_or(LOCK, Ordering::Acquire);
-            if state & LOCK == 0 {
-                return state;
-            }
-            // Under loom, a read-modify-write always sees the latest value, while a plain load
-            // may be explored as stale over and over: retry the `fetch_or` after yielding.
-            #[cfg(loom)]
-            sync_core::sync::hint::spin_loop();
-            #[cfg(not(loom))]
-            while self.state.load(Ordering::Relaxed) & LOCK != 0 {
-                #[cfg(feature = "spin_loop_hint")]
-                sync_core::sync::hint::spin_loop();
+            match self.state.compare_exchange_weak(
+                state,
+                state | LOCK,
+                Ordering::Acquire,
+                Ordering::Relaxed,
+            ) {
+                Ok(_) => return state,
+                Err(mut now) => {
+                    // Held: wait for the release. Natively, spin on plain loads (they keep the
+                    // cache line shared); under loom, yield and retry the compare-and-swap.
+                    #[cfg(loom)]
+                    if now & LOCK != 0 {
+                        sync_core::sync::hint::spin_loop();
+                    }
+                    #[cfg(not(loom))]
+                    while now & LOCK != 0 {
+                        #[cfg(feature = "spin_loop_hint")]
+                        sync_core::sync::hint::spin_loop();
+                        now = self.state.load(Ordering::Relaxed);
+                    }
+                    state = now & !LOCK;
+                }
             }
         }
     }
@@ -279,14 +294,8 @@ impl<T> Hatch<T> {
     #[inline]
     pub(crate) fn unlock(&self, state: u32) {
         debug_assert_eq!(state & LOCK, 0);
-        // While we hold the lock the only other writes are failed `fetch_or(LOCK)`s, which write
-        // the value they read: a plain store of the new state is enough. loom 0.7 lets such a
-        // failed `fetch_or` be ordered after our store and resurrect the lock bit (a livelock
-        // that real memory models forbid), so under loom the release is a swap.
-        #[cfg(not(loom))]
+        // The holder is the only writer while the lock is held (see `lock`).
         self.state.store(state, Ordering::Release);
-        #[cfg(loom)]
-        self.state.swap(state, Ordering::Release);
     }
 
     /// A lock-free look at the state (for `is_closed` style queries).

@@ -14,7 +14,7 @@ use hatch::{Closed, SendError};
 use sync_core::testing::WakeCounter;
 
 /// Iterations of the thread races (few under miri, which is slow but explores schedules).
-const RACES: usize = if cfg!(miri) { 20 } else { 2000 };
+const RACES: usize = if cfg!(miri) { 50 } else { 2000 };
 
 /// oneshot RUSTSEC-2026-0005: a receive future is parked, then it and the receiver are dropped
 /// while a send runs on another thread. No use-after-free, and the value is dropped exactly once
