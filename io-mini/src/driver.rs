@@ -15,8 +15,8 @@
 //!
 //! Set them for example in `.cargo/config.toml` (`[env] IO_MINI_MAX_SOURCES = "32"`); cargo
 //! rebuilds io-mini when they change. At the ESP-IDF defaults the registry takes
-//! 20 × 8 + 20 × 12 + 3 flags = 404 bytes on a 32-bit target (measured for thumbv7em), and the
-//! whole static reactor about 420 bytes with the mutex and the wake-up fd cell; on x86_64 the
+//! 20 × 8 + 20 × 12 + 3 flags = 404 bytes on a 32-bit target, and the whole static reactor
+//! 416 bytes with the mutex and the wake-up fd cell (both measured for riscv32imc-esp-espidf); on x86_64 the
 //! same capacities take 664 bytes, and the host default (256 / 256) 8 216 bytes.
 //! `N` and `W` are const generics of the internal registry, so the loom models and unit tests
 //! use tiny ones; more waiter places than sources is fine (several tasks per socket).
@@ -264,10 +264,16 @@ fn run_loop(wake_fd: i32) -> io::Result<()> {
     }
 }
 
+/// `POLLNVAL` (an fd that is not open); lwIP's `poll` on ESP-IDF never reports it.
+#[cfg(not(target_os = "espidf"))]
+const POLLNVAL: libc::c_short = libc::POLLNVAL;
+#[cfg(target_os = "espidf")]
+const POLLNVAL: libc::c_short = 0;
+
 /// Which directions a `revents` makes ready: errors and hang-ups wake both, so the task's next
 /// system call reports them.
 fn ready_dirs(revents: libc::c_short) -> u8 {
-    let failed = revents & (libc::POLLERR | libc::POLLHUP | libc::POLLNVAL) != 0;
+    let failed = revents & (libc::POLLERR | libc::POLLHUP | POLLNVAL) != 0;
     let mut dirs = 0;
     if failed || revents & (libc::POLLIN | libc::POLLPRI) != 0 {
         dirs |= READ;
