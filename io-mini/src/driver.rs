@@ -16,8 +16,8 @@
 //! Set them for example in `.cargo/config.toml` (`[env] IO_MINI_MAX_SOURCES = "32"`); cargo
 //! rebuilds io-mini when they change. At the ESP-IDF defaults the registry takes
 //! 20 × 8 + 20 × 12 + 3 flags = 404 bytes on a 32-bit target, and the whole static reactor
-//! 416 bytes with the mutex and the wake-up fd cell (both measured for riscv32imc-esp-espidf); on x86_64 the
-//! same capacities take 664 bytes, and the host default (256 / 256) 8 216 bytes.
+//! 416 bytes with the mutex and the wake-up fd cell (both measured for riscv32imc-esp-espidf);
+//! on x86_64 the same capacities take 664 bytes, and the host default (256 / 256) 8 216 bytes.
 //! `N` and `W` are const generics of the internal registry, so the loom models and unit tests
 //! use tiny ones; more waiter places than sources is fine (several tasks per socket).
 //!
@@ -110,7 +110,8 @@ pub const MAX_WAITERS: usize = setting(option_env!("IO_MINI_MAX_WAITERS"), DEFAU
 /// panic hook need more than 16 KiB in a release build (32 KiB suffice) and more than 32 KiB in
 /// a debug build (64 KiB suffice). Hence the 64 KiB host default; it is reserved address space,
 /// and only the pages actually touched (a few KiB) become resident. On ESP-IDF the stack is
-/// real RAM; 4 KiB cover the loop at 20 sources, and builds there usually use
+/// real RAM; 4 KiB should cover the loop at 20 sources (derived from the frame sizes, not
+/// measured on hardware), and builds there usually use
 /// `panic = "abort"`, where a panicking waker aborts whatever the stack size. Raise it if your
 /// wakers may panic and you unwind.
 pub const REACTOR_STACK_SIZE: usize = setting(option_env!("IO_MINI_REACTOR_STACK"), DEFAULT_STACK);
