@@ -53,10 +53,13 @@
 //! The shared state ([`Hatch<T>`]) is one value slot, one waker slot per side and one atomic
 //! word: a lock bit, a "slot full" bit, the closed and dropped bits of both sides and the
 //! free/reclaim/recycle bits of a hatch you manage (table in `shared.rs`). Every operation is one
-//! short critical section under the lock bit (an `Acquire` `fetch_or`, then a `Release` store of
-//! the new state), typically 2 atomic operations per send or receive, no compare-and-swap loop,
-//! no `SeqCst`. Targets without compare-and-swap (thumbv6m, riscv32imc) get the same operations
-//! from `portable-atomic` through sync-core.
+//! short critical section under the lock bit: a relaxed load and an `Acquire` compare-and-swap
+//! that sets the bit (retried only under contention; a failed attempt writes nothing, so the
+//! holder is the only writer), then a `Release` store of the new state. One read-modify-write
+//! per send or receive, no `SeqCst`. A handle that drops after its peer, and a `now()` receive
+//! on an empty hatch, need only an `Acquire` load. Targets without compare-and-swap (thumbv6m,
+//! riscv32imc) get the same operations from `portable-atomic` through sync-core (each one a
+//! short critical section there).
 //!
 //! **No waker or destructor code runs while the lock is held.** A critical section moves wakers
 //! and values between the cells and local variables; the waker is cloned before the lock is
