@@ -44,7 +44,8 @@
 //! cost is proportional to the fds watched rather than to the highest fd, and ESP-IDF's lwIP VFS
 //! implements it on top of `select` anyway.
 //!
-//! The thread ends only if `poll(2)` fails with something other than `EINTR` (or if it
+//! The thread ends only if `poll(2)` fails with something other than `EINTR` (retried at once)
+//! or `ENOMEM` (retried after 1 ms), which means a bug (or if it
 //! panics, which it does not do by design); a guard then shuts the reactor down, so every
 //! pending and future operation fails with an `io::Error` instead of hanging.
 
@@ -249,7 +250,16 @@ fn run_loop(wake_fd: i32) -> io::Result<()> {
             };
         }
         fds.wake.revents = 0;
-        sys::poll(fds.as_mut_slice(n + 1))?;
+        match sys::poll(fds.as_mut_slice(n + 1)) {
+            Ok(_) => {}
+            // Transient shortage of kernel memory: back off briefly and retry, keep serving.
+            Err(err) if err.raw_os_error() == Some(libc::ENOMEM) => {
+                log::warn!("io-mini: poll(2) failed ({err}); retrying");
+                std::thread::sleep(std::time::Duration::from_millis(1));
+                continue;
+            }
+            Err(err) => return Err(err),
+        }
         if fds.wake.revents != 0 {
             sys::drain(wake_fd);
         }
