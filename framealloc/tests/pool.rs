@@ -279,7 +279,7 @@ fn clones_share_one_allocator() {
 fn boxes_of_every_class_freed_by_a_consumer_thread() {
     let alloc = SmartAlloc::new(Default::default());
     let drops = Drops::new();
-    let count = n(3000, 60);
+    let count = n(3000, 12);
     std::thread::scope(|s| {
         let (tx, rx) = std::sync::mpsc::sync_channel(16);
         let alloc = &alloc;
@@ -287,7 +287,7 @@ fn boxes_of_every_class_freed_by_a_consumer_thread() {
         s.spawn(move || {
             for i in 0..count {
                 // Sizes from 1 byte to above the largest class, so every class and the heap.
-                let len = 1 + (i * 37) % 5000;
+                let len = 1 + (i * 997) % 6000;
                 let mut v = alloc.pool_vec::<u8>();
                 v.extend(std::iter::repeat_n((i % 251) as u8, len));
                 let b = alloc.pool_box(producer_drops.token(i));
@@ -297,7 +297,7 @@ fn boxes_of_every_class_freed_by_a_consumer_thread() {
         s.spawn(move || {
             for (i, v, b) in rx {
                 assert_eq!(b.id, i);
-                assert_eq!(v.len(), 1 + (i * 37) % 5000);
+                assert_eq!(v.len(), 1 + (i * 997) % 6000);
                 assert!(
                     v.iter().all(|&x| x == (i % 251) as u8),
                     "block {i} was reused early"
