@@ -3,6 +3,7 @@
 mod hatch;
 mod pool;
 mod sync_core;
+mod task;
 
 use crate::harness::Case;
 
@@ -12,5 +13,6 @@ pub(crate) fn all() -> Vec<Case> {
     cases.extend(sync_core::cases());
     cases.extend(pool::cases());
     cases.extend(hatch::cases());
+    cases.extend(task::cases());
     cases
 }

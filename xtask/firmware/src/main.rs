@@ -13,6 +13,7 @@ mod isr;
 mod tests_hatch;
 mod tests_pool;
 mod tests_sync_core;
+mod tests_task_ffi;
 
 use core::sync::atomic::{AtomicUsize, Ordering};
 
@@ -27,11 +28,13 @@ pub type Test = (&'static str, fn());
 
 #[entry]
 fn main() -> ! {
+    tests_task_ffi::init_heap();
     isr::init();
     let suites: &[&[Test]] = &[
         tests_sync_core::TESTS,
         tests_pool::TESTS,
         tests_hatch::TESTS,
+        tests_task_ffi::TESTS,
     ];
     for suite in suites {
         for (name, test) in *suite {
