@@ -93,8 +93,8 @@
 //!   No `os::unix::reactor_fd`, no kqueue/Windows extras. Unix only.
 //! * Capacity limits: [`MAX_SOURCES`] registered handles and [`MAX_WAITERS`] concurrent waits;
 //!   past them, `Async::new` or the wait fails with `OutOfMemory`.
-//! * `Async<UnixStream>::connect` may block while the listener's backlog is full (see
-//!   [`unix`](crate#unix-sockets)).
+//! * `Async<UnixStream>::connect` fails with `WouldBlock` when the listener's backlog is full
+//!   (async-io returns a socket that is not connected; see [Unix sockets](crate#unix-sockets)).
 //! * `poll(2)` reports regular files as always ready (async-io on epoll refuses them).
 //! * Additions: `Async<UdpSocket>::connect` (async-io users call `get_ref().connect`, which also
 //!   works), and `incoming()` streams are also `Unpin`.
@@ -102,8 +102,9 @@
 //! # Unix sockets
 //!
 //! `Async<UnixListener>`, `Async<UnixStream>` and `Async<UnixDatagram>` have async-io's helpers;
-//! `"\0name"` paths are abstract sockets on Linux. `connect` uses std's blocking `connect`,
-//! which returns at once unless the listener's backlog is full.
+//! `"\0name"` paths are abstract sockets on Linux. `connect` never blocks the thread: it
+//! creates a non-blocking, close-on-exec socket and connects it; a full listener backlog is a
+//! `WouldBlock` error. Unix sockets are not available on ESP-IDF.
 //!
 //! [async-io]: https://docs.rs/async-io
 #![cfg_attr(docsrs, feature(doc_cfg))]

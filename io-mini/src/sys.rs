@@ -163,3 +163,55 @@ pub(crate) fn on_fork_in_child(handler: extern "C" fn()) -> io::Result<()> {
         Err(io::Error::from_raw_os_error(ret))
     }
 }
+
+/// Creates a non-blocking, close-on-exec Unix stream socket and connects it to `path` (a
+/// leading NUL byte names an abstract socket) without blocking.
+///
+/// Returns `Ok((stream, in_progress))`. Linux completes a Unix connect at once or, when the
+/// listener's backlog is full, fails with `EAGAIN` without a pending connection: that is
+/// reported as a `WouldBlock` error rather than waited for (no readiness event would come).
+#[cfg(not(target_os = "espidf"))]
+pub(crate) fn unix_connect(
+    path: &std::path::Path,
+) -> io::Result<(std::os::unix::net::UnixStream, bool)> {
+    use std::os::unix::ffi::OsStrExt;
+
+    let bytes = path.as_os_str().as_bytes();
+    // SAFETY: `sockaddr_un` is plain integers and bytes, for which all-zero is valid.
+    let mut sa: libc::sockaddr_un = unsafe { std::mem::zeroed() };
+    sa.sun_family = libc::AF_UNIX as libc::sa_family_t;
+    // A pathname needs its terminating NUL inside `sun_path`; an abstract name does not.
+    let is_abstract = bytes.first() == Some(&0);
+    if bytes.is_empty() || bytes.len() + usize::from(!is_abstract) > sa.sun_path.len() {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            "io-mini: empty or too long Unix socket path",
+        ));
+    }
+    for (dst, &src) in sa.sun_path.iter_mut().zip(bytes) {
+        *dst = src as libc::c_char;
+    }
+    let len =
+        std::mem::offset_of!(libc::sockaddr_un, sun_path) + bytes.len() + usize::from(!is_abstract);
+    let len = libc::socklen_t::try_from(len).map_err(|_| io::ErrorKind::InvalidInput)?;
+    let ty = libc::SOCK_STREAM | libc::SOCK_CLOEXEC | libc::SOCK_NONBLOCK;
+    // SAFETY: socket takes no pointers; the result is checked below.
+    let fd = check(unsafe { libc::socket(libc::AF_UNIX, ty, 0) })?;
+    // SAFETY: `fd` was just returned by socket and is owned by nobody else.
+    let socket = unsafe { OwnedFd::from_raw_fd(fd) };
+    // SAFETY: `sa` is a valid sockaddr_un whose first `len` bytes are meaningful; it lives for
+    // the call.
+    let ret = unsafe { libc::connect(fd, (&raw const sa).cast(), len) };
+    let in_progress = match check(ret) {
+        Ok(_) => false,
+        Err(err) if err.raw_os_error() == Some(libc::EINPROGRESS) => true,
+        Err(err) if err.kind() == io::ErrorKind::WouldBlock => {
+            return Err(io::Error::new(
+                io::ErrorKind::WouldBlock,
+                "io-mini: the Unix listener's backlog is full",
+            ));
+        }
+        Err(err) => return Err(err),
+    };
+    Ok((std::os::unix::net::UnixStream::from(socket), in_progress))
+}

@@ -4,9 +4,10 @@
 //! On Linux and Android a path whose first byte is NUL (`"\0name"`) names an abstract socket, as
 //! in async-io. Sockets come from `std`, which creates them close-on-exec.
 //!
-//! Difference from async-io: [`Async::<UnixStream>::connect`] calls std's `connect`, which for a
-//! Unix socket completes at once unless the listener's backlog is full, in which case it blocks
-//! the calling thread until there is room (async-io connects without blocking).
+//! [`Async::<UnixStream>::connect`] connects a non-blocking, close-on-exec socket without ever
+//! blocking the thread. Linux completes a Unix connect at once, or refuses it with `EAGAIN`
+//! when the listener's backlog is full; io-mini returns that as a `WouldBlock` error (async-io
+//! would hand back a socket that is not connected).
 
 use std::io;
 use std::os::unix::net::{SocketAddr, UnixDatagram, UnixListener, UnixStream};
@@ -14,8 +15,8 @@ use std::path::Path;
 
 use futures_core::Stream;
 
-use crate::Async;
 use crate::net::Incoming;
+use crate::{Async, sys};
 
 /// The abstract name of a `"\0name"` path, if it is one (Linux/Android).
 #[cfg(any(target_os = "linux", target_os = "android"))]
@@ -81,19 +82,23 @@ impl TryFrom<UnixListener> for Async<UnixListener> {
 }
 
 impl Async<UnixStream> {
-    /// Connects to the listener at `path` (see the module docs about blocking).
+    /// Connects to the listener at `path` without blocking (a leading NUL byte names an
+    /// abstract socket on Linux).
     ///
     /// # Errors
     ///
-    /// From `connect` or [`Async::new`].
-    #[allow(clippy::unused_async)]
+    /// From `connect` (`NotFound`, `ConnectionRefused`…), `WouldBlock` when the listener's
+    /// backlog is full (see the module docs), or from [`Async::new`].
     pub async fn connect<P: AsRef<Path>>(path: P) -> io::Result<Self> {
-        let path = path.as_ref();
-        let stream = match abstract_addr(path)? {
-            Some(addr) => UnixStream::connect_addr(&addr)?,
-            None => UnixStream::connect(path)?,
-        };
-        Self::new(stream)
+        let (stream, in_progress) = sys::unix_connect(path.as_ref())?;
+        let stream = Self::new_nonblocking(stream)?;
+        if in_progress {
+            stream.writable().await?;
+            if let Some(err) = stream.get_ref().take_error()? {
+                return Err(err);
+            }
+        }
+        Ok(stream)
     }
 
     /// A pair of connected streams.

@@ -4,6 +4,7 @@
 
 use std::io;
 use std::net::UdpSocket;
+use std::os::fd::AsRawFd;
 use std::os::unix::net::{UnixDatagram, UnixListener, UnixStream};
 use std::path::PathBuf;
 
@@ -93,6 +94,12 @@ fn unix_listener_connect_and_refusal() -> io::Result<()> {
     block_on(async {
         let listener = Async::<UnixListener>::bind(&path)?;
         let mut client = Async::<UnixStream>::connect(&path).await?;
+        // SAFETY: F_GETFD takes no argument and only reads the fd's flags.
+        let flags = unsafe { libc::fcntl(client.as_raw_fd(), libc::F_GETFD) };
+        assert!(
+            flags >= 0 && flags & libc::FD_CLOEXEC != 0,
+            "connect's socket is CLOEXEC"
+        );
         client.write_all(LOREM).await?;
         let mut server = listener.incoming().next().await.unwrap()?;
         let mut got = vec![0; LOREM.len()];
@@ -102,9 +109,15 @@ fn unix_listener_connect_and_refusal() -> io::Result<()> {
             .await
             .map(|((s, a), _)| (s, a))?;
         drop(listener);
+        // The socket file is left behind with nobody listening: refused.
+        let err = Async::<UnixStream>::connect(&path).await.unwrap_err();
+        assert_eq!(err.kind(), io::ErrorKind::ConnectionRefused);
         std::fs::remove_file(&path)?;
         let err = Async::<UnixStream>::connect(&path).await.unwrap_err();
         assert_eq!(err.kind(), io::ErrorKind::NotFound);
+        let long = "x".repeat(200);
+        let err = Async::<UnixStream>::connect(&long).await.unwrap_err();
+        assert_eq!(err.kind(), io::ErrorKind::InvalidInput);
         Ok(())
     })
 }
