@@ -93,7 +93,7 @@ thread_local! {
 
 fn yield_loop_ours(iters: u64) -> u64 {
     let (runnable, task) = task_ffi::spawn(yields(iters), |r| {
-        OURS.with(|q| q.borrow_mut().push_back(r))
+        OURS.with(|q| q.borrow_mut().push_back(r));
     });
     runnable.schedule();
     let mut runs = 0;
@@ -110,7 +110,7 @@ fn yield_loop_ours(iters: u64) -> u64 {
 
 fn yield_loop_peer(iters: u64) -> u64 {
     let (runnable, task) = async_task::spawn(yields(iters), |r| {
-        PEER.with(|q| q.borrow_mut().push_back(r))
+        PEER.with(|q| q.borrow_mut().push_back(r));
     });
     runnable.schedule();
     let mut runs = 0;
