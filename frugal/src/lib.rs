@@ -13,11 +13,48 @@
 //! API) and `tokio` (framealloc's tokio helpers). With only `no_std` features on, this crate is
 //! `no_std`.
 //!
+//! # Importing each module
+//!
+//! `frugal::sync` (always there):
+//!
 //! ```
 //! use frugal::sync::AtomicWaker;
 //!
 //! static WAKER: AtomicWaker = AtomicWaker::new();
 //! WAKER.wake(); // nobody registered: a no-op
+//! ```
+//!
+//! `frugal::pool` (feature `pool`):
+//!
+//! ```
+//! # #[cfg(feature = "pool")] {
+//! use frugal::pool::{Box, Pool, pool};
+//!
+//! pool!(Buffers: [[u8; 64]; 2]);
+//! let buffer = Box::<Buffers>::new([0; 64]).expect("a slot is free");
+//! assert_eq!(Buffers::free_slots(), 1);
+//! # drop(buffer);
+//! # }
+//! ```
+//!
+//! `frugal::hatch` (feature `hatch`; `hatch()` also needs `alloc`):
+//!
+//! ```
+//! # #[cfg(all(feature = "hatch", feature = "alloc"))] {
+//! let (mut s, mut r) = frugal::hatch::hatch::<u32>();
+//! s.send(7).now().unwrap();
+//! assert_eq!(r.receive().now(), Ok(Some(7)));
+//! # }
+//! ```
+//!
+//! `frugal::task` (feature `task-ffi`):
+//!
+//! ```
+//! # #[cfg(feature = "task-ffi")] {
+//! let (runnable, task) = frugal::task::spawn(async { 1 + 2 }, |_| {});
+//! runnable.run();
+//! assert!(task.is_finished());
+//! # }
 //! ```
 #![cfg_attr(not(feature = "std"), no_std)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
