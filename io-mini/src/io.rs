@@ -436,6 +436,19 @@ macro_rules! readiness_future {
 
 readiness_future!(
     /// Future of [`Async::readable`]; dropping it frees its waiter place.
+    ///
+    /// It borrows the `Async`, so the handle cannot be dropped (and its registration removed)
+    /// while a wait on it is alive:
+    ///
+    /// ```compile_fail
+    /// use io_mini::Async;
+    /// use std::net::UdpSocket;
+    ///
+    /// let socket = Async::<UdpSocket>::bind(([127, 0, 0, 1], 0)).unwrap();
+    /// let readable = socket.readable();
+    /// drop(socket); // error[E0505]: cannot move out of `socket` because it is borrowed
+    /// drop(readable);
+    /// ```
     Readable<'a, T>, &'a Async<T>
 );
 readiness_future!(
