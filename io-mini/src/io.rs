@@ -440,7 +440,7 @@ readiness_future!(
     /// It borrows the `Async`, so the handle cannot be dropped (and its registration removed)
     /// while a wait on it is alive:
     ///
-    /// ```compile_fail
+    /// ```compile_fail,E0505
     /// use io_mini::Async;
     /// use std::net::UdpSocket;
     ///
