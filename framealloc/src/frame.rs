@@ -61,9 +61,8 @@ pub(crate) struct FrameArena {
     overflow: RefCell<Vec<(NonNull<u8>, Layout)>>,
     /// Bytes the open frame wanted beyond the arena (for `Overflow::Grow`).
     overflow_demand: Cell<usize>,
-    /// Arena allocations of the open frame, and their bytes.
+    /// Arena allocations of the open frame (their bytes are `pos`).
     count: Cell<usize>,
-    bytes: Cell<usize>,
 }
 
 // SAFETY: the arena owns its block and its overflow blocks; it holds no reference to
@@ -80,7 +79,6 @@ impl FrameArena {
             overflow: RefCell::new(Vec::new()),
             overflow_demand: Cell::new(0),
             count: Cell::new(0),
-            bytes: Cell::new(0),
         }
     }
 
@@ -128,7 +126,6 @@ impl FrameArena {
         }
         self.pos.set(end);
         self.count.set(self.count.get() + 1);
-        self.bytes.set(self.bytes.get() + layout.size());
         // SAFETY: `start < end <= cap`, so the pointer stays inside the block.
         Some(unsafe { self.base.add(start) })
     }
@@ -145,7 +142,6 @@ impl FrameArena {
             _ => return false,
         };
         self.pos.set(end);
-        self.bytes.set(self.bytes.get() + (new - old));
         true
     }
 
@@ -169,8 +165,7 @@ impl FrameArena {
                 self.reserve(want);
             }
         }
-        self.pos.set(0);
-        (self.count.replace(0), self.bytes.replace(0))
+        (self.count.replace(0), self.pos.replace(0))
     }
 }
 
