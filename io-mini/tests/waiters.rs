@@ -189,3 +189,25 @@ fn owned_futures_on_arc() -> io::Result<()> {
     assert_eq!(b.get_ref().recv(&mut buf)?, 1);
     Ok(())
 }
+
+#[test]
+fn one_event_wakes_more_waiters_than_a_wake_chunk() -> io::Result<()> {
+    const WAITERS: usize = 20; // more than the reactor's chunk of 8 wakers per lock
+    let (a, b) = udp_pair()?;
+    let counter = WakeCounter::new();
+    let waker = counter.waker();
+    let mut waits: Vec<_> = (0..WAITERS).map(|_| Box::pin(b.readable())).collect();
+    for wait in &mut waits {
+        assert!(poll_once(wait.as_mut(), &waker).is_pending());
+    }
+    a.get_ref().send(b"x")?;
+    wait_until("every waiter woken", || counter.wakes() == WAITERS);
+    for wait in &mut waits {
+        assert!(matches!(
+            poll_once(wait.as_mut(), &waker),
+            Poll::Ready(Ok(()))
+        ));
+    }
+    assert_eq!(counter.wakes(), WAITERS, "each waiter woken exactly once");
+    Ok(())
+}
