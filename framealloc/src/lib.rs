@@ -5,7 +5,7 @@
 //!
 //! | tier | what | cost | freed | threads |
 //! | --- | --- | --- | --- | --- |
-//! | frame | bump arena of [`AllocConfig::frame_capacity`] bytes, 4096-aligned | an add and a compare | all at once by [`SmartAlloc::end_frame`] | the thread that opened the frame |
+//! | frame | bump arena of [`AllocConfig::frame_capacity`] bytes, 4096-aligned | a few instructions (align, add, compare) | all at once by [`SmartAlloc::end_frame`] | the thread that opened the frame |
 //! | pool | 9 power-of-two size classes, 16..=4096 bytes, one spin-locked free list each | lock, pop, unlock | one by one, reused | any; a block may be freed by another thread |
 //! | heap | the global allocator | `malloc` | one by one | any |
 //!
