@@ -20,6 +20,9 @@ const MATRIX: &[(&str, &[&str])] = &[
 /// Targets without compare-and-swap: atomics come from portable-atomic's critical-section backend.
 const NO_CAS: &[&str] = &["thumbv6m-none-eabi", "riscv32imc-unknown-none-elf"];
 
+/// An ESP-IDF (std) target: io-mini is type-checked for it with std built from source.
+const ESPIDF: &str = "riscv32imc-esp-espidf";
+
 /// The xtensa target of the ESP32.
 const XTENSA: &str = "xtensa-esp32-none-elf";
 
@@ -60,8 +63,9 @@ pub(crate) fn cross(_: &mut Run) -> Result {
         }
     }
     let xtensa = xtensa()?;
+    espidf()?;
     println!(
-        "cross: {builds} release builds for {} targets ok; xtensa: {xtensa} ({:.0?})",
+        "cross: {builds} release builds for {} targets ok; xtensa: {xtensa}; io-mini type-checks for {ESPIDF} ({:.0?})",
         setup::TARGETS.len(),
         start.elapsed()
     );
@@ -116,6 +120,22 @@ fn xtensa() -> Result<&'static str> {
         }
     }
     Ok("type-check only with upstream nightly (-Zno-codegen; no +esp toolchain installed)")
+}
+
+/// io-mini is a std crate; ESP-IDF has std, so check it there (nightly, std built from source).
+fn espidf() -> Result {
+    let target_dir = root().join("target/espidf");
+    Cmd::cargo(Some("nightly"))
+        .env("CARGO_TARGET_DIR", target_dir.to_str().expect("utf-8 path"))
+        .args(&[
+            "check",
+            "-Zbuild-std=std,panic_abort",
+            "--target",
+            ESPIDF,
+            "-p",
+            "io-mini",
+        ])
+        .run()
 }
 
 /// Writes upstream's target spec for the ESP32 with LLVM's data-layout into `target/xtensa/`.
