@@ -76,7 +76,7 @@ impl Run {
 
 /// Everything CI checks, in order of cost; every step runs even when an earlier one failed.
 pub(crate) fn ci(run: &mut Run) {
-    run.plan(10);
+    run.plan(12);
     run.step("setup", setup::all);
     run.step("fmt", fmt);
     run.step("clippy", clippy);
@@ -87,6 +87,9 @@ pub(crate) fn ci(run: &mut Run) {
     run.step("miri", miri);
     run.step("cross", cross::cross);
     run.step("qemu", cross::qemu);
+    run.step("size", crate::size::size);
+    // Proves the benchmarks build and run; their numbers are not judged here.
+    run.step("bench --quick", |run| crate::bench::bench(run, true));
 }
 
 pub(crate) fn fmt(_: &mut Run) -> Result {

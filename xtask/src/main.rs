@@ -18,7 +18,8 @@ cargo xtask <command> [options]
 
 commands:
   demo      the demo program (for now: the sync-core wait-queue example)
-  ci        everything CI checks (setup, fmt, clippy, test, doc, examples, loom, miri, cross, qemu)
+  ci        everything CI checks (setup, fmt, clippy, test, doc, examples, loom, miri, cross, qemu,
+            size, bench --quick)
   setup     install what a fresh machine lacks (rustup targets and components, apt packages)
   fmt       cargo fmt --check
   clippy    cargo clippy --workspace --all-targets --all-features -D warnings

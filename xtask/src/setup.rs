@@ -13,7 +13,10 @@ pub(crate) const TARGETS: &[&str] = &[
 /// Installs rustup targets, nightly components and Debian packages.
 pub(crate) fn all(_: &mut Run) -> Result {
     rustup()?;
-    apt(&[("qemu-system-arm", "qemu-system-arm")])
+    apt(&[
+        ("qemu-system-arm", "qemu-system-arm"),
+        ("valgrind", "valgrind"),
+    ])
 }
 
 fn rustup() -> Result {

@@ -1,6 +1,7 @@
 //! The benchmark cases, one file per primitive.
 
 mod hatch;
+mod io;
 mod pool;
 mod sync_core;
 mod task;
@@ -14,5 +15,6 @@ pub(crate) fn all() -> Vec<Case> {
     cases.extend(pool::cases());
     cases.extend(hatch::cases());
     cases.extend(task::cases());
+    cases.extend(io::cases());
     cases
 }
