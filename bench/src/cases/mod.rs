@@ -1,5 +1,6 @@
 //! The benchmark cases, one file per primitive.
 
+mod framealloc;
 mod hatch;
 mod io;
 mod pool;
@@ -16,5 +17,6 @@ pub(crate) fn all() -> Vec<Case> {
     cases.extend(hatch::cases());
     cases.extend(task::cases());
     cases.extend(io::cases());
+    cases.extend(framealloc::cases());
     cases
 }
