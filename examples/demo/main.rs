@@ -214,6 +214,22 @@ fn main() {
             r.id, r.echoed
         );
     }
+    let table: Vec<String> = server
+        .connections
+        .iter()
+        .enumerate()
+        .map(|(i, c)| {
+            let ending = match c.ending {
+                Ending::Clean => "clean".to_string(),
+                Ending::Rejected(len) => format!("rejected len {len}"),
+                Ending::CutOff => "cut off".to_string(),
+                Ending::Failed(kind) => format!("{kind:?}"),
+            };
+            let waited = if c.waited { ", waited" } else { "" };
+            format!("#{i} {} {ending}{waited}", c.served)
+        })
+        .collect();
+    println!("connections (served, ending): {}", table.join(" | "));
     println!(
         "bad input: {} rejected (length 255), {} cut off mid-frame; server kept serving",
         ending(Ending::Rejected(255)),
