@@ -34,6 +34,7 @@ mod view;
 
 use std::net::TcpListener;
 use std::process;
+use std::sync::atomic::Ordering::Relaxed;
 use std::thread;
 use std::time::{Duration, Instant};
 
@@ -154,7 +155,7 @@ fn main() {
     }
     let sent: usize = reports.iter().map(|r| r.sent).sum();
     let served: usize = server.connections.iter().map(|c| c.served).sum();
-    let served_live = COUNTERS.served.load(std::sync::atomic::Ordering::Relaxed);
+    let served_live = COUNTERS.served.load(Relaxed);
     assert_eq!(served, sent, "every good request got exactly one echo");
     assert_eq!(served_live, sent);
     assert_eq!(totals.samples, sent, "the tick loop saw every request");
@@ -166,10 +167,7 @@ fn main() {
     assert_eq!(ending(Ending::Rejected(255)), 1, "the garbage was rejected");
     assert_eq!(ending(Ending::CutOff), 1, "the cut-off request was noticed");
     let waited = server.connections.iter().filter(|c| c.waited).count();
-    assert_eq!(
-        waited,
-        COUNTERS.waited.load(std::sync::atomic::Ordering::Relaxed)
-    );
+    assert_eq!(waited, COUNTERS.waited.load(Relaxed));
     assert!(
         waited > 0,
         "more connections than buffers: some had to wait"

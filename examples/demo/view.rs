@@ -14,6 +14,7 @@
 //! [0.45s] served 123 (+41) | buffers 4/4 in use, 2 waiting, 2 waits | clients 1/8 | frame 320 B, 13 samples | 812 polls
 //! ```
 
+use std::sync::atomic::Ordering::Relaxed;
 use std::time::Duration;
 
 use framealloc::SmartAlloc;
@@ -95,14 +96,14 @@ impl Totals {
             "[{:.2}s] served {:3} (+{:2}) | buffers {}/{BUFFERS} in use, {} waiting, {} waits \
              | clients {clients_done}/{clients} | frame {:4} B, {:2} samples | {} polls",
             elapsed.as_secs_f64(),
-            COUNTERS.served.load(std::sync::atomic::Ordering::Relaxed),
+            COUNTERS.served.load(Relaxed),
             self.since_print,
             BUFFERS - BufPool::free_slots(),
             BufPool::waiting(),
-            COUNTERS.waited.load(std::sync::atomic::Ordering::Relaxed),
+            COUNTERS.waited.load(Relaxed),
             self.last_frame.0,
             self.last_frame.1,
-            POLLS.load(std::sync::atomic::Ordering::Relaxed),
+            POLLS.load(Relaxed),
         );
         self.since_print = 0;
         Some(line)
