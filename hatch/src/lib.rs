@@ -91,9 +91,25 @@
 //!
 //! ## Interrupt handlers
 //!
-//! The lock is a spin lock with a bounded critical section. On a single core, do not use one
-//! hatch both from an interrupt handler and from the code that handler can preempt: the handler
-//! would spin on a lock its victim holds. Use it between tasks and threads.
+//! **On bare metal (`target_os = "none"`: thumbv6m/thumbv7em/…, riscv32imc, …) a hatch is safe
+//! to use from interrupt handlers**, also on a single core where the handler preempts code that
+//! uses the same hatch (an ISR sending to a task, or dropping a handle). There every critical
+//! section of the internal lock runs inside a `critical-section` critical section, entered just
+//! before the lock bit is taken and left just after it is released, so no interrupt can run while
+//! the lock is held and a handler never spins on a lock held by the code it preempted. Wakers and
+//! `T`'s destructor still run outside (after the unlock), with interrupts as they were.
+//!
+//! The cost: an interrupt may be delayed by one critical section of the hatch — a few dozen
+//! instructions plus a move of one `T` (so keep `T` small, or send a pointer, if interrupt
+//! latency matters) — and each locked operation pays for entering and leaving a critical section
+//! (on a single-core Cortex-M: read `PRIMASK`, `cpsid i`, and a conditional `cpsie i`). The
+//! final binary must provide a `critical-section` implementation, as sync-core already requires
+//! (e.g. `cortex-m`'s `critical-section-single-core`). On a multi-core chip the implementation's
+//! cross-core lock makes it hold as well.
+//!
+//! On hosted targets (any OS) and under loom the lock is a plain spin lock with no critical
+//! section, so nothing is slowed down there; an OS signal handler must not use a hatch that the
+//! thread it interrupted may be using.
 //!
 //! ## Known bug classes, each with a test
 //!

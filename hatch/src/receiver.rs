@@ -235,7 +235,7 @@ impl<T> Receiving<'_, '_, T> {
             return Poll::Pending;
         }
         loop {
-            let state = hatch.lock();
+            let (state, locked) = hatch.lock();
             if state & VALUE != 0 {
                 // SAFETY: we hold the lock and the slot is full; `VALUE` is cleared below.
                 let value = unsafe { hatch.take_value() };
@@ -245,7 +245,7 @@ impl<T> Receiving<'_, '_, T> {
                 if closes {
                     next |= R_CLOSED;
                 }
-                hatch.unlock(next);
+                hatch.unlock(locked, next);
                 self.parked = false;
                 if let Some(peer) = peer {
                     peer.wake();
@@ -256,24 +256,24 @@ impl<T> Receiving<'_, '_, T> {
             if state & (S_CLOSED | R_CLOSED) != 0 {
                 // SAFETY: we hold the lock.
                 let own = unsafe { hatch.take_waker(Side::Receiver) };
-                hatch.unlock(state);
+                hatch.unlock(locked, state);
                 self.parked = false;
                 drop((own, clone));
                 return Poll::Ready(Err(Closed));
             }
             let Some(cx) = cx.as_deref() else {
-                hatch.unlock(state);
+                hatch.unlock(locked, state);
                 return Poll::Pending;
             };
             // SAFETY: we hold the lock.
             if unsafe { hatch.will_wake(Side::Receiver, cx.waker()) } {
-                hatch.unlock(state);
+                hatch.unlock(locked, state);
                 drop(clone);
                 return Poll::Pending;
             }
             match clone.take() {
                 None => {
-                    hatch.unlock(state);
+                    hatch.unlock(locked, state);
                     clone = Some(cx.waker().clone());
                 }
                 Some(waker) => {
@@ -286,7 +286,7 @@ impl<T> Receiving<'_, '_, T> {
                     } else {
                         None
                     };
-                    hatch.unlock(state);
+                    hatch.unlock(locked, state);
                     self.parked = true;
                     if let Some(lazy) = lazy {
                         lazy.wake();
@@ -312,10 +312,10 @@ impl<T> Drop for Receiving<'_, '_, T> {
     fn drop(&mut self) {
         if self.parked {
             let hatch = self.receiver.handle.hatch();
-            let state = hatch.lock();
+            let (state, locked) = hatch.lock();
             // SAFETY: we hold the lock.
             let own = unsafe { hatch.take_waker(Side::Receiver) };
-            hatch.unlock(state);
+            hatch.unlock(locked, state);
             drop(own);
         }
     }

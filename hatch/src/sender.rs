@@ -200,11 +200,11 @@ impl<'a, T> Sender<'a, T> {
         let hatch = self.handle.hatch();
         let mut clone: Option<Waker> = None;
         loop {
-            let state = hatch.lock();
+            let (state, locked) = hatch.lock();
             if state & (R_CLOSED | S_CLOSED) != 0 {
                 // SAFETY: we hold the lock.
                 let own = unsafe { hatch.take_waker(Side::Sender) };
-                hatch.unlock(state);
+                hatch.unlock(locked, state);
                 drop((own, clone));
                 let value = value.take().expect("checked above");
                 return Poll::Ready(Err(SendError::Closed(value)));
@@ -212,26 +212,26 @@ impl<'a, T> Sender<'a, T> {
             let full = state & VALUE != 0;
             if full && !self.overwrites() {
                 let Some(cx) = cx else {
-                    hatch.unlock(state);
+                    hatch.unlock(locked, state);
                     let value = value.take().expect("checked above");
                     return Poll::Ready(Err(SendError::Full(value)));
                 };
                 // SAFETY: we hold the lock.
                 if unsafe { hatch.will_wake(Side::Sender, cx.waker()) } {
-                    hatch.unlock(state);
+                    hatch.unlock(locked, state);
                     drop(clone);
                     return Poll::Pending;
                 }
                 match clone.take() {
                     None => {
-                        hatch.unlock(state);
+                        hatch.unlock(locked, state);
                         clone = Some(cx.waker().clone());
                         continue;
                     }
                     Some(waker) => {
                         // SAFETY: we hold the lock.
                         let old = unsafe { hatch.put_waker(Side::Sender, waker) };
-                        hatch.unlock(state);
+                        hatch.unlock(locked, state);
                         drop(old);
                         return Poll::Pending;
                     }
@@ -239,7 +239,7 @@ impl<'a, T> Sender<'a, T> {
             }
             let Some(new) = value.take() else {
                 // Unreachable (asserted before locking); release the lock all the same.
-                hatch.unlock(state);
+                hatch.unlock(locked, state);
                 unreachable!("Sending polled after completion");
             };
             let old = if full {
@@ -257,7 +257,7 @@ impl<'a, T> Sender<'a, T> {
             if self.closes() {
                 next |= S_CLOSED;
             }
-            hatch.unlock(next);
+            hatch.unlock(locked, next);
             if let Some(peer) = peer {
                 peer.wake();
             }
@@ -269,10 +269,10 @@ impl<'a, T> Sender<'a, T> {
     /// Removes a parked waker of a cancelled send or wait future.
     fn unpark(&mut self) {
         let hatch = self.handle.hatch();
-        let state = hatch.lock();
+        let (state, locked) = hatch.lock();
         // SAFETY: we hold the lock.
         let own = unsafe { hatch.take_waker(Side::Sender) };
-        hatch.unlock(state);
+        hatch.unlock(locked, state);
         drop(own);
     }
 
@@ -282,31 +282,31 @@ impl<'a, T> Sender<'a, T> {
         let hatch = self.handle.hatch();
         let mut clone: Option<Waker> = None;
         loop {
-            let state = hatch.lock();
+            let (state, locked) = hatch.lock();
             // SAFETY: we hold the lock.
             let listening = unsafe { hatch.has_waker(Side::Receiver) };
             if listening || state & (R_CLOSED | S_CLOSED) != 0 {
                 // SAFETY: we hold the lock.
                 let own = unsafe { hatch.take_waker(Side::Sender) };
-                hatch.unlock(state);
+                hatch.unlock(locked, state);
                 drop((own, clone));
                 return Poll::Ready(if listening { Ok(()) } else { Err(Closed) });
             }
             // SAFETY: we hold the lock.
             if unsafe { hatch.will_wake(Side::Sender, cx.waker()) } {
-                hatch.unlock(state);
+                hatch.unlock(locked, state);
                 drop(clone);
                 return Poll::Pending;
             }
             match clone.take() {
                 None => {
-                    hatch.unlock(state);
+                    hatch.unlock(locked, state);
                     clone = Some(cx.waker().clone());
                 }
                 Some(waker) => {
                     // SAFETY: we hold the lock.
                     let old = unsafe { hatch.put_waker(Side::Sender, waker) };
-                    hatch.unlock(state);
+                    hatch.unlock(locked, state);
                     drop(old);
                     return Poll::Pending;
                 }

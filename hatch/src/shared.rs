@@ -22,7 +22,9 @@
 //! wakers and values between the cells and local variables, and compares wakers with
 //! [`Waker::will_wake`] (a pointer comparison, no vtable call). So a critical section is a few
 //! dozen instructions with no call out, cannot panic, and spinning on it is bounded by that
-//! length (unless the holder is preempted; see the crate docs about interrupt handlers).
+//! length (unless the holder is preempted). On bare metal (`target_os = "none"`) the lock bit is
+//! only ever held inside a critical section ([`Locked`]), so an interrupt handler cannot preempt
+//! a holder; see the crate docs about interrupt handlers.
 //!
 //! # State bits
 //!
@@ -255,9 +257,16 @@ impl<T> Hatch<T> {
         Some((sender, receiver))
     }
 
-    /// Takes the lock and returns the state it protects (without the lock bit).
+    /// Takes the lock and returns the state it protects (without the lock bit), with the proof
+    /// that [`unlock`](Self::unlock) consumes.
+    ///
+    /// On bare metal (`target_os = "none"`, not loom) this first enters a critical section
+    /// (`critical_section::acquire`), which [`unlock`](Self::unlock) leaves after the releasing
+    /// store: no interrupt handler can run while the lock bit is held, so a handler that uses the
+    /// hatch never spins on a lock held by the code it preempted.
     #[inline]
-    pub(crate) fn lock(&self) -> u32 {
+    pub(crate) fn lock(&self) -> (u32, Locked) {
+        let locked = Locked::enter();
         // A compare-and-swap, not `fetch_or`: a failed attempt must not write, so that while the
         // lock is held its holder is the only writer and may release it with a plain store.
         // (On x86 both compile to `lock cmpxchg`, because the old state is used.) Every retry is
@@ -270,7 +279,7 @@ impl<T> Hatch<T> {
                 Ordering::Acquire,
                 Ordering::Relaxed,
             ) {
-                Ok(_) => return state,
+                Ok(_) => return (state, locked),
                 Err(mut now) => {
                     // Held: wait for the release. Natively, spin on plain loads (they keep the
                     // cache line shared); under loom, yield and retry the compare-and-swap.
@@ -290,11 +299,20 @@ impl<T> Hatch<T> {
         }
     }
 
-    /// Publishes `state` (without the lock bit) and releases the lock.
+    /// Publishes `state` (without the lock bit) and releases the lock (and, on bare metal, the
+    /// critical section taken by [`lock`](Self::lock)).
     #[inline]
-    pub(crate) fn unlock(&self, state: u32) {
+    pub(crate) fn unlock(&self, locked: Locked, state: u32) {
         debug_assert_eq!(state & LOCK, 0);
         // The holder is the only writer while the lock is held (see `lock`).
+        self.state.store(state, Ordering::Release);
+        locked.leave();
+    }
+
+    /// Stores `state` without holding the lock: only for the last handle, which is alone.
+    #[inline]
+    pub(crate) fn publish(&self, state: u32) {
+        debug_assert_eq!(state & LOCK, 0);
         self.state.store(state, Ordering::Release);
     }
 
@@ -391,6 +409,43 @@ impl<T> Hatch<T> {
     }
 }
 
+/// Proof that the lock bit is held, returned by [`Hatch::lock`] and consumed by
+/// [`Hatch::unlock`].
+///
+/// Zero-sized on hosted targets and under loom. On bare metal (`target_os = "none"`) it carries
+/// the restore state of the critical section that is held for exactly as long as the lock bit.
+#[must_use = "the lock is released by `Hatch::unlock`"]
+pub(crate) struct Locked {
+    #[cfg(all(target_os = "none", not(loom)))]
+    restore: critical_section::RestoreState,
+}
+
+impl Locked {
+    /// Enters the critical section on bare metal; nothing elsewhere.
+    #[inline(always)]
+    fn enter() -> Self {
+        Self {
+            // SAFETY: released exactly once, by `leave` in `Hatch::unlock`, in LIFO order: no
+            // other critical section is entered while the lock is held except inside a single
+            // atomic operation (portable-atomic), which leaves it before returning, and nothing
+            // panics while the lock is held (module docs).
+            #[cfg(all(target_os = "none", not(loom)))]
+            restore: unsafe { critical_section::acquire() },
+        }
+    }
+
+    /// Leaves the critical section on bare metal; nothing elsewhere.
+    #[inline(always)]
+    fn leave(self) {
+        // SAFETY: the restore state of the matching `acquire` in `enter`, released once (`self`
+        // is consumed) and after every critical section nested in it.
+        #[cfg(all(target_os = "none", not(loom)))]
+        unsafe {
+            critical_section::release(self.restore);
+        }
+    }
+}
+
 /// `Option::take` through a raw pointer from a cell.
 fn take(slot: *mut Option<Waker>) -> Option<Waker> {
     // SAFETY: callers pass the pointer of a cell they have exclusive access to.
@@ -475,24 +530,24 @@ impl<'a, T> Handle<'a, T> {
     /// and returns the local flags for the new peer handle.
     pub(crate) fn recycle(&mut self, side: Side) -> Result<u8, crate::RecycleError> {
         let hatch = self.hatch();
-        let state = hatch.lock();
+        let (state, locked) = hatch.lock();
         let (_, peer_dropped) = side.peer().closed_dropped();
         if state & peer_dropped == 0 {
-            hatch.unlock(state);
+            hatch.unlock(locked, state);
             return Err(crate::RecycleError(()));
         }
         // The peer's slot is empty: its drop took its waker out (invariants 1 and 2).
-        hatch.unlock(state & VALUE);
+        hatch.unlock(locked, state & VALUE);
         Ok(self.flags & F_BOXED)
     }
 
     /// Closes this side without dropping the handle and wakes the peer's parked waker.
     pub(crate) fn close(&mut self, side: Side) {
         let hatch = self.hatch();
-        let state = hatch.lock();
+        let (state, locked) = hatch.lock();
         // SAFETY: we hold the lock.
         let peer = unsafe { hatch.take_waker(side.peer()) };
-        hatch.unlock(state | side.closed_dropped().0);
+        hatch.unlock(locked, state | side.closed_dropped().0);
         if let Some(peer) = peer {
             peer.wake();
         }
@@ -500,19 +555,28 @@ impl<'a, T> Handle<'a, T> {
 
     /// The drop of a handle: closes this side, wakes the peer, and cleans up if the peer's handle
     /// is gone too.
+    #[inline]
     pub(crate) fn release(&mut self, side: Side) {
         let hatch = self.hatch();
-        let (closed, dropped) = side.closed_dropped();
         let peer_dropped = side.peer().closed_dropped().1;
         // Fast path: once the peer's handle is gone nobody else writes the state or the cells
         // (only this handle could recycle), and the `Acquire` load synchronises with the peer's
         // final unlock, so we may clean up without taking the lock.
         let seen = hatch.peek();
-        let state = if seen & peer_dropped != 0 {
-            seen
-        } else {
-            hatch.lock()
-        };
+        if seen & peer_dropped != 0 {
+            self.clean_up(seen);
+            return;
+        }
+        let (state, locked) = hatch.lock();
+        if state & peer_dropped != 0 {
+            // The peer dropped between our look and our lock: we are last after all. Put the
+            // state back (the peer's final critical section happened-before our `Acquire`) and
+            // clean up alone.
+            hatch.unlock(locked, state);
+            self.clean_up(state);
+            return;
+        }
+        let (closed, dropped) = side.closed_dropped();
         let mut next = state | closed | dropped;
         if self.get(F_RECLAIMS) {
             next |= RECLAIM;
@@ -520,35 +584,48 @@ impl<'a, T> Handle<'a, T> {
         if self.get(F_RECYCLES) {
             next |= RECYCLE;
         }
-        // SAFETY: we hold the lock, or the peer is gone (fast path) and access is exclusive.
+        // SAFETY: we hold the lock.
         let (own, peer) = unsafe { hatch.take_wakers(side) };
-        if state & peer_dropped == 0 {
-            // The peer lives on: publish and never touch the hatch again.
-            hatch.unlock(next);
-            if let Some(peer) = peer {
-                peer.wake();
-            }
-            drop(own);
-            return;
+        // The peer lives on: publish and never touch the hatch again.
+        hatch.unlock(locked, next);
+        if let Some(peer) = peer {
+            peer.wake();
         }
-        // We are last: the peer's final critical section happened-before our lock or load
-        // (Acquire). If we took the lock, nobody waits for it: it is released by the free or the
-        // final store below.
+        drop(own);
+    }
+
+    /// The cleanup by the last handle, given the state it found (`Acquire`) with the peer's
+    /// `DROPPED` bit set: frees a boxed hatch, or marks a hatch you manage free or spent.
+    ///
+    /// Access is exclusive: the peer's handle is gone, its final critical section happened-before
+    /// our load, and nobody else holds a handle.
+    #[inline]
+    fn clean_up(&mut self, state: u32) {
+        let hatch = self.hatch();
         if self.get(F_BOXED) {
             #[cfg(feature = "alloc")]
             {
-                drop((own, peer));
                 let ptr = self.hatch.as_ptr();
                 // SAFETY: boxed hatches come from `Box::into_raw` in `hatch()`, and both handles
-                // are gone, so this is the last reference. `Drop for Hatch` drops a pending value.
+                // are gone, so this is the last reference. `Drop for Hatch` drops a pending value
+                // and the waker slots drop themselves.
                 drop(unsafe { alloc::boxed::Box::from_raw(ptr) });
                 return;
             }
         }
+        let mut next = state;
+        if self.get(F_RECLAIMS) {
+            next |= RECLAIM;
+        }
+        if self.get(F_RECYCLES) {
+            next |= RECYCLE;
+        }
+        // SAFETY: exclusive access (see above).
+        let (own, peer) = unsafe { hatch.take_wakers(Side::Sender) };
         let keep = next & RECYCLE != 0;
         let value = if next & VALUE != 0 && !keep {
             next &= !VALUE;
-            // SAFETY: exclusive access (we are last), the slot is full; `VALUE` is cleared above.
+            // SAFETY: exclusive access, the slot is full; `VALUE` is cleared above.
             Some(unsafe { hatch.take_value() })
         } else {
             None
@@ -558,7 +635,8 @@ impl<'a, T> Handle<'a, T> {
         } else {
             SPENT
         };
-        hatch.unlock(end);
+        // `Release`: a later `try_split` (`Acquire`) sees the slot as we leave it.
+        hatch.publish(end);
         drop((own, peer, value));
     }
 }
