@@ -17,7 +17,7 @@ use core::task::{Context, Poll, Waker};
 use crate::Sender;
 use crate::error::{Closed, RecycleError};
 use crate::shared::{
-    F_CLOSES, F_RECLAIMS, F_RECYCLES, Handle, Hatch, R_CLOSED, S_CLOSED, Side, VALUE,
+    F_CLOSES, F_RECLAIMS, F_RECYCLES, Handle, Hatch, Locked, R_CLOSED, S_CLOSED, Side, VALUE,
 };
 
 /// The receiving half of a hatch.
@@ -62,6 +62,7 @@ impl<'a, T> Receiver<'a, T> {
     /// assert_eq!(r.receive().await, Err(hatch::Closed));
     /// # });
     /// ```
+    #[inline]
     pub fn receive(&mut self) -> Receiving<'_, 'a, T> {
         Receiving {
             receiver: self,
@@ -177,6 +178,53 @@ impl<'a, T> Receiver<'a, T> {
     }
 }
 
+impl<T> Receiver<'_, T> {
+    /// [`Receiving::now`] without the future's machinery: an `Acquire` load on an empty, open
+    /// hatch, otherwise one lock.
+    #[inline]
+    fn receive_now(&mut self) -> Result<Option<T>, Closed> {
+        let hatch = self.handle.hatch();
+        if hatch.peek() & (VALUE | S_CLOSED | R_CLOSED) == 0 {
+            return Ok(None);
+        }
+        let (state, locked) = hatch.lock();
+        if state & VALUE != 0 {
+            return Ok(Some(self.take(state, locked, self.closes())));
+        }
+        if state & (S_CLOSED | R_CLOSED) != 0 {
+            // SAFETY: we hold the lock.
+            let own = unsafe { hatch.take_waker(Side::Receiver) };
+            hatch.unlock(locked, state);
+            drop(own);
+            return Err(Closed);
+        }
+        hatch.unlock(locked, state);
+        Ok(None)
+    }
+
+    /// Completes a receive under the lock taken with `state` (the slot is full): moves the value
+    /// out, clears `VALUE` (and closes this side if `closes`) with the unlock, then wakes the
+    /// sender and drops our own waker.
+    #[inline]
+    fn take(&self, state: u32, locked: Locked, closes: bool) -> T {
+        let hatch = self.handle.hatch();
+        // SAFETY: we hold the lock and the slot is full; `VALUE` is cleared below.
+        let value = unsafe { hatch.take_value() };
+        // SAFETY: we hold the lock.
+        let (own, peer) = unsafe { hatch.take_wakers(Side::Receiver) };
+        let mut next = state & !VALUE;
+        if closes {
+            next |= R_CLOSED;
+        }
+        hatch.unlock(locked, next);
+        if let Some(peer) = peer {
+            peer.wake();
+        }
+        drop(own);
+        value
+    }
+}
+
 impl<T> Drop for Receiver<'_, T> {
     fn drop(&mut self) {
         self.handle.release(Side::Receiver);
@@ -216,12 +264,10 @@ impl<T> Receiving<'_, '_, T> {
     /// assert_eq!(r.receive().now(), Ok(Some(1)));
     /// assert_eq!(r.receive().now(), Err(hatch::Closed));
     /// ```
-    pub fn now(mut self) -> Result<Option<T>, Closed> {
-        match self.poll_receive(None) {
-            Poll::Ready(Ok(value)) => Ok(Some(value)),
-            Poll::Ready(Err(Closed)) => Err(Closed),
-            Poll::Pending => Ok(None),
-        }
+    #[inline]
+    pub fn now(self) -> Result<Option<T>, Closed> {
+        // Never parked: our `Drop` has nothing to do.
+        self.receiver.receive_now()
     }
 
     /// One attempt to receive; without a context an empty open hatch gives `Pending` and parks
@@ -237,20 +283,9 @@ impl<T> Receiving<'_, '_, T> {
         loop {
             let (state, locked) = hatch.lock();
             if state & VALUE != 0 {
-                // SAFETY: we hold the lock and the slot is full; `VALUE` is cleared below.
-                let value = unsafe { hatch.take_value() };
-                // SAFETY: we hold the lock.
-                let (own, peer) = unsafe { hatch.take_wakers(Side::Receiver) };
-                let mut next = state & !VALUE;
-                if closes {
-                    next |= R_CLOSED;
-                }
-                hatch.unlock(locked, next);
                 self.parked = false;
-                if let Some(peer) = peer {
-                    peer.wake();
-                }
-                drop((own, clone));
+                let value = self.receiver.take(state, locked, closes);
+                drop(clone);
                 return Poll::Ready(Ok(value));
             }
             if state & (S_CLOSED | R_CLOSED) != 0 {

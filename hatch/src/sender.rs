@@ -19,7 +19,8 @@ use crate::Receiver;
 use crate::error::Closed;
 use crate::error::{RecycleError, SendError};
 use crate::shared::{
-    F_CLOSES, F_OVERWRITES, F_RECLAIMS, F_RECYCLES, Handle, Hatch, R_CLOSED, S_CLOSED, Side, VALUE,
+    F_CLOSES, F_OVERWRITES, F_RECLAIMS, F_RECYCLES, Handle, Hatch, Locked, R_CLOSED, S_CLOSED,
+    Side, VALUE,
 };
 
 /// The sending half of a hatch.
@@ -66,6 +67,7 @@ impl<'a, T> Sender<'a, T> {
     /// assert_eq!(r.receive().now(), Ok(Some(2)));
     /// # });
     /// ```
+    #[inline]
     pub fn send(&mut self, value: T) -> Sending<'_, 'a, T> {
         Sending {
             sender: self,
@@ -242,28 +244,60 @@ impl<'a, T> Sender<'a, T> {
                 hatch.unlock(locked, state);
                 unreachable!("Sending polled after completion");
             };
-            let old = if full {
-                // SAFETY: we hold the lock and the slot is full; it is refilled below, so the
-                // `VALUE` we publish stays true.
-                Some(unsafe { hatch.take_value() })
-            } else {
-                None
-            };
-            // SAFETY: we hold the lock and the slot is empty now.
-            unsafe { hatch.put_value(new) };
-            // SAFETY: we hold the lock.
-            let (own, peer) = unsafe { hatch.take_wakers(Side::Sender) };
-            let mut next = state | VALUE;
-            if self.closes() {
-                next |= S_CLOSED;
-            }
-            hatch.unlock(locked, next);
-            if let Some(peer) = peer {
-                peer.wake();
-            }
-            drop((own, clone, old));
+            let old = self.deliver(state, locked, new);
+            drop((clone, old));
             return Poll::Ready(Ok(()));
         }
+    }
+
+    /// [`Sending::now`] without the future's machinery: one lock, no waker clone.
+    #[inline]
+    fn send_now(&mut self, value: T) -> Result<(), SendError<T>> {
+        let hatch = self.handle.hatch();
+        let (state, locked) = hatch.lock();
+        if state & (R_CLOSED | S_CLOSED) != 0 {
+            // SAFETY: we hold the lock.
+            let own = unsafe { hatch.take_waker(Side::Sender) };
+            hatch.unlock(locked, state);
+            drop(own);
+            return Err(SendError::Closed(value));
+        }
+        if state & VALUE != 0 && !self.overwrites() {
+            hatch.unlock(locked, state);
+            return Err(SendError::Full(value));
+        }
+        drop(self.deliver(state, locked, value));
+        Ok(())
+    }
+
+    /// Completes a send under the lock taken with `state` (the receiver is open; the slot is
+    /// empty, or full and we overwrite): moves `new` in, publishes `VALUE` with the unlock, then
+    /// wakes the receiver and drops our own stale waker. Returns the overwritten value, for the
+    /// caller to drop after that.
+    #[inline]
+    fn deliver(&self, state: u32, locked: Locked, new: T) -> Option<T> {
+        let hatch = self.handle.hatch();
+        let old = if state & VALUE != 0 {
+            // SAFETY: we hold the lock and the slot is full; it is refilled below, so the
+            // `VALUE` we publish stays true.
+            Some(unsafe { hatch.take_value() })
+        } else {
+            None
+        };
+        // SAFETY: we hold the lock and the slot is empty now.
+        unsafe { hatch.put_value(new) };
+        // SAFETY: we hold the lock.
+        let (own, peer) = unsafe { hatch.take_wakers(Side::Sender) };
+        let mut next = state | VALUE;
+        if self.closes() {
+            next |= S_CLOSED;
+        }
+        hatch.unlock(locked, next);
+        if let Some(peer) = peer {
+            peer.wake();
+        }
+        drop(own);
+        old
     }
 
     /// Removes a parked waker of a cancelled send or wait future.
@@ -356,11 +390,11 @@ impl<T> Sending<'_, '_, T> {
     /// drop(r);
     /// assert_eq!(s.send(4).now(), Err(SendError::Closed(4)));
     /// ```
+    #[inline]
     pub fn now(mut self) -> Result<(), SendError<T>> {
-        match self.sender.poll_send(&mut self.value, None) {
-            Poll::Ready(result) => result,
-            Poll::Pending => unreachable!("a send without a context never parks"),
-        }
+        // Taking the value also tells our `Drop` that there is nothing to unpark.
+        let value = self.value.take().expect("Sending polled after completion");
+        self.sender.send_now(value)
     }
 }
 
