@@ -17,7 +17,8 @@ use core::task::{Context, Poll, Waker};
 use crate::Sender;
 use crate::error::{Closed, RecycleError};
 use crate::shared::{
-    F_CLOSES, F_RECLAIMS, F_RECYCLES, Handle, Hatch, Locked, R_CLOSED, S_CLOSED, Side, VALUE,
+    F_CLOSES, F_RECLAIMS, F_RECYCLES, Handle, Hatch, Locked, R_CLOSED, R_WAKER, S_CLOSED, Side,
+    VALUE, WAKERS,
 };
 
 /// The receiving half of a hatch.
@@ -210,12 +211,17 @@ impl<T> Receiver<'_, T> {
         let hatch = self.handle.hatch();
         // SAFETY: we hold the lock and the slot is full; `VALUE` is cleared below.
         let value = unsafe { hatch.take_value() };
-        // SAFETY: we hold the lock.
-        let (own, peer) = unsafe { hatch.take_wakers(Side::Receiver) };
-        let mut next = state & !VALUE;
+        let mut next = state & !(VALUE | WAKERS);
         if closes {
             next |= R_CLOSED;
         }
+        if state & WAKERS == 0 {
+            // No waker to move or wake (invariant 3 of `shared`): the common case, kept apart.
+            hatch.unlock(locked, next);
+            return value;
+        }
+        // SAFETY: we hold the lock.
+        let (own, peer) = unsafe { hatch.take_wakers(Side::Receiver) };
         hatch.unlock(locked, next);
         if let Some(peer) = peer {
             peer.wake();
@@ -321,7 +327,7 @@ impl<T> Receiving<'_, '_, T> {
                     } else {
                         None
                     };
-                    hatch.unlock(locked, state);
+                    hatch.unlock(locked, state | R_WAKER);
                     self.parked = true;
                     if let Some(lazy) = lazy {
                         lazy.wake();
@@ -350,7 +356,7 @@ impl<T> Drop for Receiving<'_, '_, T> {
             let (state, locked) = hatch.lock();
             // SAFETY: we hold the lock.
             let own = unsafe { hatch.take_waker(Side::Receiver) };
-            hatch.unlock(locked, state);
+            hatch.unlock(locked, state & !R_WAKER);
             drop(own);
         }
     }

@@ -20,7 +20,7 @@ use crate::error::Closed;
 use crate::error::{RecycleError, SendError};
 use crate::shared::{
     F_CLOSES, F_OVERWRITES, F_RECLAIMS, F_RECYCLES, Handle, Hatch, Locked, R_CLOSED, S_CLOSED,
-    Side, VALUE,
+    S_WAKER, Side, VALUE, WAKERS,
 };
 
 /// The sending half of a hatch.
@@ -233,7 +233,7 @@ impl<'a, T> Sender<'a, T> {
                     Some(waker) => {
                         // SAFETY: we hold the lock.
                         let old = unsafe { hatch.put_waker(Side::Sender, waker) };
-                        hatch.unlock(locked, state);
+                        hatch.unlock(locked, state | S_WAKER);
                         drop(old);
                         return Poll::Pending;
                     }
@@ -286,12 +286,17 @@ impl<'a, T> Sender<'a, T> {
         };
         // SAFETY: we hold the lock and the slot is empty now.
         unsafe { hatch.put_value(new) };
-        // SAFETY: we hold the lock.
-        let (own, peer) = unsafe { hatch.take_wakers(Side::Sender) };
-        let mut next = state | VALUE;
+        let mut next = (state | VALUE) & !WAKERS;
         if self.closes() {
             next |= S_CLOSED;
         }
+        if state & WAKERS == 0 {
+            // No waker to move or wake (invariant 3 of `shared`): the common case, kept apart.
+            hatch.unlock(locked, next);
+            return old;
+        }
+        // SAFETY: we hold the lock.
+        let (own, peer) = unsafe { hatch.take_wakers(Side::Sender) };
         hatch.unlock(locked, next);
         if let Some(peer) = peer {
             peer.wake();
@@ -306,7 +311,7 @@ impl<'a, T> Sender<'a, T> {
         let (state, locked) = hatch.lock();
         // SAFETY: we hold the lock.
         let own = unsafe { hatch.take_waker(Side::Sender) };
-        hatch.unlock(locked, state);
+        hatch.unlock(locked, state & !S_WAKER);
         drop(own);
     }
 
@@ -340,7 +345,7 @@ impl<'a, T> Sender<'a, T> {
                 Some(waker) => {
                     // SAFETY: we hold the lock.
                     let old = unsafe { hatch.put_waker(Side::Sender, waker) };
-                    hatch.unlock(locked, state);
+                    hatch.unlock(locked, state | S_WAKER);
                     drop(old);
                     return Poll::Pending;
                 }

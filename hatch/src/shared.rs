@@ -36,6 +36,7 @@
 //! | `S_DROPPED` / `R_DROPPED` | that side's handle is gone (implies closed) | drop | recycle, split |
 //! | `FREE` | a hatch you manage is idle and may be split | `new`, the cleanup | split |
 //! | `RECLAIM` / `RECYCLE` | a dropped handle asked for reclaiming / recycling | drop | split |
+//! | `S_WAKER` / `R_WAKER` | that side's waker slot *may* be `Some` | parking | taking that slot |
 //!
 //! # Invariants
 //!
@@ -44,7 +45,12 @@
 //!    takes it out. So "the receiver is listening" is exactly "its waker slot is `Some`".
 //! 2. The sender's waker slot is `Some` only while a send or wait future of the live sender is
 //!    parked; completion, cancellation and the sender's drop take it out.
-//! 3. A handle frees or resets the shared memory only when it finds the other side's `DROPPED` bit
+//! 3. `S_WAKER` / `R_WAKER` are conservative hints: a clear bit means that slot is `None`
+//!    (every store of a waker sets the bit in the same critical section); a set bit may be stale.
+//!    Clearing one is allowed only where that slot was taken in the same critical section. So
+//!    the hot paths skip reading the waker cells when both bits are clear, and a drop with no
+//!    waker to move closes its side with one compare-and-swap instead of lock + unlock.
+//! 4. A handle frees or resets the shared memory only when it finds the other side's `DROPPED` bit
 //!    under the lock (the `Acquire` of the lock pairs with the peer's last `Release`); after the
 //!    final unlock of a non-last handle, that handle never touches the hatch again — wakers are
 //!    woken and dropped from locals. This is what rules out the use-after-free of
@@ -79,6 +85,12 @@ pub(crate) const FREE: u32 = 1 << 6;
 pub(crate) const RECLAIM: u32 = 1 << 7;
 /// A dropped handle had `recycles` set.
 pub(crate) const RECYCLE: u32 = 1 << 8;
+/// The sender's waker slot may hold a waker (clear: it is empty).
+pub(crate) const S_WAKER: u32 = 1 << 9;
+/// The receiver's waker slot may hold a waker (clear: it is empty).
+pub(crate) const R_WAKER: u32 = 1 << 10;
+/// Both waker hints.
+pub(crate) const WAKERS: u32 = S_WAKER | R_WAKER;
 /// The state of a hatch whose pair is gone and which was neither reclaimed nor recycled.
 pub(crate) const SPENT: u32 = S_CLOSED | R_CLOSED | S_DROPPED | R_DROPPED;
 
@@ -309,11 +321,11 @@ impl<T> Hatch<T> {
         locked.leave();
     }
 
-    /// Stores `state` without holding the lock: only for the last handle, which is alone.
+    /// The state word alone, for a handle's final publish ([`unlock_final`], [`transition`], the
+    /// cleanup).
     #[inline]
-    pub(crate) fn publish(&self, state: u32) {
-        debug_assert_eq!(state & LOCK, 0);
-        self.state.store(state, Ordering::Release);
+    pub(crate) const fn word(&self) -> &AtomicU32 {
+        &self.state
     }
 
     /// A lock-free look at the state (for `is_closed` style queries).
@@ -375,6 +387,25 @@ impl<T> Hatch<T> {
         )
     }
 
+    /// Takes both wakers out like [`take_wakers`](Self::take_wakers), without touching the
+    /// cells if `state` says both are empty (invariant 3); the caller clears [`WAKERS`].
+    ///
+    /// # Safety
+    /// The lock is held, and `state` is what [`lock`](Self::lock) returned.
+    #[inline]
+    pub(crate) unsafe fn take_wakers_hinted(
+        &self,
+        side: Side,
+        state: u32,
+    ) -> (Option<Waker>, Option<Waker>) {
+        if state & WAKERS == 0 {
+            (None, None)
+        } else {
+            // SAFETY: forwarded contract.
+            unsafe { self.take_wakers(side) }
+        }
+    }
+
     /// Whether `side`'s slot holds a waker.
     ///
     /// # Safety
@@ -407,6 +438,30 @@ impl<T> Hatch<T> {
         // SAFETY: the lock excludes every other access (caller's contract).
         self.slot(side).with_mut(|p| unsafe { (*p).replace(waker) })
     }
+}
+
+/// [`Hatch::unlock`] through the state word alone: the final unlock of a handle whose peer lives
+/// on, after which the peer may free the hatch at any moment.
+///
+/// Taking the word rather than `&Hatch` matters: a reference argument stays live (under Stacked
+/// Borrows: protected) until the function returns, so the peer freeing the hatch right after our
+/// store would pull memory out from under a live `&Hatch`. An `&AtomicU32` is all `UnsafeCell`
+/// and may be released like `Arc`'s counter.
+#[inline]
+pub(crate) fn unlock_final(word: &AtomicU32, locked: Locked, state: u32) {
+    debug_assert_eq!(state & LOCK, 0);
+    word.store(state, Ordering::Release);
+    locked.leave();
+}
+
+/// One compare-and-swap of the state word from `from` (unlocked) to `to` without taking the
+/// lock; `false` if the state changed (or is locked) meanwhile. Like [`unlock_final`], it takes
+/// only the word, because it may be a handle's final publish.
+#[inline]
+pub(crate) fn transition(word: &AtomicU32, from: u32, to: u32) -> bool {
+    debug_assert_eq!((from | to) & LOCK, 0);
+    word.compare_exchange(from, to, Ordering::AcqRel, Ordering::Relaxed)
+        .is_ok()
 }
 
 /// Proof that the lock bit is held, returned by [`Hatch::lock`] and consumed by
@@ -505,7 +560,7 @@ impl<'a, T> Handle<'a, T> {
     /// The shared state.
     #[inline]
     pub(crate) fn hatch(&self) -> &Hatch<T> {
-        // SAFETY: the hatch stays valid while a handle of it is alive (invariant 3 of the module
+        // SAFETY: the hatch stays valid while a handle of it is alive (invariant 4 of the module
         // docs: it is freed or reset only after both handles are gone).
         unsafe { self.hatch.as_ref() }
     }
@@ -537,7 +592,8 @@ impl<'a, T> Handle<'a, T> {
             return Err(crate::RecycleError(()));
         }
         // The peer's slot is empty: its drop took its waker out (invariants 1 and 2).
-        hatch.unlock(locked, state & VALUE);
+        // Keep the waker hints: a slot left by a forgotten future is still there.
+        hatch.unlock(locked, state & (VALUE | WAKERS));
         Ok(self.flags & F_BOXED)
     }
 
@@ -567,6 +623,21 @@ impl<'a, T> Handle<'a, T> {
             self.clean_up(seen);
             return;
         }
+        let (closed, dropped) = side.closed_dropped();
+        let mut flags = 0;
+        if self.get(F_RECLAIMS) {
+            flags |= RECLAIM;
+        }
+        if self.get(F_RECYCLES) {
+            flags |= RECYCLE;
+        }
+        // No waker to move (invariant 3): close with one compare-and-swap. It fails, and we take
+        // the lock, if the state is locked or changed since our look.
+        if seen & (LOCK | WAKERS) == 0
+            && transition(hatch.word(), seen, seen | closed | dropped | flags)
+        {
+            return;
+        }
         let (state, locked) = hatch.lock();
         if state & peer_dropped != 0 {
             // The peer dropped between our look and our lock: we are last after all. Put the
@@ -576,18 +647,11 @@ impl<'a, T> Handle<'a, T> {
             self.clean_up(state);
             return;
         }
-        let (closed, dropped) = side.closed_dropped();
-        let mut next = state | closed | dropped;
-        if self.get(F_RECLAIMS) {
-            next |= RECLAIM;
-        }
-        if self.get(F_RECYCLES) {
-            next |= RECYCLE;
-        }
-        // SAFETY: we hold the lock.
-        let (own, peer) = unsafe { hatch.take_wakers(side) };
+        let next = (state | closed | dropped | flags) & !WAKERS;
+        // SAFETY: we hold the lock; `state` is what it returned.
+        let (own, peer) = unsafe { hatch.take_wakers_hinted(side, state) };
         // The peer lives on: publish and never touch the hatch again.
-        hatch.unlock(locked, next);
+        unlock_final(hatch.word(), locked, next);
         if let Some(peer) = peer {
             peer.wake();
         }
@@ -635,8 +699,9 @@ impl<'a, T> Handle<'a, T> {
         } else {
             SPENT
         };
-        // `Release`: a later `try_split` (`Acquire`) sees the slot as we leave it.
-        hatch.publish(end);
+        // `Release`: a later `try_split` (`Acquire`) sees the slot as we leave it. Through the
+        // word alone: once free, the memory may be reused at once (see `unlock_final`).
+        hatch.word().store(end, Ordering::Release);
         drop((own, peer, value));
     }
 }
