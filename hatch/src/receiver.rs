@@ -185,10 +185,11 @@ impl<T> Receiver<'_, T> {
     #[inline]
     fn receive_now(&mut self) -> Result<Option<T>, Closed> {
         let hatch = self.handle.hatch();
-        if hatch.peek() & (VALUE | S_CLOSED | R_CLOSED) == 0 {
+        let seen = hatch.peek();
+        if seen & (VALUE | S_CLOSED | R_CLOSED) == 0 {
             return Ok(None);
         }
-        let (state, locked) = hatch.lock();
+        let (state, locked) = hatch.lock_from(seen);
         if state & VALUE != 0 {
             return Ok(Some(self.take(state, locked, self.closes())));
         }

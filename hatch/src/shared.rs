@@ -278,12 +278,19 @@ impl<T> Hatch<T> {
     /// hatch never spins on a lock held by the code it preempted.
     #[inline]
     pub(crate) fn lock(&self) -> (u32, Locked) {
+        self.lock_from(self.state.load(Ordering::Relaxed))
+    }
+
+    /// [`lock`](Self::lock) with a first guess of the state, from a look the caller just took
+    /// (saves a load; a wrong guess only costs a retry).
+    #[inline]
+    pub(crate) fn lock_from(&self, guess: u32) -> (u32, Locked) {
         let locked = Locked::enter();
         // A compare-and-swap, not `fetch_or`: a failed attempt must not write, so that while the
         // lock is held its holder is the only writer and may release it with a plain store.
         // (On x86 both compile to `lock cmpxchg`, because the old state is used.) Every retry is
         // preceded by a fresh read.
-        let mut state = self.state.load(Ordering::Relaxed) & !LOCK;
+        let mut state = guess & !LOCK;
         loop {
             match self.state.compare_exchange_weak(
                 state,
