@@ -57,7 +57,9 @@
 //! that sets the bit (retried only under contention; a failed attempt writes nothing, so the
 //! holder is the only writer), then a `Release` store of the new state. One read-modify-write
 //! per send or receive, no `SeqCst`. A handle that drops after its peer, and a `now()` receive
-//! on an empty hatch, need only an `Acquire` load. Targets without compare-and-swap (thumbv6m,
+//! on an empty hatch, need only an `Acquire` load; a handle that drops first while no waker is
+//! parked needs one compare-and-swap (two "may hold a waker" hint bits in the word let the hot
+//! paths skip the waker slots when nothing waits). Targets without compare-and-swap (thumbv6m,
 //! riscv32imc) get the same operations from `portable-atomic` through sync-core (each one a
 //! short critical section there).
 //!
