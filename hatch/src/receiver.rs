@@ -12,6 +12,7 @@
 
 use core::fmt;
 use core::ptr::NonNull;
+#[cfg(any(feature = "async", all(feature = "std", not(loom))))]
 use core::task::{Context, Poll, Waker};
 
 use crate::Sender;
@@ -279,6 +280,7 @@ impl<T> Receiving<'_, '_, T> {
 
     /// One attempt to receive; without a context an empty open hatch gives `Pending` and parks
     /// nothing.
+    #[cfg(any(feature = "async", all(feature = "std", not(loom))))]
     fn poll_receive(&mut self, cx: Option<&mut Context<'_>>) -> Poll<Result<T, Closed>> {
         let hatch = self.receiver.handle.hatch();
         let closes = self.receiver.closes();

@@ -12,6 +12,7 @@
 
 use core::fmt;
 use core::ptr::NonNull;
+#[cfg(feature = "async")]
 use core::task::{Context, Poll, Waker};
 
 use crate::Receiver;
@@ -192,6 +193,7 @@ impl<'a, T> Sender<'a, T> {
     }
 
     /// One attempt to send; parks `cx`'s waker if the slot is full and `cx` is given.
+    #[cfg(feature = "async")]
     fn poll_send(
         &mut self,
         value: &mut Option<T>,

@@ -429,6 +429,7 @@ impl<T> Hatch<T> {
     ///
     /// # Safety
     /// The lock is held.
+    #[cfg(any(feature = "async", all(feature = "std", not(loom))))]
     #[inline]
     pub(crate) unsafe fn will_wake(&self, side: Side, waker: &Waker) -> bool {
         // SAFETY: the lock excludes writers (caller's contract).
@@ -440,6 +441,7 @@ impl<T> Hatch<T> {
     ///
     /// # Safety
     /// The lock is held.
+    #[cfg(any(feature = "async", all(feature = "std", not(loom))))]
     #[inline]
     pub(crate) unsafe fn put_waker(&self, side: Side, waker: Waker) -> Option<Waker> {
         // SAFETY: the lock excludes every other access (caller's contract).
