@@ -4,7 +4,7 @@
 //! ```text
 //!  SysTick (1 kHz, sensor.rs)            thread mode: static executor (executor.rs, task-ffi)
 //!  ─────────────────────────             ─────────────────────────────────────────────────────
-//!  reading ──WaitQueue::notify_one──►  sampler:   fills a pool Box<Block> with SAMPLES readings
+//!  reading ──hatch READINGS (u16)────►  sampler:   fills a pool Box<Block> with SAMPLES readings
 //!                                                  │ hatch FULL (Box<Block>, zero-copy hand-over)
 //!                                                  ▼
 //!                                       processor: min/max/mean, keeps the previous block for
@@ -92,8 +92,11 @@ fn init_heap() {
 }
 
 /// Fills `BLOCKS` blocks with readings from the SysTick handler; returns the readings taken.
-async fn sampler(mut full: Sender<'static, Box<Blocks>>) -> usize {
-    let mut readings = 0;
+async fn sampler(
+    mut readings: Receiver<'static, u16>,
+    mut full: Sender<'static, Box<Blocks>>,
+) -> usize {
+    let mut taken = 0;
     for seq in 0..BLOCKS {
         let empty = Block {
             seq,
@@ -110,16 +113,16 @@ async fn sampler(mut full: Sender<'static, Box<Blocks>>) -> usize {
             }
         };
         while block.len < SAMPLES {
-            let reading = sensor::READINGS.wait().await.expect("one waiter place");
+            let reading = readings.receive().await.expect("the sensor is running");
             let i = block.len;
-            block.samples[i] = reading as u16;
+            block.samples[i] = reading;
             block.len += 1;
         }
-        readings += SAMPLES;
+        taken += SAMPLES;
         // Waits while the processor has not taken the previous block.
         full.send(block).await.expect("the processor is running");
     }
-    readings
+    taken
     // `full` drops here: the processor sees the hatch closed once it has taken the last block.
 }
 
@@ -199,10 +202,10 @@ fn main() -> ! {
     );
     let (full_tx, full_rx) = FULL.try_split().expect("a fresh hatch");
     let (summaries_tx, summaries_rx) = SUMMARIES.try_split().expect("a fresh hatch");
-    let sampler = executor::spawn(sampler(full_tx));
+    let readings = sensor::start(core.SYST);
+    let sampler = executor::spawn(sampler(readings, full_tx));
     let processor = executor::spawn(processor(full_rx, summaries_tx));
     let reporter = executor::spawn(reporter(summaries_rx));
-    sensor::start(core.SYST);
     executor::run_until(|| reporter.is_finished());
     sensor::stop();
 
@@ -210,6 +213,12 @@ fn main() -> ! {
     let blocks = output(processor);
     let (reported, in_order) = output(reporter);
     assert_eq!(readings, BLOCKS * SAMPLES);
+    let missed = sensor::MISSED.load(Ordering::Relaxed);
+    let sent = sensor::SENT.load(Ordering::Relaxed);
+    assert!(
+        sent == readings || sent == readings + 1,
+        "every reading sent was received, but for at most one left in the hatch at the end"
+    );
     assert_eq!(blocks, BLOCKS);
     assert_eq!(reported, BLOCKS);
     assert!(in_order, "blocks arrive in order");
@@ -226,7 +235,7 @@ fn main() -> ! {
          {} polls, {} ms; ok",
         readings,
         blocks,
-        sensor::MISSED.load(Ordering::Relaxed),
+        missed,
         waits,
         Blocks::free_slots(),
         Blocks::capacity(),

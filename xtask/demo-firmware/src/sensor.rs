@@ -1,40 +1,51 @@
 //! SysTick as the "sensor interrupt": at 1 kHz the handler takes a reading (a synthetic
-//! 12-bit ADC value) and hands it to the waiting sampler task with
-//! [`sync_core::WaitQueue::notify_one`] — the reading is the token. That is all the handler
-//! does: no allocation, no hatch (the hatch's spin lock must not be shared between an interrupt
-//! handler and the code it preempts), no waker code beyond one wake.
+//! 12-bit ADC value) and sends it on the [`READINGS`] hatch with `send(..).now()`.
 //!
-//! When the sampler is not waiting at that moment (it is handing a full block over), the
-//! reading is counted as missed, like an ADC overrun.
+//! A hatch is safe to use from an interrupt handler on bare metal: its internal lock is held
+//! inside a critical section, so the handler never spins on a lock held by the task it
+//! preempted (see hatch's "Interrupt handlers" docs). The sampler task awaits
+//! `receive()`; the send wakes it, and the executor polls it once the handler returns.
+//!
+//! The hatch buffers one reading. When the previous reading has not been taken yet (the
+//! sampler is busy handing a full block over), `now()` fails with `Full` and the new reading
+//! is counted as missed, like an ADC overrun; the handler never waits. Once the sampler has
+//! dropped its receiver, the send fails with `Closed` and the handler drops its sender.
 
-use core::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use core::cell::RefCell;
+use core::sync::atomic::{AtomicUsize, Ordering};
 
 use cortex_m::peripheral::syst::SystClkSource;
 use cortex_m_rt::exception;
-use sync_core::WaitQueue;
+use critical_section::Mutex;
+use hatch::{Hatch, Receiver, SendError, Sender};
 
-/// The sampler task waits here for the next reading.
-pub static READINGS: WaitQueue<1> = WaitQueue::new();
-/// Readings taken while enabled.
-pub static TAKEN: AtomicUsize = AtomicUsize::new(0);
-/// Readings nobody was waiting for.
+/// Readings, SysTick handler → sampler task.
+static READINGS: Hatch<u16> = Hatch::new();
+/// The sending half, owned by the handler while sampling.
+static SENDER: Mutex<RefCell<Option<Sender<'static, u16>>>> = Mutex::new(RefCell::new(None));
+/// Readings sent.
+pub static SENT: AtomicUsize = AtomicUsize::new(0);
+/// Readings dropped because the previous one was still in the hatch.
 pub static MISSED: AtomicUsize = AtomicUsize::new(0);
-static ENABLED: AtomicBool = AtomicBool::new(false);
 static TICKS: AtomicUsize = AtomicUsize::new(0);
 
-/// Starts SysTick at 1 kHz (the mps2-an386 system clock is 25 MHz).
-pub fn start(mut syst: cortex_m::peripheral::SYST) {
+/// Starts SysTick at 1 kHz (the mps2-an386 system clock is 25 MHz) and returns the receiving
+/// half of the readings hatch.
+pub fn start(mut syst: cortex_m::peripheral::SYST) -> Receiver<'static, u16> {
+    let (sender, receiver) = READINGS.try_split().expect("started once");
+    critical_section::with(|cs| *SENDER.borrow_ref_mut(cs) = Some(sender));
     syst.set_clock_source(SystClkSource::Core);
     syst.set_reload(25_000 - 1);
     syst.clear_current();
     syst.enable_interrupt();
     syst.enable_counter();
-    ENABLED.store(true, Ordering::Release);
+    receiver
 }
 
-/// Stops taking readings (SysTick keeps ticking, which is harmless).
+/// Stops sampling: the handler drops its sender, so a waiting receiver sees the hatch closed.
 pub fn stop() {
-    ENABLED.store(false, Ordering::Release);
+    let sender = critical_section::with(|cs| SENDER.borrow_ref_mut(cs).take());
+    drop(sender);
 }
 
 /// Milliseconds since [`start`].
@@ -43,19 +54,27 @@ pub fn millis() -> usize {
 }
 
 /// The synthetic reading at tick `t`: a triangle wave between 100 and 4000 plus some ripple.
-fn reading(t: usize) -> usize {
+fn reading(t: usize) -> u16 {
     let phase = t % 200;
     let tri = if phase < 100 { phase } else { 200 - phase };
-    100 + tri * 39 + (t * 7) % 13
+    (100 + tri * 39 + (t * 7) % 13) as u16
 }
 
 #[exception]
 fn SysTick() {
     let t = TICKS.fetch_add(1, Ordering::Relaxed);
-    if ENABLED.load(Ordering::Acquire) {
-        TAKEN.fetch_add(1, Ordering::Relaxed);
-        if READINGS.notify_one(reading(t)).is_err() {
-            MISSED.fetch_add(1, Ordering::Relaxed);
+    critical_section::with(|cs| {
+        let mut slot = SENDER.borrow_ref_mut(cs);
+        let Some(sender) = slot.as_mut() else { return };
+        match sender.send(reading(t)).now() {
+            Ok(()) => {
+                SENT.fetch_add(1, Ordering::Relaxed);
+            }
+            Err(SendError::Full(_)) => {
+                MISSED.fetch_add(1, Ordering::Relaxed);
+            }
+            // The sampler has all it needs and dropped its receiver: stop sending.
+            Err(SendError::Closed(_)) => *slot = None,
         }
-    }
+    });
 }
