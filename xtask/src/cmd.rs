@@ -62,6 +62,11 @@ impl Cmd {
         self
     }
 
+    pub(crate) fn env_remove(mut self, key: &str) -> Self {
+        self.inner.env_remove(key);
+        self
+    }
+
     pub(crate) fn dir(mut self, dir: &Path) -> Self {
         self.inner.current_dir(dir);
         self.shown = format!("(cd {}) {}", dir.display(), self.shown);

@@ -198,10 +198,39 @@ pub(crate) fn examples(_: &mut Run) -> Result {
     }
 }
 
-/// Runs the demo program.
-pub(crate) fn demo(_: &mut Run) -> Result {
+/// Runs the integrated demo (`examples/demo`), or with `qemu` its firmware variant
+/// (`xtask/demo-firmware`) on the emulated Cortex-M4.
+pub(crate) fn demo(qemu: bool) -> Result {
+    if !qemu {
+        return Cmd::cargo(None)
+            .args(&["run", "-p", "examples", "--example", "demo"])
+            .run();
+    }
+    setup::apt(&[("qemu-system-arm", "qemu-system-arm")])?;
+    let firmware = root().join("xtask/demo-firmware");
     Cmd::cargo(None)
-        .args(&["run", "-p", "examples", "--example", "sync-core-wait-queue"])
+        .dir(&firmware)
+        .env_remove("CARGO_TARGET_DIR")
+        .args(&["build", "--release"])
+        .run()?;
+    let elf = firmware.join("target/thumbv7em-none-eabihf/release/demo-firmware");
+    Cmd::new("timeout")
+        .args(&[
+            "--kill-after=5",
+            "60",
+            "qemu-system-arm",
+            "-cpu",
+            "cortex-m4",
+            "-machine",
+            "mps2-an386",
+        ])
+        .args(&[
+            "-nographic",
+            "-semihosting-config",
+            "enable=on,target=native",
+            "-kernel",
+        ])
+        .arg(elf.to_str().expect("utf-8 path"))
         .run()
 }
 

@@ -17,7 +17,7 @@ const HELP: &str = "\
 cargo xtask <command> [options]
 
 commands:
-  demo      the demo program (for now: the sync-core wait-queue example)
+  demo      the integrated demo (every crate together); --qemu: its firmware variant on QEMU
   ci        everything CI checks (setup, fmt, clippy, test, doc, examples, loom, miri, cross, qemu,
             size, bench --quick)
   setup     install what a fresh machine lacks (rustup targets and components, apt packages)
@@ -45,7 +45,10 @@ fn main() -> ExitCode {
     let mut run = jobs::Run::new(command);
     match command.as_str() {
         "ci" => jobs::ci(&mut run),
-        "demo" => run.step("demo", jobs::demo),
+        "demo" => {
+            let qemu = rest.iter().any(|a| a == "--qemu");
+            run.step("demo", |_| jobs::demo(qemu));
+        }
         "setup" => run.step("setup", setup::all),
         "fmt" => run.step("fmt", jobs::fmt),
         "clippy" => run.step("clippy", jobs::clippy),
