@@ -319,12 +319,12 @@ impl<'a> Frame<'a> {
     /// An empty growable vector in the frame (it grows in place while it is the last
     /// allocation).
     pub fn frame_vec<T>(&self) -> FrameVec<'_, T> {
-        FrameVec::new_in(self)
+        FrameVec::in_frame(self)
     }
 
     /// A vector with room for `capacity` elements.
     pub fn frame_vec_with_capacity<T>(&self, capacity: usize) -> FrameVec<'_, T> {
-        let mut v = FrameVec::new_in(self);
+        let mut v = FrameVec::in_frame(self);
         v.reserve(capacity);
         v
     }

@@ -104,6 +104,7 @@
 mod config;
 mod frame;
 mod frame_box;
+mod grow_vec;
 mod lock;
 mod pool;
 mod pool_box;
@@ -116,7 +117,8 @@ pub mod tokio;
 
 pub use config::{AllocConfig, AllocError, Overflow};
 pub use frame::Frame;
-pub use frame_box::{FrameBox, FrameVec};
-pub use pool_box::{PoolBox, PoolVec};
+pub use frame_box::{FrameBox, FrameStore, FrameVec};
+pub use grow_vec::{GrowVec, VecStore};
+pub use pool_box::{PoolBox, PoolStore, PoolVec};
 pub use smart::SmartAlloc;
 pub use stats::{Stats, TierStats};

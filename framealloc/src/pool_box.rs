@@ -22,6 +22,7 @@ use std::vec::Vec;
 
 use sync_core::sync::atomic::{AtomicUsize, Ordering::Relaxed};
 
+use crate::grow_vec::{GrowVec, VecStore, sealed};
 use crate::pool::{Pool, charged_bytes};
 
 /// Per-scope counters of a `TaskAlloc` / `AsyncPoolGuard`: what is live through it right now,
@@ -275,8 +276,49 @@ impl<T: fmt::Debug> fmt::Debug for PoolBox<'_, T> {
     }
 }
 
+/// The pool tier as the store of a [`PoolVec`]: a growing buffer moves to the next size class
+/// (or to the heap tier above 4096 bytes) and gives the old block back at once.
+#[derive(Clone, Copy)]
+pub struct PoolStore<'a>(Home<'a>);
+
+impl fmt::Debug for PoolStore<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("PoolStore")
+    }
+}
+
+impl VecStore for PoolStore<'_> {}
+
+impl sealed::Store for PoolStore<'_> {
+    fn first_capacity(elem_size: usize) -> usize {
+        (MIN_BYTES / elem_size).max(1)
+    }
+
+    fn grow(&self, _old: Option<(NonNull<u8>, Layout)>, new: Layout) -> Option<NonNull<u8>> {
+        let Some(p) = self.0.alloc(new) else {
+            panic!(
+                "PoolVec: {} bytes exceed the pool tier's hard limit",
+                new.size()
+            )
+        };
+        Some(p)
+    }
+
+    unsafe fn release(&self, ptr: NonNull<u8>, layout: Layout) {
+        // SAFETY: forwarded from the caller: the block came from `grow`, so from `Home::alloc`.
+        unsafe { self.0.dealloc(ptr, layout) };
+    }
+}
+
+// SAFETY: a `Home` refers to a `Pool` or `Scope`, both `Sync`; the store only calls their
+// thread-safe `alloc` / `dealloc`.
+unsafe impl Send for PoolStore<'_> {}
+// SAFETY: as above.
+unsafe impl Sync for PoolStore<'_> {}
+
 /// A growable vector in the pool tier: it moves to the next size class as it grows, and to the
-/// heap tier above 4096 bytes. Dropping it drops the elements and gives the block back.
+/// heap tier above 4096 bytes. Dropping it drops the elements and gives the block back. The
+/// methods are [`GrowVec`]'s.
 ///
 /// ```
 /// use framealloc::SmartAlloc;
@@ -290,202 +332,29 @@ impl<T: fmt::Debug> fmt::Debug for PoolBox<'_, T> {
 /// assert_eq!(std_vec.len(), 10);
 /// assert_eq!(alloc.stats().pool.live_count(), 0);
 /// ```
-pub struct PoolVec<'a, T> {
-    ptr: NonNull<T>,
-    len: usize,
-    cap: usize,
-    home: Home<'a>,
-    _owns: PhantomData<T>,
-}
+pub type PoolVec<'a, T> = GrowVec<T, PoolStore<'a>>;
 
-// SAFETY: the vector owns its elements like `Vec<T>`; the pool and scope are `Sync`.
-unsafe impl<T: Send> Send for PoolVec<'_, T> {}
-// SAFETY: `&PoolVec<T>` only gives `&[T]`.
-unsafe impl<T: Sync> Sync for PoolVec<'_, T> {}
-
-impl<'a, T> PoolVec<'a, T> {
-    pub(crate) fn new_in(home: Home<'a>) -> Self {
-        Self {
-            ptr: NonNull::dangling(),
-            len: 0,
-            cap: if mem::size_of::<T>() == 0 {
-                usize::MAX
-            } else {
-                0
-            },
-            home,
-            _owns: PhantomData,
-        }
-    }
-
-    /// Number of elements.
-    pub fn len(&self) -> usize {
-        self.len
-    }
-
-    /// `true` when there are no elements.
-    pub fn is_empty(&self) -> bool {
-        self.len == 0
-    }
-
-    /// Elements the current block holds.
-    pub fn capacity(&self) -> usize {
-        self.cap
-    }
-
-    /// Appends an element, growing into a larger block when full.
-    ///
-    /// # Panics
-    /// When the vector outgrows 4096 bytes and the configuration forbids the heap tier
-    /// ([`Overflow::Error`](crate::Overflow::Error) for `pool_overflow`).
-    pub fn push(&mut self, value: T) {
-        if self.len == self.cap {
-            self.reserve(1);
-        }
-        // SAFETY: `len < cap`, so the slot is inside the block.
-        let slot = unsafe { self.ptr.add(self.len) };
-        // SAFETY: the slot is inside the block, aligned and uninitialised.
-        unsafe { slot.write(value) };
-        self.len += 1;
-    }
-
-    /// Removes and returns the last element.
-    pub fn pop(&mut self) -> Option<T> {
-        if self.len == 0 {
-            return None;
-        }
-        self.len -= 1;
-        // SAFETY: the old `len - 1` is inside the block.
-        let slot = unsafe { self.ptr.add(self.len) };
-        // SAFETY: the element is initialised and now outside `len`, so it is read exactly once.
-        Some(unsafe { slot.read() })
-    }
-
-    /// Drops every element, keeping the block.
-    pub fn clear(&mut self) {
-        let len = mem::replace(&mut self.len, 0);
-        let elems = ptr::slice_from_raw_parts_mut(self.ptr.as_ptr(), len);
-        // SAFETY: the `len` first elements were initialised; `len` is already 0, so a panicking
-        // destructor leaks the rest instead of dropping them twice.
-        unsafe { ptr::drop_in_place(elems) };
-    }
-
-    /// Makes room for at least `additional` more elements.
-    pub fn reserve(&mut self, additional: usize) {
-        let need = self.len.checked_add(additional).expect("capacity overflow");
-        if need <= self.cap {
-            return;
-        }
-        let min = (MIN_BYTES / mem::size_of::<T>()).max(1);
-        let new_cap = need.max(self.cap.saturating_mul(2)).max(min);
-        let new_layout = Layout::array::<T>(new_cap).expect("capacity overflow");
-        let Some(new) = self.home.alloc(new_layout) else {
-            panic!(
-                "PoolVec: {} bytes exceed the pool tier's hard limit",
-                new_layout.size()
-            )
-        };
-        let new = new.cast::<T>();
-        if self.cap != 0 {
-            // SAFETY: both blocks are live and distinct; the `len` elements move to the new one.
-            unsafe { ptr::copy_nonoverlapping(self.ptr.as_ptr(), new.as_ptr(), self.len) };
-            self.free_block();
-        }
-        self.ptr = new;
-        self.cap = new_cap;
-    }
-
-    /// The elements.
-    pub fn as_slice(&self) -> &[T] {
-        // SAFETY: `len` initialised elements at an aligned, non-null pointer.
-        unsafe { core::slice::from_raw_parts(self.ptr.as_ptr(), self.len) }
-    }
-
-    /// The elements, mutably.
-    pub fn as_mut_slice(&mut self) -> &mut [T] {
-        // SAFETY: as `as_slice`, borrowed mutably through `self`.
-        unsafe { core::slice::from_raw_parts_mut(self.ptr.as_ptr(), self.len) }
+impl<'a, T> GrowVec<T, PoolStore<'a>> {
+    pub(crate) fn in_pool(home: Home<'a>) -> Self {
+        Self::new_in(PoolStore(home))
     }
 
     /// Moves the elements into a `std` `Vec` (one copy) and gives the block back.
     pub fn into_vec(self) -> Vec<T> {
-        let mut this = ManuallyDrop::new(self);
-        let mut out = Vec::with_capacity(this.len);
+        let (ptr, len, buffer, store) = self.into_raw_parts();
+        let mut out = Vec::with_capacity(len);
         // SAFETY: the `len` elements are initialised and move to `out`, whose capacity is
-        // enough; `this` is never dropped, so they are not dropped twice.
-        unsafe {
-            ptr::copy_nonoverlapping(this.ptr.as_ptr(), out.as_mut_ptr(), this.len);
-        }
+        // enough; the vector was taken apart without dropping them, so they live on only here.
+        unsafe { ptr::copy_nonoverlapping(ptr.as_ptr(), out.as_mut_ptr(), len) };
         // SAFETY: the `len` first slots of `out` were just initialised.
-        unsafe { out.set_len(this.len) };
-        this.len = 0;
-        this.free_block();
-        out
-    }
-
-    fn free_block(&self) {
-        if mem::size_of::<T>() != 0 && self.cap != 0 {
-            let layout = Layout::array::<T>(self.cap).expect("layout was valid at allocation");
-            // SAFETY: the block came from `home.alloc` with this layout and is no longer used.
-            unsafe { self.home.dealloc(self.ptr.cast(), layout) };
+        unsafe { out.set_len(len) };
+        if let Some((p, layout)) = buffer {
+            // SAFETY: the block came from the store with this layout and its elements moved out.
+            unsafe { sealed::Store::release(&store, p, layout) };
         }
+        out
     }
 }
 
 /// Smallest buffer a growing vector takes (the smallest block).
 const MIN_BYTES: usize = crate::pool::MIN_BLOCK;
-
-impl<T: Clone> PoolVec<'_, T> {
-    /// Appends clones of every element of `other`.
-    pub fn extend_from_slice(&mut self, other: &[T]) {
-        self.reserve(other.len());
-        for v in other {
-            self.push(v.clone());
-        }
-    }
-}
-
-impl<T> Extend<T> for PoolVec<'_, T> {
-    fn extend<I: IntoIterator<Item = T>>(&mut self, iter: I) {
-        let iter = iter.into_iter();
-        self.reserve(iter.size_hint().0);
-        for v in iter {
-            self.push(v);
-        }
-    }
-}
-
-impl<T> Drop for PoolVec<'_, T> {
-    fn drop(&mut self) {
-        struct FreeOnExit<'b, 'a, T>(&'b PoolVec<'a, T>);
-        impl<T> Drop for FreeOnExit<'_, '_, T> {
-            fn drop(&mut self) {
-                self.0.free_block();
-            }
-        }
-        let elems = ptr::slice_from_raw_parts_mut(self.ptr.as_ptr(), self.len);
-        let _guard = FreeOnExit(self);
-        // SAFETY: the `len` first elements are initialised and dropped only here; the block is
-        // freed afterwards by `_guard`, even if a destructor panics.
-        unsafe { ptr::drop_in_place(elems) };
-    }
-}
-
-impl<T> Deref for PoolVec<'_, T> {
-    type Target = [T];
-    fn deref(&self) -> &[T] {
-        self.as_slice()
-    }
-}
-
-impl<T> DerefMut for PoolVec<'_, T> {
-    fn deref_mut(&mut self) -> &mut [T] {
-        self.as_mut_slice()
-    }
-}
-
-impl<T: fmt::Debug> fmt::Debug for PoolVec<'_, T> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_list().entries(self.iter()).finish()
-    }
-}

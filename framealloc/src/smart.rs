@@ -172,7 +172,7 @@ impl SmartAlloc {
 
     /// An empty vector in the pool tier (no block until the first push).
     pub fn pool_vec<T>(&self) -> PoolVec<'_, T> {
-        PoolVec::new_in(self.inner.home())
+        PoolVec::in_pool(self.inner.home())
     }
 
     /// A pool vector with room for `capacity` elements.

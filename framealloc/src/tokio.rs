@@ -92,7 +92,7 @@ impl TaskAlloc {
 
     /// An empty pool vector for the life of this scope at most.
     pub fn alloc_vec<T>(&self) -> PoolVec<'_, T> {
-        PoolVec::new_in(self.home())
+        PoolVec::in_pool(self.home())
     }
 
     /// A pool vector with room for `capacity` elements.
@@ -197,7 +197,7 @@ impl<'a> AsyncPoolGuard<'a> {
 
     /// An empty pool vector for the life of the guard at most.
     pub fn pool_vec<T>(&self) -> PoolVec<'_, T> {
-        PoolVec::new_in(self.home())
+        PoolVec::in_pool(self.home())
     }
 
     /// A pool vector with room for `capacity` elements.
