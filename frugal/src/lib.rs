@@ -56,6 +56,39 @@
 //! assert!(task.is_finished());
 //! # }
 //! ```
+//!
+//! `frugal::io` (feature `io-mini`):
+//!
+//! ```
+//! # #[cfg(feature = "io-mini")] {
+//! use frugal::io::Async;
+//! use std::net::{TcpListener, TcpStream};
+//!
+//! futures_lite::future::block_on(async {
+//!     let listener = Async::<TcpListener>::bind(([127, 0, 0, 1], 0))?;
+//!     let addr = listener.get_ref().local_addr()?;
+//!     let (client, accepted) =
+//!         futures_lite::future::zip(Async::<TcpStream>::connect(addr), listener.accept()).await;
+//!     assert_eq!(client?.get_ref().local_addr()?, accepted?.1);
+//!     std::io::Result::Ok(())
+//! })
+//! .unwrap();
+//! # }
+//! ```
+//!
+//! `frugal::framealloc` (feature `framealloc`):
+//!
+//! ```
+//! # #[cfg(feature = "framealloc")] {
+//! let alloc = frugal::framealloc::SmartAlloc::new(Default::default());
+//! let frame = alloc.begin_frame();
+//! let scratch = frame.frame_slice(&[1u32, 2, 3]);
+//! assert_eq!(scratch.iter().sum::<u32>(), 6);
+//! alloc.end_frame(frame);
+//! let stats = alloc.stats();
+//! assert_eq!((stats.frames, stats.frame.allocations), (1, 1));
+//! # }
+//! ```
 #![cfg_attr(not(feature = "std"), no_std)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
