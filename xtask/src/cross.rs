@@ -29,6 +29,7 @@ const XTENSA: &str = "xtensa-esp32-none-elf";
 /// Release builds (`min-size` profile: opt-level "z", LTO) of every no_std crate for the three
 /// cross targets, then the xtensa build or type-check.
 pub(crate) fn cross(_: &mut Run) -> Result {
+    setup::targets()?;
     let start = Instant::now();
     let mut builds = 0;
     for target in setup::TARGETS {
@@ -178,6 +179,7 @@ fn xtensa_target_json() -> Result<PathBuf> {
 /// Builds the firmware test crate (`xtask/firmware`) and runs it on QEMU's mps2-an386 (Cortex-M4)
 /// under a timeout; the firmware reports through semihosting and exits with its status.
 pub(crate) fn qemu(_: &mut Run) -> Result {
+    setup::targets()?;
     setup::apt(&[("qemu-system-arm", "qemu-system-arm")])?;
     let firmware = root().join("xtask/firmware");
     Cmd::cargo(None)

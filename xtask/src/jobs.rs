@@ -206,6 +206,7 @@ pub(crate) fn demo(qemu: bool) -> Result {
             .args(&["run", "-p", "examples", "--example", "demo"])
             .run();
     }
+    setup::targets()?;
     setup::apt(&[("qemu-system-arm", "qemu-system-arm")])?;
     let firmware = root().join("xtask/demo-firmware");
     Cmd::cargo(None)

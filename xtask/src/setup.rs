@@ -20,25 +20,7 @@ pub(crate) fn all(_: &mut Run) -> Result {
 }
 
 fn rustup() -> Result {
-    if !have("rustup") {
-        return Err(
-            "rustup is not installed: the toolchains, targets and miri come from rustup".into(),
-        );
-    }
-    let installed = Cmd::new("rustup")
-        .args(&["target", "list", "--installed"])
-        .output()?;
-    let missing: Vec<&str> = TARGETS
-        .iter()
-        .copied()
-        .filter(|t| !installed.lines().any(|l| l.trim() == *t))
-        .collect();
-    if !missing.is_empty() {
-        Cmd::new("rustup")
-            .args(&["target", "add"])
-            .args(&missing)
-            .run()?;
-    }
+    targets()?;
     let toolchains = Cmd::new("rustup").args(&["toolchain", "list"]).output()?;
     if !toolchains.lines().any(|l| l.starts_with("nightly")) {
         Cmd::new("rustup")
@@ -62,6 +44,34 @@ fn rustup() -> Result {
     }
     // miri builds its own sysroot once; do it here so the miri step's time is the tests'.
     Cmd::cargo(Some("nightly")).args(&["miri", "setup"]).run()
+}
+
+fn need_rustup() -> Result {
+    if have("rustup") {
+        Ok(())
+    } else {
+        Err("rustup is not installed: the toolchains, targets and miri come from rustup".into())
+    }
+}
+
+/// Installs the stable cross targets ([`TARGETS`]) that are missing.
+pub(crate) fn targets() -> Result {
+    need_rustup()?;
+    let installed = Cmd::new("rustup")
+        .args(&["target", "list", "--installed"])
+        .output()?;
+    let missing: Vec<&str> = TARGETS
+        .iter()
+        .copied()
+        .filter(|t| !installed.lines().any(|l| l.trim() == *t))
+        .collect();
+    if missing.is_empty() {
+        return Ok(());
+    }
+    Cmd::new("rustup")
+        .args(&["target", "add"])
+        .args(&missing)
+        .run()
 }
 
 /// Installs Debian packages whose program is missing (`(program, package)` pairs).
