@@ -22,6 +22,7 @@ struct Footprint {
 }
 
 pub(crate) fn size(_: &mut Run) -> Result {
+    crate::setup::targets()?;
     let probes = root().join("xtask/size-probes");
     Cmd::cargo(None)
         .dir(&probes)
