@@ -176,36 +176,34 @@ fn xtensa_target_json() -> Result<PathBuf> {
     Ok(path)
 }
 
-/// Builds the firmware test crate (`xtask/firmware`) and runs it on QEMU's mps2-an386 (Cortex-M4)
-/// under a timeout; the firmware reports through semihosting and exits with its status.
-pub(crate) fn qemu(_: &mut Run) -> Result {
+/// Builds the firmware crate `xtask/<dir>` (release, thumbv7em, in its own target dir) and
+/// returns the command that runs its binary `bin` on QEMU's mps2-an386 (Cortex-M4) with
+/// semihosting, under a `timeout` of `secs` seconds. Installs the target and QEMU when missing.
+pub(crate) fn firmware_on_qemu(dir: &str, bin: &str, secs: u64) -> Result<Cmd> {
     setup::targets()?;
     setup::apt(&[("qemu-system-arm", "qemu-system-arm")])?;
-    let firmware = root().join("xtask/firmware");
+    let firmware = root().join("xtask").join(dir);
     Cmd::cargo(None)
         .dir(&firmware)
+        .env_remove("CARGO_TARGET_DIR")
         .args(&["build", "--release"])
         .run()?;
-    let elf = firmware.join("target/thumbv7em-none-eabihf/release/firmware-tests");
+    let elf = firmware
+        .join("target/thumbv7em-none-eabihf/release")
+        .join(bin);
+    Ok(Cmd::new("timeout")
+        .args(&["--kill-after=5", &secs.to_string(), "qemu-system-arm"])
+        .args(&["-cpu", "cortex-m4", "-machine", "mps2-an386", "-nographic"])
+        .args(&["-semihosting-config", "enable=on,target=native", "-kernel"])
+        .arg(elf.to_str().expect("utf-8 path")))
+}
+
+/// Builds the firmware test crate (`xtask/firmware`) and runs it on QEMU under a timeout; the
+/// firmware reports through semihosting and exits with its status.
+pub(crate) fn qemu(_: &mut Run) -> Result {
+    let qemu = firmware_on_qemu("firmware", "firmware-tests", 120)?;
     let start = Instant::now();
-    let result = Cmd::new("timeout")
-        .args(&[
-            "--kill-after=5",
-            "120",
-            "qemu-system-arm",
-            "-cpu",
-            "cortex-m4",
-            "-machine",
-            "mps2-an386",
-        ])
-        .args(&[
-            "-nographic",
-            "-semihosting-config",
-            "enable=on,target=native",
-            "-kernel",
-        ])
-        .arg(elf.to_str().expect("utf-8 path"))
-        .output();
+    let result = qemu.output();
     match result {
         Ok(out) => {
             print!("{out}");

@@ -206,33 +206,7 @@ pub(crate) fn demo(qemu: bool) -> Result {
             .args(&["run", "-p", "examples", "--example", "demo"])
             .run();
     }
-    setup::targets()?;
-    setup::apt(&[("qemu-system-arm", "qemu-system-arm")])?;
-    let firmware = root().join("xtask/demo-firmware");
-    Cmd::cargo(None)
-        .dir(&firmware)
-        .env_remove("CARGO_TARGET_DIR")
-        .args(&["build", "--release"])
-        .run()?;
-    let elf = firmware.join("target/thumbv7em-none-eabihf/release/demo-firmware");
-    Cmd::new("timeout")
-        .args(&[
-            "--kill-after=5",
-            "60",
-            "qemu-system-arm",
-            "-cpu",
-            "cortex-m4",
-            "-machine",
-            "mps2-an386",
-        ])
-        .args(&[
-            "-nographic",
-            "-semihosting-config",
-            "enable=on,target=native",
-            "-kernel",
-        ])
-        .arg(elf.to_str().expect("utf-8 path"))
-        .run()
+    cross::firmware_on_qemu("demo-firmware", "demo-firmware", 60)?.run()
 }
 
 /// Every `<crate>/tests/loom_*.rs` of the workspace, as (crate, test name).
