@@ -22,6 +22,7 @@ use std::vec::Vec;
 
 use sync_core::sync::atomic::{AtomicUsize, Ordering::Relaxed};
 
+use crate::AllocError;
 use crate::grow_vec::{GrowVec, VecStore, sealed};
 use crate::pool::{Pool, charged_bytes};
 
@@ -76,6 +77,27 @@ impl Scope {
 
     pub(crate) fn total(&self) -> usize {
         self.total.load(Relaxed)
+    }
+
+    /// Moves `value` into the pool tier, charged to this scope.
+    ///
+    /// # Panics
+    /// As [`SmartAlloc::pool_box`](crate::SmartAlloc::pool_box).
+    pub(crate) fn pool_box<T>(&self, value: T) -> PoolBox<'_, T> {
+        self.try_pool_box(value)
+            .unwrap_or_else(|_| crate::smart::too_large(Layout::new::<T>()))
+    }
+
+    /// Like [`Scope::pool_box`], but gives the value back under a hard limit.
+    pub(crate) fn try_pool_box<T>(&self, value: T) -> Result<PoolBox<'_, T>, AllocError<T>> {
+        PoolBox::try_new_in(Home::scoped(self), value).map_err(AllocError)
+    }
+
+    /// A pool vector charged to this scope, with room for `capacity` elements.
+    pub(crate) fn pool_vec<T>(&self, capacity: usize) -> PoolVec<'_, T> {
+        let mut v = PoolVec::in_pool(Home::scoped(self));
+        v.reserve(capacity);
+        v
     }
 }
 

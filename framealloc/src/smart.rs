@@ -214,7 +214,7 @@ impl fmt::Debug for SmartAlloc {
 
 #[cold]
 #[track_caller]
-fn too_large(layout: Layout) -> ! {
+pub(crate) fn too_large(layout: Layout) -> ! {
     panic!(
         "framealloc: {} bytes at alignment {} exceed the pool tier and pool_overflow is Error",
         layout.size(),

@@ -34,7 +34,7 @@ use core::fmt;
 use core::mem::MaybeUninit;
 
 use crate::config::AllocError;
-use crate::pool_box::{Home, PoolBox, PoolVec, Scope};
+use crate::pool_box::{PoolBox, PoolVec, Scope};
 use crate::smart::SmartAlloc;
 
 /// A task's own allocation scope: an owned handle to the allocator (so it can move into
@@ -68,38 +68,27 @@ impl TaskAlloc {
         Self { alloc, scope }
     }
 
-    fn home(&self) -> Home<'_> {
-        Home::scoped(&self.scope)
-    }
-
     /// Moves `value` into the pool tier for the life of this scope at most.
     ///
     /// # Panics
     /// As [`SmartAlloc::pool_box`].
     pub fn alloc_box<T>(&self, value: T) -> PoolBox<'_, T> {
-        match self.try_alloc_box(value) {
-            Ok(b) => b,
-            Err(_) => {
-                panic!("framealloc: value too large for the pool tier (pool_overflow: Error)")
-            }
-        }
+        self.scope.pool_box(value)
     }
 
     /// Like [`alloc_box`](Self::alloc_box), but gives the value back under a hard limit.
     pub fn try_alloc_box<T>(&self, value: T) -> Result<PoolBox<'_, T>, AllocError<T>> {
-        PoolBox::try_new_in(self.home(), value).map_err(AllocError)
+        self.scope.try_pool_box(value)
     }
 
     /// An empty pool vector for the life of this scope at most.
     pub fn alloc_vec<T>(&self) -> PoolVec<'_, T> {
-        PoolVec::in_pool(self.home())
+        self.scope.pool_vec(0)
     }
 
     /// A pool vector with room for `capacity` elements.
     pub fn alloc_vec_with_capacity<T>(&self, capacity: usize) -> PoolVec<'_, T> {
-        let mut v = self.alloc_vec();
-        v.reserve(capacity);
-        v
+        self.scope.pool_vec(capacity)
     }
 
     /// Pool blocks live through this scope right now (zero-sized values take none).
@@ -168,26 +157,17 @@ impl<'a> AsyncPoolGuard<'a> {
         }
     }
 
-    fn home(&self) -> Home<'_> {
-        Home::scoped(&self.scope)
-    }
-
     /// Moves `value` into the pool tier for the life of the guard at most.
     ///
     /// # Panics
     /// As [`SmartAlloc::pool_box`].
     pub fn pool_box<T>(&self, value: T) -> PoolBox<'_, T> {
-        match self.try_pool_box(value) {
-            Ok(b) => b,
-            Err(_) => {
-                panic!("framealloc: value too large for the pool tier (pool_overflow: Error)")
-            }
-        }
+        self.scope.pool_box(value)
     }
 
     /// Like [`pool_box`](Self::pool_box), but gives the value back under a hard limit.
     pub fn try_pool_box<T>(&self, value: T) -> Result<PoolBox<'_, T>, AllocError<T>> {
-        PoolBox::try_new_in(self.home(), value).map_err(AllocError)
+        self.scope.try_pool_box(value)
     }
 
     /// An uninitialised pool block for one `T` ([`PoolBox::write`] fills it).
@@ -197,14 +177,12 @@ impl<'a> AsyncPoolGuard<'a> {
 
     /// An empty pool vector for the life of the guard at most.
     pub fn pool_vec<T>(&self) -> PoolVec<'_, T> {
-        PoolVec::in_pool(self.home())
+        self.scope.pool_vec(0)
     }
 
     /// A pool vector with room for `capacity` elements.
     pub fn pool_vec_with_capacity<T>(&self, capacity: usize) -> PoolVec<'_, T> {
-        let mut v = self.pool_vec();
-        v.reserve(capacity);
-        v
+        self.scope.pool_vec(capacity)
     }
 
     /// Same as [`pool_box`](Self::pool_box) (upstream framealloc's name).
