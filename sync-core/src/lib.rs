@@ -16,7 +16,7 @@
 //! | item | lock-free | safe in an interrupt handler | size on 32-bit (64-bit) |
 //! | --- | --- | --- | --- |
 //! | [`AtomicWaker`] | yes | yes | 12 (24) bytes |
-//! | [`WaitQueue<N>`] | no (critical section) | yes | 12 + 20·N (16 + 40·N) bytes |
+//! | [`WaitQueue<N>`] | no (critical section) | yes | 8 + 12·N (8 + 24·N) bytes |
 //!
 //! [`critical-section`]: https://docs.rs/critical-section
 #![no_std]

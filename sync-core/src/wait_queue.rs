@@ -22,12 +22,34 @@
 //! Invariants:
 //!
 //! * waiting places form a doubly linked list in arrival order; free places form a free list, so
-//!   `enqueue`, `notify_one` and `cancel` are O(1) whatever `N` is; `wake_all` is O(N);
+//!   `enqueue`, `notify_one` and `cancel` are O(1) whatever `N` is; `wake_all` is O(waiters);
 //! * **FIFO**: `notify_one` always notifies the oldest waiting place;
 //! * **no lost wake-up on cancellation**: [`WaitQueue::cancel`] of a notified place passes its token
 //!   to the next waiting place (waking it); only when nobody waits does the token come back to the
 //!   caller, who must then dispose of what it stands for;
 //! * a full queue is reported as [`QueueFull`], never a panic; empty places are never woken.
+//!
+//! # Layout
+//!
+//! A place is a waker slot and one machine word, nothing else: 24 bytes on 64-bit targets, 12 on
+//! 32-bit ones. There is no state field; the state is read from the two:
+//!
+//! | state | `waker` | `word` |
+//! | --- | --- | --- |
+//! | Free | `None` | index of the next free place |
+//! | Waiting | `Some` | the list links, `prev \| next << 16` |
+//! | Notified | `None` | the token |
+//!
+//! This works because a place holds a waker exactly while it waits: `enqueue` stores one,
+//! `notify_one` takes it out (and wakes it after the critical section), `cancel` takes it out. A
+//! notified place has left the waiting list, so its word no longer carries links and can carry a
+//! whole `usize` token: every token value round-trips, on every target. Free and Notified look
+//! alike, but the state of a place is only ever asked through its [`Ticket`], and a ticket's place
+//! is never free. (Links take 32 bits, so the queue needs a pointer width of at least 32 bits.)
+//!
+//! The header is four 16-bit fields: the number of waiting places, the head and tail of the
+//! waiting list and the head of the free list, 8 bytes. A queue is thus 8 + 12·N bytes on 32-bit
+//! targets and 8 + 24·N on 64-bit ones.
 //!
 //! # Locking
 //!
@@ -39,19 +61,39 @@
 //! cloned, woken or dropped inside the critical section: that happens after it ends, so a waker
 //! that panics or re-enters the queue cannot deadlock or corrupt it.
 //!
-//! The number of waiting places is mirrored in an atomic so fast paths can test for waiters
-//! ([`WaitQueue::len`]) without entering the critical section.
+//! The header fields are atomics, but only so that they can sit outside the cell that holds the
+//! places without padding: they are written only inside the critical section, which orders them
+//! (`Relaxed` loads and stores, plain moves on every target). The number of waiting places is the
+//! exception that justifies the arrangement: fast paths read it without entering the critical
+//! section ([`WaitQueue::len`], `Acquire`; it is stored with `Release`).
 
 use core::fmt;
 use core::future::Future;
 use core::pin::Pin;
 use core::task::{Context, Poll, Waker};
 
-use crate::sync::atomic::{AtomicUsize, Ordering::Acquire, Ordering::Release};
+use crate::sync::atomic::{AtomicU16, Ordering::Acquire, Ordering::Relaxed, Ordering::Release};
 use crate::sync::cs::CsCell;
 
 /// Index meaning "no place".
 const NIL: u16 = u16::MAX;
+
+const _: () = assert!(
+    usize::BITS >= 32,
+    "WaitQueue keeps two 16-bit links in one usize"
+);
+
+/// The sizes the docs state, on 32- and 64-bit targets alike: a place is a waker (two words) and
+/// one word; the header is 8 bytes. (Under loom the atomics are loom's, of another size.)
+#[cfg(not(loom))]
+const _: () = {
+    let word = size_of::<usize>();
+    assert!(size_of::<Waker>() == 2 * word);
+    assert!(size_of::<Place>() == size_of::<Waker>() + word);
+    assert!(size_of::<WaitQueue<0>>() == 8);
+    assert!(size_of::<WaitQueue<1>>() == 8 + 3 * word);
+    assert!(size_of::<WaitQueue<5>>() == 8 + 5 * 3 * word);
+};
 
 /// The queue has no free place: `N` waiters are already queued.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -70,7 +112,8 @@ impl core::error::Error for QueueFull {}
 /// It is neither `Clone` nor `Copy`: exactly one of [`WaitQueue::poll_ticket`] (returning
 /// `Ready`) or [`WaitQueue::cancel`] consumes it. A ticket that is dropped without either keeps its
 /// place occupied for good, and a token notified to it is lost; the owner of a ticket must cancel
-/// it in its `Drop`.
+/// it in its `Drop`. A ticket belongs to the queue that issued it; given to another queue it
+/// yields meaningless results (or a panic), never undefined behaviour.
 #[derive(Debug, PartialEq, Eq)]
 #[must_use = "a ticket holds a place in the queue until it is polled to completion or cancelled"]
 pub struct Ticket {
@@ -85,37 +128,51 @@ impl Ticket {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum State {
-    Free,
-    Waiting,
-    Notified(usize),
-}
-
+/// One place (see "Layout" in the module docs).
 struct Place {
-    state: State,
-    /// Next place: towards the tail in the waiting list, or the next free place.
-    next: u16,
-    /// Previous place in the waiting list (towards the head).
-    prev: u16,
-    /// The waiter's waker. For a notified place, `Some` means "not woken yet" (`wake_all`).
+    /// The waiter's waker: `Some` exactly while the place is waiting.
     waker: Option<Waker>,
+    /// Free: the next free place. Waiting: `prev | next << 16`. Notified: the token.
+    word: usize,
 }
 
-struct Inner<const N: usize> {
-    places: [Place; N],
-    /// Oldest waiting place.
-    head: u16,
-    /// Newest waiting place.
-    tail: u16,
-    /// First free place.
-    free: u16,
+impl Place {
+    /// The next free place, of a free place.
+    fn next_free(&self) -> u16 {
+        // A free place's word is a `u16` index: the cast is exact.
+        self.word as u16
+    }
+
+    /// The previous (older) waiting place, of a waiting place.
+    fn prev(&self) -> u16 {
+        // Bits 0..16 hold `prev`: the cast keeps exactly them.
+        self.word as u16
+    }
+
+    /// The next (newer) waiting place, of a waiting place.
+    fn next(&self) -> u16 {
+        // Bits 16..32 hold `next`: the cast keeps exactly them.
+        (self.word >> 16) as u16
+    }
+
+    fn set_links(&mut self, prev: u16, next: u16) {
+        self.word = usize::from(prev) | (usize::from(next) << 16);
+    }
+
+    fn set_prev(&mut self, prev: u16) {
+        self.set_links(prev, self.next());
+    }
+
+    fn set_next(&mut self, next: u16) {
+        self.set_links(self.prev(), next);
+    }
 }
 
 /// A bounded FIFO queue of up to `N` waiting tasks (see the [module docs](crate::wait_queue) for the design).
 ///
-/// `N` must be at most 65 535. The size of a queue is 12 + 20·N bytes on 32-bit targets (16 + 40·N on
-/// 64-bit): per place a waker, a token with its state, and two 16-bit links.
+/// `N` must be at most 65 534. The size of a queue is 8 + 12·N bytes on 32-bit targets (8 + 24·N on
+/// 64-bit): per place a waker and one word, which holds the two 16-bit list links while the place
+/// waits and the token once it is notified.
 ///
 /// # Examples
 ///
@@ -135,32 +192,37 @@ struct Inner<const N: usize> {
 /// assert_eq!(waiter.join().unwrap(), Ok(7));
 /// ```
 pub struct WaitQueue<const N: usize> {
-    waiting: AtomicUsize,
-    inner: CsCell<Inner<N>>,
+    /// Number of waiting places: written inside the critical section, read anywhere.
+    waiting: AtomicU16,
+    /// Oldest waiting place (`NIL`: none). This and the next two: critical section only.
+    head: AtomicU16,
+    /// Newest waiting place (`NIL`: none).
+    tail: AtomicU16,
+    /// First free place (`NIL`: none).
+    free: AtomicU16,
+    places: CsCell<[Place; N]>,
 }
 
 impl<const N: usize> WaitQueue<N> {
-    const FITS: () = assert!(N < NIL as usize, "WaitQueue holds at most 65 535 places");
+    const FITS: () = assert!(N < NIL as usize, "WaitQueue holds at most 65 534 places");
 
     crate::const_fn! {
         /// Creates an empty queue.
         #[must_use]
         pub const fn new() -> Self {
             let () = Self::FITS;
-            let mut places = [const { Place { state: State::Free, next: NIL, prev: NIL, waker: None } }; N];
+            let mut places = [const { Place { waker: None, word: NIL as usize } }; N];
             let mut i = 0;
             while i + 1 < N {
-                // N < u16::MAX (checked above), so the cast is exact.
-                #[allow(clippy::cast_possible_truncation)]
-                {
-                    places[i].next = (i + 1) as u16;
-                }
+                places[i].word = i + 1;
                 i += 1;
             }
-            let free = if N == 0 { NIL } else { 0 };
             Self {
-                waiting: AtomicUsize::new(0),
-                inner: CsCell::new(Inner { places, head: NIL, tail: NIL, free }),
+                waiting: AtomicU16::new(0),
+                head: AtomicU16::new(NIL),
+                tail: AtomicU16::new(NIL),
+                free: AtomicU16::new(if N == 0 { NIL } else { 0 }),
+                places: CsCell::new(places),
             }
         }
     }
@@ -174,13 +236,23 @@ impl<const N: usize> WaitQueue<N> {
     /// The number of waiting (queued, not yet notified) waiters, read without locking.
     #[must_use]
     pub fn len(&self) -> usize {
-        self.waiting.load(Acquire)
+        usize::from(self.waiting.load(Acquire))
     }
 
     /// Whether no waiter is waiting, read without locking.
     #[must_use]
     pub fn is_empty(&self) -> bool {
         self.len() == 0
+    }
+
+    /// Enters the critical section and lends the queue's state to `f`.
+    fn lock<R>(&self, f: impl FnOnce(&mut Locked<'_, N>) -> R) -> R {
+        self.places.with(|places| {
+            f(&mut Locked {
+                queue: self,
+                places,
+            })
+        })
     }
 
     /// Queues a waiter at the tail with a clone of `waker`.
@@ -191,22 +263,15 @@ impl<const N: usize> WaitQueue<N> {
     pub fn enqueue(&self, waker: &Waker) -> Result<Ticket, QueueFull> {
         // Clone outside the critical section: waker code never runs inside it.
         let mut waker = Some(waker.clone());
-        let result = self.inner.with(|inner| {
-            let index = inner.free;
-            if index == NIL {
-                return Err(());
-            }
-            let place = &mut inner.places[usize::from(index)];
-            inner.free = place.next;
-            place.state = State::Waiting;
-            place.waker = waker.take();
-            inner.push_back(index);
-            self.waiting.fetch_add(1, Release);
-            Ok(Ticket { index })
+        let ticket = self.lock(|q| {
+            let index = q.pop_free()?;
+            q.places[usize::from(index)].waker = waker.take();
+            q.push_back(index);
+            Some(Ticket { index })
         });
         // On a full queue the clone is dropped here, outside the critical section.
         drop(waker);
-        result.map_err(|()| QueueFull)
+        ticket.ok_or(QueueFull)
     }
 
     /// Checks a ticket: `Ready(token)` if it was notified (the place is freed and the ticket
@@ -216,41 +281,27 @@ impl<const N: usize> WaitQueue<N> {
         let Some(t) = ticket.as_ref() else {
             panic!("WaitQueue::poll_ticket called without a ticket");
         };
-        let index = usize::from(t.index);
+        let index = t.index;
         // First look: consume a notification, or see whether the stored waker is still right.
-        let (outcome, dropped) = self.inner.with(|inner| {
-            let place = &mut inner.places[index];
-            match place.state {
-                State::Notified(token) => {
-                    let dropped = place.waker.take();
-                    inner.release(t.index);
-                    (Some(Poll::Ready(token)), dropped)
-                }
-                State::Waiting => match &place.waker {
-                    Some(current) if current.will_wake(waker) => (Some(Poll::Pending), None),
-                    _ => (None, None),
-                },
-                State::Free => unreachable!("a ticket's place is never free"),
-            }
+        let first = self.lock(|q| match &q.places[usize::from(index)].waker {
+            None => Some(Poll::Ready(q.take_token(index))),
+            Some(current) if current.will_wake(waker) => Some(Poll::Pending),
+            Some(_) => None,
         });
-        drop(dropped);
-        let poll = match outcome {
+        let poll = match first {
             Some(poll) => poll,
             None => {
                 // The waker changed: clone outside the critical section, then swap it in.
                 let mut new = Some(waker.clone());
-                let (poll, old) = self.inner.with(|inner| {
-                    let place = &mut inner.places[index];
-                    match place.state {
-                        State::Notified(token) => {
-                            let old = place.waker.take();
-                            inner.release(t.index);
-                            (Poll::Ready(token), old)
-                        }
-                        _ => (
+                let (poll, old) = self.lock(|q| {
+                    let place = &mut q.places[usize::from(index)];
+                    if place.waker.is_some() {
+                        (
                             Poll::Pending,
                             core::mem::replace(&mut place.waker, new.take()),
-                        ),
+                        )
+                    } else {
+                        (Poll::Ready(q.take_token(index)), None)
                     }
                 });
                 drop(old);
@@ -272,20 +323,16 @@ impl<const N: usize> WaitQueue<N> {
     ///
     /// [`poll_ticket`]: Self::poll_ticket
     pub fn cancel(&self, ticket: Ticket) -> Option<usize> {
-        let (notified, waker) = self.inner.with(|inner| {
-            let place = &mut inner.places[usize::from(ticket.index)];
-            let waker = place.waker.take();
-            let notified = match place.state {
-                State::Waiting => {
-                    inner.unlink(ticket.index);
-                    self.waiting.fetch_sub(1, Release);
-                    None
-                }
-                State::Notified(token) => Some(token),
-                State::Free => unreachable!("a ticket's place is never free"),
-            };
-            inner.release(ticket.index);
-            (notified, waker)
+        let (notified, waker) = self.lock(|q| {
+            let waker = q.places[usize::from(ticket.index)].waker.take();
+            if waker.is_some() {
+                // Still waiting: leave the list.
+                q.unlink(ticket.index);
+                q.release(ticket.index);
+                (None, waker)
+            } else {
+                (Some(q.take_token(ticket.index)), None)
+            }
         });
         drop(waker);
         let token = notified?;
@@ -301,15 +348,14 @@ impl<const N: usize> WaitQueue<N> {
         if self.is_empty() {
             return Err(token);
         }
-        let waker = self.inner.with(|inner| {
-            let index = inner.head;
+        let waker = self.lock(|q| {
+            let index = q.queue.head.load(Relaxed);
             if index == NIL {
                 return Err(token);
             }
-            inner.unlink(index);
-            self.waiting.fetch_sub(1, Release);
-            let place = &mut inner.places[usize::from(index)];
-            place.state = State::Notified(token);
+            q.unlink(index);
+            let place = &mut q.places[usize::from(index)];
+            place.word = token;
             Ok(place.waker.take())
         })?;
         if let Some(waker) = waker {
@@ -323,40 +369,24 @@ impl<const N: usize> WaitQueue<N> {
         self.notify_one(0).is_ok()
     }
 
-    /// Wakes every waiter that is waiting when the call starts (with token `0`); returns how many.
+    /// Wakes the waiters that are waiting when the call starts, oldest first, with token `0`;
+    /// returns how many it woke.
     ///
-    /// The places are marked in one critical section; the wakers are then taken and woken one at
-    /// a time outside it, so this is O(N).
+    /// Each waiter is notified in a critical section of its own and woken right after it, so the
+    /// critical section never lasts longer than for one waiter and the call is O(waiters). The call
+    /// stops after as many waiters as were waiting at its start: a waiter that arrives meanwhile
+    /// is woken only in the stead of one that left (cancelled, or was notified by someone else)
+    /// before its turn, which is a harmless spurious wake-up; a woken task that queues again
+    /// cannot keep the call going.
     pub fn wake_all(&self) -> usize {
-        if self.is_empty() {
-            return 0;
-        }
-        let count = self.inner.with(|inner| {
-            let mut count = 0;
-            while inner.head != NIL {
-                let index = inner.head;
-                inner.unlink(index);
-                inner.places[usize::from(index)].state = State::Notified(0);
-                count += 1;
+        let mut woken = 0;
+        for _ in 0..self.len() {
+            if !self.wake_one() {
+                break;
             }
-            self.waiting.fetch_sub(count, Release);
-            count
-        });
-        for index in 0..N {
-            // A notified place with its waker still in it has not been woken yet. A place reused
-            // by a new waiter meanwhile is `Waiting` and is left alone.
-            let waker = self.inner.with(|inner| {
-                let place = &mut inner.places[index];
-                match place.state {
-                    State::Notified(_) => place.waker.take(),
-                    _ => None,
-                }
-            });
-            if let Some(waker) = waker {
-                waker.wake();
-            }
+            woken += 1;
         }
-        count
+        woken
     }
 
     /// A future that waits in this queue until notified and resolves to the token.
@@ -388,48 +418,78 @@ impl<const N: usize> fmt::Debug for WaitQueue<N> {
     }
 }
 
-impl<const N: usize> Inner<N> {
-    /// Links a place at the tail of the waiting list.
+/// The state of a queue inside its critical section: the places, and the header through `queue`.
+struct Locked<'q, const N: usize> {
+    queue: &'q WaitQueue<N>,
+    places: &'q mut [Place; N],
+}
+
+impl<const N: usize> Locked<'_, N> {
+    /// Takes a place off the free list.
+    fn pop_free(&mut self) -> Option<u16> {
+        let index = self.queue.free.load(Relaxed);
+        if index == NIL {
+            return None;
+        }
+        let next = self.places[usize::from(index)].next_free();
+        self.queue.free.store(next, Relaxed);
+        Some(index)
+    }
+
+    /// Returns an unlinked place, its waker already taken out, to the free list.
+    fn release(&mut self, index: u16) {
+        let free = self.queue.free.load(Relaxed);
+        self.places[usize::from(index)].word = usize::from(free);
+        self.queue.free.store(index, Relaxed);
+    }
+
+    /// Reads the token of a notified place and frees the place.
+    fn take_token(&mut self, index: u16) -> usize {
+        let token = self.places[usize::from(index)].word;
+        self.release(index);
+        token
+    }
+
+    /// Adds `delta` (±1) to the number of waiting places.
+    fn add_waiting(&self, delta: i8) {
+        let waiting = self.queue.waiting.load(Relaxed);
+        // Only this critical section writes the count, so a load and a store suffice; it stays in
+        // `0..N` with `N < u16::MAX`.
+        self.queue
+            .waiting
+            .store(waiting.wrapping_add_signed(i16::from(delta)), Release);
+    }
+
+    /// Links a place (off the free list, waker stored) at the tail of the waiting list.
     fn push_back(&mut self, index: u16) {
-        let tail = self.tail;
-        {
-            let place = &mut self.places[usize::from(index)];
-            place.prev = tail;
-            place.next = NIL;
-        }
+        let tail = self.queue.tail.load(Relaxed);
+        self.places[usize::from(index)].set_links(tail, NIL);
         if tail == NIL {
-            self.head = index;
+            self.queue.head.store(index, Relaxed);
         } else {
-            self.places[usize::from(tail)].next = index;
+            self.places[usize::from(tail)].set_next(index);
         }
-        self.tail = index;
+        self.queue.tail.store(index, Relaxed);
+        self.add_waiting(1);
     }
 
     /// Unlinks a waiting place from the waiting list.
     fn unlink(&mut self, index: u16) {
         let (prev, next) = {
             let place = &self.places[usize::from(index)];
-            (place.prev, place.next)
+            (place.prev(), place.next())
         };
         if prev == NIL {
-            self.head = next;
+            self.queue.head.store(next, Relaxed);
         } else {
-            self.places[usize::from(prev)].next = next;
+            self.places[usize::from(prev)].set_next(next);
         }
         if next == NIL {
-            self.tail = prev;
+            self.queue.tail.store(prev, Relaxed);
         } else {
-            self.places[usize::from(next)].prev = prev;
+            self.places[usize::from(next)].set_prev(prev);
         }
-    }
-
-    /// Returns an unlinked place to the free list.
-    fn release(&mut self, index: u16) {
-        let place = &mut self.places[usize::from(index)];
-        place.state = State::Free;
-        place.prev = NIL;
-        place.next = self.free;
-        self.free = index;
+        self.add_waiting(-1);
     }
 }
 

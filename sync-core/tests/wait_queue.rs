@@ -1,7 +1,8 @@
 //! Behaviour of `WaitQueue`: FIFO order, tokens, cancellation pass-on, full queue, waker counts.
 use std::pin::pin;
-use std::sync::Arc;
-use std::task::{Context, Poll};
+use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
+use std::sync::{Arc, Mutex};
+use std::task::{Context, Poll, Wake, Waker};
 use std::thread;
 
 use futures_lite::future::block_on;
@@ -208,14 +209,116 @@ fn threads_released_in_fifo_order_get_every_token_once() {
     );
 }
 
+/// A notified place carries its token in the word that held its links: every `usize` value,
+/// including ones whose bits look like links (`usize::MAX` reads as two `NIL`s), round-trips
+/// through `poll_ticket`, a pass-on in `cancel` and the return of `cancel`, and the waiting list
+/// stays intact around notified places.
+#[test]
+fn every_token_value_round_trips() {
+    let queue = WaitQueue::<4>::new();
+    let counters: Vec<_> = (0..4).map(|_| WakeCounter::new()).collect();
+    let big = usize::MAX - 0x1_0002; // links 0xfffd / 0xfffe (or 0xfffd / 0xffff on 32-bit)
+    for token in [usize::MAX, big, 0, 1, 0xffff_0000, usize::MAX >> 1] {
+        let mut tickets: Vec<_> = counters
+            .iter()
+            .map(|c| Some(queue.enqueue(&c.waker()).unwrap()))
+            .collect();
+        // Notify the oldest two, then take the middle ones out of order around them.
+        queue.notify_one(token).unwrap();
+        queue.notify_one(token ^ 1).unwrap();
+        assert_eq!(queue.cancel(tickets[2].take().unwrap()), None);
+        // The first place's token passes on to the last waiter, the only one left.
+        assert_eq!(queue.cancel(tickets[0].take().unwrap()), None);
+        assert_eq!(queue.len(), 0);
+        let waker = counters[0].waker();
+        assert_eq!(
+            queue.poll_ticket(&mut tickets[3], &waker),
+            Poll::Ready(token)
+        );
+        // Nobody waits: the second token comes back from `cancel`.
+        assert_eq!(queue.cancel(tickets[1].take().unwrap()), Some(token ^ 1));
+        assert!(tickets.iter().all(Option::is_none));
+        // Every place is free again and the list works from scratch.
+        let again: Vec<_> = (0..4).map(|_| queue.enqueue(&waker).unwrap()).collect();
+        assert_eq!(queue.enqueue(&waker), Err(QueueFull));
+        assert_eq!(queue.len(), 4);
+        for ticket in again {
+            assert_eq!(queue.cancel(ticket), None);
+        }
+        assert!(queue.is_empty());
+    }
+    assert!(counters.iter().all(|c| c.live() == 0));
+    assert_eq!(
+        counters.iter().map(WakeCounter::wakes).collect::<Vec<_>>(),
+        [6, 6, 0, 6],
+        "each round wakes the first two and the last (by pass-on), never the cancelled one"
+    );
+}
+
+/// A waker that queues its task again when woken, as a busy task might.
+struct Requeue {
+    queue: Arc<WaitQueue<8>>,
+    wakes: AtomicUsize,
+    requeued: Mutex<Vec<sync_core::Ticket>>,
+    fresh: WakeCounter,
+}
+
+impl Wake for Requeue {
+    fn wake(self: Arc<Self>) {
+        self.wake_by_ref();
+    }
+
+    fn wake_by_ref(self: &Arc<Self>) {
+        self.wakes.fetch_add(1, SeqCst);
+        let ticket = self.queue.enqueue(&self.fresh.waker()).unwrap();
+        self.requeued.lock().unwrap().push(ticket);
+    }
+}
+
+#[test]
+fn wake_all_stops_after_the_waiters_of_its_start() {
+    let queue = Arc::new(WaitQueue::<8>::new());
+    let requeue = Arc::new(Requeue {
+        queue: queue.clone(),
+        wakes: AtomicUsize::new(0),
+        requeued: Mutex::new(Vec::new()),
+        fresh: WakeCounter::new(),
+    });
+    let waker = Waker::from(requeue.clone());
+    let mut tickets: Vec<_> = (0..3)
+        .map(|_| Some(queue.enqueue(&waker).unwrap()))
+        .collect();
+    assert_eq!(queue.wake_all(), 3);
+    assert_eq!(requeue.wakes.load(SeqCst), 3);
+    assert_eq!(queue.len(), 3, "the tasks queued again while woken");
+    assert_eq!(requeue.fresh.wakes(), 0, "and were not woken again");
+    for ticket in &mut tickets {
+        assert_eq!(queue.poll_ticket(ticket, &waker), Poll::Ready(0));
+    }
+    assert_eq!(queue.wake_all(), 3);
+    assert_eq!(requeue.fresh.wakes(), 3);
+    for ticket in requeue.requeued.lock().unwrap().drain(..) {
+        assert_eq!(
+            queue.cancel(ticket),
+            Some(0),
+            "all notified: nobody to pass it to"
+        );
+    }
+    assert!(queue.is_empty());
+    drop(waker);
+    assert_eq!(Arc::strong_count(&requeue), 1, "the queue keeps no waker");
+    assert_eq!(requeue.fresh.live(), 0);
+}
+
 /// The sizes the crate docs state (64-bit host): a waker slot is one word of state plus one
-/// `Option<Waker>`; a queue place is a waker, a token and two 16-bit links.
+/// `Option<Waker>`; a queue is an 8-byte header plus, per place, a waker and one word (links or
+/// token). The 32-bit sizes (8 + 12·N) are a const assertion in the crate, checked by every build.
 #[test]
 #[cfg(target_pointer_width = "64")]
 fn documented_sizes() {
     use std::mem::size_of;
     assert_eq!(size_of::<sync_core::AtomicWaker>(), 24);
-    assert_eq!(size_of::<WaitQueue<0>>(), 16);
-    assert_eq!(size_of::<WaitQueue<1>>(), 56);
-    assert_eq!(size_of::<WaitQueue<4>>(), 176);
+    assert_eq!(size_of::<WaitQueue<0>>(), 8);
+    assert_eq!(size_of::<WaitQueue<1>>(), 32);
+    assert_eq!(size_of::<WaitQueue<4>>(), 104);
 }
