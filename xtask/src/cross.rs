@@ -66,7 +66,7 @@ pub(crate) fn cross(_: &mut Run) -> Result {
     let xtensa = xtensa()?;
     espidf()?;
     println!(
-        "cross: {builds} release builds for {} targets ok; xtensa: {xtensa}; io-mini type-checks for {ESPIDF} ({:.0?})",
+        "cross: {builds} release builds for {} targets ok; xtensa: {xtensa}; io-mini, framealloc and frugal (all crates) type-check for {ESPIDF} ({:.0?})",
         setup::TARGETS.len(),
         start.elapsed()
     );
@@ -123,21 +123,27 @@ fn xtensa() -> Result<&'static str> {
     Ok("type-check only with upstream nightly (-Zno-codegen; no +esp toolchain installed)")
 }
 
-/// io-mini is a std crate; ESP-IDF has std, so check it there (nightly, std built from source).
+/// The std crates (io-mini, framealloc with its tokio helpers) and the umbrella with every crate
+/// on: ESP-IDF has std, so they are type-checked there (nightly, std built from source).
 fn espidf() -> Result {
     let target_dir = root().join("target/espidf");
     Cmd::cargo(Some("nightly"))
         .env("CARGO_TARGET_DIR", target_dir.to_str().expect("utf-8 path"))
+        .args(&["check", "-Zbuild-std=std,panic_abort", "--target", ESPIDF])
         .args(&[
-            "check",
-            "-Zbuild-std=std,panic_abort",
-            "--target",
-            ESPIDF,
             "-p",
             "io-mini",
+            "-p",
+            "framealloc",
+            "--features",
+            "framealloc/tokio",
         ])
+        .args(&["-p", "frugal", "--features", ESPIDF_UMBRELLA])
         .run()
 }
+
+/// The umbrella's features checked for ESP-IDF: every crate, std, async.
+const ESPIDF_UMBRELLA: &str = "frugal/pool,frugal/hatch,frugal/task-ffi,frugal/io-mini,frugal/framealloc,frugal/async,frugal/tokio";
 
 /// Writes upstream's target spec for the ESP32 with LLVM's data-layout into `target/xtensa/`.
 fn xtensa_target_json() -> Result<PathBuf> {
