@@ -52,16 +52,18 @@
 //!
 //! The shared state ([`Hatch<T>`]) is one value slot, one waker slot per side and one atomic
 //! word: a lock bit, a "slot full" bit, the closed and dropped bits of both sides and the
-//! free/reclaim/recycle bits of a hatch you manage (table in `shared.rs`). Every operation is one
-//! short critical section under the lock bit: a relaxed load and an `Acquire` compare-and-swap
-//! that sets the bit (retried only under contention; a failed attempt writes nothing, so the
-//! holder is the only writer), then a `Release` store of the new state. One read-modify-write
-//! per send or receive, no `SeqCst`. A handle that drops after its peer, and a `now()` receive
-//! on an empty hatch, need only an `Acquire` load; a handle that drops first while no waker is
-//! parked needs one compare-and-swap (two "may hold a waker" hint bits in the word let the hot
-//! paths skip the waker slots when nothing waits). Targets without compare-and-swap (thumbv6m,
-//! riscv32imc) get the same operations from `portable-atomic` through sync-core (each one a
-//! short critical section there).
+//! free/reclaim/recycle bits of a hatch you manage (table in `shared.rs`). Waker slots, an
+//! overwrite and every slow path are guarded by the lock bit: a relaxed load and an `Acquire`
+//! compare-and-swap that sets the bit (retried only under contention; a failed attempt writes
+//! nothing, so the holder is the only writer), then a `Release` store of the new state. The hot
+//! paths need less (two "may hold a waker" hint bits in the word tell them that nothing waits):
+//! `send().now()` on an empty hatch writes the slot, which only the sender touches while the
+//! slot is empty, and publishes it with one compare-and-swap, no lock; `receive().now()` takes
+//! the lock with a single compare-and-swap attempt, or needs only an `Acquire` load on an empty
+//! hatch; the first handle to drop needs one compare-and-swap and the second an `Acquire` load.
+//! No `SeqCst` anywhere. Targets without compare-and-swap (thumbv6m, riscv32imc) get the same
+//! operations from `portable-atomic` through sync-core (each one a short critical section
+//! there).
 //!
 //! **No waker or destructor code runs while the lock is held.** A critical section moves wakers
 //! and values between the cells and local variables; the waker is cloned before the lock is
@@ -119,7 +121,8 @@
 //! `tests/loom_hatch.rs` (`send_vs_receive`, `send_vs_receiver_drop`,
 //! `parked_receiver_dropped_during_send`, `overwrite_vs_receive`, `recycle_vs_close`,
 //! `lazy_send_vs_receiver_drop`, `receive_vs_sender_drop`, `waker_update_vs_send`,
-//! `recycle_then_receive_on_third_thread`):
+//! `recycle_then_receive_on_third_thread`, and for the lock-free paths `send_now_vs_receiver_close`,
+//! `send_now_vs_receive_now`, `receive_now_vs_overwrite_and_drop`):
 //!
 //! * `rustsec_2026_0005_receiver_polled_then_dropped_during_send` — the use-after-free of the
 //!   `oneshot` crate: a receive future parked, then the receiver dropped while a send runs.
@@ -188,7 +191,8 @@ pub use shared::Hatch;
 #[cfg(feature = "alloc")]
 #[must_use]
 pub fn hatch<T>() -> (Sender<'static, T>, Receiver<'static, T>) {
-    let boxed = alloc::boxed::Box::new(Hatch::<T>::new_in_use());
+    // Allocate first, then build the hatch in place (no copy through the stack).
+    let boxed = alloc::boxed::Box::write(alloc::boxed::Box::new_uninit(), Hatch::<T>::new_in_use());
     let ptr = core::ptr::NonNull::from(alloc::boxed::Box::leak(boxed));
     // SAFETY: the leaked box lives until the last handle frees it (`F_BOXED`), so `'static` is
     // the handles' view of it, and this is its only sender.

@@ -18,8 +18,8 @@ use core::task::{Context, Poll, Waker};
 use crate::Sender;
 use crate::error::{Closed, RecycleError};
 use crate::shared::{
-    F_CLOSES, F_RECLAIMS, F_RECYCLES, Handle, Hatch, Locked, R_CLOSED, R_WAKER, S_CLOSED, Side,
-    VALUE, WAKERS,
+    F_CLOSES, F_RECLAIMS, F_RECYCLES, Handle, Hatch, LOCK, Locked, R_CLOSED, R_WAKER, S_CLOSED,
+    Side, VALUE, WAKERS,
 };
 
 /// The receiving half of a hatch.
@@ -182,14 +182,33 @@ impl<'a, T> Receiver<'a, T> {
 
 impl<T> Receiver<'_, T> {
     /// [`Receiving::now`] without the future's machinery: an `Acquire` load on an empty, open
-    /// hatch, otherwise one lock.
-    #[inline]
+    /// hatch; on a full one with no waker parked, one compare-and-swap that takes the lock, the
+    /// move and the releasing store; otherwise [`receive_locked`](Self::receive_locked).
+    #[inline(always)]
     fn receive_now(&mut self) -> Result<Option<T>, Closed> {
         let hatch = self.handle.hatch();
         let seen = hatch.peek();
         if seen & (VALUE | S_CLOSED | R_CLOSED) == 0 {
             return Ok(None);
         }
+        if seen & (LOCK | WAKERS | VALUE) == VALUE
+            && let Some(locked) = hatch.try_lock(seen)
+        {
+            // SAFETY: we hold the lock and `seen` (the state under it) has `VALUE`; it is
+            // cleared below.
+            let value = unsafe { hatch.take_value() };
+            let closes = if self.closes() { R_CLOSED } else { 0 };
+            hatch.unlock(locked, (seen & !VALUE) | closes);
+            return Ok(Some(value));
+        }
+        self.receive_locked(seen)
+    }
+
+    /// The locked part of [`receive_now`](Self::receive_now): closed, or a waker to move, or the
+    /// lock was busy.
+    #[inline(never)]
+    fn receive_locked(&mut self, seen: u32) -> Result<Option<T>, Closed> {
+        let hatch = self.handle.hatch();
         let (state, locked) = hatch.lock_from(seen);
         if state & VALUE != 0 {
             return Ok(Some(self.take(state, locked, self.closes())));
@@ -234,6 +253,7 @@ impl<T> Receiver<'_, T> {
 }
 
 impl<T> Drop for Receiver<'_, T> {
+    #[inline]
     fn drop(&mut self) {
         self.handle.release(Side::Receiver);
     }
@@ -272,7 +292,7 @@ impl<T> Receiving<'_, '_, T> {
     /// assert_eq!(r.receive().now(), Ok(Some(1)));
     /// assert_eq!(r.receive().now(), Err(hatch::Closed));
     /// ```
-    #[inline]
+    #[inline(always)]
     pub fn now(self) -> Result<Option<T>, Closed> {
         // Never parked: our `Drop` has nothing to do.
         self.receiver.receive_now()

@@ -20,8 +20,8 @@ use crate::Receiver;
 use crate::error::Closed;
 use crate::error::{RecycleError, SendError};
 use crate::shared::{
-    F_CLOSES, F_OVERWRITES, F_RECLAIMS, F_RECYCLES, Handle, Hatch, Locked, R_CLOSED, S_CLOSED,
-    S_WAKER, Side, VALUE, WAKERS,
+    F_CLOSES, F_OVERWRITES, F_RECLAIMS, F_RECYCLES, Handle, Hatch, LOCK, Locked, R_CLOSED,
+    S_CLOSED, S_WAKER, Side, VALUE, WAKERS, transition,
 };
 
 /// The sending half of a hatch.
@@ -252,9 +252,35 @@ impl<'a, T> Sender<'a, T> {
         }
     }
 
-    /// [`Sending::now`] without the future's machinery: one lock, no waker clone.
-    #[inline]
+    /// [`Sending::now`] without the future's machinery. The common case — an empty, open hatch
+    /// with no waker parked and the lock free — takes no lock: the value goes into the slot and
+    /// one compare-and-swap publishes `VALUE` (see "Lock-free paths" in `shared`). Anything else
+    /// goes to [`send_locked`](Self::send_locked).
+    #[inline(always)]
     fn send_now(&mut self, value: T) -> Result<(), SendError<T>> {
+        let hatch = self.handle.hatch();
+        let seen = hatch.peek();
+        if seen & (LOCK | WAKERS | VALUE | R_CLOSED | S_CLOSED) == 0 {
+            // SAFETY: `VALUE` is clear and we are the live sender, so the slot is empty and only
+            // we may touch it until we set `VALUE` (invariant 5 of `shared`); the `Acquire` load
+            // ordered the receiver's last take before this write.
+            unsafe { hatch.put_value(value) };
+            let closes = if self.closes() { S_CLOSED } else { 0 };
+            if transition(hatch.word(), seen, seen | VALUE | closes) {
+                return Ok(());
+            }
+            // The state changed since our look: `VALUE` is still clear (only we set it), so the
+            // slot is still ours; take the value back and go the locked way.
+            // SAFETY: as above; the slot holds the value we just wrote.
+            let value = unsafe { hatch.take_value() };
+            return self.send_locked(value);
+        }
+        self.send_locked(value)
+    }
+
+    /// The locked send: full, closed, or a waker to move.
+    #[inline(never)]
+    fn send_locked(&mut self, value: T) -> Result<(), SendError<T>> {
         let hatch = self.handle.hatch();
         let (state, locked) = hatch.lock();
         if state & (R_CLOSED | S_CLOSED) != 0 {
@@ -357,6 +383,7 @@ impl<'a, T> Sender<'a, T> {
 }
 
 impl<T> Drop for Sender<'_, T> {
+    #[inline]
     fn drop(&mut self) {
         self.handle.release(Side::Sender);
     }
@@ -397,7 +424,7 @@ impl<T> Sending<'_, '_, T> {
     /// drop(r);
     /// assert_eq!(s.send(4).now(), Err(SendError::Closed(4)));
     /// ```
-    #[inline]
+    #[inline(always)]
     pub fn now(mut self) -> Result<(), SendError<T>> {
         // Taking the value also tells our `Drop` that there is nothing to unpark.
         let value = self.value.take().expect("Sending polled after completion");

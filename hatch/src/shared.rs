@@ -55,6 +55,30 @@
 //!    final unlock of a non-last handle, that handle never touches the hatch again — wakers are
 //!    woken and dropped from locals. This is what rules out the use-after-free of
 //!    RUSTSEC-2026-0005 and of a waker whose drop re-enters the hatch.
+//! 5. While `VALUE` is clear, the slot belongs to the live sender: nobody else reads or writes
+//!    it (a receive, the cleanup and `recycle` need `VALUE` or the sender's `DROPPED` bit), and
+//!    only the sender sets `VALUE`. So a sender may write the slot *before* it publishes `VALUE`,
+//!    without the lock, and take the value back if the publish fails.
+//!
+//! # Lock-free paths
+//!
+//! The uncontended one-shot life of a boxed hatch (create, `send().now()`, `receive().now()`,
+//! drop both) takes the lock once, for the receive:
+//!
+//! * **send** on an empty, open hatch with both waker hints clear and the lock free: the sender
+//!   writes the slot (invariant 5; its `Acquire` look ordered the receiver's last take before the
+//!   write) and one compare-and-swap from the state it saw to the same plus `VALUE` publishes it
+//!   (`Release`). If the state changed meanwhile (a receive parked, the receiver closed, someone
+//!   holds the lock) the sender takes its value back and does the locked send.
+//! * **receive** of a full hatch with both hints clear: one compare-and-swap from the state seen
+//!   takes the lock (no retry loop), the value moves out and the releasing store clears `VALUE`.
+//!   It needs the lock because an overwriting send may replace a full slot's value.
+//! * **drop** of the first handle with both hints clear and the lock free: one compare-and-swap
+//!   sets its `CLOSED` and `DROPPED` bits; the second handle sees the first's `DROPPED` with an
+//!   `Acquire` load and frees the box (or resets your memory) without any read-modify-write.
+//!
+//! The slow halves (`send_locked`, `receive_locked`, `release_locked`, `clean_up_managed`) are
+//! out of line, so the fast halves inline into the caller.
 
 use core::fmt;
 use core::marker::PhantomData;
@@ -318,6 +342,24 @@ impl<T> Hatch<T> {
         }
     }
 
+    /// One attempt to take the lock from the unlocked state `seen`: `None` (and nothing held) if
+    /// the state is no longer `seen`. For fast paths that have just looked at the state.
+    #[inline(always)]
+    pub(crate) fn try_lock(&self, seen: u32) -> Option<Locked> {
+        debug_assert_eq!(seen & LOCK, 0);
+        let locked = Locked::enter();
+        if self
+            .state
+            .compare_exchange(seen, seen | LOCK, Ordering::Acquire, Ordering::Relaxed)
+            .is_ok()
+        {
+            Some(locked)
+        } else {
+            locked.leave();
+            None
+        }
+    }
+
     /// Publishes `state` (without the lock bit) and releases the lock (and, on bare metal, the
     /// critical section taken by [`lock`](Self::lock)).
     #[inline]
@@ -344,7 +386,9 @@ impl<T> Hatch<T> {
     /// Moves the value out of the slot.
     ///
     /// # Safety
-    /// The lock is held (or access is exclusive) and the state has `VALUE`; the caller clears it.
+    /// The slot is full and the caller may move out of it: the lock is held (or access is
+    /// exclusive) and the state has `VALUE`, which the caller clears; or the caller is the live
+    /// sender taking back the value it wrote with `VALUE` clear (invariant 5).
     #[inline]
     pub(crate) unsafe fn take_value(&self) -> T {
         // SAFETY: exclusive access to an initialised slot (caller's contract); `MaybeUninit<T>`
@@ -355,7 +399,8 @@ impl<T> Hatch<T> {
     /// Moves `value` into the slot.
     ///
     /// # Safety
-    /// The lock is held and the state lacks `VALUE`; the caller sets it.
+    /// The state lacks `VALUE` (the slot is empty) and the caller may write: it holds the lock,
+    /// or it is the live sender (invariant 5). The caller sets `VALUE` or takes the value back.
     #[inline]
     pub(crate) unsafe fn put_value(&self, value: T) {
         // SAFETY: exclusive access to an empty slot (caller's contract); `MaybeUninit<T>` has the
@@ -620,35 +665,47 @@ impl<'a, T> Handle<'a, T> {
 
     /// The drop of a handle: closes this side, wakes the peer, and cleans up if the peer's handle
     /// is gone too.
-    #[inline]
+    ///
+    /// Inlined for its two lock-free cases (the peer is gone: clean up; no waker and no lock: one
+    /// compare-and-swap); everything else is [`release_locked`](Self::release_locked).
+    #[inline(always)]
     pub(crate) fn release(&mut self, side: Side) {
         let hatch = self.hatch();
         let peer_dropped = side.peer().closed_dropped().1;
-        // Fast path: once the peer's handle is gone nobody else writes the state or the cells
-        // (only this handle could recycle), and the `Acquire` load synchronises with the peer's
-        // final unlock, so we may clean up without taking the lock.
+        // Once the peer's handle is gone nobody else writes the state or the cells (only this
+        // handle could recycle), and the `Acquire` load synchronises with the peer's final
+        // publish, so we may clean up without taking the lock.
         let seen = hatch.peek();
         if seen & peer_dropped != 0 {
             self.clean_up(seen);
             return;
         }
         let (closed, dropped) = side.closed_dropped();
-        let mut flags = 0;
-        if self.get(F_RECLAIMS) {
-            flags |= RECLAIM;
-        }
-        if self.get(F_RECYCLES) {
-            flags |= RECYCLE;
-        }
+        let next = seen | closed | dropped | self.cleanup_bits();
         // No waker to move (invariant 3): close with one compare-and-swap. It fails, and we take
         // the lock, if the state is locked or changed since our look.
-        if seen & (LOCK | WAKERS) == 0
-            && transition(hatch.word(), seen, seen | closed | dropped | flags)
-        {
+        if seen & (LOCK | WAKERS) == 0 && transition(hatch.word(), seen, next) {
             return;
         }
+        self.release_locked(side);
+    }
+
+    /// `RECLAIM` / `RECYCLE` for this handle's `reclaims` / `recycles` flags.
+    #[inline]
+    fn cleanup_bits(&self) -> u32 {
+        const _: () = assert!((F_RECLAIMS as u32) << 5 == RECLAIM);
+        const _: () = assert!((F_RECYCLES as u32) << 5 == RECYCLE);
+        u32::from(self.flags & (F_RECLAIMS | F_RECYCLES)) << 5
+    }
+
+    /// [`release`](Self::release) under the lock: a waker may have to be moved, or the state
+    /// changed under our compare-and-swap.
+    #[inline(never)]
+    fn release_locked(&mut self, side: Side) {
+        let hatch = self.hatch();
+        let (closed, dropped) = side.closed_dropped();
         let (state, locked) = hatch.lock();
-        if state & peer_dropped != 0 {
+        if state & side.peer().closed_dropped().1 != 0 {
             // The peer dropped between our look and our lock: we are last after all. Put the
             // state back (the peer's final critical section happened-before our `Acquire`) and
             // clean up alone.
@@ -656,7 +713,7 @@ impl<'a, T> Handle<'a, T> {
             self.clean_up(state);
             return;
         }
-        let next = (state | closed | dropped | flags) & !WAKERS;
+        let next = (state | closed | dropped | self.cleanup_bits()) & !WAKERS;
         // SAFETY: we hold the lock; `state` is what it returned.
         let (own, peer) = unsafe { hatch.take_wakers_hinted(side, state) };
         // The peer lives on: publish and never touch the hatch again.
@@ -672,27 +729,25 @@ impl<'a, T> Handle<'a, T> {
     ///
     /// Access is exclusive: the peer's handle is gone, its final critical section happened-before
     /// our load, and nobody else holds a handle.
-    #[inline]
+    #[inline(always)]
     fn clean_up(&mut self, state: u32) {
-        let hatch = self.hatch();
+        #[cfg(feature = "alloc")]
         if self.get(F_BOXED) {
-            #[cfg(feature = "alloc")]
-            {
-                let ptr = self.hatch.as_ptr();
-                // SAFETY: boxed hatches come from `Box::into_raw` in `hatch()`, and both handles
-                // are gone, so this is the last reference. `Drop for Hatch` drops a pending value
-                // and the waker slots drop themselves.
-                drop(unsafe { alloc::boxed::Box::from_raw(ptr) });
-                return;
-            }
+            let ptr = self.hatch.as_ptr();
+            // SAFETY: boxed hatches come from `Box::into_raw` in `hatch()`, and both handles
+            // are gone, so this is the last reference. `Drop for Hatch` drops a pending value
+            // and the waker slots drop themselves.
+            drop(unsafe { alloc::boxed::Box::from_raw(ptr) });
+            return;
         }
-        let mut next = state;
-        if self.get(F_RECLAIMS) {
-            next |= RECLAIM;
-        }
-        if self.get(F_RECYCLES) {
-            next |= RECYCLE;
-        }
+        self.clean_up_managed(state);
+    }
+
+    /// [`clean_up`](Self::clean_up) of a hatch whose memory you manage.
+    #[inline(never)]
+    fn clean_up_managed(&mut self, state: u32) {
+        let hatch = self.hatch();
+        let mut next = state | self.cleanup_bits();
         // SAFETY: exclusive access (see above).
         let (own, peer) = unsafe { hatch.take_wakers(Side::Sender) };
         let keep = next & RECYCLE != 0;

@@ -213,3 +213,94 @@ fn recycle_then_receive_on_third_thread() {
         assert_eq!(drops.load(SeqCst), 1);
     });
 }
+
+/// The lock-free send (`now()` on an empty hatch) racing a receiver that closes and then takes
+/// what is there: the value is received or handed back in `Closed`, never both, never lost.
+#[test]
+fn send_now_vs_receiver_close() {
+    model(|| {
+        let drops = StdArc::new(AtomicUsize::new(0));
+        let (mut s, mut r) = hatch::hatch();
+        let d = drops.clone();
+        let sender = thread::spawn(move || match s.send(Tracked(d)).now() {
+            Ok(()) => true,
+            Err(SendError::Closed(v)) => {
+                drop(v);
+                false
+            }
+            Err(SendError::Full(_)) => panic!("the hatch was empty"),
+        });
+        r.close();
+        let got = r.receive().now();
+        let sent = sender.join().unwrap();
+        let got = match got {
+            Ok(Some(v)) => Some(v),
+            Ok(None) => panic!("a closed receiver never sees an open, empty hatch"),
+            Err(Closed) => None,
+        };
+        // The value was either refused (and dropped by the sender), or is in the slot or taken.
+        let late = if sent && got.is_none() {
+            r.receive().now().unwrap()
+        } else {
+            None
+        };
+        assert_eq!(sent, got.is_some() || late.is_some());
+        drop((got, late, r));
+        assert_eq!(drops.load(SeqCst), 1);
+    });
+}
+
+/// The lock-free send and the lock-free receive (`now()` on both sides) on two threads, then
+/// both handles dropped on different threads (the last one frees): the value arrives once.
+#[test]
+fn send_now_vs_receive_now() {
+    model(|| {
+        let drops = StdArc::new(AtomicUsize::new(0));
+        let (mut s, mut r) = hatch::hatch();
+        let d = drops.clone();
+        let sender = thread::spawn(move || {
+            s.send(Tracked(d)).now().unwrap();
+            drop(s);
+        });
+        let early = r.receive().now().unwrap();
+        let got = early.is_some();
+        drop(early);
+        sender.join().unwrap();
+        if !got {
+            assert!(
+                r.receive().now().unwrap().is_some(),
+                "the value waits in the slot"
+            );
+        }
+        assert_eq!(r.receive().now().map(|v| v.is_some()), Err(Closed));
+        drop(r);
+        assert_eq!(drops.load(SeqCst), 1);
+    });
+}
+
+/// The lock-free receive racing two overwriting `now()` sends and the sender's drop: values
+/// arrive in order, each dropped exactly once.
+#[test]
+fn receive_now_vs_overwrite_and_drop() {
+    model(|| {
+        let drops = StdArc::new(AtomicUsize::new(0));
+        let (mut s, mut r) = hatch::hatch::<(u32, Tracked)>();
+        s.set_overwrites(true);
+        let d = drops.clone();
+        let sender = thread::spawn(move || {
+            s.send((1, Tracked(d.clone()))).now().unwrap();
+            s.send((2, Tracked(d))).now().unwrap();
+        });
+        let first = r.receive().now().unwrap().map(|v| v.0);
+        sender.join().unwrap();
+        let second = r.receive().now().map(|v| v.map(|v| v.0));
+        match first {
+            None => assert_eq!(second, Ok(Some(2))),
+            Some(1) => assert_eq!(second, Ok(Some(2))),
+            Some(2) => assert_eq!(second, Err(Closed)),
+            Some(other) => panic!("unexpected {other}"),
+        }
+        drop(r);
+        assert_eq!(drops.load(SeqCst), 2);
+    });
+}
