@@ -142,41 +142,22 @@ impl<'a, T> Receiver<'a, T> {
         self.handle.hatch().peek() & VALUE != 0
     }
 
-    /// Whether this side closes after its next successful receive (default `false`).
-    #[must_use]
-    pub const fn closes(&self) -> bool {
-        self.handle.get(F_CLOSES)
-    }
+    crate::shared::flag_accessors! {
+        /// Whether this side closes after its next successful receive (default `false`).
+        closes /
+        /// Sets whether this side closes after its next successful receive (for one-shot use): later
+        /// sends fail with `Closed` and give the value back. Sets, never toggles.
+        set_closes = F_CLOSES;
 
-    /// Sets whether this side closes after its next successful receive (for one-shot use): later
-    /// sends fail with `Closed` and give the value back. Sets, never toggles.
-    pub fn set_closes(&mut self, on: bool) -> &mut Self {
-        self.handle.set(F_CLOSES, on);
-        self
-    }
+        /// Whether dropping this handle asks for the hatch to be reclaimed (default `false`).
+        reclaims /
+        /// Sets reclaiming; see [`Sender::set_reclaims`].
+        set_reclaims = F_RECLAIMS;
 
-    /// Whether dropping this handle asks for the hatch to be reclaimed (default `false`).
-    #[must_use]
-    pub const fn reclaims(&self) -> bool {
-        self.handle.get(F_RECLAIMS)
-    }
-
-    /// Sets reclaiming; see [`Sender::set_reclaims`].
-    pub fn set_reclaims(&mut self, on: bool) -> &mut Self {
-        self.handle.set(F_RECLAIMS, on);
-        self
-    }
-
-    /// Whether dropping this handle asks for the hatch to be recycled (default `false`).
-    #[must_use]
-    pub const fn recycles(&self) -> bool {
-        self.handle.get(F_RECYCLES)
-    }
-
-    /// Sets recycling; see [`Sender::set_recycles`].
-    pub fn set_recycles(&mut self, on: bool) -> &mut Self {
-        self.handle.set(F_RECYCLES, on);
-        self
+        /// Whether dropping this handle asks for the hatch to be recycled (default `false`).
+        recycles /
+        /// Sets recycling; see [`Sender::set_recycles`].
+        set_recycles = F_RECYCLES;
     }
 }
 

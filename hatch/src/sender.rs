@@ -138,58 +138,32 @@ impl<'a, T> Sender<'a, T> {
         self.handle.hatch().peek() & (R_CLOSED | S_CLOSED) != 0
     }
 
-    /// Whether sends replace an unreceived value (default `false`).
-    #[must_use]
-    pub const fn overwrites(&self) -> bool {
-        self.handle.get(F_OVERWRITES)
-    }
+    crate::shared::flag_accessors! {
+        /// Whether sends replace an unreceived value (default `false`).
+        overwrites /
+        /// Sets overwrite mode: a send to a full hatch replaces the unreceived value (which is
+        /// dropped) instead of failing with [`SendError::Full`] or waiting. Sets, never toggles.
+        set_overwrites = F_OVERWRITES;
 
-    /// Sets overwrite mode: a send to a full hatch replaces the unreceived value (which is
-    /// dropped) instead of failing with [`SendError::Full`] or waiting. Sets, never toggles.
-    pub fn set_overwrites(&mut self, on: bool) -> &mut Self {
-        self.handle.set(F_OVERWRITES, on);
-        self
-    }
+        /// Whether this side closes after its next successful send (default `false`).
+        closes /
+        /// Sets whether this side closes after its next successful send (for one-shot use): the
+        /// receiver gets that value, then `Err(Closed)`; later sends fail with `Closed`.
+        set_closes = F_CLOSES;
 
-    /// Whether this side closes after its next successful send (default `false`).
-    #[must_use]
-    pub const fn closes(&self) -> bool {
-        self.handle.get(F_CLOSES)
-    }
+        /// Whether dropping this handle asks for the hatch to be reclaimed (default `false`).
+        reclaims /
+        /// Sets reclaiming. For a hatch whose memory you manage: when both handles are gone and
+        /// either had `reclaims` set, the last one drops a pending value and marks the hatch free
+        /// ([`Hatch::is_free`], [`Hatch::try_split`]). No effect on a boxed hatch, which is freed.
+        set_reclaims = F_RECLAIMS;
 
-    /// Sets whether this side closes after its next successful send (for one-shot use): the
-    /// receiver gets that value, then `Err(Closed)`; later sends fail with `Closed`.
-    pub fn set_closes(&mut self, on: bool) -> &mut Self {
-        self.handle.set(F_CLOSES, on);
-        self
-    }
-
-    /// Whether dropping this handle asks for the hatch to be reclaimed (default `false`).
-    #[must_use]
-    pub const fn reclaims(&self) -> bool {
-        self.handle.get(F_RECLAIMS)
-    }
-
-    /// Sets reclaiming. For a hatch whose memory you manage: when both handles are gone and
-    /// either had `reclaims` set, the last one drops a pending value and marks the hatch free
-    /// ([`Hatch::is_free`], [`Hatch::try_split`]). No effect on a boxed hatch, which is freed.
-    pub fn set_reclaims(&mut self, on: bool) -> &mut Self {
-        self.handle.set(F_RECLAIMS, on);
-        self
-    }
-
-    /// Whether dropping this handle asks for the hatch to be recycled (default `false`).
-    #[must_use]
-    pub const fn recycles(&self) -> bool {
-        self.handle.get(F_RECYCLES)
-    }
-
-    /// Sets recycling. Like [`set_reclaims`](Self::set_reclaims), but a pending value is
-    /// **kept** for the next pair split from the hatch (recycling wins over reclaiming). No
-    /// effect on a boxed hatch.
-    pub fn set_recycles(&mut self, on: bool) -> &mut Self {
-        self.handle.set(F_RECYCLES, on);
-        self
+        /// Whether dropping this handle asks for the hatch to be recycled (default `false`).
+        recycles /
+        /// Sets recycling. Like [`set_reclaims`](Self::set_reclaims), but a pending value is
+        /// **kept** for the next pair split from the hatch (recycling wins over reclaiming). No
+        /// effect on a boxed hatch.
+        set_recycles = F_RECYCLES;
     }
 
     /// One attempt to send; parks `cx`'s waker if the slot is full and `cx` is given.

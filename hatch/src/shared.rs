@@ -129,6 +129,32 @@ pub(crate) const F_RECYCLES: u8 = 1 << 3;
 /// Handle-local flag: the hatch is a leaked `Box` that the last handle frees.
 pub(crate) const F_BOXED: u8 = 1 << 4;
 
+/// The getter/setter pairs of the handle-local flags, shared by [`Sender`] and [`Receiver`]
+/// (both keep their [`Handle`] in a field named `handle`). Each entry is
+/// `docs getter / docs setter = FLAG;`: the getter is a `const fn` reading the flag, the setter
+/// sets or clears it (never toggles) and returns `&mut Self` for chaining.
+macro_rules! flag_accessors {
+    ($(
+        $(#[$get_doc:meta])* $get:ident /
+        $(#[$set_doc:meta])* $set:ident = $flag:ident;
+    )*) => {$(
+        $(#[$get_doc])*
+        #[must_use]
+        #[inline]
+        pub const fn $get(&self) -> bool {
+            self.handle.get($flag)
+        }
+
+        $(#[$set_doc])*
+        #[inline]
+        pub fn $set(&mut self, on: bool) -> &mut Self {
+            self.handle.set($flag, on);
+            self
+        }
+    )*};
+}
+pub(crate) use flag_accessors;
+
 /// Which side a handle is; selects its bits and waker slots.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Side {
