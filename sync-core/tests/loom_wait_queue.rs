@@ -1,4 +1,5 @@
-//! loom models of `WaitQueue`: FIFO, cancellation pass-on, notify racing a waiter.
+//! loom models of `WaitQueue`: FIFO, cancellation pass-on, notify racing a waiter, `wake_all`
+//! racing a cancellation.
 #![cfg(loom)]
 
 use std::future::poll_fn;
@@ -81,6 +82,52 @@ fn fifo_with_three_waiters() {
         notifier.join().unwrap();
         assert_eq!(queue.poll_ticket(&mut a, &waker), Poll::Ready(1));
         assert_eq!(queue.poll_ticket(&mut c, &waker), Poll::Ready(2));
+        assert!(queue.is_empty());
+    });
+}
+
+/// `wake_all` races a cancellation (of a) and a newcomer (c, on a third thread). The waiter that
+/// stays (b) is always woken; every notification `wake_all` made is accounted for exactly once:
+/// taken by b or c, or handed back by `cancel` when it found nobody to pass it to. (That
+/// `wake_all` stops after the waiters of its start is checked by a host test: here c may come
+/// first.)
+#[test]
+fn wake_all_vs_cancel_and_newcomer() {
+    model(|| {
+        let queue = Arc::new(WaitQueue::<3>::new());
+        let waker = futures_noop_waker();
+        let a = queue.enqueue(&waker).unwrap();
+        let mut b = Some(queue.enqueue(&waker).unwrap());
+        let waker_all = {
+            let queue = queue.clone();
+            thread::spawn(move || queue.wake_all())
+        };
+        let newcomer = {
+            let queue = queue.clone();
+            thread::spawn(move || queue.enqueue(&futures_noop_waker()).unwrap())
+        };
+        let returned = queue.cancel(a);
+        let mut c = Some(newcomer.join().unwrap());
+        let woken = waker_all.join().unwrap();
+        // c may queue before `wake_all` starts, so up to three.
+        assert!((1..=3).contains(&woken), "woke {woken}");
+        assert_eq!(queue.poll_ticket(&mut b, &waker), Poll::Ready(0));
+        let c_ready = match queue.poll_ticket(&mut c, &waker) {
+            Poll::Ready(token) => {
+                assert_eq!(token, 0);
+                true
+            }
+            Poll::Pending => {
+                assert_eq!(queue.cancel(c.take().unwrap()), None);
+                false
+            }
+        };
+        assert!(matches!(returned, None | Some(0)));
+        assert_eq!(
+            woken,
+            1 + usize::from(c_ready) + usize::from(returned.is_some()),
+            "each wake-up delivered once"
+        );
         assert!(queue.is_empty());
     });
 }
