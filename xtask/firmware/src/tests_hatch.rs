@@ -1,10 +1,10 @@
 //! hatch on the Cortex-M4: a static hatch reused and recycled, and a value sent from SysTick.
 
 use core::cell::RefCell;
-use core::sync::atomic::Ordering;
+use core::sync::atomic::{AtomicU32, Ordering};
 
 use critical_section::Mutex;
-use hatch::{Closed, Hatch, SendError, Sender};
+use hatch::{Closed, Hatch, Receiver, SendError, Sender};
 
 use crate::{Test, exec, isr};
 
@@ -16,6 +16,10 @@ pub const TESTS: &[Test] = &[
     (
         "hatch::receive_woken_by_send_from_systick",
         receive_woken_by_send_from_systick,
+    ),
+    (
+        "hatch::systick_receives_then_drops_the_receiver",
+        systick_receives_then_drops_the_receiver,
     ),
 ];
 
@@ -59,4 +63,59 @@ fn receive_woken_by_send_from_systick() {
     drop(critical_section::with(|cs| {
         ISR_SENDER.borrow_ref_mut(cs).take()
     }));
+}
+
+static RX_HATCH: Hatch<u32> = Hatch::new();
+static ISR_RECEIVER: Mutex<RefCell<Option<Receiver<'static, u32>>>> =
+    Mutex::new(RefCell::new(None));
+static RECEIVED: AtomicU32 = AtomicU32::new(0);
+static RECEIVED_SUM: AtomicU32 = AtomicU32::new(0);
+
+/// The other direction: thread mode sends (`now()`, the lock-free path, preempted by the
+/// handler), the SysTick handler receives with `now()` and, after ten values, drops the receiver
+/// inside the handler; thread mode then sees the hatch closed and recycles a new receiver.
+fn systick_receives_then_drops_the_receiver() {
+    let (mut s, r) = RX_HATCH.try_split().expect("a new hatch is free");
+    critical_section::with(|cs| *ISR_RECEIVER.borrow_ref_mut(cs) = Some(r));
+    isr::set_hook(|| {
+        critical_section::with(|cs| {
+            let mut slot = ISR_RECEIVER.borrow_ref_mut(cs);
+            let Some(r) = slot.as_mut() else { return };
+            if let Ok(Some(v)) = r.receive().now() {
+                RECEIVED_SUM.fetch_add(v, Ordering::Relaxed);
+                if RECEIVED.fetch_add(1, Ordering::Relaxed) + 1 == 10 {
+                    drop(slot.take());
+                }
+            }
+        });
+    });
+    for i in 1..=10 {
+        let mut value = i;
+        loop {
+            match s.send(value).now() {
+                Ok(()) => break,
+                Err(SendError::Full(v)) => {
+                    value = v;
+                    cortex_m::asm::wfi();
+                }
+                Err(SendError::Closed(v)) => panic!("closed before {v} was received"),
+            }
+        }
+    }
+    while !s.is_closed() {
+        cortex_m::asm::wfi();
+    }
+    isr::clear_hook();
+    assert_eq!(RECEIVED.load(Ordering::Relaxed), 10);
+    assert_eq!(
+        RECEIVED_SUM.load(Ordering::Relaxed),
+        55,
+        "each value received once"
+    );
+    assert_eq!(s.send(11).now(), Err(SendError::Closed(11)));
+    let mut r = s
+        .recycle()
+        .expect("the receiver was dropped in the handler");
+    s.send(12).now().unwrap();
+    assert_eq!(exec::block_on(r.receive()).0, Ok(12));
 }

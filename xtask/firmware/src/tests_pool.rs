@@ -1,7 +1,7 @@
 //! pool on the Cortex-M4: allocation, FIFO hand-off, and a slot freed by the SysTick handler.
 
 use core::cell::RefCell;
-use core::sync::atomic::Ordering;
+use core::sync::atomic::{AtomicUsize, Ordering};
 
 use critical_section::Mutex;
 use pool::{Box, Pool, pool};
@@ -14,6 +14,10 @@ pub const TESTS: &[Test] = &[
     (
         "pool::waiter_gets_slot_freed_by_systick",
         waiter_gets_slot_freed_by_systick,
+    ),
+    (
+        "pool::systick_allocates_while_thread_mode_churns",
+        systick_allocates_while_thread_mode_churns,
     ),
 ];
 
@@ -73,4 +77,47 @@ fn waiter_gets_slot_freed_by_systick() {
     );
     assert!(polls <= 3, "woken once by the hand-off ({polls} polls)");
     assert_eq!(One::waiting(), 0);
+}
+
+pool!(Shared: [u32; 4]);
+
+/// What the handler writes into the slots it gets.
+const ISR_MARK: u32 = 0xA5A5_0000;
+static ISR_ALLOCS: AtomicUsize = AtomicUsize::new(0);
+static ISR_FULL: AtomicUsize = AtomicUsize::new(0);
+
+/// `Box::new` and drop from an interrupt handler that preempts thread-mode code in the middle of
+/// its own allocations and frees (the bitmap CAS loops): no slot is ever handed out twice, the
+/// handler never blocks, and every slot comes back.
+fn systick_allocates_while_thread_mode_churns() {
+    isr::set_hook(|| {
+        let tick = u32::try_from(isr::ticks()).unwrap_or(0) & 0xFFFF;
+        match Box::<Shared>::new(ISR_MARK | tick) {
+            Some(b) => {
+                // Nobody else may write this slot while we own it.
+                for _ in 0..50 {
+                    assert_eq!(*b, ISR_MARK | tick, "slot shared with thread mode");
+                }
+                ISR_ALLOCS.fetch_add(1, Ordering::Relaxed);
+            }
+            None => {
+                ISR_FULL.fetch_add(1, Ordering::Relaxed);
+            }
+        }
+    });
+    let mut rounds = 0u32;
+    while ISR_ALLOCS.load(Ordering::Relaxed) < 50 {
+        rounds += 1;
+        let boxes: [Option<Box<Shared>>; 3] =
+            core::array::from_fn(|i| Box::new(rounds * 4 + i as u32));
+        for (i, b) in boxes.iter().enumerate() {
+            if let Some(b) = b {
+                assert_eq!(**b, rounds * 4 + i as u32, "slot shared with the handler");
+            }
+        }
+        assert!(rounds < 5_000_000, "the handler never got a slot");
+    }
+    isr::clear_hook();
+    assert_eq!(Shared::free_slots(), 4, "every slot came back");
+    assert!(ISR_ALLOCS.load(Ordering::Relaxed) >= 50);
 }
