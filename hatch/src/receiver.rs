@@ -4,7 +4,8 @@
 //! A receive takes the lock once: if the slot is full it moves the value out, takes out the
 //! sender's waker (a sender waiting for room) and clears `VALUE` with the unlock, then wakes the
 //! sender. If the slot is empty and the sender closed, it is `Err(Closed)`. Otherwise a future
-//! parks its waker (clone outside the lock, re-check, store) and, if it is the first to listen,
+//! parks its waker (cloned outside the lock — before it, when a first look finds the hatch
+//! empty and no waker of ours parked — then re-check and store) and, if it is the first to listen,
 //! takes out the sender's waker to wake a lazy sender waiting in [`Sender::wait`].
 //!
 //! The blocking receive polls the same future with a per-thread waker that unparks the thread
@@ -13,7 +14,7 @@
 use core::fmt;
 use core::ptr::NonNull;
 #[cfg(any(feature = "async", all(feature = "std", not(loom))))]
-use core::task::{Context, Poll, Waker};
+use core::task::{Context, Poll};
 
 use crate::Sender;
 use crate::error::{Closed, RecycleError};
@@ -84,10 +85,10 @@ impl<'a, T> Receiver<'a, T> {
     #[cfg(all(feature = "std", not(loom)))]
     pub fn receive_blocking(&mut self) -> Result<T, Closed> {
         let waker = crate::blocking::thread_waker();
-        let mut cx = Context::from_waker(&waker);
+        let cx = Context::from_waker(&waker);
         let mut receiving = self.receive();
         loop {
-            if let Poll::Ready(result) = receiving.poll_receive(Some(&mut cx)) {
+            if let Poll::Ready(result) = receiving.poll_receive(&cx) {
                 return result;
             }
             // A stale unpark token only costs one more poll.
@@ -279,19 +280,24 @@ impl<T> Receiving<'_, '_, T> {
         self.receiver.receive_now()
     }
 
-    /// One attempt to receive; without a context an empty open hatch gives `Pending` and parks
-    /// nothing.
+    /// One attempt to receive; parks `cx`'s waker on an empty, open hatch.
     #[cfg(any(feature = "async", all(feature = "std", not(loom))))]
-    fn poll_receive(&mut self, cx: Option<&mut Context<'_>>) -> Poll<Result<T, Closed>> {
+    fn poll_receive(&mut self, cx: &Context<'_>) -> Poll<Result<T, Closed>> {
         let hatch = self.receiver.handle.hatch();
         let closes = self.receiver.closes();
-        let mut clone: Option<Waker> = None;
-        // `now()` on an empty, open hatch: nothing to take and nothing to park, no lock needed.
-        if cx.is_none() && hatch.peek() & (VALUE | S_CLOSED | R_CLOSED) == 0 {
-            return Poll::Pending;
-        }
+        let seen = hatch.peek();
+        // Empty, open and no waker of ours in the slot: we are about to park, so clone the waker
+        // now, before the lock, and save a second critical section. (If a value arrives
+        // meanwhile, the clone is dropped unused.)
+        let mut clone = if seen & (VALUE | S_CLOSED | R_CLOSED | R_WAKER) == 0 {
+            Some(cx.waker().clone())
+        } else {
+            None
+        };
+        let mut guess = seen;
         loop {
-            let (state, locked) = hatch.lock();
+            let (state, locked) = hatch.lock_from(guess);
+            guess = state;
             if state & VALUE != 0 {
                 self.parked = false;
                 let value = self.receiver.take(state, locked, closes);
@@ -306,10 +312,6 @@ impl<T> Receiving<'_, '_, T> {
                 drop((own, clone));
                 return Poll::Ready(Err(Closed));
             }
-            let Some(cx) = cx.as_deref() else {
-                hatch.unlock(locked, state);
-                return Poll::Pending;
-            };
             // SAFETY: we hold the lock.
             if unsafe { hatch.will_wake(Side::Receiver, cx.waker()) } {
                 hatch.unlock(locked, state);
@@ -349,7 +351,7 @@ impl<T> core::future::Future for Receiving<'_, '_, T> {
     type Output = Result<T, Closed>;
 
     fn poll(self: core::pin::Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        self.get_mut().poll_receive(Some(cx))
+        self.get_mut().poll_receive(cx)
     }
 }
 
