@@ -121,8 +121,9 @@
 //! `tests/loom_hatch.rs` (`send_vs_receive`, `send_vs_receiver_drop`,
 //! `parked_receiver_dropped_during_send`, `overwrite_vs_receive`, `recycle_vs_close`,
 //! `lazy_send_vs_receiver_drop`, `receive_vs_sender_drop`, `waker_update_vs_send`,
-//! `recycle_then_receive_on_third_thread`, and for the lock-free paths `send_now_vs_receiver_close`,
-//! `send_now_vs_receive_now`, `receive_now_vs_overwrite_and_drop`):
+//! `recycle_then_receive_on_third_thread`, and for the lock-free paths
+//! `send_now_vs_receiver_close`, `send_now_vs_receive_now`,
+//! `receive_now_vs_overwrite_and_drop`):
 //!
 //! * `rustsec_2026_0005_receiver_polled_then_dropped_during_send` — the use-after-free of the
 //!   `oneshot` crate: a receive future parked, then the receiver dropped while a send runs.

@@ -4,8 +4,8 @@
 //! A receive takes the lock once: if the slot is full it moves the value out, takes out the
 //! sender's waker (a sender waiting for room) and clears `VALUE` with the unlock, then wakes the
 //! sender. If the slot is empty and the sender closed, it is `Err(Closed)`. Otherwise a future
-//! parks its waker (cloned outside the lock — before it, when a first look finds the hatch
-//! empty and no waker of ours parked — then re-check and store) and, if it is the first to listen,
+//! parks its waker (cloned outside the lock — before it, when a first look finds the hatch empty
+//! and no waker of ours parked — then re-check and store) and, if it is the first to listen,
 //! takes out the sender's waker to wake a lazy sender waiting in [`Sender::wait`].
 //!
 //! The blocking receive polls the same future with a per-thread waker that unparks the thread
@@ -146,8 +146,8 @@ impl<'a, T> Receiver<'a, T> {
     crate::shared::flag_accessors! {
         /// Whether this side closes after its next successful receive (default `false`).
         closes /
-        /// Sets whether this side closes after its next successful receive (for one-shot use): later
-        /// sends fail with `Closed` and give the value back. Sets, never toggles.
+        /// Sets whether this side closes after its next successful receive (for one-shot
+        /// use): later sends fail with `Closed` and give the value back. Sets, never toggles.
         set_closes = F_CLOSES;
 
         /// Whether dropping this handle asks for the hatch to be reclaimed (default `false`).
