@@ -1,5 +1,6 @@
-//! Memory per task: one allocation per spawn, its size for a trivial future, and the header
-//! size, measured with a counting global allocator.
+//! Memory per task: one allocation per spawn (also for a future far larger than async-task-ffi's
+//! 2048-byte boxing threshold), its size for a trivial future, and the header size, measured with
+//! a counting global allocator.
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
@@ -59,4 +60,28 @@ fn one_allocation_per_task_and_sizes() {
     assert_eq!(n, 1);
     assert_eq!(with_data, trivial + 16);
     println!("spawn_with(async {{}}, |_| {{}}, [u64; 2]): {with_data} bytes");
+
+    // A 16 KiB future (state held across an await) still takes exactly one allocation, sized
+    // for the future: it is not boxed separately.
+    let (n, large) = measure(|| {
+        let (runnable, task) = task_ffi::spawn_with(
+            async {
+                let buffer = [7u8; 16 * 1024];
+                futures_lite::future::yield_now().await;
+                buffer.iter().map(|&b| usize::from(b)).sum::<usize>()
+            },
+            |_| {},
+            0u32,
+        );
+        // One poll parks the future at the yield with its buffer live; the schedule function
+        // drops the rescheduled runnable, which cancels the task.
+        runnable.run();
+        drop(task);
+    });
+    assert_eq!(n, 1, "one allocation for a 16 KiB future");
+    assert!(
+        (16 * 1024..16 * 1024 + 256).contains(&large),
+        "the allocation holds the future inline ({large} bytes)"
+    );
+    println!("spawn_with(16 KiB future): {large} bytes in {n} allocation");
 }
