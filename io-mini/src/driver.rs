@@ -233,8 +233,8 @@ fn run_loop(wake_fd: i32) -> io::Result<()> {
         sources: [NO_FD; MAX_SOURCES],
     };
     let mut interests = [Interest::EMPTY; MAX_SOURCES];
+    let mut n = REACTOR.snapshot(&mut interests);
     loop {
-        let n = REACTOR.snapshot(&mut interests);
         for (pollfd, interest) in fds.sources.iter_mut().zip(&interests[..n]) {
             let mut events = 0;
             if interest.dirs & READ != 0 {
@@ -263,15 +263,12 @@ fn run_loop(wake_fd: i32) -> io::Result<()> {
         if fds.wake.revents != 0 {
             sys::drain(wake_fd);
         }
-        REACTOR.dispatch(
-            fds.sources[..n]
-                .iter()
-                .zip(&interests[..n])
-                .filter(|(pollfd, _)| pollfd.revents != 0)
-                .map(|(pollfd, interest)| {
-                    (interest.key, ready_dirs(pollfd.revents) & interest.dirs)
-                }),
-        );
+        // Narrow each interest to what was reported ready, then dispatch and re-snapshot
+        // under one lock.
+        for (pollfd, interest) in fds.sources[..n].iter().zip(&mut interests[..n]) {
+            interest.dirs &= ready_dirs(pollfd.revents);
+        }
+        n = REACTOR.turn(&mut interests, n);
     }
 }
 

@@ -77,6 +77,13 @@ fn add_error(err: AddError) -> io::Error {
     }
 }
 
+/// Wakes `waker`; a panic is logged and swallowed so that the reactor goes on.
+fn wake(waker: Waker) {
+    if catch_unwind(AssertUnwindSafe(|| waker.wake())).is_err() {
+        log::error!("io-mini: a waker panicked; the reactor goes on");
+    }
+}
+
 impl<const N: usize, const W: usize, S: Wakeup> Core<N, W, S> {
     sync_core::const_fn! {
         /// An empty reactor core.
@@ -177,15 +184,66 @@ impl<const N: usize, const W: usize, S: Wakeup> Core<N, W, S> {
     /// Reactor: `poll(2)` returned. `ready` lists `(key, ready directions)`; their waiters are
     /// woken (outside the lock). Returns how many waiters were woken.
     pub fn dispatch(&self, ready: impl IntoIterator<Item = (Key, u8)>) -> usize {
-        {
+        let mut chunk: [Option<Waker>; WAKE_CHUNK] = Default::default();
+        let (woken, taken) = {
             let mut registry = self.registry.lock();
             registry.begin_dispatch();
+            let mut any = false;
             for (key, dirs) in ready {
                 registry.mark_ready(key, dirs);
+                any = true;
             }
-            registry.wake_ready();
+            if any {
+                registry.wake_ready_into(&mut chunk)
+            } else {
+                (0, 0)
+            }
+        };
+        self.finish_wakes(woken, taken, chunk)
+    }
+
+    /// Reactor: one turn of the loop — dispatches the `poll(2)` result, wakes, then takes the
+    /// next snapshot.
+    ///
+    /// On entry `io[..len]` is the last snapshot with each `dirs` narrowed to the directions
+    /// reported ready (0: none); their waiters are marked woken and woken after unlocking. On
+    /// return `io` holds the next snapshot (as [`Core::snapshot`]), whose length is returned.
+    ///
+    /// The snapshot is taken *after* waking, in a second lock: a woken task that quickly waits
+    /// again (read, `WouldBlock`, wait) often registers before it and then needs no eventfd
+    /// write and no extra `poll(2)` round (measured: taking the snapshot in the dispatch lock,
+    /// before waking, cost about 60 % more instructions per TCP echo round trip).
+    pub fn turn(&self, io: &mut [Interest], len: usize) -> usize {
+        if io[..len].iter().all(|i| i.dirs == 0) {
+            // Woken by the eventfd (or EINTR) only: nobody to wake, so one lock does.
+            return self.snapshot(io);
         }
-        self.wake_marked()
+        self.dispatch(
+            io[..len]
+                .iter()
+                .filter(|i| i.dirs != 0)
+                .map(|i| (i.key, i.dirs)),
+        );
+        self.snapshot(io)
+    }
+
+    /// Wakes the `taken` wakers of `chunk`, then, if more than that were `woken`, the rest.
+    fn finish_wakes(
+        &self,
+        woken: usize,
+        taken: usize,
+        mut chunk: [Option<Waker>; WAKE_CHUNK],
+    ) -> usize {
+        for waker in chunk.iter_mut().filter_map(Option::take) {
+            wake(waker);
+        }
+        // Every element is `None` now: skip the drop glue's pass over the array.
+        core::mem::forget(chunk);
+        if woken > taken {
+            taken + self.wake_marked()
+        } else {
+            taken
+        }
     }
 
     /// Wakes every waiter marked woken or failed, [`WAKE_CHUNK`] at a time, outside the lock.
@@ -195,9 +253,7 @@ impl<const N: usize, const W: usize, S: Wakeup> Core<N, W, S> {
             let mut chunk: [Option<Waker>; WAKE_CHUNK] = Default::default();
             let n = self.registry.lock().take_wakers(&mut chunk);
             for waker in chunk.iter_mut().filter_map(Option::take) {
-                if catch_unwind(AssertUnwindSafe(|| waker.wake())).is_err() {
-                    log::error!("io-mini: a waker panicked; the reactor goes on");
-                }
+                wake(waker);
             }
             total += n;
             if n < WAKE_CHUNK {
@@ -227,7 +283,7 @@ impl<const N: usize, const W: usize, S: Wakeup> Core<N, W, S> {
 #[cfg(all(test, not(loom)))]
 mod tests {
     use super::*;
-    use crate::registry::Direction;
+    use crate::registry::{Direction, WaiterId};
     use sync_core::testing::WakeCounter;
 
     /// Counts wake-up writes instead of writing an eventfd.
@@ -270,6 +326,82 @@ mod tests {
         ));
         assert_eq!(core.register(8).unwrap_err().kind(), io::ErrorKind::Other);
         core.deregister(key, [None, None]);
+        drop(waker);
+        assert_eq!(counter.live(), 0);
+    }
+
+    #[test]
+    fn turn_wakes_the_ready_waiters_then_takes_the_next_snapshot() {
+        let core = Core::<2, 4, Count>::new(Count::default());
+        let counter = WakeCounter::new();
+        let waker = counter.waker();
+        let (a, b) = (core.register(7).unwrap(), core.register(8).unwrap());
+        let (mut wa, mut wb) = (None, None);
+        for (key, id) in [(a, &mut wa), (b, &mut wb)] {
+            assert!(
+                core.poll_wait(key, Direction::Read, id, &waker)
+                    .is_pending()
+            );
+        }
+        let mut io = [Interest::EMPTY; 2];
+        let n = core.snapshot(&mut io);
+        assert_eq!(n, 2);
+        let watched = io;
+        // Woken by the eventfd only: nobody is woken, the snapshot is the same.
+        for i in &mut io {
+            i.dirs = 0;
+        }
+        assert_eq!(core.turn(&mut io, n), 2);
+        assert_eq!((io, counter.wakes()), (watched, 0));
+        // `b` readable: its waiter is woken, `a` stays watched.
+        let b_at = usize::from(io[1].fd == 8);
+        io[1 - b_at].dirs = 0;
+        assert_eq!(core.turn(&mut io, n), 1);
+        assert_eq!(counter.wakes(), 1);
+        assert_eq!(io[0], watched[1 - b_at]);
+        assert!(
+            core.poll_wait(b, Direction::Read, &mut wb, &waker)
+                .is_ready()
+        );
+        assert!(
+            core.poll_wait(a, Direction::Read, &mut wa, &waker)
+                .is_pending()
+        );
+        core.cancel(wa.take().unwrap());
+        core.deregister(a, [None, None]);
+        core.deregister(b, [None, None]);
+        assert_eq!(core.usage(), (0, 0));
+        assert_eq!(
+            core.hook().get(),
+            1,
+            "no write for waiters; one for removing watched sources while polling"
+        );
+        drop(waker);
+        assert_eq!(counter.live(), 0);
+    }
+
+    #[test]
+    fn turn_wakes_more_waiters_than_a_chunk() {
+        let core = Core::<1, 12, Count>::new(Count::default());
+        let counter = WakeCounter::new();
+        let waker = counter.waker();
+        let key = core.register(7).unwrap();
+        let mut ids: Vec<Option<WaiterId>> = (0..11).map(|_| None).collect();
+        for id in &mut ids {
+            assert!(
+                core.poll_wait(key, Direction::Write, id, &waker)
+                    .is_pending()
+            );
+        }
+        let mut io = [Interest::EMPTY; 1];
+        assert_eq!(core.snapshot(&mut io), 1);
+        assert_eq!(core.turn(&mut io, 1), 0, "nobody waits any more");
+        assert_eq!(counter.wakes(), 11);
+        for id in &mut ids {
+            assert!(core.poll_wait(key, Direction::Write, id, &waker).is_ready());
+        }
+        core.deregister(key, [None, None]);
+        assert_eq!(core.usage(), (0, 0));
         drop(waker);
         assert_eq!(counter.live(), 0);
     }

@@ -213,6 +213,10 @@ pub struct Registry<const N: usize, const W: usize> {
     notified: bool,
     /// The reactor thread is gone: every request fails.
     dead: bool,
+    /// One past the highest taken entry: every entry from here on is free.
+    entry_end: u16,
+    /// One past the highest taken waiter place: every place from here on is free.
+    waiter_end: u16,
 }
 
 impl<const N: usize, const W: usize> Registry<N, W> {
@@ -244,7 +248,36 @@ impl<const N: usize, const W: usize> Registry<N, W> {
             polling: false,
             notified: false,
             dead: false,
+            entry_end: 0,
+            waiter_end: 0,
         }
+    }
+
+    /// The entries that may be taken (the free tail is never scanned).
+    fn live_entries(&self) -> &[Entry] {
+        &self.entries[..usize::from(self.entry_end)]
+    }
+
+    /// The waiter places that may be taken (the free tail is never scanned).
+    fn live_waiters(&self) -> &[Waiter] {
+        &self.waiters[..usize::from(self.waiter_end)]
+    }
+
+    /// Frees the waiter place at `index` and shrinks the scanned prefix past free places.
+    fn free_place(&mut self, index: usize) -> Option<Waker> {
+        let place = &mut self.waiters[index];
+        place.state = State::Free;
+        place.slot = NIL;
+        let waker = place.waker.take();
+        while let Some(last) = usize::from(self.waiter_end).checked_sub(1)
+            && self.waiters[last].state == State::Free
+        {
+            // `last` < `waiter_end` <= W < NIL.
+            #[allow(clippy::cast_possible_truncation)]
+            let end = last as u16;
+            self.waiter_end = end;
+        }
+        waker
     }
 
     /// Whether the reactor is gone.
@@ -254,12 +287,12 @@ impl<const N: usize, const W: usize> Registry<N, W> {
 
     /// Number of registered sources.
     pub fn sources(&self) -> usize {
-        self.entries.iter().filter(|e| e.fd >= 0).count()
+        self.live_entries().iter().filter(|e| e.fd >= 0).count()
     }
 
     /// Number of waiter places in use (any state but free).
     pub fn waiters(&self) -> usize {
-        self.waiters
+        self.live_waiters()
             .iter()
             .filter(|w| w.state != State::Free)
             .count()
@@ -278,7 +311,7 @@ impl<const N: usize, const W: usize> Registry<N, W> {
             return Err(InsertError::BadFd);
         }
         let mut free = None;
-        for (slot, entry) in self.entries.iter().enumerate() {
+        for (slot, entry) in self.live_entries().iter().enumerate() {
             if entry.fd == fd {
                 return Err(InsertError::Duplicate);
             }
@@ -286,7 +319,15 @@ impl<const N: usize, const W: usize> Registry<N, W> {
                 free = Some(slot);
             }
         }
-        let slot = free.ok_or(InsertError::Full)?;
+        let end = usize::from(self.entry_end);
+        let slot = match free {
+            Some(slot) => slot,
+            None if end < N => {
+                self.entry_end += 1;
+                end
+            }
+            None => return Err(InsertError::Full),
+        };
         let entry = &mut self.entries[slot];
         entry.fd = fd;
         entry.generation = entry.generation.wrapping_add(1);
@@ -315,8 +356,17 @@ impl<const N: usize, const W: usize> Registry<N, W> {
         let watched = entry.snap != 0;
         entry.fd = -1;
         entry.snap = 0;
+        while let Some(last) = usize::from(self.entry_end).checked_sub(1)
+            && self.entries[last].fd < 0
+        {
+            // `last` < `entry_end` <= N < NIL.
+            #[allow(clippy::cast_possible_truncation)]
+            let end = last as u16;
+            self.entry_end = end;
+        }
         let mut leaked = 0;
-        for place in &mut self.waiters {
+        let end = usize::from(self.waiter_end);
+        for place in &mut self.waiters[..end] {
             if place.state == State::Waiting && place.slot == key.slot {
                 place.state = State::Failed;
                 leaked += 1;
@@ -353,8 +403,18 @@ impl<const N: usize, const W: usize> Registry<N, W> {
         if self.dead {
             return Err((AddError::Dead, waker));
         }
-        let Some(index) = self.waiters.iter().position(|w| w.state == State::Free) else {
-            return Err((AddError::NoPlace, waker));
+        let end = usize::from(self.waiter_end);
+        let index = match self
+            .live_waiters()
+            .iter()
+            .position(|w| w.state == State::Free)
+        {
+            Some(index) => index,
+            None if end < W => {
+                self.waiter_end += 1;
+                end
+            }
+            None => return Err((AddError::NoPlace, waker)),
         };
         let entry = &self.entries[usize::from(key.slot)];
         debug_assert_eq!(entry.generation, key.generation, "stale key");
@@ -395,10 +455,8 @@ impl<const N: usize, const W: usize> Registry<N, W> {
                 } else {
                     WaiterPoll::Failed
                 };
-                place.state = State::Free;
-                place.slot = NIL;
                 *id = None;
-                (poll, place.waker.take())
+                (poll, self.free_place(index))
             }
             State::Free => unreachable!("a waiter id names a free place"),
         }
@@ -427,26 +485,25 @@ impl<const N: usize, const W: usize> Registry<N, W> {
     /// Never wakes anybody (a cancelled wait has nothing to pass on: readiness wakes every
     /// waiter of the direction anyway).
     pub fn cancel(&mut self, id: WaiterId) -> Option<Waker> {
-        let place = &mut self.waiters[usize::from(id.0)];
-        debug_assert_ne!(place.state, State::Free, "double cancel");
-        place.state = State::Free;
-        place.slot = NIL;
-        place.waker.take()
+        let index = usize::from(id.0);
+        debug_assert_ne!(self.waiters[index].state, State::Free, "double cancel");
+        self.free_place(index)
     }
 
     /// Reactor: records what the next `poll(2)` watches and writes it to `out`; returns how
     /// many entries of `out` are used (at most `N`). Sets `polling` and clears `notified`.
     pub fn snapshot(&mut self, out: &mut [Interest]) -> usize {
-        for entry in &mut self.entries {
+        let (entries, waiters) = (usize::from(self.entry_end), usize::from(self.waiter_end));
+        for entry in &mut self.entries[..entries] {
             entry.snap = 0;
         }
-        for place in &self.waiters {
+        for place in &self.waiters[..waiters] {
             if place.state == State::Waiting {
                 self.entries[usize::from(place.slot)].snap |= place.dir.bit();
             }
         }
         let mut n = 0;
-        for (slot, entry) in self.entries.iter().enumerate() {
+        for (slot, entry) in self.entries[..entries].iter().enumerate() {
             if entry.snap != 0 && entry.fd >= 0 && n < out.len() {
                 // N < NIL, so the slot fits.
                 #[allow(clippy::cast_possible_truncation)]
@@ -485,19 +542,31 @@ impl<const N: usize, const W: usize> Registry<N, W> {
     /// in one pass over the places (O(sources + places) whatever the number of events), and
     /// clears the marks. Returns how many places were woken.
     pub fn wake_ready(&mut self) -> usize {
-        let mut count = 0;
-        for place in &mut self.waiters {
+        self.wake_ready_into(&mut []).0
+    }
+
+    /// [`Registry::wake_ready`] that also moves the wakers of the places it wakes into `out`,
+    /// as far as it has room (the rest are left for [`Registry::take_wakers`]): one pass instead
+    /// of two. Returns `(woken, taken)`.
+    pub fn wake_ready_into(&mut self, out: &mut [Option<Waker>]) -> (usize, usize) {
+        let (entries, waiters) = (usize::from(self.entry_end), usize::from(self.waiter_end));
+        let (mut woken, mut taken) = (0, 0);
+        for place in &mut self.waiters[..waiters] {
             if place.state == State::Waiting
                 && self.entries[usize::from(place.slot)].ready & place.dir.bit() != 0
             {
                 place.state = State::Woken;
-                count += 1;
+                woken += 1;
+                if let Some(slot) = out.get_mut(taken) {
+                    *slot = place.waker.take();
+                    taken += 1;
+                }
             }
         }
-        for entry in &mut self.entries {
+        for entry in &mut self.entries[..entries] {
             entry.ready = 0;
         }
-        count
+        (woken, taken)
     }
 
     /// [`Registry::mark_ready`] for one key followed by [`Registry::wake_ready`].
@@ -510,7 +579,8 @@ impl<const N: usize, const W: usize> Registry<N, W> {
     /// many. Call repeatedly until it returns less than `out.len()`.
     pub fn take_wakers(&mut self, out: &mut [Option<Waker>]) -> usize {
         let mut n = 0;
-        for place in &mut self.waiters {
+        let end = usize::from(self.waiter_end);
+        for place in &mut self.waiters[..end] {
             if n == out.len() {
                 break;
             }
@@ -528,7 +598,8 @@ impl<const N: usize, const W: usize> Registry<N, W> {
     pub fn shutdown(&mut self) {
         self.dead = true;
         self.polling = false;
-        for place in &mut self.waiters {
+        let end = usize::from(self.waiter_end);
+        for place in &mut self.waiters[..end] {
             if place.state == State::Waiting {
                 place.state = State::Failed;
             }
@@ -604,6 +675,99 @@ mod tests {
         drop(r.cancel(d));
         assert_eq!(r.waiters(), 0);
         assert_eq!(r.remove(key), (false, 0), "not polling: no wake-up needed");
+    }
+
+    #[test]
+    fn scans_cover_only_the_taken_prefix() {
+        let counter = WakeCounter::new();
+        let mut r = Small::new();
+        let keys: Vec<_> = (10..13).map(|fd| r.insert(fd).unwrap()).collect();
+        assert_eq!(r.entry_end, 3);
+        // A hole is reused before the prefix grows.
+        assert_eq!(r.remove(keys[1]), (false, 0));
+        assert_eq!(r.entry_end, 3);
+        let again = r.insert(20).unwrap();
+        assert_eq!(again.slot, keys[1].slot);
+        assert_eq!(r.entry_end, 3);
+        // Removing the last entry shrinks the prefix past every free slot before it.
+        assert_eq!(r.remove(again), (false, 0));
+        assert_eq!(r.entry_end, 3, "slot 2 is still taken");
+        assert_eq!(r.remove(keys[2]), (false, 0));
+        assert_eq!(r.entry_end, 1);
+        assert_eq!(
+            r.insert(10),
+            Err(InsertError::Duplicate),
+            "the prefix is searched"
+        );
+        assert_eq!(r.sources(), 1);
+        // Waiter places: the same rules.
+        let key = keys[0];
+        let mut ids: Vec<_> = (0..3)
+            .map(|_| {
+                r.add_waiter(key, Direction::Read, counter.waker())
+                    .unwrap()
+                    .0
+            })
+            .collect();
+        assert_eq!(r.waiter_end, 3);
+        let c = ids.pop().unwrap();
+        let b = ids.pop().unwrap();
+        let a = ids.pop().unwrap();
+        drop(r.cancel(b));
+        assert_eq!(r.waiter_end, 3);
+        drop(r.cancel(c));
+        assert_eq!(r.waiter_end, 1);
+        let mut out = [Interest::EMPTY; 4];
+        assert_eq!(r.snapshot(&mut out), 1);
+        assert_eq!((out[0].fd, out[0].dirs), (10, READ));
+        // A woken place keeps its index in the prefix until its owner consumes it.
+        r.begin_dispatch();
+        assert_eq!(r.dispatch(key, READ), 1);
+        assert_eq!(r.waiter_end, 1);
+        let mut a = Some(a);
+        assert_eq!(r.poll_waiter(&mut a, &counter.waker()).0, WaiterPoll::Ready);
+        assert_eq!(r.waiter_end, 0);
+        assert_eq!(r.remove(key), (false, 0));
+        assert_eq!((r.entry_end, r.sources(), r.waiters()), (0, 0, 0));
+        // The whole table is still usable.
+        let all: Vec<_> = (0..4).map(|fd| r.insert(fd).unwrap()).collect();
+        assert_eq!(r.insert(9), Err(InsertError::Full));
+        assert_eq!(r.entry_end, 4);
+        for key in all {
+            assert_eq!(r.remove(key), (false, 0));
+        }
+        assert_eq!(r.entry_end, 0);
+    }
+
+    #[test]
+    fn wake_ready_into_takes_what_fits_and_leaves_the_rest() {
+        let counter = WakeCounter::new();
+        let mut r = Small::new();
+        let key = r.insert(3).unwrap();
+        let w = counter.waker();
+        let ids: Vec<_> = (0..3)
+            .map(|_| r.add_waiter(key, Direction::Write, w.clone()).unwrap().0)
+            .collect();
+        let other = r.add_waiter(key, Direction::Read, w.clone()).unwrap().0;
+        r.mark_ready(key, WRITE);
+        let mut out: [Option<Waker>; 2] = Default::default();
+        assert_eq!(r.wake_ready_into(&mut out), (3, 2));
+        let mut rest: [Option<Waker>; 4] = Default::default();
+        assert_eq!(
+            r.take_wakers(&mut rest),
+            1,
+            "the third waker stays for take_wakers"
+        );
+        assert_eq!(r.take_wakers(&mut rest), 0, "and is taken once");
+        assert_eq!(counter.wakes(), 0);
+        for id in ids {
+            assert_eq!(r.poll_waiter(&mut Some(id), &w).0, WaiterPoll::Ready);
+        }
+        let mut other = Some(other);
+        assert_eq!(r.poll_waiter(&mut other, &w).0, WaiterPoll::Pending);
+        drop(r.cancel(other.take().unwrap()));
+        drop((out, rest, w));
+        assert_eq!(counter.live(), 0);
     }
 
     #[test]

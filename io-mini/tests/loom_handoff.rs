@@ -58,13 +58,14 @@ impl Wakeup for Hook {
     }
 }
 
-type Reactor = Core<1, 2, Hook>;
+type Reactor = Core<2, 2, Hook>;
 
-/// The reactor thread's loop: snapshot, "poll", dispatch; until `stop`.
+/// The reactor thread's loop as in the driver: snapshot once, then "poll" and
+/// [`Core::turn`] (dispatch, wake, re-snapshot); until `stop`.
 fn reactor_thread(core: Arc<Reactor>, kernel: Arc<Kernel>) {
+    let mut interests = [Interest::EMPTY; 2];
+    let mut n = core.snapshot(&mut interests);
     loop {
-        let mut interests = [Interest::EMPTY; 1];
-        let n = core.snapshot(&mut interests);
         let watched = &interests[..n];
         let readable = {
             let mut st = kernel.state.lock().unwrap();
@@ -83,12 +84,11 @@ fn reactor_thread(core: Arc<Reactor>, kernel: Arc<Kernel>) {
             st.eventfd = 0;
             st.readable
         };
-        core.dispatch(
-            watched
-                .iter()
-                .filter(|_| readable)
-                .map(|i| (i.key, i.dirs & READ)),
-        );
+        // Narrow to what "poll" reported: every watched fd shares the one readable level.
+        for interest in &mut interests[..n] {
+            interest.dirs &= if readable { READ } else { 0 };
+        }
+        n = core.turn(&mut interests, n);
     }
 }
 
@@ -208,5 +208,35 @@ fn cancel_and_deregister_wake_nobody_and_release_the_fd() {
         drop(waker);
         assert_eq!(counter.wakes(), 0);
         assert_eq!(counter.live(), 0);
+    });
+}
+
+/// Two sources: the task waits on the first while another thread removes the second, which
+/// shrinks the part of the registry the reactor scans, and then makes the first readable. The
+/// wait completes (no lost wake-up) and the reactor ends up watching nothing else.
+#[test]
+fn removing_the_last_source_while_waiting_on_another_loses_nothing() {
+    loom::model(|| {
+        let (core, kernel, reactor) = start();
+        let first = core.register(3).unwrap();
+        let second = core.register(4).unwrap();
+        let other = thread::spawn({
+            let (core, kernel) = (core.clone(), kernel.clone());
+            move || {
+                core.deregister(second, [None, None]);
+                kernel.update(|st| st.readable = true);
+            }
+        });
+        let mut id: Option<WaiterId> = None;
+        loom::future::block_on(poll_fn(|cx| {
+            core.poll_wait(first, Direction::Read, &mut id, cx.waker())
+        }))
+        .unwrap();
+        assert!(id.is_none());
+        other.join().unwrap();
+        assert_eq!(core.usage(), (1, 0));
+        core.deregister(first, [None, None]);
+        assert_eq!(core.usage(), (0, 0));
+        stop(&kernel, reactor);
     });
 }

@@ -1,6 +1,7 @@
 //! Waiters: several tasks waiting on one socket and direction are all woken; a cancelled wait
 //! frees its place and is never woken; a panicking waker does not stop the reactor; dropping an
-//! `Async` with a parked `poll_readable` wakes nobody; the owned futures work on `Arc`s.
+//! `Async` with a parked `poll_readable` wakes nobody; the owned futures work on `Arc`s; sources
+//! registered into holes or past the end of the registry's used part are watched.
 #![cfg(not(loom))]
 
 mod common;
@@ -209,5 +210,40 @@ fn one_event_wakes_more_waiters_than_a_wake_chunk() -> io::Result<()> {
         ));
     }
     assert_eq!(counter.wakes(), WAITERS, "each waiter woken exactly once");
+    Ok(())
+}
+
+#[test]
+fn sources_in_reused_and_new_slots_are_watched() -> io::Result<()> {
+    let (a, a_peer) = udp_pair()?;
+    let (b, b_peer) = udp_pair()?;
+    // Holes in the registry (unless other tests took the slots meanwhile): the next sources
+    // reuse them, later ones extend the part of the registry the reactor scans.
+    drop((b, b_peer));
+    let (c, c_peer) = udp_pair()?;
+    let (d, d_peer) = udp_pair()?;
+    let (e, e_peer) = udp_pair()?;
+    let check = |rx: &Async<UdpSocket>, tx: &Async<UdpSocket>| -> io::Result<()> {
+        let counter = WakeCounter::new();
+        let waker = counter.waker();
+        let mut readable = pin!(rx.readable());
+        assert!(poll_once(readable.as_mut(), &waker).is_pending());
+        tx.get_ref().send(b"x")?;
+        wait_until("the waiter is woken", || counter.wakes() == 1);
+        assert!(matches!(
+            poll_once(readable.as_mut(), &waker),
+            Poll::Ready(Ok(()))
+        ));
+        let mut buf = [0; 4];
+        assert_eq!(rx.get_ref().recv(&mut buf)?, 1);
+        Ok(())
+    };
+    for (rx, tx) in [(&e, &e_peer), (&a, &a_peer), (&c, &c_peer), (&d, &d_peer)] {
+        check(rx, tx)?;
+    }
+    // The newest sources go first (shrinking the scanned part); the older ones still work.
+    drop((e, e_peer, d, d_peer));
+    check(&a, &a_peer)?;
+    check(&c_peer, &c)?;
     Ok(())
 }
