@@ -228,8 +228,9 @@ impl<'a, T> Sender<'a, T> {
 
     /// [`Sending::now`] without the future's machinery. The common case — an empty, open hatch
     /// with no waker parked and the lock free — takes no lock: the value goes into the slot and
-    /// one compare-and-swap publishes `VALUE` (see "Lock-free paths" in `shared`). Anything else
-    /// goes to [`send_locked`](Self::send_locked).
+    /// one compare-and-swap publishes `VALUE` (see "Lock-free paths" in `shared`). A full, open
+    /// hatch fails with `Full` after that look alone. Anything else goes to
+    /// [`send_locked`](Self::send_locked).
     #[inline(always)]
     fn send_now(&mut self, value: T) -> Result<(), SendError<T>> {
         let hatch = self.handle.hatch();
@@ -248,6 +249,11 @@ impl<'a, T> Sender<'a, T> {
             // SAFETY: as above; the slot holds the value we just wrote.
             let value = unsafe { hatch.take_value() };
             return self.send_locked(value);
+        }
+        if seen & (VALUE | R_CLOSED | S_CLOSED) == VALUE && !self.overwrites() {
+            // Full at our look (where this send takes effect, even if a receive empties the slot
+            // right after): nothing to change, so no lock.
+            return Err(SendError::Full(value));
         }
         self.send_locked(value)
     }
