@@ -44,3 +44,26 @@ fn request_response_round_trips() {
     echo.join().unwrap();
     assert_eq!(answered.receive().now(), Err(Closed));
 }
+
+/// A fresh hatch per message: each sender goes to a worker thread, which sends with `now()` (the
+/// lock-free path when the receiver has not parked yet, the locked one when it has) and drops
+/// it, while this thread receives and drops the receiver. Every value arrives once, and the last
+/// handle frees each hatch, whichever side drops first.
+#[cfg(feature = "std")]
+#[test]
+fn fresh_hatch_per_message_across_threads() {
+    let rounds: u64 = if cfg!(miri) { 30 } else { 20_000 };
+    let (tx, rx) = std::sync::mpsc::channel::<hatch::Sender<'static, u64>>();
+    let worker = std::thread::spawn(move || {
+        for (i, mut s) in (0..).zip(rx) {
+            s.send(i).now().unwrap();
+        }
+    });
+    for i in 0..rounds {
+        let (s, mut r) = hatch::hatch();
+        tx.send(s).unwrap();
+        assert_eq!(r.receive_blocking(), Ok(i));
+    }
+    drop(tx);
+    worker.join().unwrap();
+}
