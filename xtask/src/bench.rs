@@ -4,8 +4,10 @@
 //! come from callgrind: `bench one …` runs at `n` and `2n` iterations and the difference over `n`
 //! is the cost of one iteration with setup and process start-up cancelled out; callgrind counts are
 //! deterministic, so they can be compared on a noisy shared machine. Results go to stdout as one
-//! table per primitive, to `bench/RESULTS.md`, and as a bar chart of the ratios to
-//! `bench/ratios.svg`.
+//! table per primitive, to `bench/RESULTS.md`, as a bar chart of the ratios to
+//! `bench/ratios.svg`, and as a compact table into README.md's `bench` section. A `--quick` run
+//! (what `cargo xtask ci` does) writes to `target/bench-quick/` instead and leaves the README
+//! alone, so committed numbers always come from a full run.
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -13,7 +15,7 @@ use std::fs;
 
 use crate::cmd::{Cmd, Result, root};
 use crate::jobs::Run;
-use crate::setup;
+use crate::{readme, setup};
 
 /// One implementation's measurements.
 struct Row {
@@ -69,14 +71,26 @@ pub(crate) fn bench(_: &mut Run, quick: bool) -> Result {
         let per_iter = (high.saturating_sub(low)) as f64 / n as f64;
         row.instructions = Some(per_iter);
     }
-    let machine = machine();
+    let machine = readme::stamp();
     let report = render(&rows, &machine, quick);
     print!("{report}");
-    fs::write(root().join("bench/RESULTS.md"), &report).map_err(|e| e.to_string())?;
-    fs::write(root().join("bench/ratios.svg"), svg(&rows)).map_err(|e| e.to_string())?;
+    // A --quick run is a smoke test: its numbers stay out of the committed results.
+    let dir = if quick {
+        root().join("target/bench-quick")
+    } else {
+        root().join("bench")
+    };
+    fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
+    fs::write(dir.join("RESULTS.md"), &report).map_err(|e| e.to_string())?;
+    fs::write(dir.join("ratios.svg"), svg(&rows)).map_err(|e| e.to_string())?;
+    if !quick {
+        readme::update_section("bench", &summary(&rows, &machine))?;
+    }
     println!(
-        "bench: {} measurements; wrote bench/RESULTS.md and bench/ratios.svg",
-        rows.len()
+        "bench: {} measurements; wrote {}/RESULTS.md and ratios.svg{}",
+        rows.len(),
+        dir.display(),
+        if quick { "" } else { ", and README.md's table" }
     );
     Ok(())
 }
@@ -109,24 +123,6 @@ fn callgrind(binary: &str, row: &Row, iters: u64) -> Result<u64> {
         .and_then(|v| v.split_whitespace().next())
         .and_then(|v| v.parse().ok())
         .ok_or_else(|| "callgrind output has no summary line".to_string())
-}
-
-fn machine() -> String {
-    let cpu = fs::read_to_string("/proc/cpuinfo")
-        .ok()
-        .and_then(|c| {
-            c.lines()
-                .find(|l| l.starts_with("model name"))
-                .map(|l| l.split(':').nth(1).unwrap_or("").trim().to_string())
-        })
-        .unwrap_or_else(|| "unknown CPU".into());
-    let cores = std::thread::available_parallelism().map_or(0, std::num::NonZero::get);
-    let date = Cmd::new("date")
-        .args(&["-u", "+%Y-%m-%d %H:%M UTC"])
-        .output()
-        .unwrap_or_default();
-    let rustc = Cmd::new("rustc").arg("-V").output().unwrap_or_default();
-    format!("{} on {cpu}, {cores} cores; {}", date.trim(), rustc.trim())
 }
 
 /// Markdown tables: per group, per case, each implementation with its ratio to ours.
@@ -185,6 +181,50 @@ fn render(rows: &[Row], machine: &str, quick: bool) -> String {
             }
         }
         out.push('\n');
+    }
+    out
+}
+
+/// README's compact table: per case, frugal's instructions and each peer's with the ratio.
+fn summary(rows: &[Row], machine: &str) -> String {
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "Callgrind instructions per iteration, measured {machine} by `cargo xtask bench`. \
+         Ratio = frugal / peer: below 1.00 frugal is cheaper. Wall times and spreads: \
+         [bench/RESULTS.md](bench/RESULTS.md).\n"
+    );
+    let _ = writeln!(
+        out,
+        "| primitive | case | frugal | peers: instructions (ratio) |"
+    );
+    let _ = writeln!(out, "| --- | --- | ---: | --- |");
+    let mut cases: BTreeMap<(&str, &str), Vec<&Row>> = BTreeMap::new();
+    for row in rows {
+        cases.entry((&row.group, &row.case)).or_default().push(row);
+    }
+    for ((group, case), impls) in cases {
+        let Some(ours) = impls
+            .iter()
+            .find(|r| r.imp == "frugal")
+            .and_then(|r| r.instructions)
+        else {
+            continue;
+        };
+        let peers: Vec<String> = impls
+            .iter()
+            .filter(|r| r.imp != "frugal")
+            .filter_map(|r| {
+                let i = r.instructions?;
+                Some(format!("{} {i:.0} ({:.2})", r.imp, ours / i))
+            })
+            .collect();
+        let peers = if peers.is_empty() {
+            "—".to_string()
+        } else {
+            peers.join(", ")
+        };
+        let _ = writeln!(out, "| {group} | {case} | {ours:.0} | {peers} |");
     }
     out
 }

@@ -8,6 +8,7 @@ mod bench;
 mod cmd;
 mod cross;
 mod jobs;
+mod readme;
 mod setup;
 mod size;
 

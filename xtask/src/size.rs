@@ -61,32 +61,36 @@ pub(crate) fn size(_: &mut Run) -> Result {
             .or_default()
             .push((imp.to_string(), *fp, delta));
     }
-    let report = render(&groups, baseline);
+    let (intro, table) = render(&groups, baseline);
+    let stamp = crate::readme::stamp();
+    let report = format!(
+        "# Firmware footprint (thumbv7em-none-eabihf, opt-level \"z\", LTO)\n\nMeasured {stamp}. {intro}\n{table}"
+    );
     print!("{report}");
     fs::write(root().join("bench/SIZES.md"), &report).map_err(|e| e.to_string())?;
+    crate::readme::update_section(
+        "size",
+        &format!("Measured {stamp} by `cargo xtask size`. {intro}\n{table}"),
+    )?;
     println!(
-        "size: {} probes measured; wrote bench/SIZES.md",
+        "size: {} probes measured; wrote bench/SIZES.md and README.md's table",
         names.len()
     );
     Ok(())
 }
 
+/// The explanation and the table of the footprint report.
 fn render(
     groups: &BTreeMap<String, Vec<(String, Footprint, Footprint)>>,
     baseline: Footprint,
-) -> String {
-    let mut out = String::new();
-    let _ = writeln!(
-        out,
-        "# Firmware footprint (thumbv7em-none-eabihf, opt-level \"z\", LTO)\n"
-    );
-    let _ = writeln!(
-        out,
+) -> (String, String) {
+    let intro = format!(
         "Bytes each primitive adds to a minimal cortex-m-rt firmware (baseline: {} B flash, {} B RAM; \
          the task probes are measured over a baseline that already has the heap allocator). Ratio = \
          frugal / the smallest peer.\n",
         baseline.flash, baseline.ram
     );
+    let mut out = String::new();
     let _ = writeln!(
         out,
         "| primitive | implementation | flash | RAM | flash ratio | RAM ratio |"
@@ -122,7 +126,7 @@ fn render(
             );
         }
     }
-    out
+    (intro, out)
 }
 
 /// Sums the allocated sections of a 32-bit little-endian ELF file.
