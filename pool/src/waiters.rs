@@ -3,10 +3,10 @@
 //! bitmap and the slots.
 //!
 //! [`pool!`](crate::pool) keeps the queue in a `static` of its own and gives the storage the
-//! zero-sized [`StaticQueue`] handle to it. The reason is the image of the statics: a new bitmap
-//! and uninitialised slots are all zeros, so the slots' `static` goes to `.bss` and costs no flash,
-//! while an empty `WaitQueue` has non-zero fields (list ends, free list); were it inside the same
-//! `static`, the whole pool, slots included, would be placed in `.data` and copied from flash.
+//! zero-sized [`StaticQueue`] handle to it. Both statics are all zeros when new (a new bitmap,
+//! uninitialised slots, an empty `WaitQueue`), so both go to `.bss` and cost no flash. (The split
+//! dates from when an empty `WaitQueue` had non-zero fields, which would have moved the whole pool,
+//! slots included, to `.data`; a queue inside the storage's `static` would now do as well.)
 //! A queue stored inline ([`WaitQueue<W>`] as the storage's `Q`) is for storages built at run
 //! time, such as loom models.
 //!

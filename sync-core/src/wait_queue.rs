@@ -36,7 +36,7 @@
 //!
 //! | state | `waker` | `word` |
 //! | --- | --- | --- |
-//! | Free | `None` | index of the next free place |
+//! | Free | `None` | distance to the next free place, minus one |
 //! | Waiting | `Some` | the list links, `prev \| next << 16` |
 //! | Notified | `None` | the token |
 //!
@@ -50,6 +50,13 @@
 //! The header is four 16-bit fields: the number of waiting places, the head and tail of the
 //! waiting list and the head of the free list, 8 bytes. A queue is thus 8 + 12·N bytes on 32-bit
 //! targets and 8 + 24·N on 64-bit ones.
+//!
+//! **A new queue is all zeros**, so a `static` queue goes to `.bss` and costs no flash (no
+//! initial image to copy into RAM at boot). That is why head and tail are only read while the
+//! waiting count is non-zero (a zero head is not "place 0"), why the free list starts at place 0
+//! and why a free place stores the distance to the next free place minus one: zero links each
+//! place to the one after it, and the last one to `N`, past the end, which ends the list (as does
+//! the `u16::MAX` that ends the list links).
 //!
 //! # Locking
 //!
@@ -137,10 +144,18 @@ struct Place {
 }
 
 impl Place {
-    /// The next free place, of a free place.
-    fn next_free(&self) -> u16 {
-        // A free place's word is a `u16` index: the cast is exact.
-        self.word as u16
+    /// The next free place after this one, `index`, which is free.
+    ///
+    /// The word holds the distance to it minus one, so a word of zero (a new queue) means the
+    /// place right after; past the last place is `N`, or `NIL`: both mean "none".
+    fn next_free(&self, index: u16) -> u16 {
+        // A free place's word is a `u16` distance: the cast is exact.
+        index.wrapping_add(1).wrapping_add(self.word as u16)
+    }
+
+    /// Makes `next` the next free place after this one, `index`.
+    fn set_next_free(&mut self, index: u16, next: u16) {
+        self.word = usize::from(next.wrapping_sub(index).wrapping_sub(1));
     }
 
     /// The previous (older) waiting place, of a waiting place.
@@ -194,11 +209,12 @@ impl Place {
 pub struct WaitQueue<const N: usize> {
     /// Number of waiting places: written inside the critical section, read anywhere.
     waiting: AtomicU16,
-    /// Oldest waiting place (`NIL`: none). This and the next two: critical section only.
+    /// Oldest waiting place, meaningless while `waiting` is 0. This and the next two: critical
+    /// section only.
     head: AtomicU16,
-    /// Newest waiting place (`NIL`: none).
+    /// Newest waiting place, meaningless while `waiting` is 0.
     tail: AtomicU16,
-    /// First free place (`NIL`: none).
+    /// First free place; none if `N` or more.
     free: AtomicU16,
     places: CsCell<[Place; N]>,
 }
@@ -211,18 +227,14 @@ impl<const N: usize> WaitQueue<N> {
         #[must_use]
         pub const fn new() -> Self {
             let () = Self::FITS;
-            let mut places = [const { Place { waker: None, word: NIL as usize } }; N];
-            let mut i = 0;
-            while i + 1 < N {
-                places[i].word = i + 1;
-                i += 1;
-            }
+            // All zeros (see "Layout" in the module docs): every place is free and each one's
+            // next free place is the one after it.
             Self {
                 waiting: AtomicU16::new(0),
-                head: AtomicU16::new(NIL),
-                tail: AtomicU16::new(NIL),
-                free: AtomicU16::new(if N == 0 { NIL } else { 0 }),
-                places: CsCell::new(places),
+                head: AtomicU16::new(0),
+                tail: AtomicU16::new(0),
+                free: AtomicU16::new(0),
+                places: CsCell::new([const { Place { waker: None, word: 0 } }; N]),
             }
         }
     }
@@ -349,10 +361,10 @@ impl<const N: usize> WaitQueue<N> {
             return Err(token);
         }
         let waker = self.lock(|q| {
-            let index = q.queue.head.load(Relaxed);
-            if index == NIL {
+            if q.queue.waiting.load(Relaxed) == 0 {
                 return Err(token);
             }
+            let index = q.queue.head.load(Relaxed);
             q.unlink(index);
             let place = &mut q.places[usize::from(index)];
             place.word = token;
@@ -428,10 +440,10 @@ impl<const N: usize> Locked<'_, N> {
     /// Takes a place off the free list.
     fn pop_free(&mut self) -> Option<u16> {
         let index = self.queue.free.load(Relaxed);
-        if index == NIL {
+        if usize::from(index) >= N {
             return None;
         }
-        let next = self.places[usize::from(index)].next_free();
+        let next = self.places[usize::from(index)].next_free(index);
         self.queue.free.store(next, Relaxed);
         Some(index)
     }
@@ -439,7 +451,7 @@ impl<const N: usize> Locked<'_, N> {
     /// Returns an unlinked place, its waker already taken out, to the free list.
     fn release(&mut self, index: u16) {
         let free = self.queue.free.load(Relaxed);
-        self.places[usize::from(index)].word = usize::from(free);
+        self.places[usize::from(index)].set_next_free(index, free);
         self.queue.free.store(index, Relaxed);
     }
 
@@ -462,13 +474,15 @@ impl<const N: usize> Locked<'_, N> {
 
     /// Links a place (off the free list, waker stored) at the tail of the waiting list.
     fn push_back(&mut self, index: u16) {
-        let tail = self.queue.tail.load(Relaxed);
-        self.places[usize::from(index)].set_links(tail, NIL);
-        if tail == NIL {
+        let tail = if self.queue.waiting.load(Relaxed) == 0 {
             self.queue.head.store(index, Relaxed);
+            NIL
         } else {
+            let tail = self.queue.tail.load(Relaxed);
             self.places[usize::from(tail)].set_next(index);
-        }
+            tail
+        };
+        self.places[usize::from(index)].set_links(tail, NIL);
         self.queue.tail.store(index, Relaxed);
         self.add_waiting(1);
     }

@@ -62,6 +62,34 @@ fn a_full_queue_is_reported_not_a_panic() {
     assert_eq!(counter.live(), 0);
 }
 
+/// A new queue (all zeros) hands out its places in order; freed places are reused last freed
+/// first, in any order, and the free list survives being emptied and refilled.
+#[test]
+fn places_are_handed_out_in_order_then_reused() {
+    let queue = WaitQueue::<4>::new();
+    let waker = WakeCounter::new().waker();
+    let mut tickets: Vec<_> = (0..4).map(|_| queue.enqueue(&waker).unwrap()).collect();
+    assert_eq!(
+        tickets.iter().map(|t| t.index()).collect::<Vec<_>>(),
+        [0, 1, 2, 3]
+    );
+    assert_eq!(queue.enqueue(&waker), Err(QueueFull));
+    for i in [2, 0, 3, 1] {
+        let ticket = tickets.remove(tickets.iter().position(|t| t.index() == i).unwrap());
+        assert_eq!(queue.cancel(ticket), None);
+    }
+    let again: Vec<_> = (0..4).map(|_| queue.enqueue(&waker).unwrap()).collect();
+    assert_eq!(
+        again.iter().map(|t| t.index()).collect::<Vec<_>>(),
+        [1, 3, 0, 2]
+    );
+    assert_eq!(queue.enqueue(&waker), Err(QueueFull));
+    for ticket in again {
+        assert_eq!(queue.cancel(ticket), None);
+    }
+    assert!(queue.is_empty());
+}
+
 #[test]
 fn zero_places_is_always_full() {
     let queue = WaitQueue::<0>::new();
