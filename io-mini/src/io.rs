@@ -188,7 +188,28 @@ impl<T> Async<T> {
         self.poll_parked(Direction::Write, cx)
     }
 
+    /// [`Async::poll_readable`] / [`Async::poll_writable`] for the `AsyncRead`/`AsyncWrite`
+    /// impls, which call it right after their system call said `WouldBlock`: a parked place
+    /// that was already woken is re-armed rather than reported ready (see `Registry::rearm`),
+    /// which saves a second failing system call and a new waiter place per wait.
+    pub(crate) fn poll_after_would_block(
+        &self,
+        dir: Direction,
+        cx: &mut Context<'_>,
+    ) -> Poll<io::Result<()>> {
+        self.poll_parked_with(dir, cx, true)
+    }
+
     fn poll_parked(&self, dir: Direction, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        self.poll_parked_with(dir, cx, false)
+    }
+
+    fn poll_parked_with(
+        &self,
+        dir: Direction,
+        cx: &mut Context<'_>,
+        rearm: bool,
+    ) -> Poll<io::Result<()>> {
         let reactor = match live() {
             Ok(reactor) => reactor,
             Err(err) => return Poll::Ready(Err(err)),
@@ -196,7 +217,11 @@ impl<T> Async<T> {
         let parked = &self.parked[dir as usize];
         let raw = parked.swap(NIL, AcqRel);
         let mut id = (raw != NIL).then(|| WaiterId::from_raw(raw));
-        let poll = reactor.poll_wait(self.key, dir, &mut id, cx.waker());
+        let poll = if rearm {
+            reactor.poll_rearm(self.key, dir, &mut id, cx.waker())
+        } else {
+            reactor.poll_wait(self.key, dir, &mut id, cx.waker())
+        };
         if let Some(id) = id {
             let other = parked.swap(id.into_raw(), AcqRel);
             if other != NIL {

@@ -155,8 +155,39 @@ impl<const N: usize, const W: usize, S: Wakeup> Core<N, W, S> {
                 }
             };
         }
-        let (mut poll, old) = self.registry.lock().poll_waiter(id, waker);
+        let (poll, old) = self.registry.lock().poll_waiter(id, waker);
         drop(old);
+        self.finish_poll(poll, id, waker)
+    }
+
+    /// [`Core::poll_wait`] for a caller that has just seen `WouldBlock` (see
+    /// [`Registry::rearm`]): a place already woken is re-armed instead of reported `Ready`.
+    pub fn poll_rearm(
+        &self,
+        key: Key,
+        dir: Direction,
+        id: &mut Option<WaiterId>,
+        waker: &Waker,
+    ) -> Poll<io::Result<()>> {
+        if id.is_none() {
+            return self.poll_wait(key, dir, id, waker);
+        }
+        let (poll, notify, old) = self.registry.lock().rearm(id, waker);
+        drop(old);
+        let poll = self.finish_poll(poll, id, waker);
+        if notify {
+            self.wakeup.wakeup();
+        }
+        poll
+    }
+
+    /// Stores a clone of `waker` if the registry asked for one, and maps the result.
+    fn finish_poll(
+        &self,
+        mut poll: WaiterPoll,
+        id: &mut Option<WaiterId>,
+        waker: &Waker,
+    ) -> Poll<io::Result<()>> {
         if poll == WaiterPoll::NeedsWaker {
             let clone = waker.clone();
             let (again, old) = self.registry.lock().replace_waker(id, clone);

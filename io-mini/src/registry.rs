@@ -462,6 +462,51 @@ impl<const N: usize, const W: usize> Registry<N, W> {
         }
     }
 
+    /// Re-arms a waiter whose owner has just seen `WouldBlock` (the `AsyncRead`/`AsyncWrite`
+    /// path): a `Woken` place is taken as *stale* — the readiness it records was consumed by
+    /// the owner's successful operations since, or the operation that just failed came after
+    /// it — so instead of reporting `Ready` (which would cost the owner one more failing system
+    /// call and a new place), it goes back to `Waiting` in the same place, with the same
+    /// wake-up rule as [`Registry::add_waiter`]. Other states behave as in
+    /// [`Registry::poll_waiter`].
+    ///
+    /// Returns the poll result, whether the caller must write the wake-up fd, and a waker to
+    /// drop outside the lock. A re-armed place has no waker yet unless the stored one would
+    /// wake the same task: then the result is [`WaiterPoll::NeedsWaker`] and the caller stores
+    /// a clone with [`Registry::replace_waker`]; if the reactor wakes the place in between, it
+    /// finds no waker to call, and `replace_waker` reports `Ready` to the owner, who is being
+    /// polled right then — nothing is lost.
+    ///
+    /// Never loops on a level-triggered event: the owner retries its operation before every
+    /// re-arm, so readiness that is real is consumed by that operation, not re-armed.
+    ///
+    /// # Panics
+    ///
+    /// If `id` is `None`.
+    pub fn rearm(
+        &mut self,
+        id: &mut Option<WaiterId>,
+        waker: &Waker,
+    ) -> (WaiterPoll, bool, Option<Waker>) {
+        let index = usize::from(id.as_ref().expect("rearm without an id").0);
+        let place = &mut self.waiters[index];
+        if place.state != State::Woken {
+            let (poll, old) = self.poll_waiter(id, waker);
+            return (poll, false, old);
+        }
+        place.state = State::Waiting;
+        let keep = place.waker.as_ref().is_some_and(|w| w.will_wake(waker));
+        let old = if keep { None } else { place.waker.take() };
+        let known = self.entries[usize::from(place.slot)].snap & place.dir.bit() != 0;
+        let notify = self.request_wakeup(known);
+        let poll = if keep {
+            WaiterPoll::Pending
+        } else {
+            WaiterPoll::NeedsWaker
+        };
+        (poll, notify, old)
+    }
+
     /// Replaces a waiting waiter's waker (after [`WaiterPoll::NeedsWaker`]); if the waiter was
     /// woken meanwhile, behaves like [`Registry::poll_waiter`]. Returns the waker to drop outside
     /// the lock.
@@ -768,6 +813,68 @@ mod tests {
         drop(r.cancel(other.take().unwrap()));
         drop((out, rest, w));
         assert_eq!(counter.live(), 0);
+    }
+
+    #[test]
+    fn rearm_turns_a_woken_place_back_into_a_waiting_one() {
+        let counter = WakeCounter::new();
+        let w = counter.waker();
+        let mut r = Small::new();
+        let key = r.insert(3).unwrap();
+        let mut id = Some(r.add_waiter(key, Direction::Read, w.clone()).unwrap().0);
+        let index = id.as_ref().unwrap().0;
+        // Waiting: as poll_waiter (same task: nothing to do).
+        let (poll, notify, old) = r.rearm(&mut id, &w);
+        assert_eq!(
+            (poll, notify, old.is_none()),
+            (WaiterPoll::Pending, false, true)
+        );
+        let mut out = [Interest::EMPTY; 4];
+        assert_eq!(r.snapshot(&mut out), 1);
+        r.begin_dispatch();
+        assert_eq!(r.dispatch(key, READ), 1);
+        let mut wakers: [Option<Waker>; 4] = Default::default();
+        assert_eq!(r.take_wakers(&mut wakers), 1);
+        drop(wakers);
+        // Woken and its waker taken (woken): re-armed in the same place, needs a waker; the
+        // reactor is not polling, so no wake-up write.
+        let (poll, notify, old) = r.rearm(&mut id, &w);
+        assert_eq!(
+            (poll, notify, old.is_none()),
+            (WaiterPoll::NeedsWaker, false, true)
+        );
+        assert_eq!(id.as_ref().map(|id| id.0), Some(index));
+        // The reactor wakes the place before the waker is stored: nobody to call...
+        assert_eq!(r.snapshot(&mut out), 1, "the re-armed place is watched");
+        r.begin_dispatch();
+        assert_eq!(r.dispatch(key, READ), 1);
+        let mut wakers: [Option<Waker>; 4] = Default::default();
+        assert_eq!(r.take_wakers(&mut wakers), 0);
+        // ...and the owner, polled right now, sees it as ready when storing its waker.
+        let (poll, old) = r.replace_waker(&mut id, w.clone());
+        assert_eq!(poll, WaiterPoll::Ready);
+        assert!(id.is_none());
+        drop(old);
+        // Woken with its waker still stored (more woken than a chunk): kept, no clone needed;
+        // while the reactor polls without the interest, one wake-up write.
+        let mut id = Some(r.add_waiter(key, Direction::Read, w.clone()).unwrap().0);
+        r.mark_ready(key, READ);
+        assert_eq!(r.wake_ready_into(&mut []), (1, 0));
+        assert_eq!(r.snapshot(&mut out), 0, "the woken place is not watched");
+        let (poll, notify, old) = r.rearm(&mut id, &w);
+        assert_eq!(
+            (poll, notify, old.is_none()),
+            (WaiterPoll::Pending, true, true)
+        );
+        let (poll, notify, _) = r.rearm(&mut id, &w);
+        assert_eq!((poll, notify), (WaiterPoll::Pending, false));
+        // Failed: as poll_waiter.
+        r.shutdown();
+        let (poll, _, old) = r.rearm(&mut id, &w);
+        assert_eq!(poll, WaiterPoll::Failed);
+        assert!(id.is_none());
+        drop((old, w));
+        assert_eq!((r.waiters(), counter.wakes(), counter.live()), (0, 0, 0));
     }
 
     #[test]

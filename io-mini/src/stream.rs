@@ -1,7 +1,12 @@
 //! futures-io's `AsyncRead`/`AsyncWrite` for `Async<T>` and `&Async<T>`, as in async-io.
 //!
-//! Each call tries the system call first and only on `WouldBlock` parks a waiter with
-//! `poll_readable`/`poll_writable`, then tries again once the reactor has seen readiness.
+//! Each call tries the system call first and only on `WouldBlock` parks a waiter (the place
+//! `poll_readable`/`poll_writable` use), then tries again once the reactor has seen readiness.
+//! A parked place that the reactor already woke is *re-armed* on `WouldBlock` instead of
+//! reported ready: that readiness was used up by the successful calls since (the usual case in
+//! request/response traffic), and reporting it would only buy a second failing system call and
+//! a fresh place. Real readiness is never re-armed away: the system call is retried before
+//! every re-arm, and `poll(2)` is level-triggered.
 //! `poll_close` only flushes; shut a socket's write half down with its `shutdown` method.
 //!
 //! The impls for `Async<T>` use `T` through `&mut`, which is what the `IoSafe` bound is for:
@@ -13,6 +18,7 @@ use std::task::{Context, Poll, ready};
 
 use futures_io::{AsyncRead, AsyncWrite};
 
+use crate::registry::Direction;
 use crate::{Async, IoSafe};
 
 /// Retries `$op` until it does not return `WouldBlock`, parking on `$poll` in between.
@@ -34,7 +40,10 @@ impl<T: IoSafe + Read> AsyncRead for Async<T> {
         buf: &mut [u8],
     ) -> Poll<io::Result<usize>> {
         let this = self.get_mut();
-        retry!(this.io_mut().read(buf), this.poll_readable(cx))
+        retry!(
+            this.io_mut().read(buf),
+            this.poll_after_would_block(Direction::Read, cx)
+        )
     }
 
     fn poll_read_vectored(
@@ -43,7 +52,10 @@ impl<T: IoSafe + Read> AsyncRead for Async<T> {
         bufs: &mut [IoSliceMut<'_>],
     ) -> Poll<io::Result<usize>> {
         let this = self.get_mut();
-        retry!(this.io_mut().read_vectored(bufs), this.poll_readable(cx))
+        retry!(
+            this.io_mut().read_vectored(bufs),
+            this.poll_after_would_block(Direction::Read, cx)
+        )
     }
 }
 
@@ -58,7 +70,10 @@ where
         buf: &mut [u8],
     ) -> Poll<io::Result<usize>> {
         let this: &Async<T> = *self;
-        retry!(this.get_ref().read(buf), this.poll_readable(cx))
+        retry!(
+            this.get_ref().read(buf),
+            this.poll_after_would_block(Direction::Read, cx)
+        )
     }
 
     fn poll_read_vectored(
@@ -67,7 +82,10 @@ where
         bufs: &mut [IoSliceMut<'_>],
     ) -> Poll<io::Result<usize>> {
         let this: &Async<T> = *self;
-        retry!(this.get_ref().read_vectored(bufs), this.poll_readable(cx))
+        retry!(
+            this.get_ref().read_vectored(bufs),
+            this.poll_after_would_block(Direction::Read, cx)
+        )
     }
 }
 
@@ -78,7 +96,10 @@ impl<T: IoSafe + Write> AsyncWrite for Async<T> {
         buf: &[u8],
     ) -> Poll<io::Result<usize>> {
         let this = self.get_mut();
-        retry!(this.io_mut().write(buf), this.poll_writable(cx))
+        retry!(
+            this.io_mut().write(buf),
+            this.poll_after_would_block(Direction::Write, cx)
+        )
     }
 
     fn poll_write_vectored(
@@ -87,12 +108,18 @@ impl<T: IoSafe + Write> AsyncWrite for Async<T> {
         bufs: &[IoSlice<'_>],
     ) -> Poll<io::Result<usize>> {
         let this = self.get_mut();
-        retry!(this.io_mut().write_vectored(bufs), this.poll_writable(cx))
+        retry!(
+            this.io_mut().write_vectored(bufs),
+            this.poll_after_would_block(Direction::Write, cx)
+        )
     }
 
     fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         let this = self.get_mut();
-        retry!(this.io_mut().flush(), this.poll_writable(cx))
+        retry!(
+            this.io_mut().flush(),
+            this.poll_after_would_block(Direction::Write, cx)
+        )
     }
 
     fn poll_close(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
@@ -111,7 +138,10 @@ where
         buf: &[u8],
     ) -> Poll<io::Result<usize>> {
         let this: &Async<T> = *self;
-        retry!(this.get_ref().write(buf), this.poll_writable(cx))
+        retry!(
+            this.get_ref().write(buf),
+            this.poll_after_would_block(Direction::Write, cx)
+        )
     }
 
     fn poll_write_vectored(
@@ -120,12 +150,18 @@ where
         bufs: &[IoSlice<'_>],
     ) -> Poll<io::Result<usize>> {
         let this: &Async<T> = *self;
-        retry!(this.get_ref().write_vectored(bufs), this.poll_writable(cx))
+        retry!(
+            this.get_ref().write_vectored(bufs),
+            this.poll_after_would_block(Direction::Write, cx)
+        )
     }
 
     fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         let this: &Async<T> = *self;
-        retry!(this.get_ref().flush(), this.poll_writable(cx))
+        retry!(
+            this.get_ref().flush(),
+            this.poll_after_would_block(Direction::Write, cx)
+        )
     }
 
     fn poll_close(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {

@@ -247,3 +247,37 @@ fn sources_in_reused_and_new_slots_are_watched() -> io::Result<()> {
     check(&c_peer, &c)?;
     Ok(())
 }
+
+/// `AsyncRead` in request/response rhythm: each read finds the place parked by the previous
+/// one already woken (its readiness used up) and re-arms it. Every message is read, with
+/// exactly one wake-up each, and one waiter place throughout.
+#[test]
+fn async_read_rearms_a_stale_place_and_gets_every_message() -> io::Result<()> {
+    use futures_lite::AsyncReadExt;
+    use std::os::unix::net::UnixStream;
+
+    let (a, mut b) = Async::<UnixStream>::pair()?;
+    let counter = WakeCounter::new();
+    let waker = counter.waker();
+    let mut buf = [0; 8];
+    for i in 0..50u64 {
+        let mut read = pin!(b.read(&mut buf));
+        assert!(poll_once(read.as_mut(), &waker).is_pending());
+        // A Unix stream with room takes the 8 bytes at once.
+        assert_eq!(
+            std::io::Write::write(&mut a.get_ref(), &i.to_le_bytes())?,
+            8
+        );
+        wait_until("the reader is woken", || counter.wakes() == i as usize + 1);
+        match poll_once(read.as_mut(), &waker) {
+            Poll::Ready(Ok(8)) => {}
+            other => panic!("expected 8 bytes, got {other:?}"),
+        }
+        assert_eq!(buf, i.to_le_bytes());
+        assert_eq!(counter.wakes(), i as usize + 1, "one wake-up per message");
+    }
+    drop(b);
+    drop(waker);
+    assert_eq!(counter.live(), 0, "the reactor kept a waker");
+    Ok(())
+}
