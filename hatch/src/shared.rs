@@ -595,7 +595,7 @@ impl<T> Default for Hatch<T> {
 
 impl<T> Drop for Hatch<T> {
     fn drop(&mut self) {
-        if self.state.load(Ordering::Relaxed) & VALUE != 0 {
+        if core::mem::needs_drop::<T>() && self.state.load(Ordering::Relaxed) & VALUE != 0 {
             // SAFETY: `&mut self`: nobody else can reach the slot, and `VALUE` says it is full.
             drop(unsafe { self.take_value() });
         }
@@ -759,14 +759,22 @@ impl<'a, T> Handle<'a, T> {
     fn clean_up(&mut self, state: u32) {
         #[cfg(feature = "alloc")]
         if self.get(F_BOXED) {
-            let ptr = self.hatch.as_ptr();
-            // SAFETY: boxed hatches come from `Box::into_raw` in `hatch()`, and both handles
-            // are gone, so this is the last reference. `Drop for Hatch` drops a pending value
-            // and the waker slots drop themselves.
-            drop(unsafe { alloc::boxed::Box::from_raw(ptr) });
+            self.free_boxed();
             return;
         }
         self.clean_up_managed(state);
+    }
+
+    /// [`clean_up`](Self::clean_up) of a boxed hatch: frees it. Out of line, so that a handle's
+    /// drop stays small enough to inline.
+    #[cfg(feature = "alloc")]
+    #[inline(never)]
+    fn free_boxed(&mut self) {
+        let ptr = self.hatch.as_ptr();
+        // SAFETY: boxed hatches come from `Box::leak` in `hatch()`, and both handles are gone,
+        // so this is the last reference. `Drop for Hatch` drops a pending value and the waker
+        // slots drop themselves.
+        drop(unsafe { alloc::boxed::Box::from_raw(ptr) });
     }
 
     /// [`clean_up`](Self::clean_up) of a hatch whose memory you manage.
