@@ -349,6 +349,7 @@ impl<T> Hatch<T> {
                 Ordering::Relaxed,
             ) {
                 Ok(_) => return (state, locked),
+                #[cfg_attr(loom, allow(unused_mut))]
                 Err(mut now) => {
                     // Held: wait for the release. Natively, spin on plain loads (they keep the
                     // cache line shared); under loom, yield and retry the compare-and-swap.
