@@ -11,8 +11,9 @@
 //! # The lock
 //!
 //! Bit [`LOCK`] is a test-and-test-and-set spin lock. **Every** access to the three cells happens
-//! with the lock held, *except* in the two places where a side knows it is alone: the cleanup by
-//! the last handle to drop, and `Drop for Hatch` / [`Hatch::split`] (which hold `&mut`).
+//! with the lock held, *except* where a side knows it is alone: the cleanup by the last handle to
+//! drop, `Drop for Hatch` / [`Hatch::split`] (which hold `&mut`), and the live sender's write
+//! to an empty slot before it publishes `VALUE` (invariant 5, "Lock-free paths" below).
 //! Taking the lock is an `Acquire` read-modify-write, releasing it is a `Release` store of the
 //! new state; so every state change and every cell write of one critical section happens-before
 //! the next critical section, whoever runs it.
