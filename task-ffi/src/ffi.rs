@@ -9,6 +9,56 @@
 //!
 //! A panic of the future (without `propagate_panic`) or of the schedule function cannot unwind
 //! through an `extern "C"` function: the process aborts.
+//!
+//! # Function pointers, not symbols
+//!
+//! The functions are not exported under unmangled names: C code receives them as function
+//! pointers, together with the data offset, in a configuration struct it is given once at
+//! init. Their C types are `bool (*)(void *)` for [`task_ffi_run`] (C99 `bool` has the ABI of
+//! Rust's `bool`) and `void (*)(void *)` for [`task_ffi_schedule`] and [`task_ffi_drop`]. This is
+//! what integrating with a C RTOS wants:
+//!
+//! - the offset depends on `M` and `D`, so the C side needs a value from Rust at init anyway,
+//!   and one init call then carries everything;
+//! - the C library references no Rust symbol: it compiles, links and can be unit-tested on its
+//!   own (with C stand-ins for run and drop), in any build system;
+//! - unmangled symbols are global: two semver-incompatible versions of this crate in one image
+//!   would both define `task_ffi_run` and fail to link, whereas function pointers from each
+//!   version can even feed two executors side by side;
+//! - the Rust side may hand over wrappers (tracing, counting) without touching the C code.
+//!
+//! `examples/task-ffi/c/executor.{h,c}` is such an executor, in C99: an intrusive priority
+//! queue threaded through the user data, lock hooks for pushes from other threads or
+//! interrupts, and the ownership contract (each queued pointer goes to run or drop exactly
+//! once). The `task-ffi-c-executor` example runs tasks on it.
+//!
+//! ```
+//! use core::ffi::c_void;
+//!
+//! /// What a C executor is given at init (compare `struct exec_config`).
+//! #[repr(C)]
+//! struct Config {
+//!     data_offset: usize,
+//!     run: unsafe extern "C" fn(*mut c_void) -> bool,
+//!     drop: unsafe extern "C" fn(*mut c_void),
+//! }
+//!
+//! let config = Config {
+//!     data_offset: task_ffi::TaskHead::<(), u32>::DATA_OFFSET,
+//!     run: task_ffi::ffi::task_ffi_run,
+//!     drop: task_ffi::ffi::task_ffi_drop,
+//! };
+//! let (runnable, task) = task_ffi::spawn_with(async { 7 }, |_| {}, 5_u32);
+//! // What the C side does with a queued pointer: read the data, then run (or drop) it once.
+//! let ptr: *mut c_void = runnable.into_raw().as_ptr().cast();
+//! // SAFETY: the data, a `u32`, sits at `data_offset` from the task pointer.
+//! let data = unsafe { ptr.cast::<u8>().add(config.data_offset).cast::<u32>().read() };
+//! assert_eq!(data, 5);
+//! // SAFETY: a runnable pointer, used once.
+//! unsafe { (config.run)(ptr) };
+//! assert_eq!(futures_lite::future::block_on(task), 7);
+//! # let _ = config.drop;
+//! ```
 
 use core::ffi::c_void;
 use core::ptr::NonNull;
