@@ -15,9 +15,11 @@
 //!
 //! Set them for example in `.cargo/config.toml` (`[env] IO_MINI_MAX_SOURCES = "32"`); cargo
 //! rebuilds io-mini when they change. At the ESP-IDF defaults the registry takes
-//! 20 × 8 + 20 × 12 + 3 flags = 404 bytes on a 32-bit target, and the whole static reactor
-//! 416 bytes with the mutex and the wake-up fd cell (both measured for riscv32imc-esp-espidf);
-//! on x86_64 the same capacities take 664 bytes, and the host default (256 / 256) 8 216 bytes.
+//! 20 × 8 + 20 × 12 + 3 flags + 2 high-water marks = 408 bytes on a 32-bit target, and the
+//! whole static reactor 420 bytes with the mutex and the wake-up fd cell (both measured for
+//! riscv32imc-esp-espidf); on x86_64 the same capacities take 664 bytes, and the host default
+//! (256 / 256) 8 216 bytes. The time the reactor spends per loop follows the sources and waiters
+//! in use, not these capacities (see the high-water marks in [`crate::registry`]).
 //! `N` and `W` are const generics of the internal registry, so the loom models and unit tests
 //! use tiny ones; more waiter places than sources is fine (several tasks per socket).
 //!
@@ -28,6 +30,11 @@
 //! `MAX_SOURCES + 1` `pollfd`s (8 bytes each) and `MAX_SOURCES` interests (12 bytes each), i.e.
 //! 20 bytes per source (about 5 KiB at the host default of 256, 400 bytes at 20), plus the
 //! `WAKE_CHUNK` (8) wakers it wakes at a time and a few small frames.
+//!
+//! One loop: build the `pollfd`s from the snapshot, `poll(2)`, drain the eventfd if it fired,
+//! narrow each interest to the directions reported ready, and hand them to
+//! [`Core::turn`](crate::reactor::Core::turn), which wakes their waiters and returns the next
+//! snapshot.
 //!
 //! Measured on x86_64 Linux at the host default of 256 sources: the whole test suite runs with
 //! a 16 KiB stack (Linux's `PTHREAD_STACK_MIN`, the smallest it grants) **except** when a waker

@@ -46,7 +46,12 @@
 //!   data that is already queued costs no context switch and no lock. Only on `WouldBlock` does
 //!   the task add a waiter, and it writes the eventfd only when the reactor's current `poll`
 //!   set lacks that fd and direction and nobody has written since (at most one write per change
-//!   of interest). It never waits for the reactor to confirm.
+//!   of interest). It never waits for the reactor to confirm. `AsyncRead`/`AsyncWrite` keep
+//!   their waiter place between calls and re-arm it in place, so a request/response exchange
+//!   costs one failing system call per wait.
+//! * **Cost follows use, not capacity.** The reactor's scans stop at high-water marks of the
+//!   sources and waiter places in use, so a build with room for 256 sockets that serves one
+//!   pays for one per loop.
 //! * **Many waiters per direction**, none evicting another; a readiness event wakes all the
 //!   waiters of the direction. When the waiter pool is exhausted the future that cannot get a
 //!   place fails with `ErrorKind::OutOfMemory`.
@@ -61,7 +66,7 @@
 //!
 //! | | 32-bit (ESP-IDF defaults: 20 sources, 20 waiters) | x86_64, 20 / 20 | x86_64, 64 / 64 | x86_64, host default 256 / 256 |
 //! | --- | --- | --- | --- | --- |
-//! | static reactor | 416 B (registry 404 B) | 664 B | 2 072 B | 8 216 B |
+//! | static reactor | 420 B (registry 408 B) | 664 B | 2 072 B | 8 216 B |
 //! | per `Async<T>` | handle + 8 B | handle + 8 B | handle + 8 B | handle + 8 B |
 //! | heap | none¹ | none | none | none |
 //!
@@ -70,8 +75,8 @@
 //!
 //! x86_64 figures are `size_of` measurements (`tests/footprint.rs`, [`reactor_size`]). The
 //! 32-bit figures were measured with a compile-time `size_of` probe in a type-check of this
-//! crate for `riscv32imc-esp-espidf` (nightly, `-Zbuild-std`): 416 B for the whole static
-//! reactor at the ESP-IDF defaults (the registry alone, 404 B, also for `thumbv7em-none-eabihf`),
+//! crate for `riscv32imc-esp-espidf` (nightly, `-Zbuild-std`): 420 B for the whole static
+//! reactor at the ESP-IDF defaults (the registry alone, 408 B, also for `thumbv7em-none-eabihf`),
 //! and 12 B for an `Async<TcpStream>`; the 12 B above the registry are the mutex, its poison
 //! flag and the eventfd cell. The reactor thread's stack is described
 //! at [`REACTOR_STACK_SIZE`] (measured: 16 KiB suffice on Linux unless a waker panics; the

@@ -14,9 +14,18 @@
 //!    when it would not wake the current task);
 //! 3. drop before `Ready` — [`Core::cancel`]: the place is freed, nobody is woken.
 //!
-//! The reactor thread ([`Core::snapshot`], `poll(2)`, [`Core::dispatch`]) marks waiters woken
-//! under the lock and wakes them after unlocking, in chunks of [`WAKE_CHUNK`], each wake inside
-//! `catch_unwind`: a panicking waker is logged and skipped, the reactor keeps running.
+//! `AsyncRead`/`AsyncWrite` keep their place between calls and use [`Core::poll_rearm`] right
+//! after a `WouldBlock`: as step 2, except that a place already woken is re-armed (its
+//! readiness was used up by the calls that succeeded since) instead of reported `Ready`, which
+//! would only cost another failing system call and a new place ([`Registry::rearm`]).
+//!
+//! The reactor thread takes a [`Core::snapshot`] once, then loops: `poll(2)`, [`Core::turn`].
+//! A turn marks the ready waiters woken under the lock, taking up to [`WAKE_CHUNK`] of their
+//! wakers in the same pass, wakes them after unlocking (each wake inside `catch_unwind`: a
+//! panicking waker is logged and skipped, the reactor keeps running; more than a chunk are
+//! taken and woken a chunk per lock), and only then locks again for the next snapshot: a task
+//! it woke that waits again at once often registers before that snapshot, and then needs no
+//! eventfd write. A turn woken by the eventfd alone takes the snapshot in its only lock.
 //! If the reactor thread ends for any reason, [`Core::shutdown`] fails every waiter and every
 //! later request with an `io::Error`: nothing waits forever on a reactor that is gone.
 

@@ -14,20 +14,33 @@
 //!   is what lets *any number* of tasks wait on the same source and direction without making
 //!   every source pay for the worst case; the price is that the pool can run out, which is
 //!   reported as an error (see [`AddError::NoPlace`]), never by evicting a waiter.
+//! * `entry_end`, `waiter_end: u16` — *high-water marks*: one past the highest taken entry and
+//!   waiter place. Every scan (snapshot, dispatch, taking wakers, looking for a free place or a
+//!   duplicate fd) stops there, so its cost follows the sources and waiters in use, not the
+//!   capacity: with the host default of 256 / 256 and one connection, the reactor used to walk
+//!   three arrays of 256 per loop (about 3 000 instructions of a 3 800-instruction echo round
+//!   trip). A new source or place takes the lowest free index (holes first), and freeing the
+//!   last one shrinks the mark past every free index below it, so the marks stay tight.
+//!   4 bytes.
 //!
 //! # A waiter's life
 //!
 //! ```text
 //!            add_waiter            mark_ready + wake_ready (event seen by the reactor)
 //!   Free ──────────────► Waiting ─────────────────────────────────► Woken
-//!    ▲                     │   └──────────── shutdown ────────────► Failed
-//!    │                     │ cancel                                  │
-//!    └─────────────────────┴──── poll_waiter → Ready / cancel ◄──────┘
+//!    ▲                     │ ▲ │                                     │ │
+//!    │                     │ │ └──────────── shutdown ──────► Failed │ │
+//!    │                     │ └──────── rearm (owner saw WouldBlock) ─┘ │
+//!    │                     │ cancel                               │    │
+//!    └─────────────────────┴──── poll_waiter → Ready / cancel ◄───┴────┘
 //! ```
 //!
-//! `wake_ready` and `shutdown` only change states; the wakers of `Woken`/`Failed` places are taken
-//! afterwards with [`Registry::take_wakers`] and woken by the caller *after* unlocking. Only the
-//! owner of a place frees it, so a waiter index never changes hands under a live owner.
+//! `wake_ready` and `shutdown` only change states; the wakers of `Woken`/`Failed` places are
+//! handed out afterwards ([`Registry::wake_ready_into`] takes them in the same pass, as far as
+//! the caller's buffer goes, [`Registry::take_wakers`] the rest) and woken by the caller *after*
+//! unlocking. Only the owner of a place frees it, so a waiter index never changes hands under a
+//! live owner. [`Registry::rearm`] is the `AsyncRead`/`AsyncWrite` path: a `Woken` place whose
+//! readiness the owner has already used up goes back to `Waiting` in place (see there).
 //!
 //! # The hand-off with the reactor thread
 //!
@@ -35,7 +48,8 @@
 //! (fd, direction) that has a `Waiting` place and sets `polling`; it unlocks and blocks in
 //! `poll(2)` on those fds plus its wake-up fd; it locks again, [`begin_dispatch`]
 //! clears `polling`, [`mark_ready`] records every ready (fd, direction) and [`wake_ready`] marks
-//! their waiters `Woken` in one pass over the places.
+//! their waiters `Woken` in one pass over the places; it unlocks, wakes them, and locks again
+//! for the next snapshot.
 //!
 //! A source is removed ([`Registry::remove`]) while the reactor may be blocked in `poll(2)` on
 //! its fd; if the fd is in the current snapshot, the remover wakes the reactor once, so that the
@@ -49,6 +63,8 @@
 //!   already watching it — nothing to do;
 //! * if another task already asked for a wake-up since the snapshot (`notified`) — nothing to do;
 //! * otherwise the caller must write the wake-up fd once ([`add_waiter`] returns `true`).
+//!
+//! The same rule applies to a place re-armed by [`Registry::rearm`].
 //!
 //! `poll(2)` is level-triggered, so readiness that arrived *before* the waiter was added (between
 //! the caller's failed `read` and its registration) is still reported: no wake-up is lost.
