@@ -488,6 +488,7 @@ impl<const N: usize> Locked<'_, N> {
     }
 
     /// Unlinks a waiting place from the waiting list.
+    #[inline]
     fn unlink(&mut self, index: u16) {
         let (prev, next) = {
             let place = &self.places[usize::from(index)];
