@@ -139,7 +139,8 @@ impl Ticket {
 struct Place {
     /// The waiter's waker: `Some` exactly while the place is waiting.
     waker: Option<Waker>,
-    /// Free: the next free place. Waiting: `prev | next << 16`. Notified: the token.
+    /// Free: the distance to the next free place, minus one. Waiting: `prev | next << 16`.
+    /// Notified: the token.
     word: usize,
 }
 
@@ -187,7 +188,8 @@ impl Place {
 ///
 /// `N` must be at most 65 534. The size of a queue is 8 + 12·N bytes on 32-bit targets (8 + 24·N on
 /// 64-bit): per place a waker and one word, which holds the two 16-bit list links while the place
-/// waits and the token once it is notified.
+/// waits and the token once it is notified. A new queue is all zeros, so a `static` one is placed
+/// in `.bss` and needs no flash.
 ///
 /// # Examples
 ///
