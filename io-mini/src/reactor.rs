@@ -181,13 +181,13 @@ impl<const N: usize, const W: usize, S: Wakeup> Core<N, W, S> {
         if id.is_none() {
             return self.poll_wait(key, dir, id, waker);
         }
-        let (poll, notify, old) = self.registry.lock().rearm(id, waker);
-        drop(old);
-        let poll = self.finish_poll(poll, id, waker);
+        let clone = waker.clone();
+        let (poll, notify, spare) = self.registry.lock().rearm(id, clone);
+        drop(spare);
         if notify {
             self.wakeup.wakeup();
         }
-        poll
+        self.finish_poll(poll, id, waker)
     }
 
     /// Stores a clone of `waker` if the registry asked for one, and maps the result.

@@ -95,6 +95,10 @@ impl Direction {
     }
 }
 
+/// Where [`Registry::snapshot`] gathers the wanted directions inside `Entry::snap` (scratch
+/// bits, zero outside a snapshot).
+const WANT_SHIFT: u8 = 2;
+
 /// Snapshot bit for read interest.
 pub const READ: u8 = Direction::Read.bit();
 /// Snapshot bit for write interest.
@@ -176,7 +180,8 @@ struct Entry {
     /// The registered fd, or -1 for a free slot.
     fd: i32,
     generation: u16,
-    /// Directions in the reactor's current `poll(2)` set ([`READ`] | [`WRITE`]).
+    /// Directions in the reactor's current `poll(2)` set ([`READ`] | [`WRITE`]); during a
+    /// snapshot, the bits above `WANT_SHIFT` collect the directions wanted next.
     snap: u8,
     /// Directions reported ready by the `poll(2)` being dispatched (see [`Registry::mark_ready`]).
     ready: u8,
@@ -483,15 +488,13 @@ impl<const N: usize, const W: usize> Registry<N, W> {
     /// the owner's successful operations since, or the operation that just failed came after
     /// it — so instead of reporting `Ready` (which would cost the owner one more failing system
     /// call and a new place), it goes back to `Waiting` in the same place, with the same
-    /// wake-up rule as [`Registry::add_waiter`]. Other states behave as in
-    /// [`Registry::poll_waiter`].
+    /// wake-up rule as [`Registry::add_waiter`]. A `Waiting` place stays so; `Failed` behaves as
+    /// in [`Registry::poll_waiter`].
     ///
-    /// Returns the poll result, whether the caller must write the wake-up fd, and a waker to
-    /// drop outside the lock. A re-armed place has no waker yet unless the stored one would
-    /// wake the same task: then the result is [`WaiterPoll::NeedsWaker`] and the caller stores
-    /// a clone with [`Registry::replace_waker`]; if the reactor wakes the place in between, it
-    /// finds no waker to call, and `replace_waker` reports `Ready` to the owner, who is being
-    /// polled right then — nothing is lost.
+    /// `waker` is a clone of the owner's waker, made before locking so that one lock does: it
+    /// is stored unless the place already holds a waker that wakes the same task. Returns the
+    /// poll result (never `NeedsWaker`), whether the caller must write the wake-up fd, and the
+    /// wakers to drop outside the lock (the one replaced, or the unused clone).
     ///
     /// Never loops on a level-triggered event: the owner retries its operation before every
     /// re-arm, so readiness that is real is consumed by that operation, not re-armed.
@@ -502,25 +505,28 @@ impl<const N: usize, const W: usize> Registry<N, W> {
     pub fn rearm(
         &mut self,
         id: &mut Option<WaiterId>,
-        waker: &Waker,
-    ) -> (WaiterPoll, bool, Option<Waker>) {
+        waker: Waker,
+    ) -> (WaiterPoll, bool, [Option<Waker>; 2]) {
         let index = usize::from(id.as_ref().expect("rearm without an id").0);
         let place = &mut self.waiters[index];
-        if place.state != State::Woken {
-            let (poll, old) = self.poll_waiter(id, waker);
-            return (poll, false, old);
-        }
-        place.state = State::Waiting;
-        let keep = place.waker.as_ref().is_some_and(|w| w.will_wake(waker));
-        let old = if keep { None } else { place.waker.take() };
-        let known = self.entries[usize::from(place.slot)].snap & place.dir.bit() != 0;
-        let notify = self.request_wakeup(known);
-        let poll = if keep {
-            WaiterPoll::Pending
-        } else {
-            WaiterPoll::NeedsWaker
+        let notify = match place.state {
+            State::Waiting => false,
+            State::Woken => {
+                place.state = State::Waiting;
+                let known = self.entries[usize::from(place.slot)].snap & place.dir.bit() != 0;
+                self.request_wakeup(known)
+            }
+            State::Failed | State::Free => {
+                let (poll, old) = self.poll_waiter(id, &waker);
+                return (poll, false, [old, Some(waker)]);
+            }
         };
-        (poll, notify, old)
+        let place = &mut self.waiters[index];
+        let spare = match &place.waker {
+            Some(current) if current.will_wake(&waker) => Some(waker),
+            _ => place.waker.replace(waker),
+        };
+        (WaiterPoll::Pending, notify, [spare, None])
     }
 
     /// Replaces a waiting waiter's waker (after [`WaiterPoll::NeedsWaker`]); if the waiter was
@@ -555,17 +561,19 @@ impl<const N: usize, const W: usize> Registry<N, W> {
     /// many entries of `out` are used (at most `N`). Sets `polling` and clears `notified`.
     pub fn snapshot(&mut self, out: &mut [Interest]) -> usize {
         let (entries, waiters) = (usize::from(self.entry_end), usize::from(self.waiter_end));
-        for entry in &mut self.entries[..entries] {
-            entry.snap = 0;
-        }
+        // Two passes: the waiting places set the wanted directions in the scratch bits above the
+        // snapshot bits, then each entry's wanted bits replace its snapshot bits.
         for place in &self.waiters[..waiters] {
             if place.state == State::Waiting {
-                self.entries[usize::from(place.slot)].snap |= place.dir.bit();
+                self.entries[usize::from(place.slot)].snap |= place.dir.bit() << WANT_SHIFT;
             }
         }
         let mut n = 0;
-        for (slot, entry) in self.entries[..entries].iter().enumerate() {
-            if entry.snap != 0 && entry.fd >= 0 && n < out.len() {
+        for (slot, entry) in self.entries[..entries].iter_mut().enumerate() {
+            let want = entry.snap >> WANT_SHIFT;
+            entry.snap = 0;
+            if want != 0 && entry.fd >= 0 && n < out.len() {
+                entry.snap = want;
                 // N < NIL, so the slot fits.
                 #[allow(clippy::cast_possible_truncation)]
                 let slot = slot as u16;
@@ -575,7 +583,7 @@ impl<const N: usize, const W: usize> Registry<N, W> {
                         slot,
                         generation: entry.generation,
                     },
-                    dirs: entry.snap,
+                    dirs: want,
                 };
                 n += 1;
             }
@@ -839,12 +847,10 @@ mod tests {
         let key = r.insert(3).unwrap();
         let mut id = Some(r.add_waiter(key, Direction::Read, w.clone()).unwrap().0);
         let index = id.as_ref().unwrap().0;
-        // Waiting: as poll_waiter (same task: nothing to do).
-        let (poll, notify, old) = r.rearm(&mut id, &w);
-        assert_eq!(
-            (poll, notify, old.is_none()),
-            (WaiterPoll::Pending, false, true)
-        );
+        // Waiting, same task: the clone is handed back unused.
+        let (poll, notify, [spare, none]) = r.rearm(&mut id, w.clone());
+        assert_eq!((poll, notify), (WaiterPoll::Pending, false));
+        assert!(spare.is_some_and(|s| s.will_wake(&w)) && none.is_none());
         let mut out = [Interest::EMPTY; 4];
         assert_eq!(r.snapshot(&mut out), 1);
         r.begin_dispatch();
@@ -852,45 +858,36 @@ mod tests {
         let mut wakers: [Option<Waker>; 4] = Default::default();
         assert_eq!(r.take_wakers(&mut wakers), 1);
         drop(wakers);
-        // Woken and its waker taken (woken): re-armed in the same place, needs a waker; the
+        // Woken, its waker taken (and woken): re-armed in the same place with the clone; the
         // reactor is not polling, so no wake-up write.
-        let (poll, notify, old) = r.rearm(&mut id, &w);
-        assert_eq!(
-            (poll, notify, old.is_none()),
-            (WaiterPoll::NeedsWaker, false, true)
-        );
+        let (poll, notify, spare) = r.rearm(&mut id, w.clone());
+        assert_eq!((poll, notify), (WaiterPoll::Pending, false));
+        assert!(spare.iter().all(Option::is_none), "the clone is stored");
         assert_eq!(id.as_ref().map(|id| id.0), Some(index));
-        // The reactor wakes the place before the waker is stored: nobody to call...
         assert_eq!(r.snapshot(&mut out), 1, "the re-armed place is watched");
+        assert_eq!(out[0].dirs, READ);
+        // Woken again; this time the reactor polls without the interest: one wake-up write,
+        // then none until the next snapshot.
         r.begin_dispatch();
         assert_eq!(r.dispatch(key, READ), 1);
-        let mut wakers: [Option<Waker>; 4] = Default::default();
-        assert_eq!(r.take_wakers(&mut wakers), 0);
-        // ...and the owner, polled right now, sees it as ready when storing its waker.
-        let (poll, old) = r.replace_waker(&mut id, w.clone());
-        assert_eq!(poll, WaiterPoll::Ready);
-        assert!(id.is_none());
-        drop(old);
-        // Woken with its waker still stored (more woken than a chunk): kept, no clone needed;
-        // while the reactor polls without the interest, one wake-up write.
-        let mut id = Some(r.add_waiter(key, Direction::Read, w.clone()).unwrap().0);
-        r.mark_ready(key, READ);
-        assert_eq!(r.wake_ready_into(&mut []), (1, 0));
         assert_eq!(r.snapshot(&mut out), 0, "the woken place is not watched");
-        let (poll, notify, old) = r.rearm(&mut id, &w);
-        assert_eq!(
-            (poll, notify, old.is_none()),
-            (WaiterPoll::Pending, true, true)
-        );
-        let (poll, notify, _) = r.rearm(&mut id, &w);
+        let (poll, notify, _) = r.rearm(&mut id, w.clone());
+        assert_eq!((poll, notify), (WaiterPoll::Pending, true));
+        let (poll, notify, _) = r.rearm(&mut id, w.clone());
         assert_eq!((poll, notify), (WaiterPoll::Pending, false));
-        // Failed: as poll_waiter.
+        // Another task's waker replaces the stored one, which is handed back.
+        let other = WakeCounter::new();
+        let (poll, _, [spare, _]) = r.rearm(&mut id, other.waker());
+        assert_eq!(poll, WaiterPoll::Pending);
+        assert!(spare.is_some_and(|s| s.will_wake(&w)));
+        // Failed: as poll_waiter, and both the stored waker and the clone come back.
         r.shutdown();
-        let (poll, _, old) = r.rearm(&mut id, &w);
+        let (poll, _, [old, clone]) = r.rearm(&mut id, w.clone());
         assert_eq!(poll, WaiterPoll::Failed);
-        assert!(id.is_none());
-        drop((old, w));
+        assert!(id.is_none() && old.is_some() && clone.is_some());
+        drop((old, clone, w));
         assert_eq!((r.waiters(), counter.wakes(), counter.live()), (0, 0, 0));
+        assert_eq!((other.wakes(), other.live()), (0, 0));
     }
 
     #[test]
