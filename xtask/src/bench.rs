@@ -26,6 +26,8 @@ struct Row {
     min_ns: f64,
     max_ns: f64,
     instructions: Option<f64>,
+    /// Lowest and highest instruction count of the callgrind repetitions.
+    instr_spread: (f64, f64),
 }
 
 pub(crate) fn bench(_: &mut Run, quick: bool) -> Result {
@@ -58,18 +60,27 @@ pub(crate) fn bench(_: &mut Run, quick: bool) -> Result {
             min_ns: num(f[5])?,
             max_ns: num(f[6])?,
             instructions: None,
+            instr_spread: (0.0, 0.0),
         });
     }
     if rows.is_empty() {
         return Err("bench printed no results".into());
     }
-    let n: u64 = if quick { 2_000 } else { 20_000 };
+    // Single-threaded cases give the same count every time; cases with threads vary with the
+    // order callgrind runs the threads in, so a full run takes the median of several pairs and
+    // keeps their spread.
+    let (n, reps): (u64, usize) = if quick { (2_000, 1) } else { (20_000, 5) };
     for row in &mut rows {
-        let low = callgrind(binary, row, n)?;
-        let high = callgrind(binary, row, 2 * n)?;
-        #[allow(clippy::cast_precision_loss)]
-        let per_iter = (high.saturating_sub(low)) as f64 / n as f64;
-        row.instructions = Some(per_iter);
+        let mut per_iter = Vec::with_capacity(reps);
+        for _ in 0..reps {
+            let low = callgrind(binary, row, n)?;
+            let high = callgrind(binary, row, 2 * n)?;
+            #[allow(clippy::cast_precision_loss)]
+            per_iter.push((high.saturating_sub(low)) as f64 / n as f64);
+        }
+        per_iter.sort_by(f64::total_cmp);
+        row.instructions = Some(per_iter[reps / 2]);
+        row.instr_spread = (per_iter[0], per_iter[reps - 1]);
     }
     let machine = readme::stamp();
     let report = render(&rows, &machine, quick);
@@ -140,8 +151,10 @@ fn render(rows: &[Row], machine: &str, quick: bool) -> String {
     );
     let _ = writeln!(
         out,
-        "Instructions per iteration come from callgrind (deterministic); wall time is the median of \
-         interleaved rounds with min..max. Ratio = frugal / peer (below 1.00 means frugal is cheaper).\n"
+        "Instructions per iteration come from callgrind: deterministic for single-threaded cases; for \
+         cases with threads, the median of five runs with min..max (callgrind serialises threads, so \
+         the count depends on their interleaving). Wall time is the median of interleaved rounds \
+         with min..max. Ratio = frugal / peer (below 1.00 means frugal is cheaper).\n"
     );
     let mut groups: BTreeMap<&str, BTreeMap<&str, Vec<&Row>>> = BTreeMap::new();
     for row in rows {
@@ -162,7 +175,12 @@ fn render(rows: &[Row], machine: &str, quick: bool) -> String {
         for (case, impls) in cases {
             let ours = impls.iter().copied().find(|r| r.imp == "frugal");
             for row in &impls {
-                let instr = row.instructions.map_or("–".into(), |i| format!("{i:.1}"));
+                let (lo, hi) = row.instr_spread;
+                let instr = match row.instructions {
+                    None => "–".into(),
+                    Some(i) if hi - lo >= 1.0 => format!("{i:.1} ({lo:.0}..{hi:.0})"),
+                    Some(i) => format!("{i:.1}"),
+                };
                 let (ratio_i, ratio_w) = match ours {
                     Some(o) if row.imp != "frugal" => (
                         match (o.instructions, row.instructions) {
@@ -190,9 +208,9 @@ fn summary(rows: &[Row], machine: &str) -> String {
     let mut out = String::new();
     let _ = writeln!(
         out,
-        "Callgrind instructions per iteration, measured {machine} by `cargo xtask bench`. \
-         Ratio = frugal / peer: below 1.00 frugal is cheaper. Wall times and spreads: \
-         [bench/RESULTS.md](bench/RESULTS.md).\n"
+        "Callgrind instructions per iteration (the median of five runs for cases with threads), \
+         measured {machine} by `cargo xtask bench`. Ratio = frugal / peer: below 1.00 frugal is \
+         cheaper. Spreads and wall times: [bench/RESULTS.md](bench/RESULTS.md).\n"
     );
     let _ = writeln!(
         out,
