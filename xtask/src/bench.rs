@@ -13,7 +13,7 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::fs;
 
-use crate::cmd::{Cmd, Result, root};
+use crate::cmd::{Cmd, Result, root, target_dir};
 use crate::jobs::Run;
 use crate::{readme, setup};
 
@@ -35,7 +35,7 @@ pub(crate) fn bench(_: &mut Run, quick: bool) -> Result {
     Cmd::cargo(None)
         .args(&["build", "--release", "-p", "bench"])
         .run()?;
-    let binary = root().join("target/release/bench");
+    let binary = target_dir().join("release/bench");
     let binary = binary.to_str().expect("utf-8 path");
     let mut wall_args = vec!["wall"];
     if quick {

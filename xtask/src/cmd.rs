@@ -15,6 +15,15 @@ pub(crate) fn root() -> PathBuf {
         .to_path_buf()
 }
 
+/// Where cargo puts the workspace's build output: `$CARGO_TARGET_DIR` when set (relative paths
+/// count from the workspace root, where every command runs), else `target/` in the root.
+pub(crate) fn target_dir() -> PathBuf {
+    match std::env::var_os("CARGO_TARGET_DIR") {
+        Some(dir) if !dir.is_empty() => root().join(dir),
+        _ => root().join("target"),
+    }
+}
+
 /// A command builder that prints itself and runs in the workspace root.
 pub(crate) struct Cmd {
     inner: Command,
@@ -92,16 +101,19 @@ impl Cmd {
         }
     }
 
-    /// Runs and captures stdout (stderr is inherited).
+    /// Runs and captures stdout (stderr is inherited). On failure the captured stdout is printed
+    /// before the error is returned, so what the program said is not lost.
     pub(crate) fn output(mut self) -> Result<String> {
         let out = self
             .inner
             .stderr(std::process::Stdio::inherit())
             .output()
             .map_err(|e| format!("cannot start `{}`: {e}", self.shown))?;
+        let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
         if out.status.success() {
-            Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+            Ok(stdout)
         } else {
+            print!("{stdout}");
             Err(format!("`{}` failed ({})", self.shown, out.status))
         }
     }

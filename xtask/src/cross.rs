@@ -207,6 +207,8 @@ pub(crate) fn firmware_on_qemu(dir: &str, bin: &str, secs: u64) -> Result<Cmd> {
 /// Builds the firmware test crate (`xtask/firmware`) and runs it on QEMU under a timeout; the
 /// firmware reports through semihosting and exits with its status.
 pub(crate) fn qemu(_: &mut Run) -> Result {
+    // The firmware links the C executor of examples/task-ffi/c, cross-compiled by its build.rs.
+    setup::apt(&[("arm-none-eabi-gcc", "gcc-arm-none-eabi")])?;
     let qemu = firmware_on_qemu("firmware", "firmware-tests", 120)?;
     let start = Instant::now();
     let result = qemu.output();

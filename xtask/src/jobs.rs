@@ -5,7 +5,7 @@ use std::path::Path;
 use std::process::ExitCode;
 use std::time::Instant;
 
-use crate::cmd::{Cmd, Result, have, root};
+use crate::cmd::{Cmd, Result, have, root, target_dir};
 use crate::{cross, setup};
 
 /// Tallies the steps of one xtask invocation and prints progress and the closing line.
@@ -87,7 +87,8 @@ pub(crate) fn ci(run: &mut Run) {
     run.step("miri", miri);
     run.step("cross", cross::cross);
     run.step("qemu", cross::qemu);
-    run.step("size", crate::size::size);
+    // Measures without rewriting the committed tables (bench/SIZES.md, README.md).
+    run.step("size --dry-run", |run| crate::size::size(run, false));
     // Proves the benchmarks build and run; their numbers are not judged here.
     run.step("bench --quick", |run| crate::bench::bench(run, true));
 }
@@ -178,7 +179,7 @@ pub(crate) fn examples(_: &mut Run) -> Result {
     let mut failed = Vec::new();
     let names = example_names()?;
     for name in &names {
-        let program = root().join("target/debug/examples").join(name);
+        let program = target_dir().join("debug/examples").join(name);
         let outcome = Cmd::new("timeout")
             .args(&[
                 "--kill-after=5",

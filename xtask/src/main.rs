@@ -32,6 +32,7 @@ commands:
   cross     release builds for thumbv7em, thumbv6m, riscv32imc; xtensa (real or type-check)
   qemu      firmware tests on an emulated Cortex-M4 (qemu-system-arm, mps2-an386)
   size      flash/RAM of minimal Cortex-M4 firmware per primitive vs the peers; writes bench/SIZES.md
+            and README's table (--dry-run: target/size/SIZES.md only)
   bench     benchmarks side by side with the peers (--quick: a short run); writes bench/RESULTS.md
 ";
 
@@ -60,7 +61,10 @@ fn main() -> ExitCode {
         "miri" => run.step("miri", jobs::miri),
         "cross" => run.step("cross", cross::cross),
         "qemu" => run.step("qemu", cross::qemu),
-        "size" => run.step("size", size::size),
+        "size" => {
+            let dry_run = rest.iter().any(|a| a == "--dry-run");
+            run.step("size", |run| size::size(run, !dry_run));
+        }
         "bench" => {
             let quick = rest.iter().any(|a| a == "--quick");
             run.step("bench", |run| bench::bench(run, quick));

@@ -15,12 +15,26 @@ pub(crate) fn all(_: &mut Run) -> Result {
     rustup()?;
     apt(&[
         ("qemu-system-arm", "qemu-system-arm"),
+        ("arm-none-eabi-gcc", "gcc-arm-none-eabi"),
         ("valgrind", "valgrind"),
     ])
 }
 
 fn rustup() -> Result {
     targets()?;
+    let components = Cmd::new("rustup")
+        .args(&["component", "list", "--installed"])
+        .output()?;
+    let missing: Vec<&str> = ["rustfmt", "clippy"]
+        .into_iter()
+        .filter(|c| !components.lines().any(|l| l.starts_with(c)))
+        .collect();
+    if !missing.is_empty() {
+        Cmd::new("rustup")
+            .args(&["component", "add"])
+            .args(&missing)
+            .run()?;
+    }
     let toolchains = Cmd::new("rustup").args(&["toolchain", "list"]).output()?;
     if !toolchains.lines().any(|l| l.starts_with("nightly")) {
         Cmd::new("rustup")

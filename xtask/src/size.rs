@@ -21,7 +21,9 @@ struct Footprint {
     ram: u64,
 }
 
-pub(crate) fn size(_: &mut Run) -> Result {
+/// Measures every probe; with `publish`, writes `bench/SIZES.md` and README.md's table, else
+/// only `target/size/SIZES.md`.
+pub(crate) fn size(_: &mut Run, publish: bool) -> Result {
     crate::setup::targets()?;
     let probes = root().join("xtask/size-probes");
     Cmd::cargo(None)
@@ -67,15 +69,26 @@ pub(crate) fn size(_: &mut Run) -> Result {
         "# Firmware footprint (thumbv7em-none-eabihf, opt-level \"z\", LTO)\n\nMeasured {stamp}. {intro}\n{table}"
     );
     print!("{report}");
-    fs::write(root().join("bench/SIZES.md"), &report).map_err(|e| e.to_string())?;
-    crate::readme::update_section(
-        "size",
-        &format!("Measured {stamp} by `cargo xtask size`. {intro}\n{table}"),
-    )?;
-    println!(
-        "size: {} probes measured; wrote bench/SIZES.md and README.md's table",
-        names.len()
-    );
+    if publish {
+        fs::write(root().join("bench/SIZES.md"), &report).map_err(|e| e.to_string())?;
+        crate::readme::update_section(
+            "size",
+            &format!("Measured {stamp} by `cargo xtask size`. {intro}\n{table}"),
+        )?;
+        println!(
+            "size: {} probes measured; wrote bench/SIZES.md and README.md's table",
+            names.len()
+        );
+    } else {
+        let dir = crate::cmd::target_dir().join("size");
+        fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
+        fs::write(dir.join("SIZES.md"), &report).map_err(|e| e.to_string())?;
+        println!(
+            "size: {} probes measured; wrote {}/SIZES.md",
+            names.len(),
+            dir.display()
+        );
+    }
     Ok(())
 }
 

@@ -10,6 +10,7 @@
 
 mod exec;
 mod isr;
+mod tests_c_executor;
 mod tests_hatch;
 mod tests_pool;
 mod tests_sync_core;
@@ -35,6 +36,7 @@ fn main() -> ! {
         tests_pool::TESTS,
         tests_hatch::TESTS,
         tests_task_ffi::TESTS,
+        tests_c_executor::TESTS,
     ];
     for suite in suites {
         for (name, test) in *suite {
