@@ -266,8 +266,8 @@ pub(crate) fn loom(extended: bool) -> Result {
     }
 }
 
-/// The crates whose tests run under miri. io-mini is left out: its tests make socket and
-/// `poll(2)` and socket syscalls that miri cannot execute.
+/// The crates whose tests run under miri. io-mini is left out: its tests make `poll(2)` and
+/// socket syscalls that miri cannot execute.
 const MIRI_CRATES: &[&str] = &["sync-core", "pool", "hatch", "task-ffi", "framealloc"];
 
 /// Runs the unit and integration tests of the unsafe crates under miri (nightly).
