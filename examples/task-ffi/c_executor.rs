@@ -23,7 +23,7 @@
 // links it into the example.
 use examples as _;
 
-use std::cell::RefCell;
+use std::cell::{RefCell, UnsafeCell};
 use std::ffi::c_void;
 use std::future::{Future, poll_fn};
 use std::pin::pin;
@@ -38,9 +38,12 @@ use task_ffi::{Runnable, Task, TaskHead, ffi};
 /// `struct exec_link` from `executor.h`: the first field of every task's data.
 #[repr(C)]
 struct ExecLink {
-    next: *mut c_void,
+    /// Written by the C code while the task is queued: in an `UnsafeCell`, so no Rust reference
+    /// to the data ever promises it does not change (same layout as the C field).
+    next: UnsafeCell<*mut c_void>,
     priority: u32,
-    runs: u32,
+    /// Incremented by the C code before each run (an `UnsafeCell` for the same reason).
+    runs: UnsafeCell<u32>,
 }
 
 // SAFETY: `next` is a link of the C queue, only read or written by the executor under its lock
@@ -112,7 +115,7 @@ struct TaskData {
 impl Drop for TaskData {
     fn drop(&mut self) {
         // The task is being destroyed: `runs` is the C executor's final count.
-        let entry = (self.name, self.link.runs);
+        let entry = (self.name, *self.link.runs.get_mut());
         self.log.data_dropped.lock().unwrap().push(entry);
     }
 }
@@ -179,9 +182,9 @@ where
     };
     let data = TaskData {
         link: ExecLink {
-            next: ptr::null_mut(),
+            next: UnsafeCell::new(ptr::null_mut()),
             priority,
-            runs: 0,
+            runs: UnsafeCell::new(0),
         },
         name,
         log: log.clone(),

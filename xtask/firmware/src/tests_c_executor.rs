@@ -29,9 +29,12 @@ pub const TESTS: &[Test] = &[(
 /// `struct exec_link`: the first field of every task's data.
 #[repr(C)]
 struct ExecLink {
-    next: *mut c_void,
+    /// Written by the C code while the task is queued: in an `UnsafeCell`, so no Rust reference
+    /// to the data ever promises it does not change (same layout as the C field).
+    next: UnsafeCell<*mut c_void>,
     priority: u32,
-    runs: u32,
+    /// Incremented by the C code before each run (an `UnsafeCell` for the same reason).
+    runs: UnsafeCell<u32>,
 }
 
 /// `struct exec_config`.
@@ -107,7 +110,7 @@ static DATA_DROPS: AtomicUsize = AtomicUsize::new(0);
 
 impl Drop for Data {
     fn drop(&mut self) {
-        FINAL_RUNS[self.id].store(self.link.runs, Ordering::Relaxed);
+        FINAL_RUNS[self.id].store(*self.link.runs.get_mut(), Ordering::Relaxed);
         DATA_DROPS.fetch_add(1, Ordering::Relaxed);
     }
 }
@@ -132,9 +135,9 @@ where
     F::Output: Send + 'static,
 {
     let link = ExecLink {
-        next: ptr::null_mut(),
+        next: UnsafeCell::new(ptr::null_mut()),
         priority,
-        runs: 0,
+        runs: UnsafeCell::new(0),
     };
     task_ffi::spawn_with(future, schedule, Data { link, id })
 }
