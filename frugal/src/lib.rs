@@ -114,3 +114,8 @@ pub use io_mini as io;
 #[cfg(feature = "framealloc")]
 #[doc(inline)]
 pub use framealloc;
+
+/// The README's Rust snippets, compiled and run as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../../README.md")]
+pub struct ReadmeDoctests;

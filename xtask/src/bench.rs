@@ -72,15 +72,19 @@ pub(crate) fn bench(_: &mut Run, quick: bool) -> Result {
     let (n, reps): (u64, usize) = if quick { (2_000, 1) } else { (20_000, 5) };
     for row in &mut rows {
         let mut per_iter = Vec::with_capacity(reps);
-        for _ in 0..reps {
+        while per_iter.len() < reps {
             let low = callgrind(binary, row, n)?;
             let high = callgrind(binary, row, 2 * n)?;
             #[allow(clippy::cast_precision_loss)]
             per_iter.push((high.saturating_sub(low)) as f64 / n as f64);
+            // Two identical counts: a deterministic (single-threaded) case, no need for more.
+            if per_iter.len() == 2 && per_iter[0] == per_iter[1] {
+                break;
+            }
         }
         per_iter.sort_by(f64::total_cmp);
-        row.instructions = Some(per_iter[reps / 2]);
-        row.instr_spread = (per_iter[0], per_iter[reps - 1]);
+        row.instructions = Some(per_iter[per_iter.len() / 2]);
+        row.instr_spread = (per_iter[0], per_iter[per_iter.len() - 1]);
     }
     let machine = readme::stamp();
     let report = render(&rows, &machine, quick);
@@ -208,7 +212,8 @@ fn summary(rows: &[Row], machine: &str) -> String {
     let mut out = String::new();
     let _ = writeln!(
         out,
-        "Callgrind instructions per iteration (the median of five runs for cases with threads), \
+        "Callgrind instructions per iteration (for cases with threads the median of five runs, with \
+         min..max), \
          measured {machine} by `cargo xtask bench`. Ratio = frugal / peer: below 1.00 frugal is \
          cheaper. Spreads and wall times: [bench/RESULTS.md](bench/RESULTS.md).\n"
     );
@@ -221,11 +226,20 @@ fn summary(rows: &[Row], machine: &str) -> String {
     for row in rows {
         cases.entry((&row.group, &row.case)).or_default().push(row);
     }
+    // An instruction count, with its spread when the repetitions differed (threaded cases).
+    let shown = |r: &Row, i: f64| {
+        let (lo, hi) = r.instr_spread;
+        if hi - lo >= 1.0 {
+            format!("{i:.0} ({lo:.0}..{hi:.0})")
+        } else {
+            format!("{i:.0}")
+        }
+    };
     for ((group, case), impls) in cases {
-        let Some(ours) = impls
+        let Some((ours_row, ours)) = impls
             .iter()
             .find(|r| r.imp == "frugal")
-            .and_then(|r| r.instructions)
+            .and_then(|r| Some((*r, r.instructions?)))
         else {
             continue;
         };
@@ -234,7 +248,7 @@ fn summary(rows: &[Row], machine: &str) -> String {
             .filter(|r| r.imp != "frugal")
             .filter_map(|r| {
                 let i = r.instructions?;
-                Some(format!("{} {i:.0} ({:.2})", r.imp, ours / i))
+                Some(format!("{} {} ({:.2})", r.imp, shown(r, i), ours / i))
             })
             .collect();
         let peers = if peers.is_empty() {
@@ -242,7 +256,8 @@ fn summary(rows: &[Row], machine: &str) -> String {
         } else {
             peers.join(", ")
         };
-        let _ = writeln!(out, "| {group} | {case} | {ours:.0} | {peers} |");
+        let ours = shown(ours_row, ours);
+        let _ = writeln!(out, "| {group} | {case} | {ours} | {peers} |");
     }
     out
 }
