@@ -4,6 +4,13 @@
 //!
 //! The program checks that the frame arena is reused (same address every frame, reserved bytes
 //! flat) and that the tasks' pool blocks all came back.
+//!
+//! Adaptations:
+//! * `run` does 30 frames instead of looping forever; the runtime is
+//!   `tokio::runtime::Runtime` (the seed's `tokio::Runtime` does not exist) with two workers.
+//! * `begin_frame` returns a `Frame` token that `end_frame` consumes, and frame data comes from
+//!   the token (`frame.frame_vec_with_capacity`, `frame.frame_slice`).
+//! * Connections and events are stand-ins: each "read" is a `yield_now`.
 
 use framealloc::tokio::TaskAlloc;
 use framealloc::{AllocConfig, SmartAlloc};

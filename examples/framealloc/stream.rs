@@ -3,6 +3,12 @@
 //! back; the guard frees the buffers when the connection ends.
 //!
 //! Uses 127.0.0.1 with port 0; the client checks every byte it gets back.
+//!
+//! Adaptations:
+//! * Allocations go through the guard (`guard.pool_vec`), not `alloc.pool_vec` next to it.
+//! * `process_stream` returns `io::Result<usize>` (the seed used `?` in a function returning
+//!   `()`); `read_chunk`/`write_chunk` are `read`/`write_all` on the stream, and
+//!   `process_chunk` writes into a reused pool vector instead of returning a new `Vec`.
 
 use framealloc::SmartAlloc;
 use framealloc::tokio::AsyncPoolGuard;

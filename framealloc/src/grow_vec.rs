@@ -14,9 +14,10 @@
 //! * `ptr` is dangling-but-aligned while `cap == 0` or `T` is zero-sized (`cap == usize::MAX`);
 //!   otherwise it is a live buffer from the store with the layout `Layout::array::<T>(cap)`.
 //! * The `len` first elements are initialised; each is dropped exactly once (by `pop`, `clear`,
-//!   `Drop`) or moved out (`leak`, `into_vec`). `len` is reset before destructors run, so a
-//!   panicking destructor leaks the rest instead of dropping anything twice, and `Drop` gives the
-//!   buffer back even then.
+//!   `Drop`) or moved out (`leak`, `into_vec`). `clear` resets `len` to 0 before the destructors
+//!   run: if one of them panics, the slice's drop glue still drops the remaining elements while
+//!   unwinding, and since `len` is already 0 nothing is dropped twice. `Drop` gives the buffer
+//!   back even then.
 
 use core::alloc::Layout;
 use core::fmt;
@@ -140,8 +141,9 @@ impl<T, S: VecStore> GrowVec<T, S> {
     pub fn clear(&mut self) {
         let len = mem::replace(&mut self.len, 0);
         let elems = ptr::slice_from_raw_parts_mut(self.ptr.as_ptr(), len);
-        // SAFETY: the `len` first elements were initialised; `len` is already 0, so a panicking
-        // destructor leaks the rest instead of dropping them twice.
+        // SAFETY: the `len` first elements were initialised and are dropped only here. If a
+        // destructor panics, the slice's drop glue still drops the remaining elements; `len` is
+        // already 0, so nothing is dropped twice.
         unsafe { ptr::drop_in_place(elems) };
     }
 
