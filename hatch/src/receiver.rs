@@ -18,10 +18,8 @@ use core::task::{Context, Poll};
 
 use crate::Sender;
 use crate::error::{Closed, RecycleError};
-use crate::shared::{
-    F_CLOSES, F_RECLAIMS, F_RECYCLES, Handle, Hatch, LOCK, Locked, R_CLOSED, R_WAKER, S_CLOSED,
-    Side, VALUE, WAKERS,
-};
+use crate::handle::{F_CLOSES, F_RECLAIMS, F_RECYCLES, Handle};
+use crate::shared::{Hatch, LOCK, Locked, R_CLOSED, R_WAKER, S_CLOSED, Side, VALUE, WAKERS};
 
 /// The receiving half of a hatch.
 ///
@@ -143,7 +141,7 @@ impl<'a, T> Receiver<'a, T> {
         self.handle.hatch().peek() & VALUE != 0
     }
 
-    crate::shared::flag_accessors! {
+    crate::handle::flag_accessors! {
         /// Whether this side closes after its next successful receive (default `false`).
         closes /
         /// Sets whether this side closes after its next successful receive (for one-shot

@@ -1,10 +1,19 @@
 //! The sending side: [`Sender`], its send operation [`Sending`] and the lazy-send wait [`Wait`].
 //!
-//! A send takes the lock once: it checks that the receiver is open, checks the slot (full and not
-//! overwriting: `Full`, or park the future), moves the value in (taking out an overwritten one),
-//! takes the receiver's waker out of its slot and publishes `VALUE` with the unlock. Then, with
-//! the lock released, it wakes the receiver and drops the overwritten value — in that order, so a
-//! panicking destructor cannot swallow the wake-up.
+//! A [`Sending::now`] ends in one of three ways, cheapest first (as in "Lock-free paths" in
+//! `shared.rs`); a send future always goes the third way, and parks where `now()` says `Full`:
+//!
+//! * **Empty, open, nothing parked, lock free** (one `Acquire` look at the state): no lock. The
+//!   sender writes the slot, which only it touches while `VALUE` is clear, and publishes `VALUE`
+//!   with one compare-and-swap from the state it saw. If the state changed meanwhile, it takes
+//!   the value back and goes the locked way.
+//! * **Full, open, not overwriting**: `Full` after that one look, no lock and no write.
+//! * **Otherwise** (closed, a waker to move, overwriting, or the compare-and-swap lost): the lock
+//!   once. It checks that both sides are open, checks the slot (full and not overwriting: `Full`,
+//!   or park the future), moves the value in (taking out an overwritten one), takes the wakers
+//!   out of their slots and publishes `VALUE` with the unlock. Then, with the lock released, it
+//!   wakes the receiver and drops the overwritten value — in that order, so a panicking
+//!   destructor cannot swallow the wake-up.
 //!
 //! Parking (a send future on a full slot, or [`Wait`]) needs a clone of the task's waker, which
 //! must not run under the lock: the future unlocks, clones, locks again and re-checks before it
@@ -19,9 +28,9 @@ use crate::Receiver;
 #[cfg(feature = "async")]
 use crate::error::Closed;
 use crate::error::{RecycleError, SendError};
+use crate::handle::{F_CLOSES, F_OVERWRITES, F_RECLAIMS, F_RECYCLES, Handle};
 use crate::shared::{
-    F_CLOSES, F_OVERWRITES, F_RECLAIMS, F_RECYCLES, Handle, Hatch, LOCK, Locked, R_CLOSED,
-    S_CLOSED, S_WAKER, Side, VALUE, WAKERS, transition,
+    Hatch, LOCK, Locked, R_CLOSED, S_CLOSED, S_WAKER, Side, VALUE, WAKERS, transition,
 };
 
 /// The sending half of a hatch.
@@ -138,7 +147,7 @@ impl<'a, T> Sender<'a, T> {
         self.handle.hatch().peek() & (R_CLOSED | S_CLOSED) != 0
     }
 
-    crate::shared::flag_accessors! {
+    crate::handle::flag_accessors! {
         /// Whether sends replace an unreceived value (default `false`).
         overwrites /
         /// Sets overwrite mode: a send to a full hatch replaces the unreceived value (which is

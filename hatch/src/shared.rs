@@ -6,7 +6,10 @@
 //! One value slot (`UnsafeCell<MaybeUninit<T>>`), two waker slots (`UnsafeCell<Option<Waker>>`,
 //! one per side) and one `AtomicU32` state word. The word holds the lock bit, the "slot is full"
 //! bit, the closed/dropped bits of both sides and the idle/cleanup bits of a hatch whose memory
-//! you manage. `Hatch<u64>` is 48 bytes on 64-bit targets (24 on 32-bit), `Hatch<()>` 40 (20).
+//! you manage. `Hatch<u64>` is 48 bytes on 64-bit targets and 32 on 32-bit ones where `u64` is
+//! 8-aligned (thumbv7em, riscv32: 4 + 4 padding + 8 + 8 + 8), `Hatch<u32>` 40 (24), `Hatch<()>`
+//! 40 (20). The 32-bit figures are checked at compile time below, the 64-bit ones in
+//! `tests/sizes.rs`.
 //!
 //! # The lock
 //!
@@ -78,11 +81,11 @@
 //!   sets its `CLOSED` and `DROPPED` bits; the second handle sees the first's `DROPPED` with an
 //!   `Acquire` load and frees the box (or resets your memory) without any read-modify-write.
 //!
-//! The slow halves (`send_locked`, `receive_locked`, `release_locked`, `clean_up_managed`) are
-//! out of line, so the fast halves inline into the caller.
+//! The slow halves (`send_locked`, `receive_locked`, and `release_locked`, `clean_up_managed` in
+//! `handle.rs`, which also explains the drop and the cleanup) are out of line, so the fast halves
+//! inline into the caller.
 
 use core::fmt;
-use core::marker::PhantomData;
 use core::mem::MaybeUninit;
 use core::ptr::NonNull;
 use core::task::Waker;
@@ -119,42 +122,15 @@ pub(crate) const WAKERS: u32 = S_WAKER | R_WAKER;
 /// The state of a hatch whose pair is gone and which was neither reclaimed nor recycled.
 pub(crate) const SPENT: u32 = S_CLOSED | R_CLOSED | S_DROPPED | R_DROPPED;
 
-/// Handle-local flag: sends replace an unreceived value.
-pub(crate) const F_OVERWRITES: u8 = 1;
-/// Handle-local flag: close this side after its next successful operation.
-pub(crate) const F_CLOSES: u8 = 1 << 1;
-/// Handle-local flag: on cleanup, mark the hatch free (value dropped).
-pub(crate) const F_RECLAIMS: u8 = 1 << 2;
-/// Handle-local flag: on cleanup, mark the hatch free and keep a pending value.
-pub(crate) const F_RECYCLES: u8 = 1 << 3;
-/// Handle-local flag: the hatch is a leaked `Box` that the last handle frees.
-pub(crate) const F_BOXED: u8 = 1 << 4;
-
-/// The getter/setter pairs of the handle-local flags, shared by [`Sender`] and [`Receiver`]
-/// (both keep their [`Handle`] in a field named `handle`). Each entry is
-/// `docs getter / docs setter = FLAG;`: the getter is a `const fn` reading the flag, the setter
-/// sets or clears it (never toggles) and returns `&mut Self` for chaining.
-macro_rules! flag_accessors {
-    ($(
-        $(#[$get_doc:meta])* $get:ident /
-        $(#[$set_doc:meta])* $set:ident = $flag:ident;
-    )*) => {$(
-        $(#[$get_doc])*
-        #[must_use]
-        #[inline]
-        pub const fn $get(&self) -> bool {
-            self.handle.get($flag)
-        }
-
-        $(#[$set_doc])*
-        #[inline]
-        pub fn $set(&mut self, on: bool) -> &mut Self {
-            self.handle.set($flag, on);
-            self
-        }
-    )*};
-}
-pub(crate) use flag_accessors;
+// The 32-bit sizes of the module docs, checked whenever the crate is built for a 32-bit target.
+#[cfg(all(target_pointer_width = "32", not(loom)))]
+const _: () = {
+    use core::mem::{align_of, size_of};
+    assert!(size_of::<Hatch<()>>() == 20);
+    assert!(size_of::<Hatch<u32>>() == 24);
+    // 32 where `u64` is 8-aligned (Arm, RISC-V); 28 where it is 4-aligned (x86).
+    assert!(size_of::<Hatch<u64>>() == 24 + align_of::<u64>());
+};
 
 /// Which side a handle is; selects its bits and waker slots.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -165,7 +141,7 @@ pub(crate) enum Side {
 
 impl Side {
     /// This side's `CLOSED` and `DROPPED` bits.
-    const fn closed_dropped(self) -> (u32, u32) {
+    pub(crate) const fn closed_dropped(self) -> (u32, u32) {
         match self {
             Self::Sender => (S_CLOSED, S_DROPPED),
             Self::Receiver => (R_CLOSED, R_DROPPED),
@@ -614,194 +590,5 @@ impl<T> fmt::Debug for Hatch<T> {
             .field("sender_closed", &(state & S_CLOSED != 0))
             .field("receiver_closed", &(state & R_CLOSED != 0))
             .finish_non_exhaustive()
-    }
-}
-
-/// The pointer and local flags every handle holds, with the operations both sides share.
-///
-/// Variance: covariant in `'a` (a handle may claim the memory for less time) but **invariant in
-/// `T`**, because `Hatch<T>` holds `T` in an `UnsafeCell`; otherwise a `Sender<&'static str>`
-/// could be shortened to `Sender<&'short str>` and hand a dangling reference to its receiver.
-pub(crate) struct Handle<'a, T> {
-    pub(crate) hatch: NonNull<Hatch<T>>,
-    pub(crate) flags: u8,
-    _borrow: PhantomData<&'a Hatch<T>>,
-}
-
-impl<'a, T> Handle<'a, T> {
-    /// # Safety
-    /// `hatch` is valid for `'a` and this side's handle is not alive elsewhere.
-    pub(crate) const unsafe fn new(hatch: NonNull<Hatch<T>>, flags: u8) -> Self {
-        Self {
-            hatch,
-            flags,
-            _borrow: PhantomData,
-        }
-    }
-
-    /// The shared state.
-    #[inline]
-    pub(crate) fn hatch(&self) -> &Hatch<T> {
-        // SAFETY: the hatch stays valid while a handle of it is alive (invariant 4 of the module
-        // docs: it is freed or reset only after both handles are gone).
-        unsafe { self.hatch.as_ref() }
-    }
-
-    /// Sets or clears a local flag.
-    #[inline]
-    pub(crate) fn set(&mut self, flag: u8, on: bool) {
-        if on {
-            self.flags |= flag;
-        } else {
-            self.flags &= !flag;
-        }
-    }
-
-    /// Whether a local flag is set.
-    #[inline]
-    pub(crate) const fn get(&self, flag: u8) -> bool {
-        self.flags & flag != 0
-    }
-
-    /// Recycles: if the other side's handle is gone, reopens both sides (a pending value stays)
-    /// and returns the local flags for the new peer handle.
-    pub(crate) fn recycle(&mut self, side: Side) -> Result<u8, crate::RecycleError> {
-        let hatch = self.hatch();
-        let (state, locked) = hatch.lock();
-        let (_, peer_dropped) = side.peer().closed_dropped();
-        if state & peer_dropped == 0 {
-            hatch.unlock(locked, state);
-            return Err(crate::RecycleError(()));
-        }
-        // The peer's slot is empty: its drop took its waker out (invariants 1 and 2).
-        // Keep the waker hints: a slot left by a forgotten future is still there.
-        hatch.unlock(locked, state & (VALUE | WAKERS));
-        Ok(self.flags & F_BOXED)
-    }
-
-    /// Closes this side without dropping the handle and wakes the peer's parked waker.
-    pub(crate) fn close(&mut self, side: Side) {
-        let hatch = self.hatch();
-        let (state, locked) = hatch.lock();
-        // SAFETY: we hold the lock.
-        let peer = unsafe { hatch.take_waker(side.peer()) };
-        hatch.unlock(locked, state | side.closed_dropped().0);
-        if let Some(peer) = peer {
-            peer.wake();
-        }
-    }
-
-    /// The drop of a handle: closes this side, wakes the peer, and cleans up if the peer's handle
-    /// is gone too.
-    ///
-    /// Inlined for its two lock-free cases (the peer is gone: clean up; no waker and no lock: one
-    /// compare-and-swap); everything else is [`release_locked`](Self::release_locked).
-    #[inline(always)]
-    pub(crate) fn release(&mut self, side: Side) {
-        let hatch = self.hatch();
-        let peer_dropped = side.peer().closed_dropped().1;
-        // Once the peer's handle is gone nobody else writes the state or the cells (only this
-        // handle could recycle), and the `Acquire` load synchronises with the peer's final
-        // publish, so we may clean up without taking the lock.
-        let seen = hatch.peek();
-        if seen & peer_dropped != 0 {
-            self.clean_up(seen);
-            return;
-        }
-        let (closed, dropped) = side.closed_dropped();
-        let next = seen | closed | dropped | self.cleanup_bits();
-        // No waker to move (invariant 3): close with one compare-and-swap. It fails, and we take
-        // the lock, if the state is locked or changed since our look.
-        if seen & (LOCK | WAKERS) == 0 && transition(hatch.word(), seen, next) {
-            return;
-        }
-        self.release_locked(side);
-    }
-
-    /// `RECLAIM` / `RECYCLE` for this handle's `reclaims` / `recycles` flags.
-    #[inline]
-    fn cleanup_bits(&self) -> u32 {
-        const _: () = assert!((F_RECLAIMS as u32) << 5 == RECLAIM);
-        const _: () = assert!((F_RECYCLES as u32) << 5 == RECYCLE);
-        u32::from(self.flags & (F_RECLAIMS | F_RECYCLES)) << 5
-    }
-
-    /// [`release`](Self::release) under the lock: a waker may have to be moved, or the state
-    /// changed under our compare-and-swap.
-    #[inline(never)]
-    fn release_locked(&mut self, side: Side) {
-        let hatch = self.hatch();
-        let (closed, dropped) = side.closed_dropped();
-        let (state, locked) = hatch.lock();
-        if state & side.peer().closed_dropped().1 != 0 {
-            // The peer dropped between our look and our lock: we are last after all. Put the
-            // state back (the peer's final critical section happened-before our `Acquire`) and
-            // clean up alone.
-            hatch.unlock(locked, state);
-            self.clean_up(state);
-            return;
-        }
-        let next = (state | closed | dropped | self.cleanup_bits()) & !WAKERS;
-        // SAFETY: we hold the lock; `state` is what it returned.
-        let (own, peer) = unsafe { hatch.take_wakers_hinted(side, state) };
-        // The peer lives on: publish and never touch the hatch again.
-        unlock_final(hatch.word(), locked, next);
-        if let Some(peer) = peer {
-            peer.wake();
-        }
-        drop(own);
-    }
-
-    /// The cleanup by the last handle, given the state it found (`Acquire`) with the peer's
-    /// `DROPPED` bit set: frees a boxed hatch, or marks a hatch you manage free or spent.
-    ///
-    /// Access is exclusive: the peer's handle is gone, its final critical section happened-before
-    /// our load, and nobody else holds a handle.
-    #[inline(always)]
-    fn clean_up(&mut self, state: u32) {
-        #[cfg(feature = "alloc")]
-        if self.get(F_BOXED) {
-            self.free_boxed();
-            return;
-        }
-        self.clean_up_managed(state);
-    }
-
-    /// [`clean_up`](Self::clean_up) of a boxed hatch: frees it. Out of line, so that a handle's
-    /// drop stays small enough to inline.
-    #[cfg(feature = "alloc")]
-    #[inline(never)]
-    fn free_boxed(&mut self) {
-        let ptr = self.hatch.as_ptr();
-        // SAFETY: boxed hatches come from `Box::leak` in `hatch()`, and both handles are gone,
-        // so this is the last reference. `Drop for Hatch` drops a pending value and the waker
-        // slots drop themselves.
-        drop(unsafe { alloc::boxed::Box::from_raw(ptr) });
-    }
-
-    /// [`clean_up`](Self::clean_up) of a hatch whose memory you manage.
-    #[inline(never)]
-    fn clean_up_managed(&mut self, state: u32) {
-        let hatch = self.hatch();
-        let mut next = state | self.cleanup_bits();
-        // SAFETY: exclusive access (see above).
-        let (own, peer) = unsafe { hatch.take_wakers(Side::Sender) };
-        let keep = next & RECYCLE != 0;
-        let value = if next & VALUE != 0 && !keep {
-            next &= !VALUE;
-            // SAFETY: exclusive access, the slot is full; `VALUE` is cleared above.
-            Some(unsafe { hatch.take_value() })
-        } else {
-            None
-        };
-        let end = if next & (RECLAIM | RECYCLE) != 0 {
-            FREE | (next & VALUE)
-        } else {
-            SPENT
-        };
-        // `Release`: a later `try_split` (`Acquire`) sees the slot as we leave it. Through the
-        // word alone: once free, the memory may be reused at once (see `unlock_final`).
-        hatch.word().store(end, Ordering::Release);
-        drop((own, peer, value));
     }
 }

@@ -1,4 +1,6 @@
 //! Cross-thread stress: many messages over one reused hatch, none lost, duplicated or reordered.
+//! Every test uses the blocking receive, so the file needs feature `std`.
+#![cfg(feature = "std")]
 
 use futures_lite::future::block_on;
 use hatch::Closed;
@@ -8,7 +10,6 @@ const MESSAGES: u64 = if cfg!(miri) { 300 } else { 1_000_000 };
 
 /// The slot ping-pongs between full and empty: the sender waits (async send) until the receiver
 /// (blocking receive on a plain thread) has taken the previous message.
-#[cfg(feature = "std")]
 #[test]
 fn million_messages_ping_pong_over_one_hatch() {
     let (mut s, mut r) = hatch::hatch::<u64>();
@@ -25,7 +26,6 @@ fn million_messages_ping_pong_over_one_hatch() {
 }
 
 /// Request/response: two reused hatches, each message answered before the next is sent.
-#[cfg(feature = "std")]
 #[test]
 fn request_response_round_trips() {
     let rounds = MESSAGES / 10;
@@ -49,7 +49,6 @@ fn request_response_round_trips() {
 /// lock-free path when the receiver has not parked yet, the locked one when it has) and drops
 /// it, while this thread receives and drops the receiver. Every value arrives once, and the last
 /// handle frees each hatch, whichever side drops first.
-#[cfg(feature = "std")]
 #[test]
 fn fresh_hatch_per_message_across_threads() {
     let rounds: u64 = if cfg!(miri) { 30 } else { 20_000 };
