@@ -41,10 +41,11 @@
 //! panics: unwinding plus std's default panic hook then need more than 16 KiB in a release
 //! build (32 KiB suffices) and more than 32 KiB in a debug build (64 KiB suffices). The host
 //! default is therefore 64 KiB of *reserved* stack; only the touched pages become resident, so
-//! in normal operation that is a few KiB of RAM. On ESP-IDF the stack is real RAM: 4 KiB covers
-//! the loop at 20 sources; builds there usually use `panic = "abort"`, where a panicking waker
-//! aborts the program whatever the stack size. Raise `IO_MINI_REACTOR_STACK` if your wakers
-//! may panic and you unwind.
+//! in normal operation that is a few KiB of RAM. On ESP-IDF the stack is real RAM: 4 KiB
+//! should cover the loop at 20 sources (estimated from the frame sizes, not measured on
+//! hardware); builds there usually use `panic = "abort"`, where a panicking waker aborts the
+//! program whatever the stack size. Raise `IO_MINI_REACTOR_STACK` if your wakers may panic and
+//! you unwind.
 //!
 //! It waits in `poll(2)`, not `select(2)`: `poll` has no `FD_SETSIZE` ceiling (an fd of 1024
 //! and above is fine on Linux, and there is no out-of-bounds `FD_SET` to guard against), its
@@ -270,8 +271,8 @@ fn run_loop(wake_fd: i32) -> io::Result<()> {
         if fds.wake.revents != 0 {
             sys::drain(wake_fd);
         }
-        // Narrow each interest to what was reported ready, then dispatch and re-snapshot
-        // under one lock.
+        // Narrow each interest to what was reported ready, then hand them to `Core::turn`
+        // (dispatch, wake outside the lock, then the next snapshot).
         for (pollfd, interest) in fds.sources[..n].iter().zip(&mut interests[..n]) {
             interest.dirs &= ready_dirs(pollfd.revents);
         }

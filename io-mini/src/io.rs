@@ -26,9 +26,12 @@ use crate::sys;
 /// The handle is put in non-blocking mode and registered with the `io-mini` reactor thread,
 /// which wakes the tasks waiting for it to become readable or writable.
 ///
-/// As in async-io, only one task should use the `AsyncRead`/`AsyncWrite` impls (or
+/// Only one task should use the `AsyncRead`/`AsyncWrite` impls (or
 /// [`poll_readable`](Self::poll_readable)/[`poll_writable`](Self::poll_writable)) per direction
-/// at a time: each keeps one waker per direction, and a second task replaces the first one's.
+/// at a time: they keep one waker per direction, and a second task replaces the first one's.
+/// The first task is then woken (spuriously) so that it can poll again and re-register, as in
+/// async-io: sharing a direction this way never hangs a task, but the tasks take turns waking
+/// each other until the handle is ready, which costs CPU.
 /// **Any number of tasks may call [`readable`](Self::readable), [`writable`](Self::writable),
 /// [`read_with`](Self::read_with) or [`write_with`](Self::write_with) concurrently**: each of
 /// them takes its own waiter place, nobody evicts anybody, and a readiness event wakes them all.
@@ -215,21 +218,7 @@ impl<T> Async<T> {
             Err(err) => return Poll::Ready(Err(err)),
         };
         let parked = &self.parked[dir as usize];
-        let raw = parked.swap(NIL, AcqRel);
-        let mut id = (raw != NIL).then(|| WaiterId::from_raw(raw));
-        let poll = if rearm {
-            reactor.poll_rearm(self.key, dir, &mut id, cx.waker())
-        } else {
-            reactor.poll_wait(self.key, dir, &mut id, cx.waker())
-        };
-        if let Some(id) = id {
-            let other = parked.swap(id.into_raw(), AcqRel);
-            if other != NIL {
-                // Another task parked a place meanwhile (concurrent use): keep ours, free theirs.
-                reactor.cancel(WaiterId::from_raw(other));
-            }
-        }
-        poll
+        reactor.poll_parked(parked, self.key, dir, cx.waker(), rearm)
     }
 
     /// Runs `op` until it does not return `WouldBlock`, waiting for readability in between.

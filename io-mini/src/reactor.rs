@@ -19,6 +19,20 @@
 //! readiness was used up by the calls that succeeded since) instead of reported `Ready`, which
 //! would only cost another failing system call and a new place ([`Registry::rearm`]).
 //!
+//! # Shared places: a displaced task is woken
+//!
+//! The place that `poll_readable`/`poll_writable` and the `AsyncRead`/`AsyncWrite` impls park
+//! in an `Async` ([`Core::poll_parked`]) holds one waker per direction, and nothing stops two
+//! tasks from using it at once (two readers of one `&Async`). When the second one stores its
+//! waker, the first one's is *displaced*: it is handed back by the registry and **woken**
+//! (outside the lock, inside `catch_unwind`), never just dropped, so the first task polls
+//! again and re-registers instead of hanging. The same holds for a place the registry frees
+//! while it still holds another task's waker, and for the place of a racing task that
+//! [`Core::poll_parked`] cancels. The price of such sharing is spurious wake-ups: two tasks
+//! waiting on one direction take turns displacing each other until readiness comes (async-io
+//! behaves the same way). A readiness future ([`Core::poll_wait`]) owns its place, so a waker
+//! it replaces is the same future's older one (the future moved) and is dropped.
+//!
 //! The reactor thread takes a [`Core::snapshot`] once, then loops: `poll(2)`, [`Core::turn`].
 //! A turn marks the ready waiters woken under the lock, taking up to [`WAKE_CHUNK`] of their
 //! wakers in the same pass, wakes them after unlocking (each wake inside `catch_unwind`: a
@@ -33,9 +47,11 @@ use std::io;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::task::{Poll, Waker};
 
+use sync_core::sync::atomic::{AtomicU16, Ordering::AcqRel};
+
 use crate::lock::Mutex;
 use crate::registry::{
-    AddError, Direction, InsertError, Interest, Key, Registry, WaiterId, WaiterPoll,
+    AddError, Direction, InsertError, Interest, Key, NIL, Registry, WaiterId, WaiterPoll,
 };
 
 /// How many wakers the reactor takes out of the registry per lock when waking.
@@ -86,10 +102,30 @@ fn add_error(err: AddError) -> io::Error {
     }
 }
 
-/// Wakes `waker`; a panic is logged and swallowed so that the reactor goes on.
+/// Wakes `waker`; a panic is logged and swallowed so that the reactor (or the task that
+/// displaced the waker) goes on.
 fn wake(waker: Waker) {
     if catch_unwind(AssertUnwindSafe(|| waker.wake())).is_err() {
-        log::error!("io-mini: a waker panicked; the reactor goes on");
+        log::error!("io-mini: a waker panicked; ignored");
+    }
+}
+
+/// Disposes of wakers the registry handed back, after unlocking. In a `shared` place (an
+/// `Async`'s parked one), a waker of another task than the polling one (`current`) belongs to
+/// a task that has just been displaced: it is woken, so that the task polls again instead of
+/// waiting for a wake-up that will never come. Everything else (the caller's unused clone, an
+/// older waker of the same task or future) is dropped.
+///
+/// "Another task" means neither `will_wake` nor the same data pointer. `will_wake` alone can
+/// say no for two clones of one waker, when the vtable was duplicated across codegen units
+/// (loom's `block_on` does this); waking such a "displaced" waker would make a lone task wake
+/// itself on every poll, a busy loop. Two wakers with one data pointer and different vtables
+/// that stand for different tasks are not known to exist.
+fn release(wakers: impl IntoIterator<Item = Option<Waker>>, current: &Waker, shared: bool) {
+    for old in wakers.into_iter().flatten() {
+        if shared && !old.will_wake(current) && old.data() != current.data() {
+            wake(old);
+        }
     }
 }
 
@@ -139,13 +175,60 @@ impl<const N: usize, const W: usize, S: Wakeup> Core<N, W, S> {
         }
     }
 
-    /// Waits for `dir` of `key` with the waiter place in `id` (see the module docs).
+    /// Waits for `dir` of `key` with the waiter place in `id`, owned by the caller alone (see
+    /// the module docs).
     pub fn poll_wait(
         &self,
         key: Key,
         dir: Direction,
         id: &mut Option<WaiterId>,
         waker: &Waker,
+    ) -> Poll<io::Result<()>> {
+        self.poll_place(key, dir, id, waker, false)
+    }
+
+    /// The place parked in an `Async` for `dir` (`parked`, [`NIL`] for none), shared by every
+    /// task that polls this direction: takes it, waits with it ([`Core::poll_rearm`] if
+    /// `rearm`, else as [`Core::poll_wait`]) and parks it again. A waker displaced from the
+    /// place is woken (see the module docs).
+    ///
+    /// `parked` is only swapped, never read-modify-written, so every place has exactly one
+    /// owner at a time even when tasks race: the loser of a race finds the winner's place
+    /// parked again, keeps its own and cancels the other, waking the waker it held.
+    pub fn poll_parked(
+        &self,
+        parked: &AtomicU16,
+        key: Key,
+        dir: Direction,
+        waker: &Waker,
+        rearm: bool,
+    ) -> Poll<io::Result<()>> {
+        let raw = parked.swap(NIL, AcqRel);
+        let mut id = (raw != NIL).then(|| WaiterId::from_raw(raw));
+        let poll = if rearm {
+            self.poll_rearm(key, dir, &mut id, waker)
+        } else {
+            self.poll_place(key, dir, &mut id, waker, true)
+        };
+        if let Some(id) = id {
+            let other = parked.swap(id.into_raw(), AcqRel);
+            if other != NIL {
+                let old = self.registry.lock().cancel(WaiterId::from_raw(other));
+                release([old], waker, true);
+            }
+        }
+        poll
+    }
+
+    /// [`Core::poll_wait`]; `shared`: the place is an `Async`'s parked one (see
+    /// [`release`]).
+    fn poll_place(
+        &self,
+        key: Key,
+        dir: Direction,
+        id: &mut Option<WaiterId>,
+        waker: &Waker,
+        shared: bool,
     ) -> Poll<io::Result<()>> {
         if id.is_none() {
             let clone = waker.clone();
@@ -165,12 +248,13 @@ impl<const N: usize, const W: usize, S: Wakeup> Core<N, W, S> {
             };
         }
         let (poll, old) = self.registry.lock().poll_waiter(id, waker);
-        drop(old);
-        self.finish_poll(poll, id, waker)
+        release([old], waker, shared);
+        self.finish_poll(poll, id, waker, shared)
     }
 
     /// [`Core::poll_wait`] for a caller that has just seen `WouldBlock` (see
     /// [`Registry::rearm`]): a place already woken is re-armed instead of reported `Ready`.
+    /// The place is taken to be shared: a displaced waker is woken (see the module docs).
     pub fn poll_rearm(
         &self,
         key: Key,
@@ -179,15 +263,15 @@ impl<const N: usize, const W: usize, S: Wakeup> Core<N, W, S> {
         waker: &Waker,
     ) -> Poll<io::Result<()>> {
         if id.is_none() {
-            return self.poll_wait(key, dir, id, waker);
+            return self.poll_place(key, dir, id, waker, true);
         }
         let clone = waker.clone();
         let (poll, notify, spare) = self.registry.lock().rearm(id, clone);
-        drop(spare);
         if notify {
             self.wakeup.wakeup();
         }
-        self.finish_poll(poll, id, waker)
+        release(spare, waker, true);
+        self.finish_poll(poll, id, waker, true)
     }
 
     /// Stores a clone of `waker` if the registry asked for one, and maps the result.
@@ -196,11 +280,12 @@ impl<const N: usize, const W: usize, S: Wakeup> Core<N, W, S> {
         mut poll: WaiterPoll,
         id: &mut Option<WaiterId>,
         waker: &Waker,
+        shared: bool,
     ) -> Poll<io::Result<()>> {
         if poll == WaiterPoll::NeedsWaker {
             let clone = waker.clone();
             let (again, old) = self.registry.lock().replace_waker(id, clone);
-            drop(old);
+            release(old, waker, shared);
             poll = again;
         }
         match poll {
@@ -482,5 +567,50 @@ mod tests {
         core.cancel(b.take().unwrap());
         core.deregister(key, [None, None]);
         assert_eq!(core.usage(), (0, 0));
+    }
+
+    #[test]
+    fn a_waker_displaced_from_a_shared_place_is_woken() {
+        let core = Core::<1, 2, Count>::new(Count::default());
+        let (c1, c2) = (WakeCounter::new(), WakeCounter::new());
+        let (w1, w2) = (c1.waker(), c2.waker());
+        let key = core.register(7).unwrap();
+        let parked = AtomicU16::new(NIL);
+        let poll = |waker: &Waker, rearm: bool| {
+            core.poll_parked(&parked, key, Direction::Read, waker, rearm)
+        };
+        assert!(poll(&w1, false).is_pending());
+        // The same task again (a clone): nobody is displaced.
+        assert!(poll(&w1.clone(), false).is_pending());
+        assert!(poll(&w1, true).is_pending());
+        assert_eq!(c1.wakes(), 0);
+        // Another task: the first one's waker is handed back and woken, through both paths.
+        assert!(poll(&w2, false).is_pending());
+        assert_eq!((c1.wakes(), c1.live()), (1, 1), "woken and dropped");
+        assert!(poll(&w1, true).is_pending());
+        assert_eq!((c2.wakes(), c2.live()), (1, 1));
+        // Readiness wakes the task stored last; the other one then consumes it, and nobody
+        // is displaced (the reactor already took the waker).
+        assert_eq!(core.dispatch([(key, crate::registry::READ)]), 1);
+        assert_eq!(c1.wakes(), 2);
+        assert!(matches!(poll(&w2, false), Poll::Ready(Ok(()))));
+        assert_eq!((c1.wakes(), c2.wakes()), (2, 1));
+        assert_eq!(parked.load(sync_core::sync::atomic::Ordering::Acquire), NIL);
+        // A readiness future owns its place: a new waker replaces the old one silently.
+        let mut id = None;
+        assert!(
+            core.poll_wait(key, Direction::Read, &mut id, &w1)
+                .is_pending()
+        );
+        assert!(
+            core.poll_wait(key, Direction::Read, &mut id, &w2)
+                .is_pending()
+        );
+        assert_eq!((c1.wakes(), c1.live()), (2, 1));
+        core.cancel(id.take().unwrap());
+        core.deregister(key, [None, None]);
+        assert_eq!(core.usage(), (0, 0));
+        drop((w1, w2));
+        assert_eq!((c1.live(), c2.live()), (0, 0));
     }
 }

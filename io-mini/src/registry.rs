@@ -494,7 +494,9 @@ impl<const N: usize, const W: usize> Registry<N, W> {
     /// `waker` is a clone of the owner's waker, made before locking so that one lock does: it
     /// is stored unless the place already holds a waker that wakes the same task. Returns the
     /// poll result (never `NeedsWaker`), whether the caller must write the wake-up fd, and the
-    /// wakers to drop outside the lock (the one replaced, or the unused clone).
+    /// wakers to dispose of outside the lock (the one replaced, or the unused clone). A place
+    /// parked by an `Async` is shared by every task polling that direction, so the replaced
+    /// waker can be another task's: the caller wakes it (see [`crate::reactor`]).
     ///
     /// Never loops on a level-triggered event: the owner retries its operation before every
     /// re-arm, so readiness that is real is consumed by that operation, not re-armed.
@@ -530,21 +532,21 @@ impl<const N: usize, const W: usize> Registry<N, W> {
     }
 
     /// Replaces a waiting waiter's waker (after [`WaiterPoll::NeedsWaker`]); if the waiter was
-    /// woken meanwhile, behaves like [`Registry::poll_waiter`]. Returns the waker to drop outside
-    /// the lock.
+    /// woken meanwhile, behaves like [`Registry::poll_waiter`]. Returns the wakers to dispose of
+    /// outside the lock: the one stored before (which may be another task's, see
+    /// [`Registry::rearm`]) and, if unused, `waker` itself.
     pub fn replace_waker(
         &mut self,
         id: &mut Option<WaiterId>,
         waker: Waker,
-    ) -> (WaiterPoll, Option<Waker>) {
+    ) -> (WaiterPoll, [Option<Waker>; 2]) {
         let index = usize::from(id.as_ref().expect("replace_waker without an id").0);
         let place = &mut self.waiters[index];
         if place.state == State::Waiting {
-            (WaiterPoll::Pending, place.waker.replace(waker))
+            (WaiterPoll::Pending, [place.waker.replace(waker), None])
         } else {
             let (poll, old) = self.poll_waiter(id, &waker);
-            drop(old);
-            (poll, Some(waker))
+            (poll, [old, Some(waker)])
         }
     }
 
@@ -677,316 +679,4 @@ impl<const N: usize, const W: usize> Registry<N, W> {
 }
 
 #[cfg(all(test, not(loom)))]
-mod tests {
-    use super::*;
-    use sync_core::testing::WakeCounter;
-
-    type Small = Registry<4, 4>;
-
-    #[test]
-    fn insert_limits() {
-        let mut r = Small::new();
-        assert_eq!(r.insert(-1), Err(InsertError::BadFd));
-        let keys: Vec<_> = (10..14).map(|fd| r.insert(fd).unwrap()).collect();
-        assert_eq!(r.insert(10), Err(InsertError::Duplicate));
-        assert_eq!(r.insert(20), Err(InsertError::Full));
-        assert_eq!(r.remove(keys[1]), (false, 0));
-        let again = r.insert(20).unwrap();
-        assert_eq!(again.slot, keys[1].slot);
-        assert_ne!(again.generation, keys[1].generation);
-        assert_eq!(r.sources(), 4);
-    }
-
-    #[test]
-    fn notify_only_when_reactor_lacks_interest() {
-        let counter = WakeCounter::new();
-        let mut r = Small::new();
-        let key = r.insert(3).unwrap();
-        let mut out = [Interest {
-            fd: 0,
-            key,
-            dirs: 0,
-        }; 4];
-        // Reactor not polling yet: no write.
-        let (a, notify) = r.add_waiter(key, Direction::Read, counter.waker()).unwrap();
-        assert!(!notify);
-        assert_eq!(r.snapshot(&mut out), 1);
-        assert_eq!(out[0].dirs, READ);
-        // Interest already in the poll set: no write.
-        let (b, notify) = r.add_waiter(key, Direction::Read, counter.waker()).unwrap();
-        assert!(!notify);
-        // New direction: exactly one write, then none until the next snapshot.
-        let (c, notify) = r
-            .add_waiter(key, Direction::Write, counter.waker())
-            .unwrap();
-        assert!(notify);
-        let (d, notify) = r
-            .add_waiter(key, Direction::Write, counter.waker())
-            .unwrap();
-        assert!(!notify);
-        r.begin_dispatch();
-        assert_eq!(r.dispatch(key, READ), 2);
-        let mut wakers: [Option<Waker>; 4] = Default::default();
-        assert_eq!(r.take_wakers(&mut wakers), 2);
-        for w in wakers.iter_mut().filter_map(Option::take) {
-            w.wake();
-        }
-        assert_eq!(counter.wakes(), 2);
-        let w = counter.waker();
-        let (mut a, mut b) = (Some(a), Some(b));
-        assert_eq!(r.poll_waiter(&mut a, &w).0, WaiterPoll::Ready);
-        assert_eq!(r.poll_waiter(&mut b, &w).0, WaiterPoll::Ready);
-        assert!(a.is_none() && b.is_none());
-        // The write waiters are untouched; a full pool refuses a fifth waiter only when full.
-        let mut c = Some(c);
-        assert_eq!(r.poll_waiter(&mut c, &w).0, WaiterPoll::NeedsWaker);
-        drop(r.cancel(c.take().unwrap()));
-        drop(r.cancel(d));
-        assert_eq!(r.waiters(), 0);
-        assert_eq!(r.remove(key), (false, 0), "not polling: no wake-up needed");
-    }
-
-    #[test]
-    fn scans_cover_only_the_taken_prefix() {
-        let counter = WakeCounter::new();
-        let mut r = Small::new();
-        let keys: Vec<_> = (10..13).map(|fd| r.insert(fd).unwrap()).collect();
-        assert_eq!(r.entry_end, 3);
-        // A hole is reused before the prefix grows.
-        assert_eq!(r.remove(keys[1]), (false, 0));
-        assert_eq!(r.entry_end, 3);
-        let again = r.insert(20).unwrap();
-        assert_eq!(again.slot, keys[1].slot);
-        assert_eq!(r.entry_end, 3);
-        // Removing the last entry shrinks the prefix past every free slot before it.
-        assert_eq!(r.remove(again), (false, 0));
-        assert_eq!(r.entry_end, 3, "slot 2 is still taken");
-        assert_eq!(r.remove(keys[2]), (false, 0));
-        assert_eq!(r.entry_end, 1);
-        assert_eq!(
-            r.insert(10),
-            Err(InsertError::Duplicate),
-            "the prefix is searched"
-        );
-        assert_eq!(r.sources(), 1);
-        // Waiter places: the same rules.
-        let key = keys[0];
-        let mut ids: Vec<_> = (0..3)
-            .map(|_| {
-                r.add_waiter(key, Direction::Read, counter.waker())
-                    .unwrap()
-                    .0
-            })
-            .collect();
-        assert_eq!(r.waiter_end, 3);
-        let c = ids.pop().unwrap();
-        let b = ids.pop().unwrap();
-        let a = ids.pop().unwrap();
-        drop(r.cancel(b));
-        assert_eq!(r.waiter_end, 3);
-        drop(r.cancel(c));
-        assert_eq!(r.waiter_end, 1);
-        let mut out = [Interest::EMPTY; 4];
-        assert_eq!(r.snapshot(&mut out), 1);
-        assert_eq!((out[0].fd, out[0].dirs), (10, READ));
-        // A woken place keeps its index in the prefix until its owner consumes it.
-        r.begin_dispatch();
-        assert_eq!(r.dispatch(key, READ), 1);
-        assert_eq!(r.waiter_end, 1);
-        let mut a = Some(a);
-        assert_eq!(r.poll_waiter(&mut a, &counter.waker()).0, WaiterPoll::Ready);
-        assert_eq!(r.waiter_end, 0);
-        assert_eq!(r.remove(key), (false, 0));
-        assert_eq!((r.entry_end, r.sources(), r.waiters()), (0, 0, 0));
-        // The whole table is still usable.
-        let all: Vec<_> = (0..4).map(|fd| r.insert(fd).unwrap()).collect();
-        assert_eq!(r.insert(9), Err(InsertError::Full));
-        assert_eq!(r.entry_end, 4);
-        for key in all {
-            assert_eq!(r.remove(key), (false, 0));
-        }
-        assert_eq!(r.entry_end, 0);
-    }
-
-    #[test]
-    fn wake_ready_into_takes_what_fits_and_leaves_the_rest() {
-        let counter = WakeCounter::new();
-        let mut r = Small::new();
-        let key = r.insert(3).unwrap();
-        let w = counter.waker();
-        let ids: Vec<_> = (0..3)
-            .map(|_| r.add_waiter(key, Direction::Write, w.clone()).unwrap().0)
-            .collect();
-        let other = r.add_waiter(key, Direction::Read, w.clone()).unwrap().0;
-        r.mark_ready(key, WRITE);
-        let mut out: [Option<Waker>; 2] = Default::default();
-        assert_eq!(r.wake_ready_into(&mut out), (3, 2));
-        let mut rest: [Option<Waker>; 4] = Default::default();
-        assert_eq!(
-            r.take_wakers(&mut rest),
-            1,
-            "the third waker stays for take_wakers"
-        );
-        assert_eq!(r.take_wakers(&mut rest), 0, "and is taken once");
-        assert_eq!(counter.wakes(), 0);
-        for id in ids {
-            assert_eq!(r.poll_waiter(&mut Some(id), &w).0, WaiterPoll::Ready);
-        }
-        let mut other = Some(other);
-        assert_eq!(r.poll_waiter(&mut other, &w).0, WaiterPoll::Pending);
-        drop(r.cancel(other.take().unwrap()));
-        drop((out, rest, w));
-        assert_eq!(counter.live(), 0);
-    }
-
-    #[test]
-    fn rearm_turns_a_woken_place_back_into_a_waiting_one() {
-        let counter = WakeCounter::new();
-        let w = counter.waker();
-        let mut r = Small::new();
-        let key = r.insert(3).unwrap();
-        let mut id = Some(r.add_waiter(key, Direction::Read, w.clone()).unwrap().0);
-        let index = id.as_ref().unwrap().0;
-        // Waiting, same task: the clone is handed back unused.
-        let (poll, notify, [spare, none]) = r.rearm(&mut id, w.clone());
-        assert_eq!((poll, notify), (WaiterPoll::Pending, false));
-        assert!(spare.is_some_and(|s| s.will_wake(&w)) && none.is_none());
-        let mut out = [Interest::EMPTY; 4];
-        assert_eq!(r.snapshot(&mut out), 1);
-        r.begin_dispatch();
-        assert_eq!(r.dispatch(key, READ), 1);
-        let mut wakers: [Option<Waker>; 4] = Default::default();
-        assert_eq!(r.take_wakers(&mut wakers), 1);
-        drop(wakers);
-        // Woken, its waker taken (and woken): re-armed in the same place with the clone; the
-        // reactor is not polling, so no wake-up write.
-        let (poll, notify, spare) = r.rearm(&mut id, w.clone());
-        assert_eq!((poll, notify), (WaiterPoll::Pending, false));
-        assert!(spare.iter().all(Option::is_none), "the clone is stored");
-        assert_eq!(id.as_ref().map(|id| id.0), Some(index));
-        assert_eq!(r.snapshot(&mut out), 1, "the re-armed place is watched");
-        assert_eq!(out[0].dirs, READ);
-        // Woken again; this time the reactor polls without the interest: one wake-up write,
-        // then none until the next snapshot.
-        r.begin_dispatch();
-        assert_eq!(r.dispatch(key, READ), 1);
-        assert_eq!(r.snapshot(&mut out), 0, "the woken place is not watched");
-        let (poll, notify, _) = r.rearm(&mut id, w.clone());
-        assert_eq!((poll, notify), (WaiterPoll::Pending, true));
-        let (poll, notify, _) = r.rearm(&mut id, w.clone());
-        assert_eq!((poll, notify), (WaiterPoll::Pending, false));
-        // Another task's waker replaces the stored one, which is handed back.
-        let other = WakeCounter::new();
-        let (poll, _, [spare, _]) = r.rearm(&mut id, other.waker());
-        assert_eq!(poll, WaiterPoll::Pending);
-        assert!(spare.is_some_and(|s| s.will_wake(&w)));
-        // Failed: as poll_waiter, and both the stored waker and the clone come back.
-        r.shutdown();
-        let (poll, _, [old, clone]) = r.rearm(&mut id, w.clone());
-        assert_eq!(poll, WaiterPoll::Failed);
-        assert!(id.is_none() && old.is_some() && clone.is_some());
-        drop((old, clone, w));
-        assert_eq!((r.waiters(), counter.wakes(), counter.live()), (0, 0, 0));
-        assert_eq!((other.wakes(), other.live()), (0, 0));
-    }
-
-    #[test]
-    fn pool_exhaustion_is_an_error() {
-        let counter = WakeCounter::new();
-        let mut r = Registry::<1, 2>::new();
-        let key = r.insert(0).unwrap();
-        let a = r
-            .add_waiter(key, Direction::Read, counter.waker())
-            .unwrap()
-            .0;
-        let b = r
-            .add_waiter(key, Direction::Read, counter.waker())
-            .unwrap()
-            .0;
-        let (err, waker) = r
-            .add_waiter(key, Direction::Read, counter.waker())
-            .unwrap_err();
-        assert_eq!(err, AddError::NoPlace);
-        drop(waker);
-        drop(r.cancel(a));
-        drop(r.cancel(b));
-        assert_eq!(counter.wakes(), 0);
-        assert_eq!(counter.live(), 0);
-    }
-
-    #[test]
-    fn removal_while_watched_wakes_reactor_and_stale_events_are_ignored() {
-        let counter = WakeCounter::new();
-        let mut r = Registry::<2, 2>::new();
-        let key = r.insert(5).unwrap();
-        let id = r
-            .add_waiter(key, Direction::Read, counter.waker())
-            .unwrap()
-            .0;
-        let mut out = [Interest {
-            fd: 0,
-            key,
-            dirs: 0,
-        }; 2];
-        assert_eq!(r.snapshot(&mut out), 1);
-        drop(r.cancel(id));
-        assert_eq!(
-            r.remove(key),
-            (true, 0),
-            "the reactor still polls the fd: wake it"
-        );
-        let reused = r.insert(5).unwrap();
-        let id = r
-            .add_waiter(reused, Direction::Read, counter.waker())
-            .unwrap()
-            .0;
-        r.begin_dispatch();
-        // The event for the old registration must not wake the new one.
-        assert_eq!(r.dispatch(out[0].key, READ), 0);
-        drop(r.cancel(id));
-        assert_eq!(counter.wakes(), 0);
-    }
-
-    #[test]
-    fn removal_fails_a_leaked_waiter_instead_of_keeping_the_slot_watched() {
-        let counter = WakeCounter::new();
-        let mut r = Registry::<1, 2>::new();
-        let key = r.insert(4).unwrap();
-        // The owner of this id goes away without cancelling (as a forgotten future would).
-        let _leaked: WaiterId = r
-            .add_waiter(key, Direction::Read, counter.waker())
-            .unwrap()
-            .0;
-        assert_eq!(r.remove(key), (false, 1));
-        let reused = r.insert(9).unwrap();
-        let mut out = [Interest::EMPTY; 1];
-        assert_eq!(r.snapshot(&mut out), 0, "the leaked waiter is not watched");
-        let mut wakers: [Option<Waker>; 2] = Default::default();
-        assert_eq!(r.take_wakers(&mut wakers), 1);
-        assert_eq!(r.remove(reused), (false, 0));
-    }
-
-    #[test]
-    fn shutdown_fails_waiters_and_refuses_new_ones() {
-        let counter = WakeCounter::new();
-        let mut r = Small::new();
-        let key = r.insert(1).unwrap();
-        let id = r
-            .add_waiter(key, Direction::Write, counter.waker())
-            .unwrap()
-            .0;
-        r.shutdown();
-        let mut wakers: [Option<Waker>; 4] = Default::default();
-        assert_eq!(r.take_wakers(&mut wakers), 1);
-        let mut id = Some(id);
-        assert_eq!(
-            r.poll_waiter(&mut id, &counter.waker()).0,
-            WaiterPoll::Failed
-        );
-        assert_eq!(r.insert(2), Err(InsertError::Dead));
-        assert!(matches!(
-            r.add_waiter(key, Direction::Read, counter.waker()),
-            Err((AddError::Dead, _))
-        ));
-    }
-}
+mod tests;

@@ -7,6 +7,8 @@
 //! request/response traffic), and reporting it would only buy a second failing system call and
 //! a fresh place. Real readiness is never re-armed away: the system call is retried before
 //! every re-arm, and `poll(2)` is level-triggered.
+//! The place is shared by every task using the impl on one `Async`: a second task displaces
+//! the first one's waker and wakes it ([`crate::reactor`], "Shared places").
 //! `poll_close` only flushes; shut a socket's write half down with its `shutdown` method.
 //!
 //! The impls for `Async<T>` use `T` through `&mut`, which is what the `IoSafe` bound is for:

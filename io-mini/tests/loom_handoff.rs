@@ -11,9 +11,10 @@ use std::future::poll_fn;
 use std::task::Poll;
 
 use io_mini::reactor::{Core, Wakeup};
-use io_mini::registry::{Direction, Interest, READ, WaiterId};
+use io_mini::registry::{Direction, Interest, Key, NIL, READ, WaiterId};
 use loom::sync::{Arc, Condvar, Mutex};
 use loom::thread;
+use sync_core::sync::atomic::{AtomicU16, Ordering::SeqCst};
 use sync_core::testing::WakeCounter;
 
 #[derive(Default)]
@@ -22,6 +23,8 @@ struct KState {
     eventfd: u32,
     /// The socket's readability (level).
     readable: bool,
+    /// Messages queued on the socket (`two_readers_sharing_a_parked_place_both_complete`).
+    messages: u32,
     /// How many fds the reactor's current snapshot watches (`usize::MAX` before the first).
     watching: usize,
     stop: bool,
@@ -286,6 +289,63 @@ fn rearmed_reads_get_every_message() {
         producer.join().unwrap();
         core.deregister(key, [parked.take(), None]);
         assert_eq!(core.usage(), (0, 0));
+        stop(&kernel, reactor);
+    });
+}
+
+/// One task of [`two_readers_sharing_a_parked_place_both_complete`]: reads one message,
+/// waiting through the shared `parked` place; `send` queues both messages after its first
+/// `Pending`.
+fn read_one(core: &Reactor, kernel: &Kernel, parked: &AtomicU16, key: Key, send: bool) {
+    let mut sent = !send;
+    loom::future::block_on(poll_fn(|cx| {
+        loop {
+            let mut st = kernel.state.lock().unwrap();
+            if st.messages > 0 {
+                st.messages -= 1;
+                st.readable = st.messages > 0;
+                drop(st);
+                kernel.cv.notify_all();
+                return Poll::Ready(());
+            }
+            drop(st);
+            match core.poll_parked(parked, key, Direction::Read, cx.waker(), true) {
+                Poll::Ready(res) => res.unwrap(),
+                Poll::Pending => {
+                    if !sent {
+                        sent = true;
+                        kernel.update(|st| {
+                            st.messages = 2;
+                            st.readable = true;
+                        });
+                    }
+                    return Poll::Pending;
+                }
+            }
+        }
+    }));
+}
+
+/// Two tasks reading through one `&Async` share its parked place ([`Core::poll_parked`] with
+/// re-arm, as `AsyncRead` does): whichever stores its waker last displaces the other's, which
+/// must be woken, not dropped; two tasks parking at the same time must not lose a place or a
+/// waker either. Each task reads one message; the second task sends both once it has polled.
+/// A lost wake-up leaves a task blocked forever, which loom reports as a deadlock.
+#[test]
+fn two_readers_sharing_a_parked_place_both_complete() {
+    loom::model(|| {
+        let (core, kernel, reactor) = start();
+        let key = core.register(3).unwrap();
+        let parked = Arc::new(AtomicU16::new(NIL));
+        let other = thread::spawn({
+            let (core, kernel, parked) = (core.clone(), kernel.clone(), parked.clone());
+            move || read_one(&core, &kernel, &parked, key, true)
+        });
+        read_one(&core, &kernel, &parked, key, false);
+        other.join().unwrap();
+        let raw = parked.swap(NIL, SeqCst);
+        core.deregister(key, [(raw != NIL).then(|| WaiterId::from_raw(raw)), None]);
+        assert_eq!(core.usage(), (0, 0), "no place leaked");
         stop(&kernel, reactor);
     });
 }
