@@ -5,50 +5,21 @@
 //! nothing else allocates while it counts.
 #![cfg(all(feature = "alloc", not(loom)))]
 
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
+use std::alloc::System;
 
-struct Counting;
-
-static ALLOCS: AtomicUsize = AtomicUsize::new(0);
-
-// SAFETY: forwards to the system allocator, only counting.
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        ALLOCS.fetch_add(1, SeqCst);
-        // SAFETY: forwarded with the caller's layout.
-        unsafe { System.alloc(layout) }
-    }
-
-    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
-        ALLOCS.fetch_add(1, SeqCst);
-        // SAFETY: forwarded with the caller's layout.
-        unsafe { System.alloc_zeroed(layout) }
-    }
-
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        // SAFETY: forwarded with the caller's pointer and layout.
-        unsafe { System.dealloc(ptr, layout) }
-    }
-
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        ALLOCS.fetch_add(1, SeqCst);
-        // SAFETY: forwarded with the caller's arguments.
-        unsafe { System.realloc(ptr, layout, new_size) }
-    }
-}
+use sync_core::testing::CountingAlloc;
 
 #[global_allocator]
-static GLOBAL: Counting = Counting;
+static GLOBAL: CountingAlloc<System> = CountingAlloc::new(System);
 
 /// Round trips per kind (fewer under miri, which is slow; the property is the same).
 const ROUNDS: u64 = if cfg!(miri) { 50 } else { 1000 };
 
 /// Allocations made while `f` runs (on any thread).
 fn allocations(f: impl FnOnce()) -> usize {
-    let before = ALLOCS.load(SeqCst);
+    let before = GLOBAL.allocations();
     f();
-    ALLOCS.load(SeqCst) - before
+    GLOBAL.allocations() - before
 }
 
 /// `rounds` send + receive pairs through `now()`.

@@ -5,43 +5,19 @@
 //! (spawning the reactor thread) does allocate and is left out of the count.
 #![cfg(not(loom))]
 
-use std::alloc::{GlobalAlloc, Layout, System};
+use std::alloc::System;
 use std::future::{Future, poll_fn};
 use std::io;
 use std::net::{TcpListener, TcpStream};
 use std::pin::pin;
-use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
 
 use futures_lite::future::{block_on, poll_once, zip};
 use futures_lite::{AsyncReadExt, AsyncWriteExt};
 use io_mini::Async;
-
-struct Counting;
-
-static ALLOCS: AtomicUsize = AtomicUsize::new(0);
-
-// SAFETY: forwards to the system allocator, only counting.
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        ALLOCS.fetch_add(1, SeqCst);
-        // SAFETY: forwarded with the caller's layout.
-        unsafe { System.alloc(layout) }
-    }
-
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        // SAFETY: forwarded with the caller's pointer and layout.
-        unsafe { System.dealloc(ptr, layout) }
-    }
-
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        ALLOCS.fetch_add(1, SeqCst);
-        // SAFETY: forwarded with the caller's arguments.
-        unsafe { System.realloc(ptr, layout, new_size) }
-    }
-}
+use sync_core::testing::CountingAlloc;
 
 #[global_allocator]
-static GLOBAL: Counting = Counting;
+static GLOBAL: CountingAlloc<System> = CountingAlloc::new(System);
 
 /// `rounds` echo round trips in which the server always reads before the client has written,
 /// so every read waits in the reactor; returns how often the server future was polled.
@@ -88,7 +64,7 @@ fn waiting_and_cancelling_allocate_nothing() -> io::Result<()> {
     // Warm-up: the reactor thread is running and block_on's parker exists.
     echo_rounds(&mut client, &mut server, 10)?;
 
-    let before = ALLOCS.load(SeqCst);
+    let before = GLOBAL.allocations();
     let polls = echo_rounds(&mut client, &mut server, 1000)?;
     // A wait that is cancelled: registered in the reactor, then dropped.
     let mut buf = [0; 4];
@@ -96,7 +72,7 @@ fn waiting_and_cancelling_allocate_nothing() -> io::Result<()> {
         block_on(poll_once(server.read(&mut buf))).is_none(),
         "nothing to read yet"
     );
-    let allocations = ALLOCS.load(SeqCst) - before;
+    let allocations = GLOBAL.allocations() - before;
 
     assert!(
         polls > 1000,

@@ -2,7 +2,9 @@
 //!
 //! [`WakeCounter`] makes wakers that count their clones, drops and wakes, optionally forwarding
 //! wakes to another waker (such as loom's `block_on` waker), and wakers whose `clone` panics.
+//! [`CountingAlloc`] is a global allocator that counts allocations.
 
+use std::alloc::{GlobalAlloc, Layout};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
 use std::task::{RawWaker, RawWakerVTable, Waker};
@@ -140,4 +142,76 @@ unsafe fn drop_waker(data: *const ()) {
     let node = unsafe { Arc::from_raw(data.cast::<Node>()) };
     node.counts.drops.fetch_add(1, SeqCst);
     drop(node);
+}
+
+/// A global allocator wrapper that counts allocations, for tests proving that a path allocates
+/// nothing (install it with `#[global_allocator]` in a test binary of its own, so no other test
+/// allocates while it counts).
+///
+/// ```
+/// use std::alloc::System;
+/// use sync_core::testing::CountingAlloc;
+///
+/// static COUNTING: CountingAlloc<System> = CountingAlloc::new(System);
+/// // In a test binary: `#[global_allocator] static GLOBAL: ... = CountingAlloc::new(System);`
+/// assert_eq!(COUNTING.allocations(), 0);
+/// ```
+#[derive(Debug)]
+pub struct CountingAlloc<A> {
+    inner: A,
+    allocations: AtomicUsize,
+    bytes: AtomicUsize,
+}
+
+impl<A> CountingAlloc<A> {
+    /// Counts the allocations made through `inner`.
+    pub const fn new(inner: A) -> Self {
+        Self {
+            inner,
+            allocations: AtomicUsize::new(0),
+            bytes: AtomicUsize::new(0),
+        }
+    }
+
+    /// Allocations (including reallocations) so far.
+    pub fn allocations(&self) -> usize {
+        self.allocations.load(SeqCst)
+    }
+
+    /// Bytes requested by those allocations.
+    pub fn bytes(&self) -> usize {
+        self.bytes.load(SeqCst)
+    }
+
+    fn count(&self, size: usize) {
+        self.allocations.fetch_add(1, SeqCst);
+        self.bytes.fetch_add(size, SeqCst);
+    }
+}
+
+// SAFETY: every call is forwarded unchanged to `inner`, which upholds `GlobalAlloc`'s contract;
+// the wrapper only updates counters (atomics, which never allocate).
+unsafe impl<A: GlobalAlloc> GlobalAlloc for CountingAlloc<A> {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        self.count(layout.size());
+        // SAFETY: forwarded with the caller's layout.
+        unsafe { self.inner.alloc(layout) }
+    }
+
+    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
+        self.count(layout.size());
+        // SAFETY: forwarded with the caller's layout.
+        unsafe { self.inner.alloc_zeroed(layout) }
+    }
+
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        // SAFETY: forwarded with the caller's pointer and layout.
+        unsafe { self.inner.dealloc(ptr, layout) }
+    }
+
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        self.count(new_size);
+        // SAFETY: forwarded with the caller's arguments.
+        unsafe { self.inner.realloc(ptr, layout, new_size) }
+    }
 }

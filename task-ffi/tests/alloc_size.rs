@@ -2,37 +2,18 @@
 //! 2048-byte boxing threshold), its size for a trivial future, and the header size, measured with
 //! a counting global allocator.
 
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
+use std::alloc::System;
 
-struct Counting;
-
-static ALLOCS: AtomicUsize = AtomicUsize::new(0);
-static BYTES: AtomicUsize = AtomicUsize::new(0);
-
-// SAFETY: forwards to the system allocator, only counting.
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        ALLOCS.fetch_add(1, SeqCst);
-        BYTES.fetch_add(layout.size(), SeqCst);
-        // SAFETY: forwarded with the caller's layout.
-        unsafe { System.alloc(layout) }
-    }
-
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        // SAFETY: forwarded with the caller's pointer and layout.
-        unsafe { System.dealloc(ptr, layout) }
-    }
-}
+use sync_core::testing::CountingAlloc;
 
 #[global_allocator]
-static GLOBAL: Counting = Counting;
+static GLOBAL: CountingAlloc<System> = CountingAlloc::new(System);
 
 /// Allocations and bytes of `f` (single-threaded: this file holds one test).
 fn measure(f: impl FnOnce()) -> (usize, usize) {
-    let (a, b) = (ALLOCS.load(SeqCst), BYTES.load(SeqCst));
+    let (a, b) = (GLOBAL.allocations(), GLOBAL.bytes());
     f();
-    (ALLOCS.load(SeqCst) - a, BYTES.load(SeqCst) - b)
+    (GLOBAL.allocations() - a, GLOBAL.bytes() - b)
 }
 
 #[test]
