@@ -23,11 +23,10 @@
 // links it into the example.
 use examples as _;
 
-use std::cell::{RefCell, UnsafeCell};
-use std::ffi::c_void;
+use std::cell::RefCell;
 use std::future::{Future, poll_fn};
 use std::pin::pin;
-use std::ptr::{self, NonNull};
+use std::ptr::NonNull;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::task::{Poll, Waker};
 use std::thread;
@@ -35,49 +34,13 @@ use std::thread;
 use futures_lite::future::{block_on, yield_now};
 use task_ffi::{Runnable, Task, TaskHead, ffi};
 
-/// `struct exec_link` from `executor.h`: the first field of every task's data.
-#[repr(C)]
-struct ExecLink {
-    /// Written by the C code while the task is queued: in an `UnsafeCell`, so no Rust reference
-    /// to the data ever promises it does not change (same layout as the C field).
-    next: UnsafeCell<*mut c_void>,
-    priority: u32,
-    /// Incremented by the C code before each run (an `UnsafeCell` for the same reason).
-    runs: UnsafeCell<u32>,
-}
+#[path = "c/executor.rs"]
+mod executor;
 
-// SAFETY: `next` is a link of the C queue, only read or written by the executor under its lock
-// hooks (or by whoever popped the task, which then owns it).
-unsafe impl Send for ExecLink {}
-
-/// `struct exec_config`.
-#[derive(Clone, Copy)]
-#[repr(C)]
-struct ExecConfig {
-    data_offset: usize,
-    run: unsafe extern "C" fn(*mut c_void) -> bool,
-    drop: unsafe extern "C" fn(*mut c_void),
-    lock: Option<extern "C" fn()>,
-    unlock: Option<extern "C" fn()>,
-}
-
-/// `struct exec` (its fields are private to the C code; Rust only provides the storage).
-#[repr(C)]
-struct Exec {
-    config: ExecConfig,
-    head: *mut c_void,
-    queued: usize,
-}
-
-// The static library `frugal_c_executor` built by build.rs.
-unsafe extern "C" {
-    fn exec_init(exec: *mut Exec, config: *const ExecConfig);
-    fn exec_push(exec: *mut Exec, task: *mut c_void);
-    fn exec_run_all(exec: *mut Exec) -> usize;
-    fn exec_drop_all(exec: *mut Exec) -> usize;
-    fn exec_len(exec: *mut Exec) -> usize;
-    safe fn exec_size() -> usize;
-}
+use executor::{
+    Exec, ExecConfig, ExecLink, exec_drop_all, exec_init, exec_len, exec_push, exec_run_all,
+    exec_size,
+};
 
 /// The queue lock behind the C `lock`/`unlock` hooks; the guard waits in a thread-local slot
 /// between the two calls.
@@ -181,11 +144,7 @@ where
         .await
     };
     let data = TaskData {
-        link: ExecLink {
-            next: UnsafeCell::new(ptr::null_mut()),
-            priority,
-            runs: UnsafeCell::new(0),
-        },
+        link: ExecLink::new(priority),
         name,
         log: log.clone(),
     };
@@ -238,11 +197,7 @@ fn main() {
         lock: Some(queue_lock),
         unlock: Some(queue_unlock),
     };
-    let exec_ptr = Box::into_raw(Box::new(Exec {
-        config,
-        head: ptr::null_mut(),
-        queued: 0,
-    }));
+    let exec_ptr = Box::into_raw(Box::new(Exec::new(config)));
     // SAFETY: `exec_ptr` is a valid, exclusive `struct exec`; `config` is read during the call.
     unsafe { exec_init(exec_ptr, &raw const config) };
     let exec = ExecRef(NonNull::new(exec_ptr).unwrap());

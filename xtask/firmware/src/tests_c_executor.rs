@@ -7,10 +7,8 @@
 //! here, because the SysTick handler wakes a task and so pushes onto the C queue.
 
 use core::cell::{RefCell, UnsafeCell};
-use core::ffi::c_void;
 use core::future::{Future, poll_fn};
-use core::mem::{MaybeUninit, size_of};
-use core::ptr;
+use core::mem::size_of;
 use core::sync::atomic::{AtomicBool, AtomicU32, AtomicUsize, Ordering};
 use core::task::Poll;
 
@@ -26,55 +24,35 @@ pub const TESTS: &[Test] = &[(
     c_executor_runs_tasks_woken_from_systick,
 )];
 
-/// `struct exec_link`: the first field of every task's data.
-#[repr(C)]
-struct ExecLink {
-    /// Written by the C code while the task is queued: in an `UnsafeCell`, so no Rust reference
-    /// to the data ever promises it does not change (same layout as the C field).
-    next: UnsafeCell<*mut c_void>,
-    priority: u32,
-    /// Incremented by the C code before each run (an `UnsafeCell` for the same reason).
-    runs: UnsafeCell<u32>,
-}
+#[path = "../../../examples/task-ffi/c/executor.rs"]
+mod executor;
 
-/// `struct exec_config`.
-#[repr(C)]
-struct ExecConfig {
-    data_offset: usize,
-    run: unsafe extern "C" fn(*mut c_void) -> bool,
-    drop: unsafe extern "C" fn(*mut c_void),
-    lock: Option<extern "C" fn()>,
-    unlock: Option<extern "C" fn()>,
-}
-
-/// `struct exec` (private to the C code; Rust provides the storage).
-#[repr(C)]
-struct Exec {
-    config: ExecConfig,
-    head: *mut c_void,
-    queued: usize,
-}
-
-unsafe extern "C" {
-    fn exec_init(exec: *mut Exec, config: *const ExecConfig);
-    fn exec_push(exec: *mut Exec, task: *mut c_void);
-    fn exec_run_all(exec: *mut Exec) -> usize;
-    fn exec_drop_all(exec: *mut Exec) -> usize;
-    fn exec_len(exec: *mut Exec) -> usize;
-    safe fn exec_size() -> usize;
-}
+use executor::{
+    Exec, ExecConfig, ExecLink, exec_drop_all, exec_init, exec_len, exec_push, exec_run_all,
+    exec_size,
+};
 
 /// Static storage for the C executor.
-struct ExecCell(UnsafeCell<MaybeUninit<Exec>>);
+struct ExecCell(UnsafeCell<Exec>);
 
 // SAFETY: the C code guards the queue with the lock hooks (interrupts masked); every other
 // function is only called from thread mode.
 unsafe impl Sync for ExecCell {}
 
-static EXEC: ExecCell = ExecCell(UnsafeCell::new(MaybeUninit::uninit()));
+/// The executor's configuration: the data offset of this test's task type, the type-erased
+/// entry points and the interrupt-masking lock hooks.
+const CONFIG: ExecConfig = ExecConfig {
+    data_offset: TaskHead::<(), Data>::DATA_OFFSET,
+    run: ffi::task_ffi_run,
+    drop: ffi::task_ffi_drop,
+    lock: Some(lock),
+    unlock: Some(unlock),
+};
+
+static EXEC: ExecCell = ExecCell(UnsafeCell::new(Exec::new(CONFIG)));
 
 fn exec_ptr() -> *mut Exec {
-    EXEC.0.get().cast()
+    EXEC.0.get()
 }
 
 /// Whether interrupts were enabled when the C code took its lock.
@@ -100,9 +78,6 @@ struct Data {
     link: ExecLink,
     id: usize,
 }
-
-// SAFETY: `link.next` is owned by the C queue and only touched under its lock hooks.
-unsafe impl Send for Data {}
 
 /// Runs recorded by the C code, per task id, when the task's data is dropped.
 static FINAL_RUNS: [AtomicU32; 4] = [const { AtomicU32::new(u32::MAX) }; 4];
@@ -134,12 +109,14 @@ where
     F: Future + Send + 'static,
     F::Output: Send + 'static,
 {
-    let link = ExecLink {
-        next: UnsafeCell::new(ptr::null_mut()),
-        priority,
-        runs: UnsafeCell::new(0),
-    };
-    task_ffi::spawn_with(future, schedule, Data { link, id })
+    task_ffi::spawn_with(
+        future,
+        schedule,
+        Data {
+            link: ExecLink::new(priority),
+            id,
+        },
+    )
 }
 
 static TICK_WAKER: AtomicWaker = AtomicWaker::new();
@@ -151,15 +128,8 @@ fn c_executor_runs_tasks_woken_from_systick() {
         size_of::<Exec>(),
         "Rust's mirror of struct exec"
     );
-    let config = ExecConfig {
-        data_offset: TaskHead::<(), Data>::DATA_OFFSET,
-        run: ffi::task_ffi_run,
-        drop: ffi::task_ffi_drop,
-        lock: Some(lock),
-        unlock: Some(unlock),
-    };
     // SAFETY: the storage is static and not yet used; the config is read during the call.
-    unsafe { exec_init(exec_ptr(), &config) };
+    unsafe { exec_init(exec_ptr(), &CONFIG) };
 
     // Task 0 (priority 1) waits for the SysTick handler; task 1 (priority 5) yields three times.
     let (r0, t0) = spawn(0, 1, async {
