@@ -147,17 +147,7 @@ fn c_executor_runs_tasks_woken_from_systick() {
     let (r1, t1) = spawn(1, 5, async {
         for _ in 0..3 {
             polled(1);
-            let mut yielded = false;
-            poll_fn(|cx| {
-                if yielded {
-                    Poll::Ready(())
-                } else {
-                    yielded = true;
-                    cx.waker().wake_by_ref();
-                    Poll::Pending
-                }
-            })
-            .await;
+            crate::tests_task_ffi::yield_now().await;
         }
         polled(1);
         2

@@ -71,7 +71,7 @@ fn run_until(done: impl Fn() -> bool) -> usize {
 }
 
 /// Yields once: wakes itself and returns `Pending` the first time.
-async fn yield_now() {
+pub(crate) async fn yield_now() {
     let mut yielded = false;
     poll_fn(|cx| {
         if yielded {
