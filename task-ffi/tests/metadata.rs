@@ -1,7 +1,6 @@
 //! Metadata: a future that borrows its task's metadata (through `spawn_unchecked`), a schedule
 //! function that updates it, and metadata together with user data.
 
-use std::cell::RefCell;
 use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
 use std::sync::{Arc, Mutex};
 use std::task::Poll;
@@ -80,9 +79,10 @@ fn builder_default_and_debug() {
     assert!(format!("{task:?}").contains("completed: true"));
 }
 
+#[cfg(feature = "std")]
 #[test]
 fn local_task_with_data() {
-    let value = std::rc::Rc::new(RefCell::new(1));
+    let value = std::rc::Rc::new(std::cell::RefCell::new(1));
     let v2 = value.clone();
     let (mut runnable, task) = task_ffi::spawn_local_with(
         async move {

@@ -140,6 +140,12 @@ pub(crate) fn test(_: &mut Run) -> Result {
     }
     Cmd::cargo(None)
         .args(&["test", "--workspace", "--all-features", "--doc"])
+        .run()?;
+    // The no_std crates as a firmware build sees them: without their default features (no
+    // `std`, no `alloc` in hatch); the tests that need a feature declare it.
+    Cmd::cargo(None)
+        .args(&["test", "--no-default-features", "--lib", "--tests"])
+        .args(&["-p", "sync-core", "-p", "pool", "-p", "hatch", "-p", "task-ffi"])
         .run()
 }
 
