@@ -31,7 +31,11 @@ fn one_allocation_per_task_and_sizes() {
     assert_eq!(n, 1, "one allocation per task");
     // Header + union { future (1 byte), output }: with `std` the output slot holds a
     // `Result<(), Box<dyn Any>>` (2 words, the panic payload); without it one word.
-    let union = if cfg!(feature = "std") { 2 * word } else { word };
+    let union = if cfg!(feature = "std") {
+        2 * word
+    } else {
+        word
+    };
     assert_eq!(trivial, 4 * word + union);
     println!("spawn(async {{}}, |_| {{}}): {trivial} bytes in {n} allocation");
 

@@ -145,7 +145,16 @@ pub(crate) fn test(_: &mut Run) -> Result {
     // `std`, no `alloc` in hatch); the tests that need a feature declare it.
     Cmd::cargo(None)
         .args(&["test", "--no-default-features", "--lib", "--tests"])
-        .args(&["-p", "sync-core", "-p", "pool", "-p", "hatch", "-p", "task-ffi"])
+        .args(&[
+            "-p",
+            "sync-core",
+            "-p",
+            "pool",
+            "-p",
+            "hatch",
+            "-p",
+            "task-ffi",
+        ])
         .run()
 }
 
