@@ -216,18 +216,8 @@ impl<T> Receiver<'_, T> {
         if closes {
             next |= R_CLOSED;
         }
-        if state & WAKERS == 0 {
-            // No waker to move or wake (invariant 3 of `shared`): the common case, kept apart.
-            hatch.unlock(locked, next);
-            return value;
-        }
-        // SAFETY: we hold the lock.
-        let (own, peer) = unsafe { hatch.take_wakers(Side::Receiver) };
-        hatch.unlock(locked, next);
-        if let Some(peer) = peer {
-            peer.wake();
-        }
-        drop(own);
+        // SAFETY: `locked` is this hatch's lock, taken with `state`.
+        unsafe { hatch.unlock_and_wake(locked, Side::Receiver, state, next) };
         value
     }
 }

@@ -307,18 +307,8 @@ impl<'a, T> Sender<'a, T> {
         if self.closes() {
             next |= S_CLOSED;
         }
-        if state & WAKERS == 0 {
-            // No waker to move or wake (invariant 3 of `shared`): the common case, kept apart.
-            hatch.unlock(locked, next);
-            return old;
-        }
-        // SAFETY: we hold the lock.
-        let (own, peer) = unsafe { hatch.take_wakers(Side::Sender) };
-        hatch.unlock(locked, next);
-        if let Some(peer) = peer {
-            peer.wake();
-        }
-        drop(own);
+        // SAFETY: `locked` is this hatch's lock, taken with `state`.
+        unsafe { hatch.unlock_and_wake(locked, Side::Sender, state, next) };
         old
     }
 

@@ -443,6 +443,28 @@ impl<T> Hatch<T> {
         )
     }
 
+    /// Ends a critical section that completed a transfer for `side`: publishes `next` (which
+    /// lacks [`WAKERS`]) and releases the lock, then wakes the peer's parked waker and drops
+    /// `side`'s own, outside the lock. When `state` has no waker hint (invariant 3, the common
+    /// case) the waker cells are not touched.
+    ///
+    /// # Safety
+    /// `locked` is this hatch's lock, and `state` is what [`lock`](Self::lock) returned.
+    #[inline]
+    pub(crate) unsafe fn unlock_and_wake(&self, locked: Locked, side: Side, state: u32, next: u32) {
+        if state & WAKERS == 0 {
+            self.unlock(locked, next);
+            return;
+        }
+        // SAFETY: the caller holds this hatch's lock.
+        let (own, peer) = unsafe { self.take_wakers(side) };
+        self.unlock(locked, next);
+        if let Some(peer) = peer {
+            peer.wake();
+        }
+        drop(own);
+    }
+
     /// Takes both wakers out like [`take_wakers`](Self::take_wakers), without touching the
     /// cells if `state` says both are empty (invariant 3); the caller clears [`WAKERS`].
     ///
@@ -538,11 +560,11 @@ impl Locked {
     #[inline(always)]
     fn enter() -> Self {
         Self {
+            #[cfg(all(target_os = "none", not(loom)))]
             // SAFETY: released exactly once, by `leave` in `Hatch::unlock`, in LIFO order: no
             // other critical section is entered while the lock is held except inside a single
             // atomic operation (portable-atomic), which leaves it before returning, and nothing
             // panics while the lock is held (module docs).
-            #[cfg(all(target_os = "none", not(loom)))]
             restore: unsafe { critical_section::acquire() },
         }
     }
@@ -550,9 +572,9 @@ impl Locked {
     /// Leaves the critical section on bare metal; nothing elsewhere.
     #[inline(always)]
     fn leave(self) {
+        #[cfg(all(target_os = "none", not(loom)))]
         // SAFETY: the restore state of the matching `acquire` in `enter`, released once (`self`
         // is consumed) and after every critical section nested in it.
-        #[cfg(all(target_os = "none", not(loom)))]
         unsafe {
             critical_section::release(self.restore);
         }
