@@ -21,12 +21,11 @@ pub(crate) fn update_section(name: &str, body: &str) -> Result {
         return Err(format!("README.md: {end} comes before {start}"));
     }
     let new = format!(
-        "{}{start}\n{}{}",
+        "{}{start}\n{}\n{}",
         &text[..a],
         body.trim_end_matches('\n'),
-        "\n"
+        &text[b..]
     );
-    let new = format!("{new}{}", &text[b..]);
     fs::write(&path, new).map_err(|e| format!("README.md: {e}"))
 }
 
