@@ -22,70 +22,54 @@ pub(crate) fn all(_: &mut Run) -> Result {
 
 fn rustup() -> Result {
     targets()?;
-    let components = Cmd::new("rustup")
-        .args(&["component", "list", "--installed"])
-        .output()?;
-    let missing: Vec<&str> = ["rustfmt", "clippy"]
-        .into_iter()
-        .filter(|c| !components.lines().any(|l| l.starts_with(c)))
-        .collect();
-    if !missing.is_empty() {
-        Cmd::new("rustup")
-            .args(&["component", "add"])
-            .args(&missing)
-            .run()?;
-    }
+    add_missing(None, "component", &["rustfmt", "clippy"])?;
     let toolchains = Cmd::new("rustup").args(&["toolchain", "list"]).output()?;
     if !toolchains.lines().any(|l| l.starts_with("nightly")) {
         Cmd::new("rustup")
             .args(&["toolchain", "install", "nightly", "--profile", "minimal"])
             .run()?;
     }
-    let components = Cmd::new("rustup")
-        .args(&["+nightly", "component", "list", "--installed"])
-        .output()?;
-    let wanted = ["miri", "rust-src"];
-    let missing: Vec<&str> = wanted
-        .iter()
-        .copied()
-        .filter(|c| !components.lines().any(|l| l.starts_with(c)))
-        .collect();
-    if !missing.is_empty() {
-        Cmd::new("rustup")
-            .args(&["+nightly", "component", "add"])
-            .args(&missing)
-            .run()?;
-    }
+    add_missing(Some("+nightly"), "component", &["miri", "rust-src"])?;
     // miri builds its own sysroot once; do it here so the miri step's time is the tests'.
     Cmd::cargo(Some("nightly")).args(&["miri", "setup"]).run()
 }
 
-fn need_rustup() -> Result {
-    if have("rustup") {
-        Ok(())
-    } else {
-        Err("rustup is not installed: the toolchains, targets and miri come from rustup".into())
-    }
-}
-
 /// Installs the stable cross targets ([`TARGETS`]) that are missing.
 pub(crate) fn targets() -> Result {
-    need_rustup()?;
-    let installed = Cmd::new("rustup")
-        .args(&["target", "list", "--installed"])
-        .output()?;
-    let missing: Vec<&str> = TARGETS
+    add_missing(None, "target", TARGETS)
+}
+
+/// `rustup [toolchain] <kind> add` of the `wanted` targets or components that
+/// `rustup [toolchain] <kind> list --installed` lacks (components are listed with their host
+/// triple appended).
+fn add_missing(toolchain: Option<&str>, kind: &str, wanted: &[&str]) -> Result {
+    if !have("rustup") {
+        return Err(
+            "rustup is not installed: the toolchains, targets and miri come from rustup".into(),
+        );
+    }
+    let rustup = || {
+        let cmd = Cmd::new("rustup");
+        match toolchain {
+            Some(t) => cmd.arg(t),
+            None => cmd,
+        }
+    };
+    let installed = rustup().args(&[kind, "list", "--installed"]).output()?;
+    let missing: Vec<&str> = wanted
         .iter()
         .copied()
-        .filter(|t| !installed.lines().any(|l| l.trim() == *t))
+        .filter(|w| {
+            !installed
+                .lines()
+                .map(str::trim)
+                .any(|l| l == *w || l.strip_prefix(w).is_some_and(|r| r.starts_with('-')))
+        })
         .collect();
     if missing.is_empty() {
         return Ok(());
     }
-    Cmd::new("rustup")
-        .args(&["target", "add"])
-        .args(&missing)
-        .run()
+    rustup().args(&[kind, "add"]).args(&missing).run()
 }
 
 /// Installs Debian packages whose program is missing (`(program, package)` pairs).
