@@ -128,16 +128,27 @@ pub mod cs {
     /// A value that is only accessed inside a critical section.
     ///
     /// [`CsCell::with`] enters the critical section and lends the value mutably for the duration
-    /// of the closure. The closure must not call `with` on the same cell again (critical-section's
-    /// `std` implementation is re-entrant, so that would create two `&mut`); frugal code never
-    /// runs foreign code inside the closure, which rules that out.
+    /// of the closure. Critical sections nest (critical-section's `std` implementation is
+    /// re-entrant, and so is masking interrupts on bare metal), so nothing but the caller can stop
+    /// the closure from reaching the same cell again and holding two `&mut T`: that is why `with`
+    /// is an `unsafe fn`. Keep the closure to plain data manipulation; run wakers, destructors and
+    /// other foreign code after the critical section.
+    ///
+    /// ```compile_fail,E0133
+    /// use sync_core::sync::cs::CsCell;
+    ///
+    /// let cell = CsCell::new(0_u32);
+    /// // Re-entry would alias the `&mut`: `with` must not be callable from safe code.
+    /// cell.with(|outer| cell.with(|inner| *outer += *inner));
+    /// ```
     pub struct CsCell<T> {
         value: UnsafeCell<T>,
     }
 
     // SAFETY: the value is only reached inside a critical section, which excludes every other
-    // thread and interrupt handler, so `&CsCell<T>` hands out at most one `&mut T` at a time; the
-    // value may move between threads with it, hence `T: Send`.
+    // thread and interrupt handler, so `&CsCell<T>` hands out at most one `&mut T` at a time
+    // (re-entry from the same context is ruled out by `with`'s contract); the value may move
+    // between threads with it, hence `T: Send`.
     unsafe impl<T: Send> Sync for CsCell<T> {}
 
     impl<T> CsCell<T> {
@@ -149,13 +160,19 @@ pub mod cs {
         }
 
         /// Enters a critical section and calls `f` with the value.
+        ///
+        /// # Safety
+        ///
+        /// `f` must not call `with` on this cell, directly or through code it calls (a waker, a
+        /// destructor, a callback): the nested call would hand out a second `&mut T` to the same
+        /// value while the first is live.
         #[inline]
-        pub fn with<R>(&self, f: impl FnOnce(&mut T) -> R) -> R {
+        pub unsafe fn with<R>(&self, f: impl FnOnce(&mut T) -> R) -> R {
             with(|| {
                 self.value.with_mut(|ptr| {
                     // SAFETY: we are inside a critical section, which no other thread or interrupt
-                    // can enter; the closure does not re-enter this cell (type docs), so this is
-                    // the only live reference.
+                    // can enter; the caller promises that `f` does not re-enter this cell, so this
+                    // is the only live reference.
                     f(unsafe { &mut *ptr })
                 })
             })

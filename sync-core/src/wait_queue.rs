@@ -260,13 +260,21 @@ impl<const N: usize> WaitQueue<N> {
     }
 
     /// Enters the critical section and lends the queue's state to `f`.
+    ///
+    /// Every closure passed here only moves plain data (links, tokens, `Option<Waker>` values
+    /// taken out or put in) and never calls `lock` again; wakers are cloned before and woken or
+    /// dropped after the critical section.
     fn lock<R>(&self, f: impl FnOnce(&mut Locked<'_, N>) -> R) -> R {
-        self.places.with(|places| {
-            f(&mut Locked {
-                queue: self,
-                places,
+        // SAFETY: the closures of this module run no foreign code and do not re-enter `lock`
+        // (see above), so `places` is lent once at a time.
+        unsafe {
+            self.places.with(|places| {
+                f(&mut Locked {
+                    queue: self,
+                    places,
+                })
             })
-        })
+        }
     }
 
     /// Queues a waiter at the tail with a clone of `waker`.
