@@ -411,7 +411,8 @@ impl<P: Pool, F: FnOnce() -> P::Item> Future for NewAsync<P, F> {
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = self.get_mut();
-        let acquired = match P::get().poll_acquire(&mut this.state, cx.waker()) {
+        // SAFETY: `this.state` is this future's own, used with `P`'s storage only.
+        let acquired = match unsafe { P::get().poll_acquire(&mut this.state, cx.waker()) } {
             Poll::Pending => return Poll::Pending,
             Poll::Ready(acquired) => acquired,
         };
@@ -431,7 +432,8 @@ impl<P: Pool, F: FnOnce() -> P::Item> Future for NewAsync<P, F> {
 
 impl<P: Pool, F: FnOnce() -> P::Item> Drop for NewAsync<P, F> {
     fn drop(&mut self) {
-        P::get().abandon(&mut self.state);
+        // SAFETY: `self.state` is this future's own, used with `P`'s storage only.
+        unsafe { P::get().abandon(&mut self.state) };
     }
 }
 

@@ -30,7 +30,7 @@
 //!
 //! # Design
 //!
-//! [`pool!`] declares a type implementing [`Pool`]; its storage is const-initialised `static`s
+//! [`pool!`] declares a type implementing [`Pool`]; its storage is one const-initialised `static`
 //! (no runtime set-up):
 //!
 //! * a [`PoolStorage`]: `N` slots of `UnsafeCell<MaybeUninit<T>>`, so a slot has `T`'s size and
@@ -38,9 +38,10 @@
 //!   words, one bit per slot, set while the slot is taken. Allocation sets the lowest clear bit
 //!   with a compare-and-swap (**lock-free**, no ABA). This `static` is all zeros, so it lives in
 //!   `.bss` and costs no flash;
-//! * for `pool!(P: [T; N], W)`, a second `static`: a [`sync_core::WaitQueue<W>`], the bounded
-//!   FIFO of waiting futures, one waker per place (kept apart because its empty state is not all
-//!   zeros). `pool!(P: [T; N])` has no queue at all ([`NoWaiters`]).
+//! * for `pool!(P: [T; N], W)`, in the same `static`, a [`sync_core::WaitQueue<W>`]: the bounded
+//!   FIFO of waiting futures, one waker per place, also all zeros when new. `pool!(P: [T; N])` has
+//!   no queue at all ([`NoWaiters`]). Only the pool's own code reaches its queue, so every token
+//!   passed through it is a slot index the pool handed out.
 //!
 //! A dropped [`Box`] whose pool has waiters does **not** clear its bit: it passes the slot index
 //! to the oldest waiter through the queue (`notify_one`), which wakes that one waiter, once. Only
@@ -106,8 +107,6 @@ pub use boxed::{Box, NewAsync};
 pub use storage::PoolStorage;
 pub use sync_core::WaitQueue;
 pub use waiters::{NoWaiters, Waiters};
-#[doc(hidden)]
-pub use waiters::{QueueSource, StaticQueue};
 
 #[doc(hidden)]
 pub use bitmap::words_for as __words_for;
@@ -180,9 +179,19 @@ pub trait Storage: sealed::Sealed + Sync + 'static {
     /// Takes a free slot without waiting.
     fn try_acquire(&self) -> Option<usize>;
     /// One step of an asynchronous allocation.
-    fn poll_acquire(&self, state: &mut AcquireState, waker: &Waker) -> Poll<Option<usize>>;
+    ///
+    /// # Safety
+    ///
+    /// `state` was created by `AcquireState::default()` and has been used with this storage
+    /// only: its waiter ticket, if any, belongs to this storage's queue (a foreign ticket could
+    /// collect a slot index handed to another waiter).
+    unsafe fn poll_acquire(&self, state: &mut AcquireState, waker: &Waker) -> Poll<Option<usize>>;
     /// Gives up an asynchronous allocation.
-    fn abandon(&self, state: &mut AcquireState);
+    ///
+    /// # Safety
+    ///
+    /// As for [`Storage::poll_acquire`].
+    unsafe fn abandon(&self, state: &mut AcquireState);
     /// Releases a slot.
     ///
     /// # Safety
@@ -232,13 +241,15 @@ impl<T: 'static, const N: usize, const K: usize, Q: Waiters + 'static> Storage
     }
 
     #[inline]
-    fn poll_acquire(&self, state: &mut AcquireState, waker: &Waker) -> Poll<Option<usize>> {
-        Self::poll_acquire(self, state, waker)
+    unsafe fn poll_acquire(&self, state: &mut AcquireState, waker: &Waker) -> Poll<Option<usize>> {
+        // SAFETY: forwarded contract.
+        unsafe { Self::poll_acquire(self, state, waker) }
     }
 
     #[inline]
-    fn abandon(&self, state: &mut AcquireState) {
-        Self::abandon(self, state);
+    unsafe fn abandon(&self, state: &mut AcquireState) {
+        // SAFETY: forwarded contract.
+        unsafe { Self::abandon(self, state) };
     }
 
     #[inline]
@@ -268,9 +279,10 @@ impl<T: 'static, const N: usize, const K: usize, Q: Waiters + 'static> Storage
 ///
 /// `N` data slots of `T`, and at most `W` futures waiting for a slot at once;
 /// `pool!(vis Name: [T; N])` has no waiter places (`W = 0`, and no queue in memory). `N` and `W`
-/// may be constant expressions. The storage is two const-initialised `static`s inside `Name`'s
-/// trait impls: the slots and the bitmap (all zeros, so in `.bss`), and the waiter queue. `Name` is an uninhabited type used only as `Box<Name>`'s parameter;
-/// attributes (such as docs) before the visibility are applied to it.
+/// may be constant expressions. The storage is one const-initialised `static` inside `Name`'s
+/// trait impl: the slots, the bitmap and the waiter queue, all zeros when new, so in `.bss`.
+/// `Name` is an uninhabited type used only as `Box<Name>`'s parameter; attributes (such as docs)
+/// before the visibility are applied to it.
 ///
 /// Not available under `cfg(loom)` (loom types cannot be in statics): loom models build a
 /// [`PoolStorage`] in the model instead.
@@ -293,24 +305,53 @@ impl<T: 'static, const N: usize, const K: usize, Q: Waiters + 'static> Storage
 /// assert_eq!(PacketPool::free_slots(), 31);
 /// # drop(packet);
 /// ```
+///
+/// # What the macro does not expose
+///
+/// The pool's storage is reachable through the hidden [`Pool::get`], but nothing reachable from
+/// safe code can hand a slot to a second owner: the waiter queue is a private field of the
+/// storage, and the storage's allocation steps are `unsafe fn`s.
+///
+/// ```compile_fail,E0133
+/// use core::task::Waker;
+/// use pool::{Pool, Storage, pool};
+///
+/// pool!(P: [u8; 1], 1);
+/// let mut state = Default::default();
+/// // A state from another pool would collect a slot meant for one of this pool's waiters.
+/// let _ = P::get().poll_acquire(&mut state, Waker::noop());
+/// ```
+///
+/// ```compile_fail
+/// use pool::{Box, pool};
+///
+/// pool!(P: [u8; 1], 1);
+/// let b = Box::<P>::new(7).unwrap();
+/// // No queue to pass slot 0 to a new owner while `b` owns it.
+/// let _ = <P as pool::QueueSource>::queue().notify_one(0);
+/// ```
+///
+/// A zero-sized item type keeps its slot index in the `Box`'s address (`align * (index + 1)`),
+/// so `N * align_of::<T>()` must fit in a `usize`, or the pool does not compile. On 64-bit
+/// targets this pool is fine; on 32-bit ones it is the compile error.
+///
+#[cfg_attr(target_pointer_width = "32", doc = "```compile_fail")]
+#[cfg_attr(not(target_pointer_width = "32"), doc = "```")]
+/// use pool::{Box, Pool, pool};
+///
+/// #[repr(align(1048576))]
+/// struct Huge;
+///
+/// pool!(P: [Huge; 4096]);
+/// assert_eq!(P::free_slots(), 4096);
+/// ```
 #[macro_export]
 macro_rules! pool {
     ($(#[$attr:meta])* $vis:vis $name:ident: [$ty:ty; $n:expr]) => {
         $crate::pool!(@impl $(#[$attr])* $vis $name, $ty, $n, $crate::NoWaiters);
     };
     ($(#[$attr:meta])* $vis:vis $name:ident: [$ty:ty; $n:expr], $w:expr) => {
-        $crate::pool!(@impl $(#[$attr])* $vis $name, $ty, $n, $crate::StaticQueue<$name>);
-
-        // SAFETY: `queue` always returns the same static, used by this pool only.
-        unsafe impl $crate::QueueSource for $name {
-            type Queue = $crate::WaitQueue<{ $w }>;
-
-            #[inline(always)]
-            fn queue() -> &'static Self::Queue {
-                static QUEUE: $crate::WaitQueue<{ $w }> = $crate::WaitQueue::new();
-                &QUEUE
-            }
-        }
+        $crate::pool!(@impl $(#[$attr])* $vis $name, $ty, $n, $crate::WaitQueue<{ $w }>);
     };
     (@impl $(#[$attr:meta])* $vis:vis $name:ident, $ty:ty, $n:expr, $queue:ty) => {
         $(#[$attr])*

@@ -1,10 +1,8 @@
 //! [`PoolStorage`]: the slots, the allocation bitmap and the waiter queue of one pool.
 //!
 //! This is where the whole algorithm lives; [`Box`](crate::Box) is a typed handle on top of it.
-//! The [`pool!`](crate::pool) macro puts one `PoolStorage` in a `static` (with the waiter queue in
-//! a second `static`, reached through the zero-sized `StaticQueue` handle, see the `waiters`
-//! module); loom models build one, queue inline, inside the model instead (the type is not tied
-//! to a `static`).
+//! The [`pool!`](crate::pool) macro puts one `PoolStorage`, waiter queue included, in a `static`;
+//! loom models build one inside the model instead (the type is not tied to a `static`).
 //!
 //! # State of a slot
 //!
@@ -72,8 +70,7 @@ use crate::bitmap::{Bitmap, words_for};
 use crate::waiters::Waiters;
 
 /// The storage of a pool of `N` slots of `T`: slots, an allocation bitmap of `K = ⌈N/32⌉` words
-/// and a waiter queue `Q`: [`NoWaiters`](crate::NoWaiters), a [`WaitQueue<W>`](sync_core::WaitQueue)
-/// stored inline, or (as `pool!` does) a zero-sized handle to a `WaitQueue<W>` in a `static`.
+/// and a waiter queue `Q`: [`NoWaiters`](crate::NoWaiters) or a [`WaitQueue<W>`](sync_core::WaitQueue).
 ///
 /// Normally made by [`pool!`](crate::pool), which computes `K` and puts the storage in a
 /// `static`; see the [module docs](self) for the algorithm. Building one directly is useful for
@@ -130,11 +127,22 @@ impl<T, const N: usize, const K: usize, Q: Waiters> PoolStorage<T, N, K, Q> {
         "PoolStorage<T, N, K, _>: K must be ceil(N / 32)"
     );
 
+    /// Zero-sized values share no memory, so a `Box` of one carries its slot index in its
+    /// address instead: slot `i` is at `align_of::<T>() * (i + 1)`, which must fit in a `usize`.
+    /// With a large alignment on a 32-bit target (for example `align(1 << 20)` and `N = 4096`) it
+    /// does not, and the pool is rejected at compile time.
+    const CHECK_ZST_ADDRESSES: () = assert!(
+        size_of::<T>() != 0 || N.checked_mul(align_of::<T>()).is_some(),
+        "PoolStorage<T, N, ..>: T is zero-sized and N * align_of::<T>() overflows usize, so the N \
+         slots cannot have distinct aligned addresses; use a smaller N or alignment"
+    );
+
     /// Creates an empty pool (every slot free, nobody waiting).
     #[cfg(not(loom))]
     #[must_use]
     pub const fn new() -> Self {
         let () = Self::CHECK_WORDS;
+        let () = Self::CHECK_ZST_ADDRESSES;
         Self {
             bitmap: Bitmap::new(),
             waiters: Q::EMPTY,
@@ -147,6 +155,7 @@ impl<T, const N: usize, const K: usize, Q: Waiters> PoolStorage<T, N, K, Q> {
     #[must_use]
     pub fn new() -> Self {
         let () = Self::CHECK_WORDS;
+        let () = Self::CHECK_ZST_ADDRESSES;
         Self {
             bitmap: Bitmap::new(),
             waiters: Q::empty(),
@@ -191,7 +200,11 @@ impl<T, const N: usize, const K: usize, Q: Waiters> PoolStorage<T, N, K, Q> {
     /// One step of an asynchronous allocation (see "Waiting for a slot" in the module docs).
     ///
     /// `Ready(None)` when no slot is free and all waiter places are taken.
-    pub(crate) fn poll_acquire(
+    ///
+    /// # Safety
+    ///
+    /// `state` has been used with this storage only (its ticket belongs to this queue).
+    pub(crate) unsafe fn poll_acquire(
         &self,
         state: &mut AcquireState,
         waker: &Waker,
@@ -241,7 +254,11 @@ impl<T, const N: usize, const K: usize, Q: Waiters> PoolStorage<T, N, K, Q> {
     }
 
     /// Gives up an asynchronous allocation; a slot handed to it meanwhile is passed on.
-    pub(crate) fn abandon(&self, state: &mut AcquireState) {
+    ///
+    /// # Safety
+    ///
+    /// As for [`PoolStorage::poll_acquire`].
+    pub(crate) unsafe fn abandon(&self, state: &mut AcquireState) {
         state.phase = Phase::Done;
         if let Some(ticket) = state.ticket.take()
             && let Some(index) = self.waiters.cancel(ticket)
@@ -296,12 +313,12 @@ impl<T, const N: usize, const K: usize, Q: Waiters> PoolStorage<T, N, K, Q> {
         debug_assert!(index < N);
         if size_of::<T>() == 0 {
             // Zero-sized values all share one address, so the index is encoded in the address
-            // instead: `align * (index + 1)`, non-null and aligned. Zero-sized accesses through a
-            // pointer without provenance are valid.
-            let align = NonZeroUsize::new(align_of::<T>()).unwrap_or(NonZeroUsize::MIN);
-            let addr = NonZeroUsize::MIN
-                .saturating_add(index)
-                .saturating_mul(align);
+            // instead: `align * (index + 1)`, non-null and aligned. It does not overflow:
+            // `index + 1 <= N` and `N * align` fits (`CHECK_ZST_ADDRESSES`, evaluated by `new`,
+            // the only constructor). Zero-sized accesses through a pointer without provenance
+            // are valid.
+            let addr =
+                NonZeroUsize::new((index + 1) * align_of::<T>()).unwrap_or(NonZeroUsize::MIN);
             NonNull::without_provenance(addr)
         } else {
             // No bounds check on the hot path: `index < N` is the caller's contract. The pointer
@@ -365,5 +382,32 @@ impl<T, const N: usize, const K: usize, Q: Waiters> fmt::Debug for PoolStorage<T
             .field("waiting", &self.waiting())
             .field("waiter_capacity", &self.waiter_capacity())
             .finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::PoolStorage;
+    use crate::NoWaiters;
+
+    /// The largest zero-sized pool of a large alignment that fits a 32-bit address space: slot
+    /// `i` lives at `align * (i + 1)`, so the last one is at `4095 << 20`, just below 4 GiB.
+    /// Every slot gets a distinct aligned address that maps back to its index. One slot more is a
+    /// compile error on 32-bit targets (`CHECK_ZST_ADDRESSES`; the `pool!` docs have the
+    /// compile-fail test). CI runs this under 32-bit miri.
+    #[test]
+    fn zero_sized_slots_of_large_alignment_have_distinct_aligned_addresses() {
+        #[repr(align(1048576))]
+        struct Huge;
+        const N: usize = 4095;
+        // A `static`, not a local: a value aligned to 1 MiB would realign the test's stack frame.
+        static STORAGE: PoolStorage<Huge, N, { N.div_ceil(32) }, NoWaiters> = PoolStorage::new();
+        let storage = &STORAGE;
+        for index in [0, 1, N / 2, N - 2, N - 1] {
+            // SAFETY: `index < N`.
+            let slot = unsafe { storage.slot(index) };
+            assert_eq!(slot.as_ptr().addr(), (index + 1) << 20, "slot {index}");
+            assert_eq!(storage.index_of(slot), index);
+        }
     }
 }

@@ -2,18 +2,13 @@
 //! zero-sized [`NoWaiters`] for pools without, so that `pool!(P: [T; N])` costs no more than the
 //! bitmap and the slots.
 //!
-//! [`pool!`](crate::pool) keeps the queue in a `static` of its own and gives the storage the
-//! zero-sized [`StaticQueue`] handle to it. Both statics are all zeros when new (a new bitmap,
-//! uninitialised slots, an empty `WaitQueue`), so both go to `.bss` and cost no flash. (The split
-//! dates from when an empty `WaitQueue` had non-zero fields, which would have moved the whole pool,
-//! slots included, to `.data`; a queue inside the storage's `static` would now do as well.)
-//! A queue stored inline ([`WaitQueue<W>`] as the storage's `Q`) is for storages built at run
-//! time, such as loom models.
+//! The queue is a private field of the pool's storage: only the pool's own code reaches it, so
+//! the slot indices passed through it as tokens always stand for slots the pool handed out. A new
+//! queue is all zeros, like the bitmap, so the storage `static` that [`pool!`](crate::pool)
+//! declares stays in `.bss` and costs no flash.
 //!
 //! [`Waiters`] is sealed: only these types implement it.
 
-use core::fmt;
-use core::marker::PhantomData;
 use core::task::{Poll, Waker};
 
 use sync_core::{QueueFull, Ticket, WaitQueue};
@@ -22,7 +17,6 @@ mod sealed {
     pub trait Sealed {}
     impl Sealed for super::NoWaiters {}
     impl<const W: usize> Sealed for sync_core::WaitQueue<W> {}
-    impl<S: super::QueueSource> Sealed for super::StaticQueue<S> {}
 }
 
 /// A waiter queue usable by a [`PoolStorage`](crate::PoolStorage) (sealed; see the module docs).
@@ -147,72 +141,5 @@ impl<const W: usize> Waiters for WaitQueue<W> {
     #[inline]
     fn notify_one(&self, token: usize) -> Result<(), usize> {
         Self::notify_one(self, token)
-    }
-}
-
-/// The `static` queue of a pool declared with [`pool!`](crate::pool) (implemented by the macro).
-///
-/// # Safety
-///
-/// [`QueueSource::queue`] must return the same queue on every call, used by this one pool only:
-/// the tokens passed through it are slot indices of that pool.
-#[doc(hidden)]
-pub unsafe trait QueueSource: 'static {
-    /// The queue type (a [`WaitQueue<W>`]).
-    type Queue: Waiters + 'static;
-
-    /// The pool's queue.
-    fn queue() -> &'static Self::Queue;
-}
-
-/// A zero-sized handle to the `static` queue of `S` (see the module docs).
-#[doc(hidden)]
-pub struct StaticQueue<S>(PhantomData<fn() -> S>);
-
-impl<S> fmt::Debug for StaticQueue<S> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("StaticQueue")
-    }
-}
-
-impl<S: QueueSource> Waiters for StaticQueue<S> {
-    const ENABLED: bool = S::Queue::ENABLED;
-
-    #[cfg(not(loom))]
-    const EMPTY: Self = Self(PhantomData);
-
-    #[cfg(loom)]
-    fn empty() -> Self {
-        Self(PhantomData)
-    }
-
-    #[inline]
-    fn capacity(&self) -> usize {
-        S::queue().capacity()
-    }
-
-    #[inline]
-    fn len(&self) -> usize {
-        S::queue().len()
-    }
-
-    #[inline]
-    fn enqueue(&self, waker: &Waker) -> Result<Ticket, QueueFull> {
-        S::queue().enqueue(waker)
-    }
-
-    #[inline]
-    fn poll_ticket(&self, ticket: &mut Option<Ticket>, waker: &Waker) -> Poll<usize> {
-        S::queue().poll_ticket(ticket, waker)
-    }
-
-    #[inline]
-    fn cancel(&self, ticket: Ticket) -> Option<usize> {
-        S::queue().cancel(ticket)
-    }
-
-    #[inline]
-    fn notify_one(&self, token: usize) -> Result<(), usize> {
-        S::queue().notify_one(token)
     }
 }

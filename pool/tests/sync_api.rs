@@ -320,17 +320,17 @@ fn static_footprint_is_slots_plus_bitmap_plus_queue() {
     use pool::{NoWaiters, PoolStorage, WaitQueue};
     pool!(Plain: [[u8; 256]; 32]);
     pool!(Waiting: [[u8; 256]; 32], 4);
-    // atomic-pool's layout: the slots plus one 32-bit word per 32 slots, for both: the macro keeps
-    // the waiter queue in a static of its own (so the slots' static stays all zeros, in .bss).
-    assert_eq!(size_of::<<Plain as Pool>::Storage>(), 32 * 256 + 4);
-    assert_eq!(size_of::<<Waiting as Pool>::Storage>(), 32 * 256 + 4);
-    assert_eq!(size_of::<PoolStorage<u32, 4, 1, NoWaiters>>(), 20);
-    // A storage with its queue inline (as loom models build it) adds the queue.
+    // atomic-pool's layout: the slots plus one 32-bit word per 32 slots; a pool with waiter
+    // places adds its queue, in the same all-zero static.
     let queue = size_of::<WaitQueue<4>>();
-    type Inline = PoolStorage<[u8; 256], 32, 1, WaitQueue<4>>;
-    assert!(size_of::<Inline>() <= 32 * 256 + 4 + queue + align_of::<WaitQueue<4>>());
+    assert_eq!(size_of::<<Plain as Pool>::Storage>(), 32 * 256 + 4);
+    assert!(
+        size_of::<<Waiting as Pool>::Storage>()
+            <= 32 * 256 + 4 + queue + align_of::<WaitQueue<4>>()
+    );
+    assert_eq!(size_of::<PoolStorage<u32, 4, 1, NoWaiters>>(), 20);
     println!(
-        "N=32 x [u8; 256], W=4: {} B of slots and bitmap + {queue} B of queue",
+        "N=32 x [u8; 256], W=4: {} B of slots, bitmap and {queue} B of queue",
         size_of::<<Waiting as Pool>::Storage>(),
     );
 }
