@@ -11,7 +11,9 @@
 //! * at most one frame of an allocator is open at a time (a second `begin_frame` panics,
 //!   [`SmartAlloc::try_begin_frame`] returns `None`);
 //! * the frame belongs to the thread that opened it: `Frame` is neither `Send` nor `Sync`, and
-//!   neither is anything allocated in it;
+//!   neither are [`FrameBox`] and [`FrameVec`]; the plain references that
+//!   [`Frame::frame_alloc`] and [`Frame::frame_slice`] return may be lent to scoped threads
+//!   (see [`Frame::frame_slice`]), never past the frame;
 //! * everything allocated in a frame borrows the token, and `end_frame` takes the token by
 //!   value, so **using frame data after `end_frame` does not compile**:
 //!
@@ -28,7 +30,17 @@
 //! or that asks for more than 4096 alignment, goes to the heap tier for this frame (the frame
 //! keeps a list and frees those blocks at its end) — or fails under
 //! [`Overflow::Error`](crate::Overflow::Error). With [`Overflow::Grow`](crate::Overflow::Grow)
-//! the arena is also re-reserved at the frame boundary, big enough for the last frame.
+//! the arena is also re-reserved at the frame boundary, big enough for the last frame (never
+//! smaller than it was; if the bigger block cannot be had, the arena keeps its size).
+//!
+//! # Panics and the arena
+//! The arena is never lost to a panic: `begin_frame` reserves the block while the arena is still
+//! in the allocator (an allocation failure under `-Zoom=panic` leaves it there), and a frame
+//! hands the arena back from a drop guard, so it is back even if ending the frame unwinds.
+//! [`AllocConfig::frame_capacity`](crate::AllocConfig::frame_capacity) is checked when the
+//! allocator is built, so reserving it never meets an impossible size. Only forgetting the
+//! token ([`core::mem::forget`]) loses the arena, as forgetting a `MutexGuard` keeps its mutex
+//! locked.
 //!
 //! Invariants: `pos <= cap`; the bytes `[0, pos)` of the block belong to values of the open
 //! frame; every entry of `overflow` is a live heap block of the open frame.
@@ -50,6 +62,11 @@ use crate::smart::SmartAlloc;
 
 /// Alignment of the arena block: every alignment up to this one is served from the arena.
 pub(crate) const ARENA_ALIGN: usize = 4096;
+
+/// The layout of an arena block of `cap` bytes, or `None` if no allocation can have it.
+pub(crate) fn arena_layout(cap: usize) -> Option<Layout> {
+    Layout::from_size_align(cap, ARENA_ALIGN).ok()
+}
 
 /// The arena of one allocator (see the module docs).
 pub(crate) struct FrameArena {
@@ -86,25 +103,46 @@ impl FrameArena {
         self.cap
     }
 
-    /// Replaces the block by one of `cap` bytes (no frame may be open).
-    fn reserve(&mut self, cap: usize) {
-        self.release();
-        if cap == 0 {
+    /// Reserves the block of a new arena: `capacity` bytes (the checked
+    /// [`AllocConfig::frame_capacity`](crate::AllocConfig::frame_capacity)). No frame may be
+    /// open. Changes nothing before the block is had, so a panic leaves the arena as it was.
+    pub(crate) fn ensure_reserved(&mut self, capacity: usize) {
+        if self.cap != 0 || capacity == 0 {
             return;
         }
-        let layout = Layout::from_size_align(cap, ARENA_ALIGN).expect("frame capacity too large");
-        // SAFETY: `cap > 0`.
+        let layout = arena_layout(capacity)
+            .expect("framealloc: frame_capacity is checked when the allocator is built");
+        // SAFETY: `capacity > 0`, so the layout has a non-zero size.
         let raw = unsafe { alloc::alloc(layout) };
         let Some(base) = NonNull::new(raw) else {
             alloc::handle_alloc_error(layout)
         };
+        self.base = base;
+        self.cap = capacity;
+    }
+
+    /// Replaces the block by a larger one of `cap` bytes if the system has one (no frame may be
+    /// open); keeps the old block otherwise. Growth is an optimisation: it never fails.
+    fn try_grow_to(&mut self, cap: usize) {
+        if cap <= self.cap {
+            return;
+        }
+        let Some(layout) = arena_layout(cap) else {
+            return;
+        };
+        // SAFETY: `cap > self.cap >= 0`, so the layout has a non-zero size.
+        let raw = unsafe { alloc::alloc(layout) };
+        let Some(base) = NonNull::new(raw) else {
+            return;
+        };
+        self.release();
         self.base = base;
         self.cap = cap;
     }
 
     fn release(&mut self) {
         if self.cap != 0 {
-            let layout = Layout::from_size_align(self.cap, ARENA_ALIGN).expect("valid before");
+            let layout = arena_layout(self.cap).expect("the block was allocated with it");
             // SAFETY: the block was allocated by `reserve` with this layout; no frame is open.
             unsafe { alloc::dealloc(self.base.as_ptr(), layout) };
             self.base = NonNull::dangling();
@@ -119,12 +157,13 @@ impl FrameArena {
         if align > ARENA_ALIGN {
             return None;
         }
-        let start = (self.pos.get() + (align - 1)) & !(align - 1);
+        let start = self.pos.get().checked_add(align - 1)? & !(align - 1);
         let end = start.checked_add(layout.size())?;
         if end > self.cap {
             return None;
         }
         self.pos.set(end);
+        // At most one count per arena byte (sizes are non-zero), so this cannot overflow.
         self.count.set(self.count.get() + 1);
         // SAFETY: `start < end <= cap`, so the pointer stays inside the block.
         Some(unsafe { self.base.add(start) })
@@ -134,7 +173,7 @@ impl FrameArena {
     pub(crate) fn try_extend(&self, p: NonNull<u8>, old: usize, new: usize) -> bool {
         let base = self.base.addr().get();
         let addr = p.addr().get();
-        if self.cap == 0 || addr < base || addr - base + old != self.pos.get() {
+        if self.cap == 0 || addr < base || (addr - base).checked_add(old) != Some(self.pos.get()) {
             return false;
         }
         let end = match (addr - base).checked_add(new) {
@@ -145,26 +184,31 @@ impl FrameArena {
         true
     }
 
-    /// Resets the arena for the next frame; returns (allocations, bytes) of the frame that ended.
-    fn reset(&mut self, inner: &Inner) -> (usize, usize) {
-        for (p, layout) in self.overflow.get_mut().drain(..) {
-            // SAFETY: every overflow entry was allocated by `heap_alloc` with its layout; the
-            // frame's values are gone (they borrowed the frame token, which is being consumed).
+    /// Frees the frame's heap overflow and, under [`Overflow::Grow`], grows the block so that
+    /// the frame that is ending would have fitted. `pos` and `count` are left for [`Self::clear`].
+    fn finish_frame(&mut self, inner: &Inner) {
+        while let Some((p, layout)) = self.overflow.get_mut().pop() {
+            // SAFETY: every overflow entry was allocated by `heap_alloc` with its layout and is
+            // freed once (popped first); the frame's values are gone (they borrowed the frame
+            // token, which is being dropped).
             unsafe { heap_free(p, layout, &inner.pool.heap) };
         }
         let demand = self.overflow_demand.replace(0);
         if demand > 0 && inner.config.frame_overflow == Overflow::Grow {
-            // Keep the old block if the new size cannot be represented.
+            // Sizes that cannot be represented keep the old block.
             if let Some(want) = self
                 .pos
                 .get()
-                .saturating_add(demand)
-                .checked_next_power_of_two()
-                && Layout::from_size_align(want, ARENA_ALIGN).is_ok()
+                .checked_add(demand)
+                .and_then(usize::checked_next_power_of_two)
             {
-                self.reserve(want);
+                self.try_grow_to(want);
             }
         }
+    }
+
+    /// Resets the arena for the next frame; returns (allocations, bytes) of the frame that ended.
+    fn clear(&mut self) -> (usize, usize) {
         (self.count.replace(0), self.pos.replace(0))
     }
 }
@@ -179,8 +223,10 @@ impl Drop for FrameArena {
 /// [`SmartAlloc::begin_frame`]; ended by [`SmartAlloc::end_frame`], [`Frame::end`] or drop.
 ///
 /// It is `!Send` and `!Sync`: frame allocation is for the thread that opened the frame.
-/// Forgetting the token (`mem::forget`) leaks the arena with it: the allocator then has no
-/// arena, and `begin_frame` panics (`try_begin_frame` returns `None`) from then on.
+/// Dropping the token (also while unwinding from a panic) ends the frame and gives the arena
+/// back. Forgetting it (`mem::forget`) leaks the arena with it, as forgetting a `MutexGuard`
+/// keeps its mutex locked: the allocator then has no arena, and `begin_frame` panics
+/// (`try_begin_frame` returns `None`) from then on.
 ///
 /// ```
 /// use framealloc::SmartAlloc;
@@ -198,13 +244,43 @@ impl Drop for FrameArena {
 /// assert_eq!(alloc.stats().frames, 3);
 /// ```
 ///
-/// Frame data cannot leave the thread, e.g. into `std::thread::spawn` or `tokio::spawn`:
+/// The token and the frame's handles cannot leave the thread, e.g. into `std::thread::spawn`
+/// or `tokio::spawn`:
 ///
 /// ```compile_fail,E0277
 /// fn needs_send<T: Send>(_: T) {}
 /// let alloc = framealloc::SmartAlloc::new(Default::default());
 /// let frame = alloc.begin_frame();
 /// needs_send(frame.frame_box(1u8)); // error[E0277]: cannot be sent between threads safely
+/// ```
+///
+/// ```compile_fail,E0277
+/// fn needs_send<T: Send>(_: T) {}
+/// let alloc = framealloc::SmartAlloc::new(Default::default());
+/// needs_send(alloc.begin_frame()); // error[E0277]: `*const ()` cannot be sent between threads
+/// ```
+///
+/// …nor be shared with another thread (`Frame`, `FrameBox` and `FrameVec` are `!Sync`):
+///
+/// ```compile_fail,E0277
+/// fn needs_sync<T: Sync>(_: &T) {}
+/// let alloc = framealloc::SmartAlloc::new(Default::default());
+/// let frame = alloc.begin_frame();
+/// needs_sync(&frame); // error[E0277]: `*const ()` cannot be shared between threads safely
+/// ```
+///
+/// ```compile_fail,E0277
+/// fn needs_sync<T: Sync>(_: &T) {}
+/// let alloc = framealloc::SmartAlloc::new(Default::default());
+/// let frame = alloc.begin_frame();
+/// needs_sync(&frame.frame_box(1u8)); // error[E0277]
+/// ```
+///
+/// ```compile_fail,E0277
+/// fn needs_sync<T: Sync>(_: &T) {}
+/// let alloc = framealloc::SmartAlloc::new(Default::default());
+/// let frame = alloc.begin_frame();
+/// needs_sync(&frame.frame_vec::<u8>()); // error[E0277]
 /// ```
 ///
 /// …and cannot be held across an `.await` in a future that must be `Send` (no error code
@@ -230,10 +306,9 @@ pub struct Frame<'a> {
 }
 
 impl<'a> Frame<'a> {
-    pub(crate) fn open(inner: &'a Inner, mut arena: FrameArena, number: usize) -> Self {
-        if arena.cap == 0 && inner.config.frame_capacity != 0 {
-            arena.reserve(inner.config.frame_capacity);
-        }
+    /// A frame over `arena` (already reserved with
+    /// [`FrameArena::ensure_reserved`], so nothing here can fail).
+    pub(crate) fn open(inner: &'a Inner, arena: FrameArena, number: usize) -> Self {
         inner.frame_stats.set_reserved(arena.cap);
         Self {
             inner,
@@ -261,10 +336,18 @@ impl<'a> Frame<'a> {
         if self.inner.config.frame_overflow == Overflow::Error {
             return None;
         }
+        let mut overflow = self.arena.overflow.borrow_mut();
+        // Room for the entry first: once the block exists, nothing may fail (it would leak).
+        overflow.reserve(1);
         let p = heap_alloc(layout, &self.inner.pool.heap);
-        self.arena.overflow.borrow_mut().push((p, layout));
-        let demand = &self.arena.overflow_demand;
-        demand.set(demand.get() + layout.size() + layout.align().min(ARENA_ALIGN));
+        overflow.push((p, layout));
+        if layout.align() <= ARENA_ALIGN {
+            // What the arena would have needed for it, padding included. Over-aligned requests
+            // never fit the arena, so they do not make it grow.
+            let need = layout.size().saturating_add(layout.align() - 1);
+            let demand = &self.arena.overflow_demand;
+            demand.set(demand.get().saturating_add(need));
+        }
         Some(p)
     }
 
@@ -273,7 +356,10 @@ impl<'a> Frame<'a> {
     }
 
     /// Uninitialised room for one `T`, valid until the frame ends (never dropped: it is a
-    /// `MaybeUninit`). The seed's `frame_alloc::<T>()`, made safe.
+    /// `MaybeUninit`). Upstream framealloc's `frame_alloc::<T>()`, made safe.
+    ///
+    /// The result is a plain reference: like [`Frame::frame_slice`]'s, it may be lent to a
+    /// scoped thread, and cannot outlive the frame.
     ///
     /// # Panics
     /// When the arena is full and the frame tier has a hard limit ([`Overflow::Error`]).
@@ -331,6 +417,42 @@ impl<'a> Frame<'a> {
 
     /// Copies `src` into the frame.
     ///
+    /// The result is a plain `&mut [T]`: `Send` when `T` is, so a frame's scratch memory can be
+    /// split between scoped worker threads, which the borrow checker ends before the frame:
+    ///
+    /// ```
+    /// let alloc = framealloc::SmartAlloc::new(Default::default());
+    /// let frame = alloc.begin_frame();
+    /// let samples = frame.frame_slice(&[1u32; 1000]);
+    /// let (left, right) = samples.split_at_mut(500);
+    /// std::thread::scope(|s| {
+    ///     s.spawn(|| left.iter_mut().for_each(|x| *x *= 2));
+    ///     s.spawn(|| right.iter_mut().for_each(|x| *x *= 3));
+    /// });
+    /// assert_eq!(samples.iter().sum::<u32>(), 500 * 2 + 500 * 3);
+    /// alloc.end_frame(frame);
+    /// ```
+    ///
+    /// It borrows the frame, so it can reach neither a `'static` thread or task…
+    ///
+    /// ```compile_fail,E0597
+    /// let alloc = framealloc::SmartAlloc::new(Default::default());
+    /// let frame = alloc.begin_frame();
+    /// let samples = frame.frame_slice(&[1u32; 4]);
+    /// // error[E0597]: `frame` does not live long enough (the thread needs `'static`)
+    /// std::thread::spawn(move || samples[0] = 2).join().unwrap();
+    /// ```
+    ///
+    /// …nor be used after the frame ended:
+    ///
+    /// ```compile_fail,E0505
+    /// let alloc = framealloc::SmartAlloc::new(Default::default());
+    /// let frame = alloc.begin_frame();
+    /// let samples = frame.frame_slice(&[1u32; 4]);
+    /// alloc.end_frame(frame); // error[E0505]: cannot move out of `frame` because it is borrowed
+    /// samples[0] = 2;
+    /// ```
+    ///
     /// # Panics
     /// When the arena is full and the frame tier has a hard limit ([`Overflow::Error`]).
     #[allow(clippy::mut_from_ref)] // each call returns fresh, disjoint memory (a bump allocator)
@@ -381,10 +503,21 @@ impl<'a> Frame<'a> {
 
 impl Drop for Frame<'_> {
     fn drop(&mut self) {
-        // SAFETY: `arena` is taken exactly once, here, and `self` is not used afterwards.
-        let mut arena = unsafe { ManuallyDrop::take(&mut self.arena) };
-        let (count, bytes) = arena.reset(self.inner);
-        self.inner.close_frame(arena, count, bytes);
+        /// Gives the arena back to the allocator when dropped, so that it is back even if ending
+        /// the frame unwinds.
+        struct HandBack<'f, 'a>(&'f mut Frame<'a>);
+        impl Drop for HandBack<'_, '_> {
+            fn drop(&mut self) {
+                // SAFETY: the arena is taken exactly once, here, while the frame is being
+                // dropped; nothing uses the frame's field afterwards.
+                let mut arena = unsafe { ManuallyDrop::take(&mut self.0.arena) };
+                let (count, bytes) = arena.clear();
+                self.0.inner.close_frame(arena, count, bytes);
+            }
+        }
+        let back = HandBack(self);
+        let inner = back.0.inner;
+        back.0.arena.finish_frame(inner);
     }
 }
 

@@ -1,8 +1,11 @@
 //! Handles to frame memory: [`FrameBox`] (one value) and [`FrameVec`] (a growable vector).
 //!
 //! Both borrow the [`Frame`] token they were allocated from, so they cannot outlive the frame,
-//! and both are `!Send`/`!Sync` (the frame belongs to one thread). They run the destructor of
-//! what they hold when they drop; the memory itself is reclaimed all at once when the frame ends.
+//! and both are `!Send`/`!Sync` (the frame belongs to one thread; `compile_fail` examples here
+//! and on [`Frame`]). They run the destructor of what they hold when they drop; the memory
+//! itself is reclaimed all at once when the frame ends. Their `leak` methods give up the handle
+//! for a plain reference, which (like [`Frame::frame_slice`]'s) may be lent to a scoped thread
+//! and cannot outlive the frame.
 //!
 //! `FrameVec` grows in place while its buffer is the last allocation of the arena (the common
 //! "build a list, then use it" pattern costs no copy); otherwise it moves to a new buffer twice as
@@ -27,6 +30,15 @@ use crate::grow_vec::{GrowVec, VecStore, sealed};
 /// b[1] = 7;
 /// assert_eq!(b.iter().sum::<u64>(), 7);
 /// ```
+///
+/// It stays on the frame's thread, whatever `T` is:
+///
+/// ```compile_fail,E0277
+/// fn needs_send<T: Send>(_: T) {}
+/// let alloc = framealloc::SmartAlloc::new(Default::default());
+/// let frame = alloc.begin_frame();
+/// needs_send(frame.frame_box(0u64)); // error[E0277]: cannot be sent between threads safely
+/// ```
 pub struct FrameBox<'f, T> {
     ptr: NonNull<T>,
     _marker: PhantomData<(&'f mut T, *const ())>,
@@ -48,7 +60,8 @@ impl<'f, T> FrameBox<'f, T> {
     }
 
     /// Gives up the box and returns a reference for the rest of the frame; the value's
-    /// destructor will not run.
+    /// destructor will not run. The reference is a plain `&mut T` (see [`Frame::frame_slice`]
+    /// for where it may go).
     pub fn leak(self) -> &'f mut T {
         let this = ManuallyDrop::new(self);
         // SAFETY: the value is initialised, lives until the frame ends (`'f`), and the box that
@@ -142,7 +155,8 @@ impl<'f, T> GrowVec<T, FrameStore<'f>> {
     }
 
     /// Gives up the vector and returns its elements for the rest of the frame; their
-    /// destructors will not run.
+    /// destructors will not run. The slice is a plain `&mut [T]` (see [`Frame::frame_slice`]
+    /// for where it may go).
     pub fn leak(self) -> &'f mut [T] {
         let (ptr, len, _buffer, _store) = self.into_raw_parts();
         // SAFETY: `len` initialised elements that live until the frame ends (`'f`); the vector

@@ -157,8 +157,13 @@ impl<T, S: VecStore> GrowVec<T, S> {
             return;
         }
         let first = S::first_capacity(mem::size_of::<T>());
-        let new_cap = need.max(self.cap.saturating_mul(2)).max(first);
-        let new_layout = Layout::array::<T>(new_cap).expect("capacity overflow");
+        // Double (amortised O(1) pushes) unless the doubled buffer could not exist; then take
+        // exactly what is needed, which may still be possible.
+        let doubled = need.max(self.cap.saturating_mul(2)).max(first);
+        let (new_cap, new_layout) = match Layout::array::<T>(doubled) {
+            Ok(layout) => (doubled, layout),
+            Err(_) => (need, Layout::array::<T>(need).expect("capacity overflow")),
+        };
         let old = self.buffer();
         let Some(new) = self.store.grow(old, new_layout) else {
             self.cap = new_cap;

@@ -37,24 +37,46 @@
 //!   [`Frame::frame_slice`]) borrows it, and [`SmartAlloc::end_frame`] takes it by value, so the
 //!   borrow checker rejects any use after the frame ended (see the `compile_fail` examples on
 //!   [`Frame`]).
-//! * **Frame data stays on its thread.** `Frame` and everything allocated from it are `!Send`
-//!   and `!Sync`: moving frame data into `tokio::spawn`/`std::thread::spawn`, or holding it
-//!   across an `.await` in a future that must be `Send`, does not compile. `cargo fa` (the
-//!   workspace's `cargo-fa` package) flags frame allocation in async code even where the
-//!   compiler accepts it (a `!Send` future on a local executor).
+//! * **Frame data never outlives its frame, and the frame's handles stay on its thread.** The
+//!   [`Frame`] token, [`FrameBox`] and [`FrameVec`] are `!Send` and `!Sync`: moving them into
+//!   `tokio::spawn`/`std::thread::spawn`, or holding them across an `.await` in a future that
+//!   must be `Send`, does not compile (`compile_fail` examples on [`Frame`], [`FrameBox`] and
+//!   [`FrameVec`]).
+//!
+//!   [`Frame::frame_alloc`], [`Frame::frame_slice`], [`FrameBox::leak`] and [`FrameVec::leak`]
+//!   return plain references (`&mut T`, `&mut [T]`), and a plain reference to `Send` data is
+//!   `Send`. That is deliberate: a reference is what every other API takes (`sort`, I/O
+//!   buffers, numeric kernels), and it borrows the frame, so it can only go where the borrow
+//!   checker proves that the frame outlives it — a scoped thread (`std::thread::scope`,
+//!   rayon's scopes and parallel iterators) that works on frame scratch memory in parallel,
+//!   but never a `'static` thread or task, nor anything that lives past
+//!   [`SmartAlloc::end_frame`] (examples on [`Frame::frame_slice`]). A `!Send` wrapper would
+//!   forbid the first and add nothing to the second. The frame's *bookkeeping* (the bump
+//!   offset, the overflow list) is only ever touched through the `!Sync` token, on its thread.
+//!
+//!   `cargo fa` (the workspace's `cargo-fa` package) flags frame allocation in async code even
+//!   where the compiler accepts it (a `!Send` future on a local executor).
 //! * **Pool and task handles cannot outlive their allocator or scope**: [`PoolBox`] and
 //!   [`PoolVec`] borrow the [`SmartAlloc`] (or the `TaskAlloc` / `AsyncPoolGuard`) they came
 //!   from, drop their value exactly once, and give their block back even if the destructor
 //!   panics.
 //! * Zero-sized values never touch memory in any tier.
+//! * **Configuration is checked when the allocator is built.** [`SmartAlloc::try_new`] returns a
+//!   [`ConfigError`] for a size no allocation can have ([`SmartAlloc::new`] panics with it, at
+//!   that call); a built allocator never fails later because of its configuration, and every
+//!   size computed from a configured or requested size is computed with checked arithmetic.
+//! * **A panic leaves every structure usable.** A destructor that panics inside a [`PoolBox`],
+//!   [`PoolVec`] or [`FrameVec`] still has its block given back (and the other elements
+//!   dropped); a panic while a frame is open or ends gives the arena back, so the next
+//!   [`SmartAlloc::begin_frame`] works.
 //!
-//! # Differences from the seed
-//! The seed (the async guide of upstream framealloc 0.10) has several calls that cannot be made
-//! safe as written; this crate keeps the names and changes the shapes:
+//! # Differences from upstream framealloc
+//! The async guide of upstream framealloc 0.10 has several calls that cannot be made safe as
+//! written; this crate keeps the names and changes the shapes:
 //!
 //! * `begin_frame(&self)` returns a [`Frame`] token and `end_frame(&self, frame)` consumes it;
 //!   `frame_alloc`, `frame_box`, `frame_vec` and `frame_slice` are methods of the token, not of
-//!   `SmartAlloc` (the seed's `alloc.frame_vec()` after `alloc.begin_frame()` could not tie the
+//!   `SmartAlloc` (upstream's `alloc.frame_vec()` after `alloc.begin_frame()` could not tie the
 //!   data to the frame). Dropping the token also ends the frame, so a panic or an early return
 //!   cannot leave a frame open. One frame per allocator is open at a time; frames of *different*
 //!   allocators are independent (upstream shares one thread-local arena between all instances).
@@ -63,22 +85,23 @@
 //!   (in place while it is the last allocation); `pool_alloc::<T>()` returns a
 //!   `PoolBox<MaybeUninit<T>>` filled with [`PoolBox::write`]. Frame and pool handles run `T`'s
 //!   destructor (upstream's `PoolBox` does not).
-//! * The seed's `AsyncPoolGuard::new(&alloc)` followed by `alloc.pool_alloc()` cannot work: the
+//! * Upstream's `AsyncPoolGuard::new(&alloc)` followed by `alloc.pool_alloc()` cannot work: the
 //!   guard cannot track or free allocations made past it. Allocate **through** the guard
 //!   (`guard.pool_box(v)`, `guard.pool_vec()`, `guard.pool_alloc()`); the handles borrow the guard.
-//! * `TaskAlloc::alloc_box(v)`/`alloc_vec()` take `&self` (the seed's `let mut task` still
+//! * `TaskAlloc::alloc_box(v)`/`alloc_vec()` take `&self` (upstream's `let mut task` still
 //!   compiles, with an `unused_mut` warning) and really use the pool tier (upstream used the
 //!   global heap). "Frees everything when dropped" is enforced by borrowing rather than by a
 //!   tracking list: the handles cannot outlive the scope, so they are all dropped (and their
 //!   blocks reused) before it is. A handle deliberately leaked with `mem::forget` stays leaked,
 //!   as with `std::boxed::Box`. `alloc_vec` returns a growable [`PoolVec`] (its `into_vec`
-//!   replaces the seed's `into_inner`).
+//!   replaces upstream's `into_inner`).
 //! * The `tokio` feature pulls in no dependency: the helpers are runtime-agnostic.
-//! * `SmartAlloc::new(Default::default())` works as in the seed; `SmartAlloc` also implements
+//! * `SmartAlloc::new(Default::default())` works as upstream; `SmartAlloc` also implements
 //!   `Default`. Configuration is a plain struct ([`AllocConfig`]) whose frame capacity is
-//!   honoured (upstream ignored it).
-//! * The lint codes of `cargo fa` follow the issue: FA701 frame allocation in async code, FA603
-//!   frame data crossing an await point (upstream numbers the latter FA702).
+//!   honoured (upstream ignored it) and checked when the allocator is built
+//!   ([`SmartAlloc::try_new`]).
+//! * The lint codes of `cargo fa`: FA701 frame allocation in async code, FA603 frame data
+//!   crossing an await point (upstream numbers the latter FA702).
 //!
 //! # Sizes (64-bit)
 //!
@@ -97,7 +120,8 @@
 //!
 //! # Threads
 //! A [`Frame`] belongs to the thread that opened it (`!Send`): run the frame loop on one thread
-//! (the "main thread" of the seed) and give tasks the pool tier. The pool tier is shared by all
+//! (upstream's "main thread") and give tasks the pool tier; lend frame scratch memory to scoped
+//! worker threads as plain slices when a frame's work is parallel. The pool tier is shared by all
 //! threads and all clones of the handle.
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
@@ -115,7 +139,7 @@ mod stats;
 #[cfg_attr(docsrs, doc(cfg(feature = "tokio")))]
 pub mod tokio;
 
-pub use config::{AllocConfig, AllocError, Overflow};
+pub use config::{AllocConfig, AllocError, ConfigError, Overflow};
 pub use frame::Frame;
 pub use frame_box::{FrameBox, FrameStore, FrameVec};
 pub use grow_vec::{GrowVec, VecStore};

@@ -8,6 +8,14 @@
 //!
 //! Invariant: `locked == true` exactly while one `Guard` exists; the data is touched only
 //! through that guard.
+//!
+//! Orderings: taking the lock is an `Acquire` compare-exchange and releasing it a `Release`
+//! store, so everything the previous holder wrote to the data happens-before the next holder's
+//! critical section. The failure ordering of the exchange and the spinning loads are `Relaxed`:
+//! on those paths no data is read, only the flag, and the successful `Acquire` exchange that
+//! ends the wait provides the synchronisation. A panic inside a critical section drops the
+//! guard while unwinding, so the lock is released (every caller keeps its data consistent
+//! across a panic: it changes nothing before the step that may fail).
 
 use core::marker::PhantomData;
 use sync_core::sync::UnsafeCell;

@@ -21,9 +21,14 @@
 //! thread allocated: the block simply goes back on its class's shared list (unlike upstream
 //! framealloc, whose thread-local lists moved it to the freeing thread).
 //!
+//! The slab layout of every class is computed once, with checked arithmetic, when the pool is
+//! built ([`slab_layouts`]); a `pool_slab_bytes` whose slabs could not exist is rejected there
+//! (as [`ConfigError::PoolSlabTooLarge`](crate::ConfigError::PoolSlabTooLarge)), so carving never
+//! does arithmetic on a configured size.
+//!
 //! Invariants (per class, under its lock): every block is in exactly one of {free list,
 //! not-yet-carved part of the current slab, handed out}; `allocations - frees` is the number
-//! handed out.
+//! handed out; the current slab has room for `left` more blocks from `cur`.
 
 use core::alloc::Layout;
 use core::ptr::{self, NonNull};
@@ -54,6 +59,20 @@ fn class_of(layout: Layout) -> Option<usize> {
 #[inline]
 fn block_size(class: usize) -> usize {
     MIN_BLOCK << class
+}
+
+/// The slab layout of every class for a configured `slab_bytes`: rounded up to whole blocks (at
+/// least one), aligned to the block size. `None` when a slab of some class could not exist
+/// (its size overflows or exceeds `isize::MAX`).
+pub(crate) fn slab_layouts(slab_bytes: usize) -> Option<[Layout; CLASSES]> {
+    let mut out = [Layout::new::<()>(); CLASSES];
+    for (class, slot) in out.iter_mut().enumerate() {
+        let block = block_size(class);
+        let blocks = slab_bytes.div_ceil(block).max(1);
+        let size = blocks.checked_mul(block)?;
+        *slot = Layout::from_size_align(size, block).ok()?;
+    }
+    Some(out)
 }
 
 /// The bytes the tier that serves `layout` counts for it (block size or requested size).
@@ -92,7 +111,9 @@ impl Class {
         }
     }
 
-    fn pop(&mut self, block: usize, slab_bytes: usize) -> NonNull<u8> {
+    /// Hands out a block of `block` bytes; `slab` is the class's slab layout (from
+    /// [`slab_layouts`]: a non-zero multiple of `block`, aligned to it).
+    fn pop(&mut self, block: usize, slab: Layout) -> NonNull<u8> {
         let p = if let Some(head) = NonNull::new(self.free) {
             // SAFETY: a free block's first word holds the next pointer (written by `push`), the
             // block is 16-aligned and at least 16 bytes, and nobody else can see it while the
@@ -101,15 +122,17 @@ impl Class {
             head
         } else {
             if self.left == 0 {
-                self.grow(block, slab_bytes);
+                self.grow(block, slab);
             }
             let p = self.cur;
             self.left -= 1;
             if self.left > 0 {
-                // SAFETY: `left` more blocks follow `p` inside the current slab.
+                // SAFETY: the slab has room for `left` more blocks of `block` bytes after `p`
+                // (`grow` set `left` to `slab.size() / block`, every carve moves `cur` one
+                // block on and `left` one down), so `p + block` is inside it.
                 self.cur = unsafe { p.add(block) };
             }
-            // SAFETY: `cur` points into a live slab, so it is not null.
+            // SAFETY: `cur` points into a live slab (`left` was non-zero), so it is not null.
             unsafe { NonNull::new_unchecked(p) }
         };
         self.allocations = self.allocations.wrapping_add(1);
@@ -124,39 +147,47 @@ impl Class {
         self.frees = self.frees.wrapping_add(1);
     }
 
+    /// Reserves a new slab. Changes nothing before the slab is had, so a panic in here (an
+    /// allocation failure under `-Zoom=panic`) leaves the class as it was.
     #[cold]
-    fn grow(&mut self, block: usize, slab_bytes: usize) {
-        let blocks = slab_bytes.div_ceil(block).max(1);
-        let layout = Layout::from_size_align(blocks * block, block).expect("slab layout");
-        // SAFETY: the layout has a non-zero size.
+    fn grow(&mut self, block: usize, layout: Layout) {
+        debug_assert!(layout.size() >= block && layout.size().is_multiple_of(block));
+        // Room for the slab's entry first: once the slab exists, nothing may fail.
+        self.slabs.reserve(1);
+        // SAFETY: `layout` comes from `slab_layouts`, which makes every slab at least one
+        // block (16 bytes or more), so its size is not zero.
         let raw = unsafe { alloc::alloc(layout) };
         let Some(slab) = NonNull::new(raw) else {
             alloc::handle_alloc_error(layout)
         };
         self.slabs.push((slab, layout));
         self.cur = slab.as_ptr();
-        self.left = blocks;
-        self.reserved += layout.size();
+        self.left = layout.size() / block;
+        // The sum of the sizes of live allocations cannot overflow; saturate all the same.
+        self.reserved = self.reserved.saturating_add(layout.size());
     }
 }
 
 /// The pool tier plus the heap tier's counters.
 pub(crate) struct Pool {
     classes: [SpinLock<Class>; CLASSES],
-    slab_bytes: usize,
+    /// The slab layout of each class (from [`slab_layouts`]).
+    slabs: [Layout; CLASSES],
     overflow: Overflow,
     /// Counters of the heap tier (shared with the frame tier's overflow).
     pub(crate) heap: AtomicTier,
 }
 
 impl Pool {
-    pub(crate) fn new(slab_bytes: usize, overflow: Overflow) -> Self {
-        Self {
+    /// A pool whose classes reserve `slab_bytes` at a time; `None` when such slabs cannot
+    /// exist (see [`slab_layouts`]).
+    pub(crate) fn new(slab_bytes: usize, overflow: Overflow) -> Option<Self> {
+        Some(Self {
             classes: core::array::from_fn(|_| SpinLock::new(Class::new())),
-            slab_bytes,
+            slabs: slab_layouts(slab_bytes)?,
             overflow,
             heap: AtomicTier::default(),
-        }
+        })
     }
 
     /// Allocates `layout` (non-zero size) from its class, or from the heap tier; `None` only
@@ -166,7 +197,7 @@ impl Pool {
         debug_assert!(layout.size() != 0);
         match class_of(layout) {
             Some(c) => {
-                let (block, slab) = (block_size(c), self.slab_bytes);
+                let (block, slab) = (block_size(c), self.slabs[c]);
                 Some(self.classes[c].with(|class| class.pop(block, slab)))
             }
             None if self.overflow == Overflow::Error => None,
@@ -200,7 +231,7 @@ impl Pool {
                     .bytes_allocated
                     .wrapping_add(class.allocations.wrapping_mul(block));
                 s.bytes_freed = s.bytes_freed.wrapping_add(class.frees.wrapping_mul(block));
-                s.reserved_bytes += class.reserved;
+                s.reserved_bytes = s.reserved_bytes.saturating_add(class.reserved);
             });
         }
         s
@@ -222,11 +253,14 @@ impl Drop for Pool {
     }
 }
 
-/// Allocates from the global allocator (non-zero size), counting it in `tier`. Never null: an
-/// out-of-memory calls [`std::alloc::handle_alloc_error`].
+/// Allocates from the global allocator, counting it in `tier`. Never null: an out-of-memory
+/// calls [`std::alloc::handle_alloc_error`].
+///
+/// # Panics
+/// On a zero-sized layout (every caller serves zero-sized values without memory).
 pub(crate) fn heap_alloc(layout: Layout, tier: &AtomicTier) -> NonNull<u8> {
-    debug_assert!(layout.size() != 0);
-    // SAFETY: the layout has a non-zero size (checked by every caller).
+    assert!(layout.size() != 0, "framealloc: zero-sized heap allocation");
+    // SAFETY: the layout has a non-zero size (asserted above).
     let raw = unsafe { alloc::alloc(layout) };
     let Some(p) = NonNull::new(raw) else {
         alloc::handle_alloc_error(layout)
@@ -261,5 +295,24 @@ mod tests {
         assert_eq!(class_of(l(1, 8192)), None);
         assert_eq!(charged_bytes(l(24, 8)), 32);
         assert_eq!(charged_bytes(l(5000, 8)), 5000);
+    }
+
+    #[test]
+    fn slab_layouts_are_whole_blocks_or_none() {
+        for bytes in [0, 1, 15, 16, 17, 4095, 4096, 16 * 1024, 100_000] {
+            let layouts = slab_layouts(bytes).expect("small sizes are fine");
+            for (c, l) in layouts.iter().enumerate() {
+                let block = block_size(c);
+                assert_eq!(l.align(), block);
+                assert!(l.size().is_multiple_of(block));
+                assert!(l.size() >= bytes.max(block));
+                assert!(l.size() < bytes.max(block) + block);
+            }
+        }
+        let largest = isize::MAX as usize & !(MAX_BLOCK - 1);
+        assert!(slab_layouts(largest).is_some());
+        assert!(slab_layouts(largest + 1).is_none());
+        assert!(slab_layouts(usize::MAX).is_none());
+        assert!(slab_layouts(usize::MAX - 15).is_none());
     }
 }

@@ -56,6 +56,7 @@ impl Scope {
         }
     }
 
+    // The counters are `Relaxed`: they publish no memory, only numbers (see `stats.rs`).
     fn on_alloc(&self, bytes: usize) {
         self.live.fetch_add(1, Relaxed);
         self.live_bytes.fetch_add(bytes, Relaxed);

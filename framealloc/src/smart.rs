@@ -13,7 +13,7 @@ use sync_core::sync::atomic::{AtomicUsize, Ordering::Relaxed};
 
 #[cfg(doc)]
 use crate::config::Overflow;
-use crate::config::{AllocConfig, AllocError};
+use crate::config::{AllocConfig, AllocError, ConfigError};
 use crate::frame::{Frame, FrameArena};
 use crate::pool::Pool;
 use crate::pool_box::{Home, PoolBox, PoolVec};
@@ -80,11 +80,57 @@ impl Default for SmartAlloc {
 
 impl SmartAlloc {
     /// A new allocator. Nothing is reserved until the first allocation of each tier.
+    ///
+    /// # Panics
+    /// Here, when the allocator is built, if the configuration asks for a size no allocation
+    /// can have (see [`AllocConfig::validate`]); [`try_new`](Self::try_new) returns the error
+    /// instead. A built allocator never fails later because of its configuration.
+    ///
+    /// ```should_panic
+    /// use framealloc::{AllocConfig, SmartAlloc};
+    ///
+    /// // panics: "framealloc: invalid AllocConfig: frame_capacity = 18446744073709551615 bytes …"
+    /// let alloc = SmartAlloc::new(AllocConfig { frame_capacity: usize::MAX, ..Default::default() });
+    /// ```
+    #[track_caller]
     pub fn new(config: AllocConfig) -> Self {
+        match Self::try_new(config) {
+            Ok(alloc) => alloc,
+            Err(e) => panic!("framealloc: invalid AllocConfig: {e}"),
+        }
+    }
+
+    /// A new allocator, or the reason its configuration cannot be honoured.
+    ///
+    /// # Errors
+    /// [`ConfigError`] when a size of `config` cannot be allocated (see
+    /// [`AllocConfig::validate`]).
+    ///
+    /// ```
+    /// use framealloc::{AllocConfig, ConfigError, SmartAlloc};
+    ///
+    /// let err = SmartAlloc::try_new(AllocConfig {
+    ///     frame_capacity: usize::MAX,
+    ///     ..Default::default()
+    /// })
+    /// .unwrap_err();
+    /// assert_eq!(err, ConfigError::FrameCapacityTooLarge(usize::MAX));
+    /// assert!(err.to_string().contains("frame_capacity"));
+    /// assert!(SmartAlloc::try_new(AllocConfig::default()).is_ok());
+    /// ```
+    pub fn try_new(config: AllocConfig) -> Result<Self, ConfigError> {
+        config.validate()?;
+        let pool = Pool::new(config.pool_slab_bytes, config.pool_overflow)
+            .ok_or(ConfigError::PoolSlabTooLarge(config.pool_slab_bytes))?;
+        Ok(Self::with_pool(config, pool))
+    }
+
+    /// Builds the allocator; `config.frame_capacity` should have been checked.
+    fn with_pool(config: AllocConfig, pool: Pool) -> Self {
         Self {
             inner: Arc::new(Inner {
                 config,
-                pool: Pool::new(config.pool_slab_bytes, config.pool_overflow),
+                pool,
                 frame_slot: Mutex::new(Some(FrameArena::new())),
                 frame_stats: AtomicTier::default(),
                 frames: AtomicUsize::new(0),
@@ -114,13 +160,22 @@ impl SmartAlloc {
     }
 
     /// Opens a frame, or `None` if one is already open.
+    ///
+    /// The first frame reserves the arena ([`AllocConfig::frame_capacity`] bytes); if the
+    /// system has no memory for it, this ends in [`std::alloc::handle_alloc_error`], as for any
+    /// collection.
     pub fn try_begin_frame(&self) -> Option<Frame<'_>> {
-        let arena = self
+        let mut slot = self
             .inner
             .frame_slot
             .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .take()?;
+            .unwrap_or_else(PoisonError::into_inner);
+        // Reserve while the arena is still in its slot: if that panics, the arena stays there
+        // for the next call (the lock's poisoning is ignored everywhere).
+        slot.as_mut()?
+            .ensure_reserved(self.inner.config.frame_capacity);
+        let arena = slot.take()?;
+        drop(slot);
         Some(Frame::open(
             &self.inner,
             arena,
@@ -220,4 +275,40 @@ pub(crate) fn too_large(layout: Layout) -> ! {
         layout.size(),
         layout.align()
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::panic::{AssertUnwindSafe, catch_unwind};
+
+    /// An allocator whose configuration skipped the checks of `SmartAlloc::new`, so that
+    /// reserving the arena panics inside `begin_frame` (as an allocation failure does when the
+    /// program is built with `-Zoom=panic`).
+    fn unchecked(config: AllocConfig) -> SmartAlloc {
+        let pool = Pool::new(config.pool_slab_bytes, config.pool_overflow).unwrap();
+        SmartAlloc::with_pool(config, pool)
+    }
+
+    #[test]
+    fn a_panic_while_opening_a_frame_leaves_the_arena_in_place() {
+        let alloc = unchecked(AllocConfig {
+            frame_capacity: usize::MAX,
+            ..AllocConfig::default()
+        });
+        for _ in 0..2 {
+            let opened = catch_unwind(AssertUnwindSafe(|| drop(alloc.begin_frame())));
+            assert!(opened.is_err(), "reserving usize::MAX bytes cannot succeed");
+            assert!(
+                alloc
+                    .inner
+                    .frame_slot
+                    .lock()
+                    .unwrap_or_else(PoisonError::into_inner)
+                    .is_some(),
+                "the arena went missing: no frame can ever open again"
+            );
+        }
+        assert_eq!(alloc.stats().frames, 0);
+    }
 }

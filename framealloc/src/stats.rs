@@ -9,6 +9,11 @@
 //!
 //! Counters wrap on overflow (after 2^64 allocations on 64-bit targets, 2^32 on 32-bit); the
 //! differences stay right because they are computed with wrapping arithmetic.
+//!
+//! The shared counters are updated with `Relaxed` read-modify-writes: they publish no memory,
+//! only numbers, and an atomic RMW never loses an increment whatever its ordering. A snapshot
+//! taken while other threads allocate may therefore mix counters from slightly different
+//! moments; once those threads are done (joined, or synchronised with otherwise) it is exact.
 
 use sync_core::sync::atomic::{AtomicUsize, Ordering::Relaxed};
 

@@ -1,6 +1,6 @@
 //! Task-scoped pool allocation for async code: [`TaskAlloc`] and [`AsyncPoolGuard`].
 //!
-//! The seed's rule stands: **frame allocation stays on the thread that runs the frame loop;
+//! Upstream framealloc's rule stands: **frame allocation stays on the thread that runs the frame loop;
 //! async tasks use the pool tier**. Both helpers are thin scopes over the pool tier of a
 //! [`SmartAlloc`]: everything they hand out is a [`PoolBox`] or [`PoolVec`] that *borrows the
 //! scope*, so the compiler guarantees that nothing allocated through a scope is still alive when
@@ -28,7 +28,7 @@
 //!
 //! Both types are `Send + Sync`, and so are their boxes when `T` is: a task may hold them across
 //! `.await` points and still be spawned on a multi-threaded runtime. They depend on no runtime:
-//! the `tokio` feature keeps the seed's module name and pulls in no dependency.
+//! the `tokio` feature keeps upstream framealloc's module name and pulls in no dependency.
 
 use core::fmt;
 use core::mem::MaybeUninit;
