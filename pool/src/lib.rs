@@ -335,7 +335,7 @@ impl<T: 'static, const N: usize, const K: usize, Q: Waiters + 'static> Storage
 /// so `N * align_of::<T>()` must fit in a `usize`, or the pool does not compile. On 64-bit
 /// targets this pool is fine; on 32-bit ones it is the compile error.
 ///
-#[cfg_attr(target_pointer_width = "32", doc = "```compile_fail")]
+#[cfg_attr(target_pointer_width = "32", doc = "```compile_fail,E0080")]
 #[cfg_attr(not(target_pointer_width = "32"), doc = "```")]
 /// use pool::{Box, Pool, pool};
 ///
