@@ -249,7 +249,13 @@ impl<T> Hatch<T> {
     /// ```
     pub fn split(&mut self) -> (Sender<'_, T>, Receiver<'_, T>) {
         let value = self.state.load(Ordering::Relaxed) & VALUE;
-        let (s, r) = (self.sender.with_mut(take), self.receiver.with_mut(take));
+        // SAFETY: `&mut self`: nobody else can reach the waker cells.
+        let (s, r) = unsafe {
+            (
+                self.sender.with_mut(|p| take(p)),
+                self.receiver.with_mut(|p| take(p)),
+            )
+        };
         self.state.store(FREE | value, Ordering::Relaxed);
         drop((s, r));
         // SAFETY: the exclusive borrow lasts as long as the handles; the hatch is free (just
@@ -428,7 +434,8 @@ impl<T> Hatch<T> {
     /// The lock is held (or access is exclusive).
     #[inline]
     pub(crate) unsafe fn take_waker(&self, side: Side) -> Option<Waker> {
-        self.slot(side).with_mut(take)
+        // SAFETY: the caller holds the lock (or has exclusive access).
+        self.slot(side).with_mut(|p| unsafe { take(p) })
     }
 
     /// Takes both wakers out: `(side's, the peer's)`.
@@ -437,10 +444,13 @@ impl<T> Hatch<T> {
     /// The lock is held (or access is exclusive).
     #[inline]
     pub(crate) unsafe fn take_wakers(&self, side: Side) -> (Option<Waker>, Option<Waker>) {
-        (
-            self.slot(side).with_mut(take),
-            self.slot(side.peer()).with_mut(take),
-        )
+        // SAFETY: the caller holds the lock (or has exclusive access).
+        unsafe {
+            (
+                self.slot(side).with_mut(|p| take(p)),
+                self.slot(side.peer()).with_mut(|p| take(p)),
+            )
+        }
     }
 
     /// Ends a critical section that completed a transfer for `side`: publishes `next` (which
@@ -582,8 +592,12 @@ impl Locked {
 }
 
 /// `Option::take` through a raw pointer from a cell.
-fn take(slot: *mut Option<Waker>) -> Option<Waker> {
-    // SAFETY: callers pass the pointer of a cell they have exclusive access to.
+///
+/// # Safety
+///
+/// `slot` is the pointer of a waker cell that the caller has exclusive access to.
+unsafe fn take(slot: *mut Option<Waker>) -> Option<Waker> {
+    // SAFETY: the caller's contract.
     unsafe { (*slot).take() }
 }
 

@@ -119,8 +119,9 @@ use storage::AcquireState;
 ///
 /// # Safety
 ///
-/// [`Pool::get`] must return the same storage on every call for as long as any [`Box`] of this
-/// pool exists (in practice: a reference to one `static`). Boxes find their slots through it.
+/// [`Pool::get`] must return the same storage on every call, for the whole life of the program
+/// (in practice: a reference to one `static`). Boxes find their slots through it, and a pending
+/// [`NewAsync`] holds a place in its waiter queue.
 pub unsafe trait Pool: 'static {
     /// The type of the values in the pool.
     type Item: 'static;
@@ -322,13 +323,22 @@ impl<T: 'static, const N: usize, const K: usize, Q: Waiters + 'static> Storage
 /// let _ = P::get().poll_acquire(&mut state, Waker::noop());
 /// ```
 ///
-/// ```compile_fail
-/// use pool::{Box, pool};
+/// ```compile_fail,E0616
+/// use pool::{Box, Pool, pool};
 ///
 /// pool!(P: [u8; 1], 1);
 /// let b = Box::<P>::new(7).unwrap();
-/// // No queue to pass slot 0 to a new owner while `b` owns it.
-/// let _ = <P as pool::QueueSource>::queue().notify_one(0);
+/// // The queue is private: nobody can pass slot 0 to a new owner while `b` owns it.
+/// let _ = P::get().waiters.notify_one(0);
+/// ```
+///
+/// A pool without slots is refused: a task waiting on it would wait forever.
+///
+/// ```compile_fail,E0080
+/// use pool::{Pool, pool};
+///
+/// pool!(Empty: [u8; 0], 1);
+/// let _ = Empty::free_slots();
 /// ```
 ///
 /// A zero-sized item type keeps its slot index in the `Box`'s address (`align * (index + 1)`),

@@ -127,6 +127,13 @@ impl<T, const N: usize, const K: usize, Q: Waiters> PoolStorage<T, N, K, Q> {
         "PoolStorage<T, N, K, _>: K must be ceil(N / 32)"
     );
 
+    /// A pool needs a slot (with none, a waiting allocation could never complete), and slot
+    /// indices travel through the waiter queue as tokens, which are at most `usize::MAX / 2`.
+    const CHECK_SLOTS: () = assert!(
+        N >= 1 && N <= sync_core::WaitQueue::<0>::MAX_TOKEN,
+        "PoolStorage<T, N, ..>: N must be at least 1 and at most usize::MAX / 2"
+    );
+
     /// Zero-sized values share no memory, so a `Box` of one carries its slot index in its
     /// address instead: slot `i` is at `align_of::<T>() * (i + 1)`, which must fit in a `usize`.
     /// With a large alignment on a 32-bit target (for example `align(1 << 20)` and `N = 4096`) it
@@ -142,6 +149,7 @@ impl<T, const N: usize, const K: usize, Q: Waiters> PoolStorage<T, N, K, Q> {
     #[must_use]
     pub const fn new() -> Self {
         let () = Self::CHECK_WORDS;
+        let () = Self::CHECK_SLOTS;
         let () = Self::CHECK_ZST_ADDRESSES;
         Self {
             bitmap: Bitmap::new(),
@@ -155,6 +163,7 @@ impl<T, const N: usize, const K: usize, Q: Waiters> PoolStorage<T, N, K, Q> {
     #[must_use]
     pub fn new() -> Self {
         let () = Self::CHECK_WORDS;
+        let () = Self::CHECK_SLOTS;
         let () = Self::CHECK_ZST_ADDRESSES;
         Self {
             bitmap: Bitmap::new(),

@@ -130,14 +130,30 @@ impl AtomicWaker {
     /// The cell is ours (state `REGISTERING`): swap the waker and release it.
     fn register_owned(&self, waker: &Waker) {
         /// Releases the cell if `Waker::clone` panics, so the slot is not stuck in REGISTERING.
-        struct Unlock<'a>(&'a AtomicUsize);
+        /// The cell still holds the previous waker (the panic came before the swap). If a `take`
+        /// set WAKING meanwhile, it left the wake to us: wake that waker rather than lose it.
+        struct Unlock<'a>(&'a AtomicWaker);
         impl Drop for Unlock<'_> {
             fn drop(&mut self) {
-                self.0.store(IDLE, Release);
+                let slot = self.0;
+                if slot
+                    .state
+                    .compare_exchange(REGISTERING, IDLE, AcqRel, Acquire)
+                    .is_err()
+                {
+                    let woken = slot.waker.with_mut(|cell| {
+                        // SAFETY: the state is REGISTERING | WAKING: we still own the cell.
+                        unsafe { (*cell).take() }
+                    });
+                    slot.state.swap(IDLE, AcqRel);
+                    if let Some(waker) = woken {
+                        waker.wake();
+                    }
+                }
             }
         }
 
-        let guard = Unlock(&self.state);
+        let guard = Unlock(self);
         let old = self.waker.with_mut(|cell| {
             // SAFETY: state REGISTERING gives this call exclusive access to the cell (module docs).
             let cell = unsafe { &mut *cell };
@@ -160,10 +176,12 @@ impl AtomicWaker {
                     unsafe { (*cell).take() }
                 });
                 self.state.swap(IDLE, AcqRel);
-                drop(old);
+                // Wake before dropping the replaced waker: a panicking drop must not swallow
+                // the wake-up (`old` is still dropped while unwinding if `wake` panics).
                 if let Some(waker) = woken {
                     waker.wake();
                 }
+                drop(old);
             }
         }
     }

@@ -43,9 +43,11 @@
 //! This works because a place holds a waker exactly while it waits: `enqueue` stores one,
 //! `notify_one` takes it out (and wakes it after the critical section), `cancel` takes it out. A
 //! notified place has left the waiting list, so its word no longer carries links and can carry a
-//! whole `usize` token: every token value round-trips, on every target. Free and Notified look
-//! alike, but the state of a place is only ever asked through its [`Ticket`], and a ticket's place
-//! is never free. (Links take 32 bits, so the queue needs a pointer width of at least 32 bits.)
+//! token of up to `usize::BITS - 1` bits ([`WaitQueue::MAX_TOKEN`]) with the top bit set as the *notified*
+//! mark. A free place's word is a 16-bit distance, so the mark tells Free from Notified even when
+//! a [`Ticket`] is used with a queue that did not issue it: such a ticket is refused with a panic
+//! instead of freeing a place twice, and the lists stay intact. (Links take 32 bits, so the queue
+//! needs a pointer width of at least 32 bits.)
 //!
 //! The header is four 16-bit fields: the number of waiting places, the head and tail of the
 //! waiting list and the head of the free list, 8 bytes. A queue is thus 8 + 12·N bytes on 32-bit
@@ -85,6 +87,10 @@ use crate::sync::cs::CsCell;
 /// Index meaning "no place".
 const NIL: u16 = u16::MAX;
 
+/// The top bit of a notified place's word: set there, and never in a free place's word (a 16-bit
+/// distance), so the two states can be told apart. Tokens are the other bits.
+const NOTIFIED: usize = 1 << (usize::BITS - 1);
+
 const _: () = assert!(
     usize::BITS >= 32,
     "WaitQueue keeps two 16-bit links in one usize"
@@ -119,8 +125,14 @@ impl core::error::Error for QueueFull {}
 /// It is neither `Clone` nor `Copy`: exactly one of [`WaitQueue::poll_ticket`] (returning
 /// `Ready`) or [`WaitQueue::cancel`] consumes it. A ticket that is dropped without either keeps its
 /// place occupied for good, and a token notified to it is lost; the owner of a ticket must cancel
-/// it in its `Drop`. A ticket belongs to the queue that issued it; given to another queue it
-/// yields meaningless results (or a panic), never undefined behaviour.
+/// it in its `Drop`.
+///
+/// A ticket belongs to the queue that issued it. Given to another queue it cannot harm that
+/// queue's structure: a place that is free there, or beyond its size, is refused with a panic
+/// before anything changes; a place that is taken there is some other waiter's, whose
+/// notification it may then consume (a logic error of the caller, never undefined behaviour).
+/// Code whose tokens stand for ownership (the `pool` crate passes slot indices) must therefore
+/// keep its queue private, as `pool` does.
 #[derive(Debug, PartialEq, Eq)]
 #[must_use = "a ticket holds a place in the queue until it is polled to completion or cancelled"]
 pub struct Ticket {
@@ -145,6 +157,11 @@ struct Place {
 }
 
 impl Place {
+    /// Whether this place was notified and still holds its token (not free, not waiting).
+    fn is_notified(&self) -> bool {
+        self.waker.is_none() && self.word & NOTIFIED != 0
+    }
+
     /// The next free place after this one, `index`, which is free.
     ///
     /// The word holds the distance to it minus one, so a word of zero (a new queue) means the
@@ -224,6 +241,10 @@ pub struct WaitQueue<const N: usize> {
 impl<const N: usize> WaitQueue<N> {
     const FITS: () = assert!(N < NIL as usize, "WaitQueue holds at most 65 534 places");
 
+    /// The largest token [`notify_one`](Self::notify_one) takes, `usize::MAX / 2` (the top bit
+    /// marks a notified place).
+    pub const MAX_TOKEN: usize = NOTIFIED - 1;
+
     crate::const_fn! {
         /// Creates an empty queue.
         #[must_use]
@@ -287,6 +308,9 @@ impl<const N: usize> WaitQueue<N> {
         let mut waker = Some(waker.clone());
         let ticket = self.lock(|q| {
             let index = q.pop_free()?;
+            // A free place holds no waker (the lists are intact: foreign tickets are refused), so
+            // this assignment drops nothing inside the critical section.
+            debug_assert!(q.places[usize::from(index)].waker.is_none());
             q.places[usize::from(index)].waker = waker.take();
             q.push_back(index);
             Some(Ticket { index })
@@ -303,31 +327,41 @@ impl<const N: usize> WaitQueue<N> {
         let Some(t) = ticket.as_ref() else {
             panic!("WaitQueue::poll_ticket called without a ticket");
         };
-        let index = t.index;
+        let index = Self::checked_index(t);
         // First look: consume a notification, or see whether the stored waker is still right.
-        let first = self.lock(|q| match &q.places[usize::from(index)].waker {
-            None => Some(Poll::Ready(q.take_token(index))),
-            Some(current) if current.will_wake(waker) => Some(Poll::Pending),
-            Some(_) => None,
+        let first = self.lock(|q| {
+            let place = &q.places[usize::from(index)];
+            match &place.waker {
+                None if place.is_notified() => Some(Some(Poll::Ready(q.take_token(index)))),
+                None => None,
+                Some(current) if current.will_wake(waker) => Some(Some(Poll::Pending)),
+                Some(_) => Some(None),
+            }
         });
         let poll = match first {
-            Some(poll) => poll,
-            None => {
+            None => Self::foreign_ticket(),
+            Some(Some(poll)) => poll,
+            Some(None) => {
                 // The waker changed: clone outside the critical section, then swap it in.
                 let mut new = Some(waker.clone());
-                let (poll, old) = self.lock(|q| {
+                let swapped = self.lock(|q| {
                     let place = &mut q.places[usize::from(index)];
                     if place.waker.is_some() {
-                        (
+                        Some((
                             Poll::Pending,
                             core::mem::replace(&mut place.waker, new.take()),
-                        )
+                        ))
+                    } else if place.is_notified() {
+                        Some((Poll::Ready(q.take_token(index)), None))
                     } else {
-                        (Poll::Ready(q.take_token(index)), None)
+                        None
                     }
                 });
-                drop(old);
                 drop(new);
+                let Some((poll, old)) = swapped else {
+                    Self::foreign_ticket()
+                };
+                drop(old);
                 poll
             }
         };
@@ -345,17 +379,23 @@ impl<const N: usize> WaitQueue<N> {
     ///
     /// [`poll_ticket`]: Self::poll_ticket
     pub fn cancel(&self, ticket: Ticket) -> Option<usize> {
-        let (notified, waker) = self.lock(|q| {
-            let waker = q.places[usize::from(ticket.index)].waker.take();
-            if waker.is_some() {
+        let index = Self::checked_index(&ticket);
+        let outcome = self.lock(|q| {
+            let place = &mut q.places[usize::from(index)];
+            if let Some(waker) = place.waker.take() {
                 // Still waiting: leave the list.
-                q.unlink(ticket.index);
-                q.release(ticket.index);
-                (None, waker)
+                q.unlink(index);
+                q.release(index);
+                Some((None, Some(waker)))
+            } else if place.is_notified() {
+                Some((Some(q.take_token(index)), None))
             } else {
-                (Some(q.take_token(ticket.index)), None)
+                None
             }
         });
+        let Some((notified, waker)) = outcome else {
+            Self::foreign_ticket()
+        };
         drop(waker);
         let token = notified?;
         self.notify_one(token).err()
@@ -366,7 +406,15 @@ impl<const N: usize> WaitQueue<N> {
     /// # Errors
     ///
     /// Gives `token` back when nobody is waiting.
+    ///
+    /// # Panics
+    ///
+    /// If `token` is above [`Self::MAX_TOKEN`] (`usize::MAX / 2`; the top bit marks notified places).
     pub fn notify_one(&self, token: usize) -> Result<(), usize> {
+        assert!(
+            token <= Self::MAX_TOKEN,
+            "WaitQueue::notify_one: token {token:#x} is above MAX_TOKEN"
+        );
         if self.is_empty() {
             return Err(token);
         }
@@ -377,13 +425,34 @@ impl<const N: usize> WaitQueue<N> {
             let index = q.queue.head.load(Relaxed);
             q.unlink(index);
             let place = &mut q.places[usize::from(index)];
-            place.word = token;
+            place.word = token | NOTIFIED;
             Ok(place.waker.take())
         })?;
         if let Some(waker) = waker {
             waker.wake();
         }
         Ok(())
+    }
+
+    /// The place of `ticket`, checked to be one of this queue's (a panic otherwise, before any
+    /// critical section).
+    fn checked_index(ticket: &Ticket) -> u16 {
+        assert!(
+            usize::from(ticket.index) < N,
+            "WaitQueue: a ticket for place {} used with a queue of {N} places (tickets belong to \
+             the queue that issued them)",
+            ticket.index
+        );
+        ticket.index
+    }
+
+    /// Refuses a ticket whose place is free in this queue: it was issued by another queue.
+    #[cold]
+    fn foreign_ticket() -> ! {
+        panic!(
+            "WaitQueue: a ticket whose place is free in this queue (tickets belong to the queue \
+             that issued them)"
+        )
     }
 
     /// Wakes the oldest waiting waiter (with token `0`); returns whether there was one.
@@ -467,7 +536,7 @@ impl<const N: usize> Locked<'_, N> {
 
     /// Reads the token of a notified place and frees the place.
     fn take_token(&mut self, index: u16) -> usize {
-        let token = self.places[usize::from(index)].word;
+        let token = self.places[usize::from(index)].word & !NOTIFIED;
         self.release(index);
         token
     }

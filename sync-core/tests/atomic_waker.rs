@@ -114,3 +114,36 @@ fn no_lost_wakeup_across_threads() {
         producer.join().unwrap();
     }
 }
+
+/// A wake that arrives while `register` is cloning (here: from inside the clone, which then
+/// panics) is left to `register`; the panic must not swallow it. The waker registered before is
+/// the one still in the slot, so it is the one woken.
+#[test]
+fn a_wake_during_a_panicking_clone_still_wakes_the_registered_waker() {
+    use std::task::{RawWaker, RawWakerVTable, Waker};
+
+    static SLOT: AtomicWaker = AtomicWaker::new();
+    fn clone(_: *const ()) -> RawWaker {
+        SLOT.wake(); // finds REGISTERING: sets WAKING and leaves the wake to `register`
+        panic!("clone fails after a concurrent wake");
+    }
+    fn noop(_: *const ()) {}
+    static VTABLE: RawWakerVTable = RawWakerVTable::new(clone, noop, noop, noop);
+
+    let before = WakeCounter::new();
+    SLOT.register(&before.waker());
+    // SAFETY: the vtable's functions ignore the data pointer; `clone` never returns.
+    let waking = unsafe { Waker::from_raw(RawWaker::new(std::ptr::null(), &VTABLE)) };
+    let caught = std::panic::catch_unwind(|| SLOT.register(&waking));
+    assert!(caught.is_err(), "the clone panicked through register");
+    assert_eq!(
+        before.wakes(),
+        1,
+        "the wake that arrived during the clone was delivered"
+    );
+    // The slot is usable again.
+    let after = WakeCounter::new();
+    SLOT.register(&after.waker());
+    SLOT.wake();
+    assert_eq!(after.wakes(), 1);
+}

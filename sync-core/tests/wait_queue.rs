@@ -242,11 +242,16 @@ fn threads_released_in_fifo_order_get_every_token_once() {
 /// through `poll_ticket`, a pass-on in `cancel` and the return of `cancel`, and the waiting list
 /// stays intact around notified places.
 #[test]
-fn every_token_value_round_trips() {
+fn every_token_up_to_max_token_round_trips() {
     let queue = WaitQueue::<4>::new();
     let counters: Vec<_> = (0..4).map(|_| WakeCounter::new()).collect();
-    let big = usize::MAX - 0x1_0002; // links 0xfffd / 0xfffe (or 0xfffd / 0xffff on 32-bit)
-    for token in [usize::MAX, big, 0, 1, 0xffff_0000, usize::MAX >> 1] {
+    let max = WaitQueue::<4>::MAX_TOKEN;
+    assert_eq!(max, usize::MAX >> 1);
+    let big = max - 0x1_0002; // links 0xfffd / 0xfffe (or 0xfffd / 0x7fff on 32-bit)
+    // A token above the maximum is refused before the queue changes.
+    let refused = std::panic::catch_unwind(|| WaitQueue::<1>::new().notify_one(max + 1));
+    assert!(refused.is_err(), "a token above MAX_TOKEN panics");
+    for token in [max, big, 0, 1, 0x7fff_0000, max >> 1] {
         let mut tickets: Vec<_> = counters
             .iter()
             .map(|c| Some(queue.enqueue(&c.waker()).unwrap()))
@@ -349,4 +354,39 @@ fn documented_sizes() {
     assert_eq!(size_of::<WaitQueue<0>>(), 8);
     assert_eq!(size_of::<WaitQueue<1>>(), 32);
     assert_eq!(size_of::<WaitQueue<4>>(), 104);
+}
+
+/// A ticket used with a queue that did not issue it must not corrupt that queue: its place is
+/// free there, and freeing it again used to make the free list loop, so that two later waiters
+/// shared one place (the second `enqueue` then dropped the first one's waker inside the critical
+/// section). Now each such use panics before anything changes, and the queue stays intact.
+#[test]
+fn a_ticket_of_another_queue_is_refused_and_leaves_the_queue_intact() {
+    use std::panic::{AssertUnwindSafe, catch_unwind};
+    let a = WaitQueue::<2>::new();
+    let b = WaitQueue::<2>::new();
+    let noop = Waker::noop();
+
+    let mut foreign = Some(a.enqueue(noop).unwrap());
+    let polled = catch_unwind(AssertUnwindSafe(|| b.poll_ticket(&mut foreign, noop)));
+    assert!(polled.is_err(), "poll_ticket with a foreign ticket panics");
+    let cancelled = catch_unwind(AssertUnwindSafe(|| b.cancel(foreign.take().unwrap())));
+    assert!(cancelled.is_err(), "cancel with a foreign ticket panics");
+    // A ticket for a place beyond the queue's size is refused too.
+    let big = WaitQueue::<4>::new();
+    let tickets: Vec<_> = (0..4).map(|_| big.enqueue(noop).unwrap()).collect();
+    let mut far = tickets.into_iter().last();
+    assert!(catch_unwind(AssertUnwindSafe(|| b.poll_ticket(&mut far, noop))).is_err());
+
+    // `b` still hands out two distinct places, then reports full.
+    let counter = WakeCounter::new();
+    let first = b.enqueue(&counter.waker()).unwrap();
+    let second = b.enqueue(&counter.waker()).unwrap();
+    assert_ne!(first.index(), second.index(), "two waiters, two places");
+    assert_eq!(b.enqueue(noop), Err(QueueFull));
+    assert_eq!(b.notify_one(7), Ok(()));
+    assert_eq!(b.notify_one(8), Ok(()));
+    assert_eq!(counter.wakes(), 2, "both waiters woken");
+    assert_eq!(b.poll_ticket(&mut Some(first), noop), Poll::Ready(7));
+    assert_eq!(b.poll_ticket(&mut Some(second), noop), Poll::Ready(8));
 }
