@@ -76,7 +76,7 @@ impl Run {
 
 /// Everything CI checks, in order of cost; every step runs even when an earlier one failed.
 pub(crate) fn ci(run: &mut Run) {
-    run.plan(12);
+    run.plan(13);
     run.step("setup", setup::all);
     run.step("fmt", fmt);
     run.step("clippy", clippy);
@@ -85,6 +85,7 @@ pub(crate) fn ci(run: &mut Run) {
     run.step("examples", examples);
     run.step("loom", |_| loom(false));
     run.step("miri", miri);
+    run.step("tsan", tsan);
     run.step("cross", cross::cross);
     run.step("qemu", cross::qemu);
     // Measures without rewriting the committed tables (bench/SIZES.md, README.md).
@@ -285,24 +286,94 @@ pub(crate) fn loom(extended: bool) -> Result {
 /// socket syscalls that miri cannot execute.
 const MIRI_CRATES: &[&str] = &["sync-core", "pool", "hatch", "task-ffi", "framealloc"];
 
-/// Runs the unit and integration tests of the unsafe crates under miri (nightly).
+/// The crates whose tests also run under miri for a 32-bit target, where address and size
+/// arithmetic overflows first (pool's zero-sized slots, the wait queue's packed links).
+const MIRI_32_BIT_CRATES: &[&str] = &["sync-core", "pool"];
+
+/// The 32-bit target of the miri run: miri needs no linker or C library for it.
+const MIRI_32_BIT_TARGET: &str = "i686-unknown-linux-gnu";
+
+/// Runs the unit and integration tests of the unsafe crates under miri (nightly), and those of
+/// [`MIRI_32_BIT_CRATES`] once more for a 32-bit target.
 pub(crate) fn miri(_: &mut Run) -> Result {
     let mut failed = Vec::new();
-    for krate in MIRI_CRATES {
+    let runs = MIRI_CRATES
+        .iter()
+        .map(|krate| (*krate, None))
+        .chain(MIRI_32_BIT_CRATES.iter().map(|krate| (*krate, Some(MIRI_32_BIT_TARGET))));
+    for (krate, target) in runs {
         if !root().join(krate).join("src").is_dir() {
-            continue;
+            return Err(format!("miri: no crate at {krate}/"));
         }
-        let outcome = Cmd::cargo(Some("nightly"))
+        let mut cmd = Cmd::cargo(Some("nightly"))
             .env(
                 "MIRIFLAGS",
                 "-Zmiri-strict-provenance -Zmiri-symbolic-alignment-check",
             )
-            .args(&["miri", "test", "-p", krate, "--all-features"])
+            .args(&["miri", "test", "-p", krate, "--all-features"]);
+        if let Some(target) = target {
+            cmd = cmd.args(&["--target", target]);
+        }
+        if let Err(e) = cmd.run() {
+            failed.push(e);
+        }
+    }
+    if failed.is_empty() {
+        Ok(())
+    } else {
+        Err(failed.join("; "))
+    }
+}
+
+/// The threaded tests that ThreadSanitizer runs, as (crate, test target): the stress tests of
+/// every crate with shared state, and the suites that race real threads on one structure.
+const TSAN_TESTS: &[(&str, &str)] = &[
+    ("sync-core", "wait_queue"),
+    ("sync-core", "atomic_waker"),
+    ("pool", "stress"),
+    ("pool", "async_wait"),
+    ("hatch", "stress"),
+    ("io-mini", "stress"),
+    ("task-ffi", "stress"),
+    ("framealloc", "pool"),
+];
+
+/// Runs the threaded tests under ThreadSanitizer (nightly, `-Zsanitizer=thread`, the standard
+/// library rebuilt with it by `-Zbuild-std`), in `target/tsan`. A data race fails the step.
+pub(crate) fn tsan(_: &mut Run) -> Result {
+    let host = Cmd::new("rustc").args(&["-vV"]).output()?;
+    let host = host
+        .lines()
+        .find_map(|l| l.strip_prefix("host: "))
+        .ok_or("tsan: `rustc -vV` printed no host line")?
+        .to_string();
+    let target = root().join("target/tsan");
+    let mut failed = Vec::new();
+    for (krate, test) in TSAN_TESTS {
+        if !root().join(krate).join("tests").join(format!("{test}.rs")).is_file() {
+            return Err(format!("tsan: no test {krate}/tests/{test}.rs"));
+        }
+        let outcome = Cmd::cargo(Some("nightly"))
+            .env("RUSTFLAGS", "-Zsanitizer=thread")
+            .env("TSAN_OPTIONS", "halt_on_error=1 second_deadlock_stack=1")
+            .env("CARGO_TARGET_DIR", target.to_str().expect("utf-8 path"))
+            .args(&[
+                "test",
+                "-Zbuild-std",
+                "--target",
+                &host,
+                "-p",
+                krate,
+                "--all-features",
+                "--test",
+                test,
+            ])
             .run();
         if let Err(e) = outcome {
             failed.push(e);
         }
     }
+    println!("tsan: {} test files, {} failed", TSAN_TESTS.len(), failed.len());
     if failed.is_empty() {
         Ok(())
     } else {

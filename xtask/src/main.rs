@@ -19,8 +19,8 @@ cargo xtask <command> [options]
 
 commands:
   demo      the integrated demo (every crate together); --qemu: its firmware variant on QEMU
-  ci        everything CI checks (setup, fmt, clippy, test, doc, examples, loom, miri, cross, qemu,
-            size, bench --quick)
+  ci        everything CI checks (setup, fmt, clippy, test, doc, examples, loom, miri, tsan, cross,
+            qemu, size, bench --quick)
   setup     install what a fresh machine lacks (rustup targets and components, apt packages)
   fmt       cargo fmt --check
   clippy    cargo clippy --workspace --all-targets --all-features -D warnings
@@ -28,7 +28,9 @@ commands:
   doc       cargo doc with -D warnings
   examples  build every example and run them (each under a timeout)
   loom      loom models (RUSTFLAGS=--cfg loom, LOOM_MAX_PREEMPTIONS=2; --extended for 3)
-  miri      the unit tests of the unsafe crates under miri (strict provenance)
+  miri      the unit tests of the unsafe crates under miri (strict provenance), and of pool and
+            sync-core once more for a 32-bit target (i686)
+  tsan      the threaded tests under ThreadSanitizer (nightly, -Zbuild-std)
   cross     release builds for thumbv7em, thumbv6m, riscv32imc; xtensa (real or type-check)
   qemu      firmware tests on an emulated Cortex-M4 (qemu-system-arm, mps2-an386)
   size      flash/RAM of minimal Cortex-M4 firmware per primitive vs the peers; writes bench/SIZES.md
@@ -59,6 +61,7 @@ fn main() -> ExitCode {
         "examples" => run.step("examples", jobs::examples),
         "loom" => run.step("loom", |_| jobs::loom(extended)),
         "miri" => run.step("miri", jobs::miri),
+        "tsan" => run.step("tsan", jobs::tsan),
         "cross" => run.step("cross", cross::cross),
         "qemu" => run.step("qemu", cross::qemu),
         "size" => {
