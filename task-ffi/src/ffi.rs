@@ -7,8 +7,11 @@
 //! [`task_ffi_run`] (or [`task_ffi_drop`] to cancel). None of them needs to know the future,
 //! output, schedule, metadata or data types: they go through the task's vtable.
 //!
-//! A panic of the future (without `propagate_panic`) or of the schedule function cannot unwind
-//! through an `extern "C"` function: the process aborts.
+//! A panic cannot unwind through an `extern "C"` function: a panic that would leave
+//! [`Runnable::run`] or a `Runnable`'s drop (the future's `poll` without `propagate_panic`, a
+//! destructor, the schedule function, the awaiter's waker; see the crate docs, "Panics in user
+//! code") aborts the process here. With `propagate_panic`, panics of the future's `poll` and of
+//! its destructor when it completes go to the `Task` instead.
 //!
 //! # Function pointers, not symbols
 //!

@@ -42,7 +42,7 @@ use sync_core::sync::UnsafeCell;
 use sync_core::sync::atomic::{AtomicUsize, Ordering};
 
 use crate::ScheduleInfo;
-use crate::state::{AWAITER, NOTIFYING, REGISTERING, abort_on_panic};
+use crate::state::{AWAITER, NOTIFYING, REGISTERING};
 
 /// The functions of one task type (`F`, `T`, `S`, `M`, `D`), reached from the header.
 pub(crate) struct TaskVTable {
@@ -161,11 +161,12 @@ impl Header {
 
     /// Takes the awaiter and wakes it, unless it is `current` (the caller is the awaiter).
     ///
-    /// The wake runs inside `abort_on_panic`: callers are in the middle of a transition.
+    /// The wake runs after the slot is released, with the state word consistent: a panicking
+    /// waker unwinds out of the caller, which calls this as its last step.
     #[inline]
     pub(crate) fn notify(&self, current: Option<&Waker>) {
         if let Some(waker) = self.take(current) {
-            abort_on_panic(|| waker.wake());
+            waker.wake();
         }
     }
 
@@ -182,9 +183,10 @@ impl Header {
         let waker = self.awaiter.with_mut(|slot| unsafe { (*slot).take() });
         self.state
             .fetch_and(!NOTIFYING & !AWAITER, Ordering::Release);
+        // NOTIFYING is clear again: a panicking destructor below leaves the state consistent.
         match (waker, current) {
             (Some(w), Some(c)) if w.will_wake(c) => {
-                abort_on_panic(|| drop(w));
+                drop(w);
                 None
             }
             (waker, _) => waker,

@@ -84,7 +84,7 @@
 //! | run, `CLOSED` | `SCHEDULED \| CLOSED` | `-SCHEDULED` | drop the future, wake the awaiter, drop the ref |
 //! | poll `Pending` | `RUNNING` | `-RUNNING` | if `SCHEDULED` was set meanwhile: reschedule with the ref; if `CLOSED` was set: drop the future, wake the awaiter |
 //! | poll `Ready` | `RUNNING` | `-RUNNING -SCHEDULED +COMPLETED` (`+CLOSED` if no `HANDLE`) | store the output (dropped at once without a handle), wake the awaiter |
-//! | poll panics | `RUNNING` | `-RUNNING -SCHEDULED +CLOSED` | drop the future, wake the awaiter, unwind (or, with `propagate_panic`, it is the output) |
+//! | poll or the completed future's destructor panics | `RUNNING` | `-RUNNING -SCHEDULED +CLOSED` | drop the future (if still alive), wake the awaiter, unwind (with `propagate_panic`: no unwind, the panic is the output, as for `Ready`) |
 //! | drop `Runnable` | `SCHEDULED` | `+CLOSED -SCHEDULED` | drop the future, wake the awaiter, drop the ref |
 //! | cancel | not `COMPLETED`/`CLOSED` | `+CLOSED` (`+SCHEDULED` +1 ref if idle) | an idle task is scheduled so the executor drops its future on its own thread |
 //! | take output | `COMPLETED`, not `CLOSED` | `+CLOSED` | the `Task` moves the output out |
@@ -100,9 +100,32 @@
 //! under `REGISTERING` and emptied by notifiers under `NOTIFYING` (see the header module), so
 //! a notification racing with a registration is delivered by the registrar.
 //!
-//! Waking the awaiter, dropping the future and destroying the task never happen while the
-//! state word is in a transient state, except in the awaiter handshake, where a panicking
-//! waker aborts the process (as in async-task).
+//! User code (the future, destructors, the schedule function, the awaiter's waker) never runs
+//! while the `REGISTERING` or `NOTIFYING` handshake bits are held. The future's `poll` and
+//! destructor run while `SCHEDULED` or `RUNNING` is held, under a guard that finishes the
+//! transition if they unwind; everything else runs after its transition.
+//!
+//! # Panics in user code
+//!
+//! A panic in user code never leaves a task stuck: its `Task` still resolves, every part is
+//! dropped once, and the allocation is freed once.
+//!
+//! | user code | runs in | if it panics |
+//! | --- | --- | --- |
+//! | the future's `poll` | [`Runnable::run`] | the future is dropped and the task closed (a [`FallibleTask`] gives `None`, awaiting the `Task` panics), then the panic leaves `run`. With [`propagate_panic`](Builder::propagate_panic) the panic is the output instead: `run` returns, and the `Task` resumes the panic where it is awaited |
+//! | the future's destructor, after it returned `Ready` | [`Runnable::run`] | as for `poll`: the output it returned is dropped, the task closed, the panic leaves `run`. With `propagate_panic` the panic becomes the output (the returned value is dropped; the first panic wins if `poll` panicked too) |
+//! | the future's destructor, task cancelled | [`Runnable::run`], dropping a [`Runnable`], [`ffi::task_ffi_drop`] | the task finishes closing (the `Task` resolves as cancelled), then the panic leaves that call |
+//! | the schedule function | waking, dropping the last [`Waker`](core::task::Waker), [`Runnable::schedule`], [`Runnable::run`] (woken while running), cancelling, dropping or detaching the `Task` | the `Runnable` it was given is dropped while unwinding, which cancels the task (unless the function stored it first); the panic leaves that call. A `Task` being dropped still gives up its handle |
+//! | the output's destructor | wherever the output is dropped | after the transition; the panic leaves that call |
+//! | destructors of `S`, `M`, `D` and of the awaiter's waker | whichever call lets go of the task last | the other parts are still dropped and the memory is freed; then the panic leaves that call |
+//! | the awaiter's waker: `clone` | polling the `Task` | before anything changes: the poll panics and the `Task` is unchanged |
+//! | the awaiter's waker: `wake`, `drop` | the call that completes or closes the task, polling the `Task` | after the transition; the panic leaves that call |
+//! | the closure that makes the future ([`Builder::spawn`] and friends) | the spawn call | `S`, `M` and `D` are dropped, the memory freed, the panic leaves the spawn call |
+//!
+//! A second panic while one unwinds (a future whose `poll` and destructor both panic, without
+//! `propagate_panic`) aborts the process, as everywhere in Rust. A panic cannot unwind out of
+//! the `extern "C"` functions in [`ffi`]: the process aborts there. The process also aborts if
+//! the reference count would overflow (more than `isize::MAX / 256` wakers, as with `Arc`).
 //!
 //! # Features
 //!

@@ -16,7 +16,7 @@ use sync_core::sync::atomic::Ordering;
 
 use crate::header::{Header, TaskHead, TaskVTable};
 use crate::state::{
-    AWAITER, CLOSED, COMPLETED, HANDLE, REFERENCE, REFS, RUNNING, SCHEDULED, abort, abort_on_panic,
+    AWAITER, CLOSED, COMPLETED, HANDLE, REFERENCE, REFS, RUNNING, SCHEDULED, abort,
 };
 use crate::{Runnable, Schedule, ScheduleInfo};
 
@@ -82,6 +82,10 @@ pub(crate) unsafe fn drop_ref(ptr: *const ()) {
 /// Takes the awaiter (if flagged in `state`), drops our reference, then wakes the awaiter
 /// (outside any transition: the task may already be freed).
 ///
+/// A panic of the wake leaves this function with the state consistent. If dropping the
+/// reference destroys the task and a destructor panics, the awaiter is dropped without a wake:
+/// the task is destroyed only once its `Task` is gone, so nobody awaits it.
+///
 /// # Safety
 ///
 /// The caller owns one reference to the live task.
@@ -96,7 +100,126 @@ pub(crate) unsafe fn finish(ptr: *const (), state: usize) {
     // SAFETY: we own the reference; the header is not touched after this.
     unsafe { drop_ref(ptr) };
     if let Some(w) = awaiter {
-        abort_on_panic(|| w.wake());
+        w.wake();
+    }
+}
+
+/// Gives up `SCHEDULED` and the reference of a runnable whose future it drops, then wakes the
+/// awaiter: when it goes out of scope, so also when the future's destructor panics.
+pub(crate) struct Release(*const ());
+
+impl Release {
+    /// # Safety
+    ///
+    /// The caller owns a runnable's reference to the live task at `ptr` and `SCHEDULED`, and
+    /// hands both to the guard (it drops the future, then lets the guard go).
+    pub(crate) unsafe fn new(ptr: *const ()) -> Self {
+        Self(ptr)
+    }
+}
+
+impl Drop for Release {
+    fn drop(&mut self) {
+        let ptr = self.0;
+        // SAFETY: the guard owns the runnable's reference and SCHEDULED (see `new`), which
+        // keep the task alive until `finish`.
+        let header = unsafe { header(ptr) };
+        let state = header.state.fetch_and(!SCHEDULED, Ordering::AcqRel);
+        // SAFETY: we give up the runnable's reference (after waking the awaiter).
+        unsafe { finish(ptr, state) };
+    }
+}
+
+/// Drops the value behind the pointer when it goes out of scope (also while unwinding).
+struct DropInPlace<X>(*mut X);
+
+impl<X> DropInPlace<X> {
+    /// # Safety
+    ///
+    /// `ptr` points at a live `X` that the caller owns and whose drop it hands to the guard.
+    unsafe fn new(ptr: *mut X) -> Self {
+        Self(ptr)
+    }
+}
+
+impl<X> Drop for DropInPlace<X> {
+    fn drop(&mut self) {
+        // SAFETY: the guard owns the live value (see `new`); it is dropped once, here.
+        unsafe { ptr::drop_in_place(self.0) };
+    }
+}
+
+/// Frees the allocation of an `X` when it goes out of scope (also while unwinding).
+struct Dealloc<X>(*mut X);
+
+impl<X> Dealloc<X> {
+    /// # Safety
+    ///
+    /// `ptr` was allocated with `Layout::new::<X>()` and the caller hands its ownership to the
+    /// guard; everything in it that needs a drop is dropped before the guard goes.
+    unsafe fn new(ptr: *mut X) -> Self {
+        Self(ptr)
+    }
+}
+
+impl<X> Drop for Dealloc<X> {
+    fn drop(&mut self) {
+        // SAFETY: the guard owns the allocation, made with this layout, whose contents are
+        // dropped (or were never written) by now (see `new`).
+        unsafe { dealloc(self.0.cast(), Layout::new::<X>()) };
+    }
+}
+
+/// The field pointers and the teardown, which need no trait bounds.
+impl<F, T, S, M, D> RawTask<F, T, S, M, D> {
+    /// Points at the head (header, metadata, data) of the task at `raw`.
+    #[inline(always)]
+    fn head_ptr(raw: *mut Self) -> *mut TaskHead<M, D> {
+        raw.cast()
+    }
+
+    /// Points at the schedule function of the task at `raw` (no dereference: safe).
+    #[inline(always)]
+    fn schedule_ptr(raw: *mut Self) -> *mut S {
+        raw.wrapping_byte_add(offset_of!(Self, schedule)).cast()
+    }
+
+    /// Points at the future of the task at `raw` (`Stage` is `repr(C)`, `ManuallyDrop`
+    /// transparent).
+    #[inline(always)]
+    fn future_ptr(raw: *mut Self) -> *mut F {
+        raw.wrapping_byte_add(offset_of!(Self, stage)).cast()
+    }
+
+    /// Points at the output of the task at `raw`.
+    #[inline(always)]
+    fn output_ptr(raw: *mut Self) -> *mut Result<T, Panic> {
+        raw.wrapping_byte_add(offset_of!(Self, stage)).cast()
+    }
+
+    /// The type-erased pointer as `*mut Self`.
+    #[inline(always)]
+    fn cast(ptr: *const ()) -> *mut Self {
+        ptr.cast::<Self>().cast_mut()
+    }
+
+    /// Drops `S`, then the head (the awaiter, `M`, `D`), then frees the memory. A panicking
+    /// destructor does not stop the rest: the other parts are still dropped and the memory is
+    /// freed while the panic unwinds (a second panic aborts, as always in Rust).
+    ///
+    /// # Safety
+    ///
+    /// The caller owns the allocation at `raw` (made with `Layout::new::<Self>()`) with its
+    /// head and schedule function written, nobody else can reach it, and the stage holds
+    /// nothing that still needs a drop.
+    unsafe fn free(raw: *mut Self) {
+        // Declared in reverse order of their drops.
+        // SAFETY: the caller hands us the allocation, made with this layout.
+        let _memory = unsafe { Dealloc::new(raw) };
+        // SAFETY: the head is alive and ours (the caller's promise).
+        let _head = unsafe { DropInPlace::new(Self::head_ptr(raw)) };
+        // SAFETY: as is the schedule function.
+        let _schedule = unsafe { DropInPlace::new(Self::schedule_ptr(raw)) };
     }
 }
 
@@ -177,25 +300,15 @@ where
         // SAFETY: as above.
         unsafe { Self::schedule_ptr(raw).write(schedule) };
 
-        /// Frees a half-built task if the future constructor panics.
-        struct Unwind<F, T, S, M, D>(*mut RawTask<F, T, S, M, D>);
-        impl<F, T, S, M, D> Drop for Unwind<F, T, S, M, D> {
-            fn drop(&mut self) {
-                let raw = self.0;
-                // Head and schedule were written and are dropped once, here; the stage was never
-                // written. Then the memory goes back with the layout it came with.
-                let schedule = raw
-                    .wrapping_byte_add(offset_of!(RawTask<F, T, S, M, D>, schedule))
-                    .cast::<S>();
-                // SAFETY: as above.
-                unsafe { ptr::drop_in_place(schedule) };
-                // SAFETY: as above.
-                unsafe { ptr::drop_in_place(raw.cast::<TaskHead<M, D>>()) };
-                // SAFETY: allocated above with this layout.
-                unsafe { dealloc(raw.cast(), Layout::new::<RawTask<F, T, S, M, D>>()) };
-            }
-        }
-        let unwind = Unwind(raw);
+        // If the future constructor panics, the parts written so far are dropped and the
+        // memory freed (the stage was never written); locals drop in reverse order, so the
+        // schedule function goes first, then the head, then the memory (as in `free`).
+        // SAFETY: the fresh allocation is ours until the guards are forgotten below.
+        let memory = unsafe { Dealloc::new(raw) };
+        // SAFETY: the head was written above and is ours.
+        let drop_head = unsafe { DropInPlace::new(Self::head_ptr(raw)) };
+        // SAFETY: so is the schedule function.
+        let drop_schedule = unsafe { DropInPlace::new(Self::schedule_ptr(raw)) };
         // SAFETY: the metadata was written above and lives as long as the task, which the
         // caller guarantees is at least `'a` for whatever the future does with it.
         let metadata: &'a M = unsafe {
@@ -204,42 +317,11 @@ where
                 .cast::<M>()
         };
         let future = future(metadata);
-        mem::forget(unwind);
+        mem::forget((drop_schedule, drop_head, memory));
         // SAFETY: in bounds of the fresh allocation; the stage now holds the future.
         unsafe { Self::future_ptr(raw).write(future) };
         // SAFETY: `alloc` returned non-null (checked above).
         unsafe { NonNull::new_unchecked(raw.cast()) }
-    }
-
-    /// Points at the head (header, metadata, data) of the task at `raw`.
-    #[inline(always)]
-    fn head_ptr(raw: *mut Self) -> *mut TaskHead<M, D> {
-        raw.cast()
-    }
-
-    /// Points at the schedule function of the task at `raw` (no dereference: safe).
-    #[inline(always)]
-    fn schedule_ptr(raw: *mut Self) -> *mut S {
-        raw.wrapping_byte_add(offset_of!(Self, schedule)).cast()
-    }
-
-    /// Points at the future of the task at `raw` (`Stage` is `repr(C)`, `ManuallyDrop`
-    /// transparent).
-    #[inline(always)]
-    fn future_ptr(raw: *mut Self) -> *mut F {
-        raw.wrapping_byte_add(offset_of!(Self, stage)).cast()
-    }
-
-    /// Points at the output of the task at `raw`.
-    #[inline(always)]
-    fn output_ptr(raw: *mut Self) -> *mut Result<T, Panic> {
-        raw.wrapping_byte_add(offset_of!(Self, stage)).cast()
-    }
-
-    /// The type-erased pointer as `*mut Self`.
-    #[inline(always)]
-    fn cast(ptr: *const ()) -> *mut Self {
-        ptr.cast::<Self>().cast_mut()
     }
 
     /// Drops the future in place.
@@ -264,22 +346,17 @@ where
         Self::output_ptr(raw).cast_const().cast()
     }
 
-    /// Drops `S`, `M`, `D` and the awaiter, then frees the memory.
+    /// Drops `S`, the awaiter, `M` and `D`, then frees the memory (all of it also when one of
+    /// the destructors panics; see `free`).
     ///
     /// # Safety
     ///
     /// No reference and no handle remain, and the future was dropped (or became the output,
     /// which was taken).
     unsafe fn destroy(ptr: *const ()) {
-        let raw = Self::cast(ptr);
-        abort_on_panic(|| {
-            // SAFETY: the last owner drops each part exactly once.
-            unsafe { ptr::drop_in_place(Self::schedule_ptr(raw)) };
-            // SAFETY: as above (the header's awaiter, then `M`, then `D`).
-            unsafe { ptr::drop_in_place(Self::head_ptr(raw)) };
-        });
-        // SAFETY: allocated in `allocate` with this very layout.
-        unsafe { dealloc(raw.cast(), Layout::new::<Self>()) };
+        // SAFETY: the last owner frees the task once; the stage holds nothing (the caller's
+        // promise), and the head and the schedule function are alive.
+        unsafe { Self::free(Self::cast(ptr)) };
     }
 
     /// Calls the schedule function with a new `Runnable` that takes over one reference.
@@ -439,7 +516,46 @@ where
         future.poll(cx).map(Ok)
     }
 
+    /// Drops the future that just returned `out`, while RUNNING still guards it.
+    ///
+    /// With `propagate_panic`, a panic of the future's destructor is caught like a panic of its
+    /// poll: the first panic becomes the output, and the value it replaces is returned as the
+    /// second element, for the caller to drop once the state is consistent. Otherwise the panic
+    /// unwinds (dropping `out`) and the caller's [`RunGuard`] closes the task.
+    ///
+    /// # Safety
+    ///
+    /// The caller set RUNNING, so it owns the live future.
+    unsafe fn drop_completed(
+        ptr: *const (),
+        out: Result<T, Panic>,
+    ) -> (Result<T, Panic>, Option<Result<T, Panic>>) {
+        #[cfg(feature = "std")]
+        {
+            // SAFETY: the task is alive while we run it.
+            if unsafe { header(ptr) }.vtable.propagate_panic {
+                let dropped = std::panic::catch_unwind(core::panic::AssertUnwindSafe(|| {
+                    // SAFETY: RUNNING: the future is ours, dropped once, here.
+                    unsafe { Self::drop_future(ptr) }
+                }));
+                return match (dropped, out) {
+                    (Ok(()), out) => (out, None),
+                    (Err(payload), Ok(value)) => (Err(payload), Some(Ok(value))),
+                    (Err(payload), Err(first)) => (Err(first), Some(Err(payload))),
+                };
+            }
+        }
+        // SAFETY: RUNNING: the future is ours, dropped once, here.
+        unsafe { Self::drop_future(ptr) };
+        (out, None)
+    }
+
     /// `Runnable::run`: polls the future once. Returns whether the task was woken while it ran.
+    ///
+    /// User code runs at four places here: the poll, the future's destructor (completed or
+    /// cancelled), the schedule function (woken while running) and the awaiter's wake. The
+    /// first two run while SCHEDULED or RUNNING is held, so a guard ([`Release`],
+    /// [`RunGuard`]) finishes the transition if they unwind; the last two run after it.
     ///
     /// # Safety
     ///
@@ -450,12 +566,12 @@ where
         let mut state = header.state.load(Ordering::Acquire);
         loop {
             if state & CLOSED != 0 {
-                // Cancelled: drop the future here, on the executor's thread.
+                // Cancelled: drop the future here, on the executor's thread; then (also if
+                // its destructor panics) give up SCHEDULED and the reference.
+                // SAFETY: we own the runnable's reference and SCHEDULED.
+                let _release = unsafe { Release::new(ptr) };
                 // SAFETY: SCHEDULED makes the future ours.
                 unsafe { Self::drop_future(ptr) };
-                let state = header.state.fetch_and(!SCHEDULED, Ordering::AcqRel);
-                // SAFETY: we own the reference.
-                unsafe { finish(ptr, state) };
                 return false;
             }
             match header.state.compare_exchange_weak(
@@ -478,18 +594,25 @@ where
             unsafe { Waker::from_raw(RawWaker::new(ptr, &Self::WAKER_VTABLE)) },
         );
         let cx = &mut Context::from_waker(&waker);
-        let guard = PollGuard(ptr);
+        // Until RUNNING is cleared, a panic closes the task (dropping the future if it is
+        // still alive).
+        let mut guard = RunGuard {
+            ptr,
+            future_alive: true,
+        };
         // SAFETY: we set RUNNING.
         let poll = unsafe { Self::poll(ptr, cx) };
-        mem::forget(guard);
 
         match poll {
             Poll::Ready(out) => {
+                // Whatever happens in its destructor, the future is gone after this call.
+                guard.future_alive = false;
                 // SAFETY: RUNNING: the future is ours; the output takes its place.
-                unsafe { Self::drop_future(ptr) };
+                let (out, discarded) = unsafe { Self::drop_completed(ptr, out) };
                 let output = Self::cast(ptr);
                 // SAFETY: the stage is ours and now empty.
                 unsafe { Self::output_ptr(output).write(out) };
+                mem::forget(guard);
                 loop {
                     // Without a handle nobody will take the output: close and drop it here.
                     let mut new = (state & !RUNNING & !SCHEDULED) | COMPLETED;
@@ -511,7 +634,9 @@ where
                             };
                             // SAFETY: we own the reference.
                             unsafe { finish(ptr, state) };
+                            // User destructors, after the transition.
                             drop(output);
+                            drop(discarded);
                             break;
                         }
                         Err(s) => state = s,
@@ -519,46 +644,45 @@ where
                 }
                 false
             }
-            Poll::Pending => {
-                let mut future_dropped = false;
-                loop {
-                    if state & CLOSED != 0 && !future_dropped {
-                        // Cancelled while running: drop the future while RUNNING still
-                        // guards it, so an awaiter that sees the task idle sees it dropped.
-                        // SAFETY: RUNNING makes the future ours.
-                        unsafe { Self::drop_future(ptr) };
-                        future_dropped = true;
-                    }
-                    let new = if state & CLOSED != 0 {
-                        state & !RUNNING & !SCHEDULED
-                    } else {
-                        state & !RUNNING
-                    };
-                    match header.state.compare_exchange_weak(
-                        state,
-                        new,
-                        Ordering::AcqRel,
-                        Ordering::Acquire,
-                    ) {
-                        Ok(_) => {
-                            if state & CLOSED != 0 {
-                                // SAFETY: we own the reference.
-                                unsafe { finish(ptr, state) };
-                            } else if state & SCHEDULED != 0 {
-                                // Woken while running: our reference becomes the new runnable.
-                                // SAFETY: SCHEDULED stayed set and we own the reference.
-                                unsafe { Self::schedule(ptr, ScheduleInfo::new(true)) };
-                                return true;
-                            } else {
-                                // SAFETY: we own the reference.
-                                unsafe { drop_ref(ptr) };
-                            }
-                            return false;
-                        }
-                        Err(s) => state = s,
-                    }
+            Poll::Pending => loop {
+                if state & CLOSED != 0 && guard.future_alive {
+                    // Cancelled while running: drop the future while RUNNING still guards
+                    // it, so an awaiter that sees the task idle sees it dropped. If the
+                    // destructor panics, the guard finishes the transition.
+                    guard.future_alive = false;
+                    // SAFETY: RUNNING makes the future ours.
+                    unsafe { Self::drop_future(ptr) };
                 }
-            }
+                let new = if state & CLOSED != 0 {
+                    state & !RUNNING & !SCHEDULED
+                } else {
+                    state & !RUNNING
+                };
+                match header.state.compare_exchange_weak(
+                    state,
+                    new,
+                    Ordering::AcqRel,
+                    Ordering::Acquire,
+                ) {
+                    Ok(_) => {
+                        mem::forget(guard);
+                        if state & CLOSED != 0 {
+                            // SAFETY: we own the reference.
+                            unsafe { finish(ptr, state) };
+                        } else if state & SCHEDULED != 0 {
+                            // Woken while running: our reference becomes the new runnable.
+                            // SAFETY: SCHEDULED stayed set and we own the reference.
+                            unsafe { Self::schedule(ptr, ScheduleInfo::new(true)) };
+                            return true;
+                        } else {
+                            // SAFETY: we own the reference.
+                            unsafe { drop_ref(ptr) };
+                        }
+                        return false;
+                    }
+                    Err(s) => state = s,
+                }
+            },
         }
     }
 
@@ -574,17 +698,29 @@ where
     }
 }
 
-/// Closes the task if polling its future panics (when panics are not propagated).
-struct PollGuard(*const ());
+/// Closes the task if user code panics while `run` holds RUNNING: the poll (when panics are
+/// not propagated) or the future's destructor.
+///
+/// It drops the future if it is still alive (a second panic there aborts the process, as
+/// always while unwinding), clears RUNNING and SCHEDULED (a wake during the poll made no
+/// runnable: the runner's reference stands for it), sets CLOSED, and gives up the runnable's
+/// reference, waking the awaiter. The `Task` then resolves as cancelled, and the allocation is
+/// freed by whoever lets go last.
+struct RunGuard {
+    ptr: *const (),
+    future_alive: bool,
+}
 
-impl Drop for PollGuard {
+impl Drop for RunGuard {
     fn drop(&mut self) {
-        let ptr = self.0;
+        let ptr = self.ptr;
         // SAFETY: the runnable's reference keeps the task alive until `finish`.
         let header = unsafe { header(ptr) };
-        // Drop the future first, while RUNNING still guards it.
-        // SAFETY: RUNNING is still set: the future is ours.
-        unsafe { (header.vtable.drop_future)(ptr) };
+        if self.future_alive {
+            // Drop the future first, while RUNNING still guards it.
+            // SAFETY: RUNNING is still set: the future is ours.
+            unsafe { (header.vtable.drop_future)(ptr) };
+        }
         let mut state = header.state.load(Ordering::Acquire);
         loop {
             match header.state.compare_exchange_weak(

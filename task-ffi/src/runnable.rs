@@ -16,8 +16,8 @@ use sync_core::sync::atomic::Ordering;
 
 use crate::ScheduleInfo;
 use crate::header::TaskHead;
-use crate::raw::{finish, header};
-use crate::state::{CLOSED, COMPLETED, REFERENCE, SCHEDULED, abort};
+use crate::raw::{Release, header};
+use crate::state::{CLOSED, COMPLETED, REFERENCE, abort};
 
 /// A handle to a scheduled task: run it, schedule it, or drop it to cancel it.
 ///
@@ -124,8 +124,10 @@ impl<M, D> Runnable<M, D> {
     ///
     /// Returns `true` if the task was woken while it ran (it has then been scheduled again).
     /// If the task was cancelled, the future is dropped instead and `false` is returned. If the
-    /// future panics, the task is closed (or, with
-    /// [`propagate_panic`](crate::Builder::propagate_panic), the panic goes to the awaiter).
+    /// future (its `poll`, or its destructor once it completed) panics, the task is closed and
+    /// the panic unwinds out of `run` (or, with
+    /// [`propagate_panic`](crate::Builder::propagate_panic), the panic goes to the awaiter);
+    /// see the crate docs, "Panics in user code", for the other callbacks.
     pub fn run(self) -> bool {
         let ptr = self.into_raw().as_ptr();
         // SAFETY: the runnable's reference keeps the task alive.
@@ -202,11 +204,12 @@ impl<M, D> Drop for Runnable<M, D> {
                 Err(s) => state = s,
             }
         }
+        // Then (also if the future's destructor panics) give up SCHEDULED and the reference,
+        // waking the awaiter.
+        // SAFETY: the runnable owns a reference and SCHEDULED, handed to the guard.
+        let _release = unsafe { Release::new(ptr) };
         // SAFETY: SCHEDULED makes the future ours, and a scheduled task always has its future.
         unsafe { (header.vtable.drop_future)(ptr) };
-        let state = header.state.fetch_and(!SCHEDULED, Ordering::AcqRel);
-        // SAFETY: we give up the runnable's reference (after waking the awaiter).
-        unsafe { finish(ptr, state) };
     }
 }
 

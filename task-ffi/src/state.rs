@@ -43,8 +43,8 @@ pub(crate) const REFS: usize = !(REFERENCE - 1);
 /// The state of a freshly spawned task: a `Runnable` (one reference) and a `Task` exist.
 pub(crate) const INITIAL: usize = SCHEDULED | HANDLE | REFERENCE;
 
-/// Aborts the process: used when a count would overflow or a waker panics while the state word
-/// is in a transient state. Without `std` a panic while panicking aborts.
+/// Aborts the process: used when the reference count would overflow and when a C caller passes a
+/// null runnable. Without `std` a panic while panicking aborts.
 #[cold]
 pub(crate) fn abort() -> ! {
     #[cfg(feature = "std")]
@@ -62,21 +62,6 @@ pub(crate) fn abort() -> ! {
         let _bomb = Bomb;
         panic!("task-ffi: aborting");
     }
-}
-
-/// Runs `f`, aborting the process if it panics (for wakers run in the middle of a transition).
-#[inline]
-pub(crate) fn abort_on_panic<R>(f: impl FnOnce() -> R) -> R {
-    struct Bomb;
-    impl Drop for Bomb {
-        fn drop(&mut self) {
-            abort();
-        }
-    }
-    let bomb = Bomb;
-    let r = f();
-    core::mem::forget(bomb);
-    r
 }
 
 /// Formats a state word for `Debug` impls.

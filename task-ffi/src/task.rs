@@ -19,7 +19,7 @@ use crate::ScheduleInfo;
 use crate::header::{Header, TaskHead};
 use crate::raw::{Panic, header};
 use crate::state::{
-    AWAITER, CLOSED, COMPLETED, HANDLE, INITIAL, REFERENCE, REFS, RUNNING, SCHEDULED,
+    AWAITER, CLOSED, COMPLETED, HANDLE, INITIAL, REFERENCE, REFS, RUNNING, SCHEDULED, abort,
 };
 
 /// A spawned task: await it for the output, [`detach`](Self::detach) it, or
@@ -104,7 +104,9 @@ impl<T, M> Task<T, M> {
         FallibleTask { task: self }
     }
 
-    /// Whether the task completed or was closed (so awaiting it will not wait).
+    /// Whether the task completed or was closed: its future will not be polled any more.
+    /// Awaiting a closed task still waits until its future is dropped, if a `Runnable` still
+    /// holds it (a cancelled task waiting in the executor's queue, or one being run).
     pub fn is_finished(&self) -> bool {
         let state = self.header().state.load(Ordering::Acquire);
         state & (CLOSED | COMPLETED) != 0
@@ -162,7 +164,13 @@ impl<T, M> Task<T, M> {
             ) {
                 Ok(_) => {
                     if idle {
-                        // SAFETY: we took a reference and set SCHEDULED for the runnable.
+                        if state > isize::MAX as usize {
+                            abort();
+                        }
+                        // SAFETY: we took a reference and set SCHEDULED for the runnable. A
+                        // panicking schedule function drops that runnable while unwinding
+                        // (which drops the future and wakes the awaiter), and `Drop` gives up
+                        // the handle all the same.
                         unsafe { (header.vtable.schedule)(ptr, ScheduleInfo::new(false)) };
                     }
                     if state & AWAITER != 0 {
@@ -280,11 +288,12 @@ impl<T, M> Task<T, M> {
                 Ordering::Acquire,
             ) {
                 Ok(_) => {
+                    // SAFETY: we closed the completed task: the output is ours. Taken before
+                    // the wake below, so a panicking waker drops it instead of leaking it.
+                    let output = unsafe { read_output::<T>(header, ptr) };
                     if state & AWAITER != 0 {
                         header.notify(Some(cx.waker()));
                     }
-                    // SAFETY: we closed the completed task: the output is ours.
-                    let output = unsafe { read_output::<T>(header, ptr) };
                     return Poll::Ready(Some(unwrap_output(output)));
                 }
                 Err(s) => state = s,
@@ -318,8 +327,17 @@ fn unwrap_output<T>(output: Result<T, Panic>) -> T {
 
 impl<T, M> Drop for Task<T, M> {
     fn drop(&mut self) {
-        self.set_canceled();
-        drop(self.set_detached());
+        /// Gives up the handle when it goes out of scope, so also when cancelling unwinds (a
+        /// panicking schedule function or awaiter waker): the handle never outlives the `Task`.
+        struct Detach<'a, T, M>(&'a mut Task<T, M>);
+        impl<T, M> Drop for Detach<'_, T, M> {
+            fn drop(&mut self) {
+                // The output (if the task completed) is dropped after the transition.
+                drop(self.0.set_detached());
+            }
+        }
+        let detach = Detach(self);
+        detach.0.set_canceled();
     }
 }
 

@@ -298,3 +298,85 @@ fn drop_runnable_vs_wake_vs_await() {
         assert_freed(d, 0);
     });
 }
+
+/// A future whose destructor panics; counts its drop.
+struct PanickyFut<P: FnMut(&mut Context<'_>) -> Poll<Out>> {
+    poll: P,
+    _drop: Counted<'static>,
+}
+
+impl<P: FnMut(&mut Context<'_>) -> Poll<Out> + Unpin> Future for PanickyFut<P> {
+    type Output = Out;
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Out> {
+        (self.poll)(cx)
+    }
+}
+
+impl<P: FnMut(&mut Context<'_>) -> Poll<Out>> Drop for PanickyFut<P> {
+    fn drop(&mut self) {
+        panic!("future destructor");
+    }
+}
+
+/// Spawns a [`PanickyFut`] like [`spawn`].
+fn spawn_panicky<P>(
+    drops: &'static Drops,
+    poll: P,
+    queue: &Queue,
+) -> (Runnable<(), Counted<'static>>, Task<Out>)
+where
+    P: FnMut(&mut Context<'_>) -> Poll<Out> + Unpin + Send + 'static,
+{
+    let q = queue.clone();
+    let guard = Counted(&drops.schedule);
+    let schedule = move |r| {
+        let _ = &guard;
+        q.lock().unwrap().push(r);
+    };
+    let future = PanickyFut {
+        poll,
+        _drop: Counted(&drops.future),
+    };
+    task_ffi::spawn_with(future, schedule, Counted(&drops.data))
+}
+
+fn expect_panic(f: impl FnOnce()) {
+    let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(f));
+    assert!(r.is_err(), "expected a panic");
+}
+
+/// The completed future's destructor panics on the runner while the handle awaits: the task
+/// still closes, the awaiter is woken (no hang), and every part is dropped once.
+#[test]
+fn destructor_panic_on_complete_vs_await() {
+    model(|| {
+        let d = leak_drops();
+        let queue = Queue::default();
+        let (runnable, task) =
+            spawn_panicky(d, move |_| Poll::Ready(Out(Counted(&d.output))), &queue);
+        let t = thread::spawn(move || {
+            expect_panic(move || {
+                runnable.run();
+            });
+        });
+        assert!(block_on(task.fallible()).is_none());
+        t.join().unwrap();
+        assert_freed(d, 1);
+    });
+}
+
+/// The executor drops the runnable (its future's destructor panics) while the handle is
+/// dropped on another thread: the task is freed once, by whichever goes last.
+#[test]
+fn destructor_panic_on_drop_vs_cancel() {
+    model(|| {
+        let d = leak_drops();
+        let queue = Queue::default();
+        let (runnable, task) = spawn_panicky(d, |_| Poll::Pending, &queue);
+        let t = thread::spawn(move || drop(task));
+        expect_panic(move || drop(runnable));
+        t.join().unwrap();
+        drain(&queue);
+        assert_freed(d, 0);
+    });
+}
