@@ -1,18 +1,8 @@
 //! [`Builder`] and the `spawn` functions.
 //!
-//! Every spawn function ends in [`Builder::spawn_unchecked_with`]; the safe ones only add the
-//! bounds that make it sound:
-//!
-//! | function | future | schedule `S` | metadata `M` | data `D` |
-//! | --- | --- | --- | --- | --- |
-//! | `spawn`, `spawn_with` | `Send + 'static` (output too) | `Send + Sync + 'static` | `Send + Sync + 'static` | `Send + 'static` |
-//! | `spawn_local`, `spawn_local_with` (`std`) | `'static`, checked to stay on its thread | as above | as above | as above |
-//! | `spawn_unchecked`, `spawn_unchecked_with` | none (`unsafe`) | none | none | none |
-//!
-//! `M` must be `Send + Sync` and `D` `Send` because the last reference to a task may be a
-//! `Waker` dropped on any thread, which then drops `M` and `D` there, and because a wake on any
-//! thread hands a `Runnable` (with `&M` and `&mut D`) to the schedule function on that thread.
-//! async-task lets a non-`Send` `M` through its safe `spawn` (its issue #100); this crate does not.
+//! Every spawn function ends in [`Builder::spawn_unchecked_with`]; the safe ones add the bounds
+//! that make it sound on any thread. The rules, and which handle touches which part of a task,
+//! are in the crate docs (section "Threads, handles and parts").
 
 use core::fmt;
 use core::future::Future;
@@ -144,7 +134,11 @@ impl<M> Builder<M> {
     }
 
     /// Spawns a future that is not `Send`. The future is polled and dropped only on the
-    /// thread that spawned it: running (or dropping) the [`Runnable`] elsewhere panics.
+    /// thread that spawned it: running (or dropping) the [`Runnable`] elsewhere panics, closes
+    /// the task (its `Task` resolves as cancelled, or, with
+    /// [`propagate_panic`](Self::propagate_panic), resumes that panic) and leaks the future
+    /// instead of dropping it on the wrong thread. Waking, scheduling and moving the
+    /// `Runnable` work from any thread.
     #[cfg(feature = "std")]
     #[cfg_attr(docsrs, doc(cfg(feature = "std")))]
     pub fn spawn_local<F, Fut, S>(
@@ -191,14 +185,57 @@ impl<M> Builder<M> {
     ///
     /// # Safety
     ///
-    /// - If the future is not `Send`, its [`Runnable`] must be used and dropped on the thread
-    ///   that spawned it.
-    /// - If the future is not `'static`, what it borrows must outlive the [`Runnable`].
-    /// - If `schedule` is not `Send` and `Sync`, every [`Waker`](core::task::Waker) of the task
-    ///   must be used and dropped on the spawning thread; if it is not `'static`, what it
-    ///   borrows must outlive every waker.
-    /// - If `M` or the output is not `Send`, the handles must stay on the spawning thread
-    ///   (the last waker or handle drops `M` wherever it is dropped).
+    /// The *spawning thread* is the thread that calls this function. The *handles* of the task
+    /// are every [`Runnable`] (including each one a wake hands to `schedule`), the [`Task`] (and
+    /// the [`FallibleTask`](crate::FallibleTask) made from it) and every
+    /// [`Waker`](core::task::Waker) of the task; the [crate docs](crate#threads-handles-and-parts)
+    /// list which handle touches which part.
+    ///
+    /// Threads:
+    ///
+    /// - If the future is not `Send`, every `Runnable` must be run and dropped on the spawning
+    ///   thread. (A wake on another thread hands the new `Runnable` to `schedule` there, which
+    ///   may only send it back.)
+    /// - If the output is not `Send`, every `Runnable` must be run, and the `Task` used and
+    ///   dropped, on the spawning thread.
+    /// - If `schedule` is not `Send + Sync`, or `M` is not `Send + Sync`, every handle — each
+    ///   `Runnable`, the `Task`, each `Waker` — must be used and dropped on the spawning thread:
+    ///   any of them may call `schedule` or drop `schedule` and `M`.
+    ///
+    /// Lifetimes:
+    ///
+    /// - What the future borrows must stay valid until the future is dropped, which a
+    ///   `Runnable` does when the future completes or when the task was cancelled (a wake may
+    ///   still make a `Runnable` that polls it, until then).
+    /// - What the output borrows must stay valid until the output is dropped (by the `Task`, or
+    ///   by the `Runnable` that completes the task when the `Task` is gone).
+    /// - What `schedule` and `M` borrow must outlive every handle.
+    /// - The `&'a M` given to `future` points into the task: nothing made from it may be used
+    ///   after the future is dropped. In particular the output must not hold it.
+    ///
+    /// With every part `Send` (`schedule` and `M` also `Sync`) and `'static`, there is nothing
+    /// to uphold: that is [`spawn`](Self::spawn).
+    ///
+    /// # Examples
+    ///
+    /// A single-threaded executor whose queue is an `Rc`, running a future that holds an `Rc`:
+    ///
+    /// ```
+    /// use std::{cell::RefCell, collections::VecDeque, rc::Rc};
+    ///
+    /// let queue: Rc<RefCell<VecDeque<task_ffi::Runnable>>> = Rc::default();
+    /// let q = queue.clone();
+    /// let value = Rc::new(5);
+    /// // SAFETY: every handle of the task stays on this thread; everything is `'static`.
+    /// let (runnable, task) = unsafe {
+    ///     task_ffi::spawn_unchecked(async move { *value }, move |r| q.borrow_mut().push_back(r))
+    /// };
+    /// runnable.schedule();
+    /// while let Some(runnable) = queue.borrow_mut().pop_front() {
+    ///     runnable.run();
+    /// }
+    /// assert_eq!(futures_lite::future::block_on(task), 5);
+    /// ```
     pub unsafe fn spawn_unchecked<'a, F, Fut, S>(
         self,
         future: F,
@@ -218,9 +255,9 @@ impl<M> Builder<M> {
     ///
     /// # Safety
     ///
-    /// As for [`spawn_unchecked`](Self::spawn_unchecked); in addition, if `D` is not `Send`,
-    /// the runnable and every waker must stay on the spawning thread, and if it is not
-    /// `'static`, what it borrows must outlive every waker and handle.
+    /// As for [`spawn_unchecked`](Self::spawn_unchecked), with `D` in addition: if `D` is not
+    /// `Send`, every handle (each `Runnable`, the `Task`, each `Waker`) must be used and dropped
+    /// on the spawning thread, and what `D` borrows must outlive every handle.
     pub unsafe fn spawn_unchecked_with<'a, F, Fut, S, D>(
         self,
         future: F,

@@ -87,7 +87,10 @@ unsafe fn erased(ptr: *mut c_void) -> Runnable {
 ///
 /// # Safety
 ///
-/// `ptr` comes from [`Runnable::into_raw`] and is not used again (the runnable is consumed).
+/// `ptr` comes from [`Runnable::into_raw`] and is not used again (the runnable is consumed),
+/// and this thread may run that runnable: any thread for [`spawn`](crate::spawn) and
+/// [`spawn_with`](crate::spawn_with); for `spawn_unchecked` the thread its rules allow (a
+/// `spawn_local` task run on another thread panics in its thread check, which aborts here).
 pub unsafe extern "C" fn task_ffi_run(ptr: *mut c_void) -> bool {
     // SAFETY: forwarded from the caller.
     unsafe { erased(ptr) }.run()
@@ -97,7 +100,9 @@ pub unsafe extern "C" fn task_ffi_run(ptr: *mut c_void) -> bool {
 ///
 /// # Safety
 ///
-/// As for [`task_ffi_run`].
+/// `ptr` comes from [`Runnable::into_raw`] and is not used again, and this thread may use that
+/// runnable (see [`task_ffi_run`]; for `spawn_unchecked` tasks whose schedule function or
+/// metadata is not `Send + Sync`, or whose data is not `Send`, only the spawning thread).
 pub unsafe extern "C" fn task_ffi_schedule(ptr: *mut c_void) {
     // SAFETY: forwarded from the caller.
     unsafe { erased(ptr) }.schedule();
@@ -107,7 +112,7 @@ pub unsafe extern "C" fn task_ffi_schedule(ptr: *mut c_void) {
 ///
 /// # Safety
 ///
-/// As for [`task_ffi_run`].
+/// As for [`task_ffi_run`] (dropping drops the future, like running it).
 pub unsafe extern "C" fn task_ffi_drop(ptr: *mut c_void) {
     // SAFETY: forwarded from the caller.
     drop(unsafe { erased(ptr) });

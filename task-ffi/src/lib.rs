@@ -37,7 +37,7 @@
 //!   [`ffi`] has type-erased `extern "C"` functions to run, schedule and drop a runnable.
 //! - Every type in a signature is public (`spawn_local_with` returns a plain `Runnable<(), D>`),
 //!   and the safe functions require `D: Send` and `M: Send + Sync`, because the last reference
-//!   to a task may be dropped on any thread (see the table in [`Builder`]'s module docs).
+//!   to a task may be dropped on any thread (see [below](#threads-handles-and-parts)).
 //!
 //! The bounds are checked at compile time: metadata or data that is not `Send` does not go
 //! through the safe functions, and a runnable with such data does not leave its thread.
@@ -59,6 +59,39 @@
 //!     unsafe { task_ffi::spawn_unchecked_with(async {}, |_| {}, std::rc::Rc::new(1)) };
 //! assert_send(runnable);
 //! ```
+//!
+//! # Threads, handles and parts
+//!
+//! A task is reached through three kinds of handles: its [`Runnable`] (at most one at a time;
+//! each wake makes a new one and hands it to the schedule function on the waking thread), its
+//! [`Task`] (or the [`FallibleTask`] made from it) and any number of
+//! [`Waker`](core::task::Waker)s (always `Send + Sync` by type). Each part of the task is used
+//! on the thread of the handle that touches it:
+//!
+//! | part | used by | dropped by |
+//! | --- | --- | --- |
+//! | future | [`Runnable::run`] (poll) | [`Runnable::run`], dropping a `Runnable` |
+//! | output | made by [`Runnable::run`], taken by the `Task` | the `Task` (awaited, cancelled, detached, dropped), or `run` when there is no `Task` |
+//! | schedule function `S` | called by [`Waker::wake`](core::task::Waker::wake)/[`wake_by_ref`](core::task::Waker::wake_by_ref), dropping the last `Waker`, [`Runnable::schedule`], [`Runnable::run`] (woken while running), the `Task` (cancelled, detached, dropped) | whichever handle goes last: a `Runnable`, a `Waker` or the `Task` |
+//! | metadata `M` | `&M`: [`Runnable::metadata`], [`Task::metadata`], the future (`spawn_unchecked`) | as for `S` |
+//! | data `D` | `&D`/`&mut D`: [`Runnable::data`]/[`data_mut`](Runnable::data_mut) (also inside the schedule function) | as for `S` |
+//!
+//! The spawn functions differ only in the bounds they require: the safe ones require what makes
+//! every row sound on any thread:
+//!
+//! | function | future | output | schedule `S` | metadata `M` | data `D` |
+//! | --- | --- | --- | --- | --- | --- |
+//! | `spawn`, `spawn_with` | `Send + 'static` | `Send + 'static` | `Send + Sync + 'static` | `Send + Sync + 'static` | `Send + 'static` |
+//! | `spawn_local`, `spawn_local_with` (`std`) | `'static`, checked at run time to be polled and dropped only on its thread | `'static`; made only on that thread, and a `Task` of an output that is not `Send` stays there by type | as above | as above | as above |
+//! | `spawn_unchecked`, `spawn_unchecked_with` | none (`unsafe`: see [`Builder::spawn_unchecked`] for the rules) | none | none | none | none |
+//!
+//! `M` must be `Send + Sync`, `S` `Send + Sync` and `D` `Send` even for `spawn_local` because
+//! any `Waker`, which may be on any thread, can call `S` (handing it a `Runnable` with `&M` and
+//! `&mut D`) and, as the last handle, drop `S`, `M` and `D` there. async-task lets a non-`Send`
+//! `M` through its safe `spawn` (its issue #100); this crate does not.
+//!
+//! The [`ffi`] functions run, schedule and drop a `Runnable`: they follow the
+//! `Runnable` rules of the function that spawned the task.
 //!
 //! # Layout
 //!

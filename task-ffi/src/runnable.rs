@@ -178,6 +178,8 @@ impl<M, D> Runnable<M, D> {
     /// # Safety
     ///
     /// `ptr` comes from `Runnable::<M, D>::into_raw` with the same `M` and `D` and is used once.
+    /// If `Runnable<M, D>` is not `Send` or the task was spawned with `spawn_unchecked`, the
+    /// thread rules that applied to the original runnable apply to the rebuilt one.
     pub unsafe fn from_raw(ptr: NonNull<()>) -> Self {
         Self {
             ptr,
