@@ -4,8 +4,9 @@
 //!
 //! [`REACTOR`] is a `static` built by a `const fn`: nothing is allocated on the heap or moved
 //! through a stack when it starts, nor while it runs. Its size is dominated by the registry
-//! (see [`crate::registry`]): 8 bytes per source plus one waiter place per waiter (12 bytes on
-//! 32-bit targets, 24 bytes on 64-bit ones). The capacities are compile-time constants:
+//! (see [`crate::registry`]): 12 bytes per source (8 on ESP-IDF) plus one waiter place per
+//! waiter (12 bytes on 32-bit targets, 24 bytes on 64-bit ones). The capacities are
+//! compile-time constants:
 //!
 //! | constant | env var at build time | default (ESP-IDF) | default (other targets) |
 //! | --- | --- | --- | --- |
@@ -17,8 +18,8 @@
 //! rebuilds io-mini when they change. At the ESP-IDF defaults the registry takes
 //! 20 × 8 + 20 × 12 + 3 flags + 2 high-water marks = 408 bytes on a 32-bit target, and the
 //! whole static reactor 420 bytes with the mutex and the wake-up fd cell (both measured for
-//! riscv32imc-esp-espidf); on x86_64 the same capacities take 664 bytes, and the host default
-//! (256 / 256) 8 216 bytes. The time the reactor spends per loop follows the sources and waiters
+//! riscv32imc-esp-espidf); on x86_64 the same capacities take 744 bytes, and the host default
+//! (256 / 256) 9 240 bytes. The time the reactor spends per loop follows the sources and waiters
 //! in use, not these capacities (see the high-water marks in [`crate::registry`]).
 //! `N` and `W` are const generics of the internal registry, so the loom models and unit tests
 //! use tiny ones; more waiter places than sources is fine (several tasks per socket).
@@ -26,7 +27,10 @@
 //! # The thread
 //!
 //! The first `Async::new*` creates the wake-up eventfd and spawns one thread named `io-mini`
-//! with a stack of [`REACTOR_STACK_SIZE`] bytes. The loop keeps two arrays on that stack:
+//! with a stack of [`REACTOR_STACK_SIZE`] bytes, under a lock, so that callers racing to start
+//! it start one. If that fails (no descriptor left for the eventfd, no memory for the thread),
+//! the call fails and nothing is remembered: the next call tries again (the eventfd, once
+//! created, is kept). The loop keeps two arrays on that stack:
 //! `MAX_SOURCES + 1` `pollfd`s (8 bytes each) and `MAX_SOURCES` interests (12 bytes each), i.e.
 //! 20 bytes per source (about 5 KiB at the host default of 256, 400 bytes at 20), plus the
 //! `WAKE_CHUNK` (8) wakers it wakes at a time and a few small frames.
@@ -53,38 +57,62 @@
 //! implements it on top of `select` anyway.
 //!
 //! The thread ends only if `poll(2)` fails with something other than `EINTR` (retried at once)
-//! or `ENOMEM` (retried after 1 ms), which means a bug (or if it
-//! panics, which it does not do by design); a guard then shuts the reactor down, so every
-//! pending and future operation fails with an `io::Error` instead of hanging.
+//! or `ENOMEM` (retried after 1 ms) — `EINVAL` when the process's descriptor limit was lowered
+//! below the number of fds watched, otherwise a bug — or if it panics, which it does not do by
+//! design (wakers and the logger run inside `catch_unwind`). A guard then shuts the reactor
+//! down, so every pending operation fails with an `io::Error` instead of hanging, and marks the
+//! thread gone: the next operation (a new `Async`, or a wait on an existing one) revives the
+//! registry and starts a new thread, keeping the registrations. The one failure that lasts is
+//! a `fork`: its child has no reactor thread and possibly a registry locked by a thread that
+//! was not copied, so every operation there fails.
 
 use std::io;
 use std::os::fd::{AsRawFd, OwnedFd};
 use std::sync::OnceLock;
 
-use sync_core::sync::atomic::{AtomicBool, Ordering::Relaxed};
+use sync_core::sync::atomic::{
+    AtomicBool,
+    Ordering::{Acquire, Relaxed, Release},
+};
 
-use crate::reactor::{Core, Wakeup};
-use crate::registry::{Interest, READ, WRITE};
+use crate::lock::Mutex;
+use crate::reactor::{Core, Wakeup, contain};
+use crate::registry::{FileId, Interest, Key, READ, WRITE};
 use crate::sys;
 
-/// Parses a decimal compile-time setting.
+/// Parses a decimal compile-time setting (`Err` says what is wrong with it).
+const fn parse_setting(value: &str) -> Result<usize, &'static str> {
+    let bytes = value.as_bytes();
+    if bytes.is_empty() {
+        return Err("io-mini: empty IO_MINI_* setting");
+    }
+    let mut n = 0usize;
+    let mut i = 0;
+    while i < bytes.len() {
+        if !bytes[i].is_ascii_digit() {
+            return Err("io-mini: IO_MINI_* settings must be decimal numbers");
+        }
+        let Some(shifted) = n.checked_mul(10) else {
+            return Err("io-mini: an IO_MINI_* setting is too large");
+        };
+        let Some(next) = shifted.checked_add((bytes[i] - b'0') as usize) else {
+            return Err("io-mini: an IO_MINI_* setting is too large");
+        };
+        n = next;
+        i += 1;
+    }
+    Ok(n)
+}
+
+/// A compile-time setting: `value` if set, else `default`. A bad value stops the build.
 const fn setting(value: Option<&str>, default: usize) -> usize {
     let Some(value) = value else {
         return default;
     };
-    let bytes = value.as_bytes();
-    assert!(!bytes.is_empty(), "io-mini: empty IO_MINI_* setting");
-    let mut n = 0usize;
-    let mut i = 0;
-    while i < bytes.len() {
-        assert!(
-            bytes[i].is_ascii_digit(),
-            "io-mini: IO_MINI_* settings must be decimal numbers"
-        );
-        n = n * 10 + (bytes[i] - b'0') as usize;
-        i += 1;
+    match parse_setting(value) {
+        Ok(n) => n,
+        Err(msg) => panic!("{}", msg),
     }
-    n
 }
 
 const DEFAULT_SOURCES: usize = if cfg!(target_os = "espidf") { 20 } else { 256 };
@@ -97,8 +125,9 @@ const DEFAULT_STACK: usize = if cfg!(target_os = "espidf") {
 /// How many sources (`Async` values) can be registered at once.
 ///
 /// Set at build time by the `IO_MINI_MAX_SOURCES` environment variable (default 20 on ESP-IDF,
-/// 256 elsewhere; at most 65 534). Each costs 8 bytes of static memory and 20 bytes of the
-/// reactor thread's stack.
+/// 256 elsewhere; at most 65 534). Each costs 12 bytes of static memory (8 on ESP-IDF) and 20
+/// bytes of the reactor thread's stack; a build whose [`REACTOR_STACK_SIZE`] cannot hold those
+/// 20 bytes per source plus 1 KiB fails to compile.
 pub const MAX_SOURCES: usize = setting(option_env!("IO_MINI_MAX_SOURCES"), DEFAULT_SOURCES);
 
 /// How many waiters (pending `readable()`/`writable()` futures, pending `poll_readable` /
@@ -125,6 +154,18 @@ pub const MAX_WAITERS: usize = setting(option_env!("IO_MINI_MAX_WAITERS"), DEFAU
 /// wakers may panic and you unwind.
 pub const REACTOR_STACK_SIZE: usize = setting(option_env!("IO_MINI_REACTOR_STACK"), DEFAULT_STACK);
 
+/// The reactor loop's arrays on its stack: the `pollfd`s and the interests.
+const LOOP_ARRAYS: usize = size_of::<PollFds>() + size_of::<[Interest; MAX_SOURCES]>();
+
+// A stack too small for the loop's arrays (`IO_MINI_MAX_SOURCES` raised without
+// `IO_MINI_REACTOR_STACK`) stops the build instead of overflowing the thread's stack at run
+// time. 1 KiB for the rest is a floor, not an estimate (see `REACTOR_STACK_SIZE`).
+const _: () = assert!(
+    LOOP_ARRAYS.saturating_add(1024) <= REACTOR_STACK_SIZE,
+    "io-mini: IO_MINI_REACTOR_STACK is too small for IO_MINI_MAX_SOURCES: the reactor loop \
+     keeps 20 bytes per source on its stack, plus at least 1 KiB for the rest"
+);
+
 /// The wake-up hook of the static reactor: writes the eventfd once it exists.
 #[derive(Debug)]
 pub(crate) struct EventFd(OnceLock<OwnedFd>);
@@ -143,12 +184,27 @@ pub(crate) type Reactor = Core<MAX_SOURCES, MAX_WAITERS, EventFd>;
 /// The one reactor.
 pub(crate) static REACTOR: Reactor = Core::new(EventFd(OnceLock::new()));
 
-/// The result of starting the thread (`Err` keeps the kind and message for every later call).
-static STARTED: OnceLock<Result<(), (io::ErrorKind, String)>> = OnceLock::new();
+/// Whether a reactor thread runs (or is being started). Set under [`START`] before the thread
+/// is spawned; cleared by the thread's [`ShutdownGuard`] after it has shut the registry down,
+/// so whoever sees it cleared may start a new thread.
+static RUNNING: AtomicBool = AtomicBool::new(false);
+
+/// Serialises starting the thread, so that callers racing to start it start one; holds what a
+/// failed start leaves for the next attempt (see [`start`]).
+static START: Mutex<Started> = Mutex::new(Started {
+    fork_handler: false,
+});
+
+/// What earlier start attempts did that must not be done twice.
+struct Started {
+    /// `pthread_atfork` registered [`after_fork_in_child`] (a registration cannot be undone).
+    fork_handler: bool,
+}
 
 /// Set in the child of a `fork`: the reactor thread does not exist there (only the forking
 /// thread is copied), and the registry lock may have been held by it. From then on every
-/// operation fails, and drops leave the registry alone, instead of hanging.
+/// operation fails, and drops leave the registry alone, instead of hanging. This one failure is
+/// for good: the child's registry cannot be trusted again.
 static FORKED: AtomicBool = AtomicBool::new(false);
 
 extern "C" fn after_fork_in_child() {
@@ -159,7 +215,7 @@ fn forked() -> io::Error {
     io::Error::other("io-mini: the reactor thread does not exist in a forked child process")
 }
 
-/// The static reactor if this process has one (`Err` in a forked child).
+/// The static reactor if this process has one (`Err` in a forked child), without starting it.
 pub(crate) fn live() -> io::Result<&'static Reactor> {
     if FORKED.load(Relaxed) {
         Err(forked())
@@ -168,46 +224,86 @@ pub(crate) fn live() -> io::Result<&'static Reactor> {
     }
 }
 
-/// The reactor, started on first use.
+/// The reactor, its thread started on first use, and started again if it has ended.
+///
+/// A failed start is not remembered: the next call tries again (running out of file
+/// descriptors for the eventfd, or of memory for the thread, is usually transient).
 pub(crate) fn reactor() -> io::Result<&'static Reactor> {
     live()?;
-    match STARTED.get_or_init(start) {
-        Ok(()) => Ok(&REACTOR),
-        Err((kind, msg)) => Err(io::Error::new(*kind, msg.clone())),
+    // Acquire/Release on `RUNNING` order it after what `start` and the guard did before their
+    // stores; the registry and the eventfd have their own lock and `OnceLock` besides, so the
+    // flag is only a hint: a stale `false` costs a trip through `START`'s lock, a stale `true`
+    // (the thread is ending) an operation that fails with the reactor's error, never a hang.
+    if !RUNNING.load(Acquire) {
+        start()?;
+    }
+    Ok(&REACTOR)
+}
+
+/// Registers `fd` (naming `file`); when the registry is full, first frees the registrations
+/// whose fd has been closed or names another file since (leaked `Async`s, see
+/// [`crate::registry`]).
+pub(crate) fn register(reactor: &Reactor, fd: i32, file: FileId) -> io::Result<Key> {
+    match reactor.register(fd, file) {
+        Err(err)
+            if err.kind() == io::ErrorKind::OutOfMemory && reactor.sweep(sys::is_stale) > 0 =>
+        {
+            reactor.register(fd, file)
+        }
+        other => other,
     }
 }
 
-fn start() -> Result<(), (io::ErrorKind, String)> {
-    let failed = |what: &str, err: io::Error| {
-        REACTOR.shutdown();
-        Err((err.kind(), format!("io-mini: cannot {what}: {err}")))
-    };
-    let fd = match sys::wakeup_fd() {
-        Ok(fd) => fd,
-        Err(err) => return failed("create the reactor's eventfd", err),
-    };
-    let raw = fd.as_raw_fd();
-    if let Err(err) = sys::on_fork_in_child(after_fork_in_child) {
-        return failed("register a fork handler", err);
+/// Starts the reactor thread unless another caller has done so meanwhile.
+fn start() -> io::Result<()> {
+    let mut started = START.lock();
+    if RUNNING.load(Acquire) {
+        return Ok(());
     }
-    // `start` runs once (OnceLock), so the cell is empty.
-    let _ = REACTOR.hook().0.set(fd);
+    let failed = |what: &str, err: io::Error| {
+        io::Error::new(err.kind(), format!("io-mini: cannot {what}: {err}"))
+    };
+    if !started.fork_handler {
+        sys::on_fork_in_child(after_fork_in_child)
+            .map_err(|err| failed("register a fork handler", err))?;
+        started.fork_handler = true;
+    }
+    // The eventfd outlives a failed start (and an ended thread): it is created once.
+    let raw = match REACTOR.hook().0.get() {
+        Some(fd) => fd.as_raw_fd(),
+        None => {
+            let fd = sys::wakeup_fd().map_err(|err| failed("create the reactor's eventfd", err))?;
+            REACTOR.hook().0.get_or_init(|| fd).as_raw_fd()
+        }
+    };
+    // After a thread that ended, the registry refuses everything until revived. Revive it and
+    // mark the thread running before spawning it: the thread's guard clears the mark when it
+    // ends, which must come after this store.
+    REACTOR.revive();
+    RUNNING.store(true, Release);
     let spawned = std::thread::Builder::new()
         .name("io-mini".into())
         .stack_size(REACTOR_STACK_SIZE)
         .spawn(move || run(raw));
     match spawned {
         Ok(_) => Ok(()),
-        Err(err) => failed("spawn the io-mini thread", err),
+        Err(err) => {
+            // Waits added since the revive would wait for a thread that does not exist.
+            REACTOR.shutdown();
+            RUNNING.store(false, Release);
+            Err(failed("spawn the io-mini thread", err))
+        }
     }
 }
 
-/// Shuts the reactor down when the thread ends, whether by error or by panic.
+/// Shuts the reactor down when the thread ends, whether by error or by panic, then lets the
+/// next operation start a new thread.
 struct ShutdownGuard;
 
 impl Drop for ShutdownGuard {
     fn drop(&mut self) {
         REACTOR.shutdown();
+        RUNNING.store(false, Release);
     }
 }
 
@@ -227,7 +323,8 @@ const NO_FD: libc::pollfd = libc::pollfd {
 fn run(wake_fd: i32) {
     let _guard = ShutdownGuard;
     if let Err(err) = run_loop(wake_fd) {
-        log::error!("io-mini: the reactor stops: {err}");
+        // The logger is user code: it may panic.
+        contain(|| log::error!("io-mini: the reactor stops: {err}"));
     }
 }
 
@@ -262,7 +359,7 @@ fn run_loop(wake_fd: i32) -> io::Result<()> {
             Ok(_) => {}
             // Transient shortage of kernel memory: back off briefly and retry, keep serving.
             Err(err) if err.raw_os_error() == Some(libc::ENOMEM) => {
-                log::warn!("io-mini: poll(2) failed ({err}); retrying");
+                contain(|| log::warn!("io-mini: poll(2) failed ({err}); retrying"));
                 std::thread::sleep(std::time::Duration::from_millis(1));
                 continue;
             }
@@ -309,5 +406,28 @@ impl PollFds {
         // is `MAX_SOURCES + 1` contiguous pollfds without padding; the pointer is derived from
         // the whole struct, `len` is within it, and `&mut self` is exclusive for the lifetime.
         unsafe { core::slice::from_raw_parts_mut(first, len) }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn settings_parse_decimal_numbers() {
+        assert_eq!(setting(None, 7), 7);
+        assert_eq!(setting(Some("0"), 7), 0);
+        assert_eq!(setting(Some("65534"), 7), 65_534);
+        assert_eq!(parse_setting(""), Err("io-mini: empty IO_MINI_* setting"));
+        assert_eq!(
+            parse_setting("12k"),
+            Err("io-mini: IO_MINI_* settings must be decimal numbers")
+        );
+    }
+
+    #[test]
+    #[should_panic(expected = "io-mini: an IO_MINI_* setting is too large")]
+    fn a_setting_too_large_for_usize_is_a_clear_error() {
+        let _ = setting(Some("99999999999999999999999"), 0);
     }
 }

@@ -17,7 +17,7 @@ use std::task::{Context, Poll};
 
 use sync_core::sync::atomic::{AtomicU16, Ordering::AcqRel};
 
-use crate::driver::{live, reactor};
+use crate::driver::{self, live, reactor};
 use crate::registry::{Direction, Key, NIL, WaiterId};
 use crate::sys;
 
@@ -71,9 +71,21 @@ impl<T: AsFd> Async<T> {
     ///
     /// # Errors
     ///
-    /// Setting non-blocking mode failed; the fd is already registered (`AlreadyExists`); the
-    /// registry holds [`MAX_SOURCES`](crate::MAX_SOURCES) sources already (`OutOfMemory`); the
-    /// reactor thread cannot start or is gone.
+    /// Setting non-blocking mode failed; the socket is already registered by a live `Async`
+    /// (`AlreadyExists`; see below); the registry holds [`MAX_SOURCES`](crate::MAX_SOURCES)
+    /// sources already (`OutOfMemory`); the reactor thread cannot start (the next call tries
+    /// again).
+    ///
+    /// # Registering one fd twice
+    ///
+    /// A second `Async` on a socket that a live (or leaked, with the socket still open)
+    /// `Async` has registered fails with `AlreadyExists`, as in async-io. An `Async` that was
+    /// leaked (`mem::forget`) with its fd closed since never blocks that fd number: the next
+    /// registration of the number replaces its registration. io-mini tells the two apart by
+    /// the file behind the number (`fstat`'s device and inode), which identifies a socket; for
+    /// other fds (pipes, files, devices) and on ESP-IDF (where lwIP reports no identity) it
+    /// cannot tell, and accepts the second registration: both work, `poll(2)` watching the fd
+    /// once for each.
     ///
     /// # Examples
     ///
@@ -96,7 +108,8 @@ impl<T: AsFd> Async<T> {
     ///
     /// As [`Async::new`], except for setting the mode.
     pub fn new_nonblocking(io: T) -> io::Result<Self> {
-        let key = reactor()?.register(io.as_fd().as_raw_fd())?;
+        let fd = io.as_fd();
+        let key = driver::register(reactor()?, fd.as_raw_fd(), sys::file_id(fd))?;
         Ok(Self {
             key,
             parked: [AtomicU16::new(NIL), AtomicU16::new(NIL)],
@@ -213,7 +226,7 @@ impl<T> Async<T> {
         cx: &mut Context<'_>,
         rearm: bool,
     ) -> Poll<io::Result<()>> {
-        let reactor = match live() {
+        let reactor = match reactor() {
             Ok(reactor) => reactor,
             Err(err) => return Poll::Ready(Err(err)),
         };
@@ -390,7 +403,7 @@ impl<H> Wait<H> {
         H: Handle<T>,
     {
         let key = self.handle.source().key;
-        match live() {
+        match reactor() {
             Ok(reactor) => reactor.poll_wait(key, self.dir, &mut self.id, cx.waker()),
             Err(err) => Poll::Ready(Err(err)),
         }

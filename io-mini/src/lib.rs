@@ -56,29 +56,37 @@
 //!   waiters of the direction. When the waiter pool is exhausted the future that cannot get a
 //!   place fails with `ErrorKind::OutOfMemory`.
 //! * **Robust.** `EINTR` is retried; wakers are woken outside the lock, each inside
-//!   `catch_unwind`, so a panicking waker is logged and the reactor goes on; if the reactor
-//!   thread ends (or in the child of a `fork`, which has no reactor thread), every pending and
-//!   later operation fails with an `io::Error` instead of hanging; a full registry or an fd registered twice fails at [`Async::new`]; the sockets
-//!   io-mini creates are close-on-exec; dropping an `Async` unregisters it without waking
-//!   anybody.
+//!   `catch_unwind`, so a panicking waker (or a panic payload that panics when dropped, or a
+//!   logger that panics reporting it) leaves the reactor running; a waker whose `clone` or
+//!   `drop` panics loses no waiter place and no wake-up of the reactor. A failed start of the
+//!   reactor (no file descriptor left for its eventfd, no memory for its thread) is retried by
+//!   the next operation, and if the reactor thread ends, the pending operations fail with an
+//!   `io::Error` instead of hanging and the next operation starts a new thread. In the child
+//!   of a `fork`, which has no reactor thread, every operation fails. A full registry or a
+//!   socket registered twice fails at [`Async::new`]; an `Async` that was leaked
+//!   (`mem::forget`) with its fd closed since never blocks the fd number or a registry slot
+//!   (see [`Async::new`]). The sockets io-mini creates are close-on-exec; dropping an `Async`
+//!   unregisters it without waking anybody.
 //!
 //! # Memory
 //!
 //! | | 32-bit (ESP-IDF defaults: 20 sources, 20 waiters) | x86_64, 20 / 20 | x86_64, 64 / 64 | x86_64, host default 256 / 256 |
 //! | --- | --- | --- | --- | --- |
-//! | static reactor | 420 B (registry 408 B) | 664 B | 2 072 B | 8 216 B |
+//! | static reactor | 420 B (registry 408 B) | 744 B | 2 328 B | 9 240 B |
 //! | per `Async<T>` | handle + 8 B | handle + 8 B | handle + 8 B | handle + 8 B |
 //! | heap | none¹ | none | none | none |
 //!
 //! ¹ io-mini allocates nothing; on ESP-IDF, std's `Mutex` (pthread-based there, futex-based
 //! on Linux) allocates its pthread mutex once, on first lock.
 //!
-//! x86_64 figures are `size_of` measurements (`tests/footprint.rs`, [`reactor_size`]). The
-//! 32-bit figures were measured with a compile-time `size_of` probe in a type-check of this
-//! crate for `riscv32imc-esp-espidf` (nightly, `-Zbuild-std`): 420 B for the whole static
-//! reactor at the ESP-IDF defaults (the registry alone, 408 B, also for `thumbv7em-none-eabihf`),
-//! and 12 B for an `Async<TcpStream>`; the 12 B above the registry are the mutex, its poison
-//! flag and the eventfd cell. The reactor thread's stack is described
+//! x86_64 figures are `size_of` measurements (`tests/footprint.rs`, [`reactor_size`]): 12 bytes
+//! per source, of which 4 identify the file behind the fd (to recognise a leaked
+//! registration, see [`Async::new`]); ESP-IDF, where lwIP reports no file identity, stores
+//! none and takes 8. The 32-bit figures were measured with a compile-time `size_of` probe in a
+//! type-check of this crate for `riscv32imc-esp-espidf` (nightly, `-Zbuild-std`): 420 B for
+//! the whole static reactor at the ESP-IDF defaults (the registry alone, 408 B), and 12 B for
+//! an `Async<TcpStream>`; the 12 B above the registry are the mutex, its poison flag and the
+//! eventfd cell. The reactor thread's stack is described
 //! at [`REACTOR_STACK_SIZE`] (measured: 16 KiB suffice on Linux unless a waker panics; the
 //! host default reserves 64 KiB for that case). Change the capacities with the
 //! `IO_MINI_MAX_SOURCES`, `IO_MINI_MAX_WAITERS` and `IO_MINI_REACTOR_STACK` environment
@@ -104,6 +112,10 @@
 //! * `Async<UnixStream>::connect` fails with `WouldBlock` when the listener's backlog is full
 //!   (async-io returns a socket that is not connected; see [Unix sockets](crate#unix-sockets)).
 //! * `poll(2)` reports regular files as always ready (async-io on epoll refuses them).
+//! * A second `Async` on one fd fails with `AlreadyExists` only for a socket on Linux and
+//!   Android; on other fds (pipes, files, devices) and on ESP-IDF, where io-mini cannot tell a
+//!   second registration of the same file from a new file on the number of a leaked one, both
+//!   registrations are accepted and both work (async-io refuses them all).
 //! * Additions: `Async<UdpSocket>::connect` (async-io users call `get_ref().connect`, which also
 //!   works), and `incoming()` streams are also `Unpin`.
 //!
@@ -156,11 +168,12 @@ pub use io::{Async, Readable, ReadableOwned, Writable, WritableOwned};
 pub use io_safe::IoSafe;
 
 /// `(registered sources, waiter places in use)` of the static reactor, for tests and
-/// diagnostics (0s before the reactor starts).
+/// diagnostics (0s before the reactor starts, and in a forked child, where the registry's lock
+/// may be held forever by a thread that was not copied).
 #[cfg(not(loom))]
 #[doc(hidden)]
 pub fn reactor_usage() -> (usize, usize) {
-    driver::REACTOR.usage()
+    driver::live().map_or((0, 0), driver::Reactor::usage)
 }
 
 /// The size in bytes of the static reactor (registry, lock and wake-up fd cell).

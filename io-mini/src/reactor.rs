@@ -35,13 +35,23 @@
 //!
 //! The reactor thread takes a [`Core::snapshot`] once, then loops: `poll(2)`, [`Core::turn`].
 //! A turn marks the ready waiters woken under the lock, taking up to [`WAKE_CHUNK`] of their
-//! wakers in the same pass, wakes them after unlocking (each wake inside `catch_unwind`: a
-//! panicking waker is logged and skipped, the reactor keeps running; more than a chunk are
-//! taken and woken a chunk per lock), and only then locks again for the next snapshot: a task
-//! it woke that waits again at once often registers before that snapshot, and then needs no
-//! eventfd write. A turn woken by the eventfd alone takes the snapshot in its only lock.
+//! wakers in the same pass, wakes them after unlocking (more than a chunk are taken and woken
+//! a chunk per lock), and only then locks again for the next snapshot: a task it woke that
+//! waits again at once often registers before that snapshot, and then needs no eventfd write.
+//! A turn woken by the eventfd alone takes the snapshot in its only lock.
 //! If the reactor thread ends for any reason, [`Core::shutdown`] fails every waiter and every
-//! later request with an `io::Error`: nothing waits forever on a reactor that is gone.
+//! request with an `io::Error` (nothing waits forever on a reactor that is gone) until a new
+//! thread starts after [`Core::revive`].
+//!
+//! # User code
+//!
+//! Wakers (`clone`, `wake`, `drop`) and the logger are user code, and any of them may panic.
+//! None of them runs under the lock, so a panic never leaves the registry half-updated.
+//! Every wake runs inside [`contain`], which also survives a panic payload whose `Drop`
+//! panics and a logger that panics reporting the panic: the reactor thread never dies of a
+//! waker. A panicking `clone` or `drop` on a task's thread unwinds into that task, after the
+//! registry is consistent: [`Core::poll_parked`] parks its place again on the way out (a
+//! guard), and [`Core::deregister`] wakes the reactor before it drops the wakers it freed.
 
 use std::io;
 use std::panic::{AssertUnwindSafe, catch_unwind};
@@ -51,7 +61,8 @@ use sync_core::sync::atomic::{AtomicU16, Ordering::AcqRel};
 
 use crate::lock::Mutex;
 use crate::registry::{
-    AddError, Direction, InsertError, Interest, Key, NIL, Registry, WaiterId, WaiterPoll,
+    AddError, Direction, FileId, Freed, InsertError, Interest, Key, NIL, Registry, WaiterId,
+    WaiterPoll,
 };
 
 /// How many wakers the reactor takes out of the registry per lock when waking.
@@ -78,7 +89,7 @@ fn insert_error(err: InsertError) -> io::Error {
         ),
         InsertError::Duplicate => io::Error::new(
             io::ErrorKind::AlreadyExists,
-            "io-mini: this file descriptor is already registered",
+            "io-mini: this socket is already registered",
         ),
         InsertError::BadFd => io::Error::new(
             io::ErrorKind::InvalidInput,
@@ -99,14 +110,34 @@ fn add_error(err: AddError) -> io::Error {
             "io-mini: every waiter place is taken (raise IO_MINI_MAX_WAITERS)",
         ),
         AddError::Dead => dead(),
+        AddError::Stale => io::Error::other(
+            "io-mini: this handle's registration was replaced: its fd was closed behind its back",
+        ),
     }
 }
 
-/// Wakes `waker`; a panic is logged and swallowed so that the reactor (or the task that
-/// displaced the waker) goes on.
+/// Runs user code (a waker, the logger) and swallows a panic, so that the reactor thread (or
+/// the task that called) goes on. Returns whether `f` panicked.
+///
+/// The panic payload is user data too: its `Drop` can panic again, so it is dropped inside a
+/// second `catch_unwind`, and a payload of *that* panic is leaked rather than dropped.
+pub(crate) fn contain(f: impl FnOnce()) -> bool {
+    match catch_unwind(AssertUnwindSafe(f)) {
+        Ok(()) => false,
+        Err(payload) => {
+            if let Err(again) = catch_unwind(AssertUnwindSafe(|| drop(payload))) {
+                core::mem::forget(again);
+            }
+            true
+        }
+    }
+}
+
+/// Wakes `waker`; a panic (of the waker, its payload's drop, or the logger reporting it) is
+/// swallowed so that the reactor (or the task that displaced the waker) goes on.
 fn wake(waker: Waker) {
-    if catch_unwind(AssertUnwindSafe(|| waker.wake())).is_err() {
-        log::error!("io-mini: a waker panicked; ignored");
+    if contain(|| waker.wake()) {
+        contain(|| log::error!("io-mini: a waker panicked; ignored"));
     }
 }
 
@@ -129,6 +160,27 @@ fn release(wakers: impl IntoIterator<Item = Option<Waker>>, current: &Waker, sha
     }
 }
 
+/// A place taken out of an `Async`'s parked cell by [`Core::poll_parked`]; parks it back on
+/// drop. If another task parked a place meanwhile, that one is cancelled and its waker woken.
+struct Taken<'a, const N: usize, const W: usize, S: Wakeup> {
+    core: &'a Core<N, W, S>,
+    parked: &'a AtomicU16,
+    waker: &'a Waker,
+    id: Option<WaiterId>,
+}
+
+impl<const N: usize, const W: usize, S: Wakeup> Drop for Taken<'_, N, W, S> {
+    fn drop(&mut self) {
+        if let Some(id) = self.id.take() {
+            let other = self.parked.swap(id.into_raw(), AcqRel);
+            if other != NIL {
+                let old = self.core.registry.lock().cancel(WaiterId::from_raw(other));
+                release([old], self.waker, true);
+            }
+        }
+    }
+}
+
 impl<const N: usize, const W: usize, S: Wakeup> Core<N, W, S> {
     sync_core::const_fn! {
         /// An empty reactor core.
@@ -142,21 +194,78 @@ impl<const N: usize, const W: usize, S: Wakeup> Core<N, W, S> {
         &self.wakeup
     }
 
-    /// Registers `fd`.
+    /// Registers `fd`, which names `file`, first freeing the entries of the same fd that are
+    /// stale (a different file: see [`Registry::evict_stale`] and the registry's module docs).
     ///
     /// # Errors
     ///
-    /// Full registry (`OutOfMemory`), fd already registered (`AlreadyExists`), negative fd
+    /// Full registry (`OutOfMemory`), socket already registered (`AlreadyExists`), negative fd
     /// (`InvalidInput`), reactor gone (`Other`).
-    pub fn register(&self, fd: i32) -> io::Result<Key> {
-        self.registry.lock().insert(fd).map_err(insert_error)
+    pub fn register(&self, fd: i32, file: FileId) -> io::Result<Key> {
+        let (inserted, freed) = {
+            let mut registry = self.registry.lock();
+            let freed = if fd >= 0 {
+                registry.evict_stale(fd, file)
+            } else {
+                Freed::default()
+            };
+            (registry.insert(fd, file), freed)
+        };
+        self.after_free(freed);
+        inserted.map_err(insert_error)
+    }
+
+    /// Frees every registration for which `is_stale(fd, file)` says that its fd is closed or
+    /// names another file now (see the registry's module docs), asking outside the lock, one
+    /// entry at a time. For a full registry. Returns how many were freed.
+    pub fn sweep(&self, mut is_stale: impl FnMut(i32, FileId) -> bool) -> usize {
+        let mut swept = 0;
+        let mut slot = 0;
+        loop {
+            let entry = {
+                let registry = self.registry.lock();
+                if slot >= registry.slots() {
+                    return swept;
+                }
+                registry.entry(slot)
+            };
+            if let Some((key, fd, file)) = entry
+                && is_stale(fd, file)
+            {
+                let freed = {
+                    let mut registry = self.registry.lock();
+                    // The entry may have been removed (and its slot reused) meanwhile.
+                    let current = registry.entry(slot).is_some_and(|(now, ..)| now == key);
+                    current.then(|| registry.remove(key))
+                };
+                if let Some(freed) = freed {
+                    self.after_free(freed);
+                    swept += 1;
+                }
+            }
+            slot += 1;
+        }
+    }
+
+    /// Wakes the reactor and the failed leaked waiters, as `freed` asks.
+    fn after_free(&self, freed: Freed) {
+        if freed.wakeup {
+            self.wakeup.wakeup();
+        }
+        if freed.failed > 0 {
+            // Waits leaked with their source were failed: hand their wakers back.
+            self.wake_marked();
+        }
     }
 
     /// Unregisters a source, freeing the waiter places it owns (`own`: the `poll_readable` /
     /// `poll_writable` places). Wakes nobody.
+    ///
+    /// The wakers of those places are dropped last, after the reactor has been told to stop
+    /// watching the fd: a waker whose `drop` panics cannot keep the file open.
     pub fn deregister(&self, key: Key, own: [Option<WaiterId>; 2]) {
         let mut dropped: [Option<Waker>; 2] = [None, None];
-        let (notify, leaked) = {
+        let freed = {
             let mut registry = self.registry.lock();
             for (slot, id) in dropped.iter_mut().zip(own) {
                 if let Some(id) = id {
@@ -165,14 +274,8 @@ impl<const N: usize, const W: usize, S: Wakeup> Core<N, W, S> {
             }
             registry.remove(key)
         };
+        self.after_free(freed);
         drop(dropped);
-        if notify {
-            self.wakeup.wakeup();
-        }
-        if leaked > 0 {
-            // Waits leaked with `mem::forget` were failed: hand their wakers back.
-            self.wake_marked();
-        }
     }
 
     /// Waits for `dir` of `key` with the waiter place in `id`, owned by the caller alone (see
@@ -204,20 +307,19 @@ impl<const N: usize, const W: usize, S: Wakeup> Core<N, W, S> {
         rearm: bool,
     ) -> Poll<io::Result<()>> {
         let raw = parked.swap(NIL, AcqRel);
-        let mut id = (raw != NIL).then(|| WaiterId::from_raw(raw));
-        let poll = if rearm {
-            self.poll_rearm(key, dir, &mut id, waker)
-        } else {
-            self.poll_place(key, dir, &mut id, waker, true)
+        // Parks the place again when dropped, also when a waker's `clone` or `drop` panics
+        // below: the place stays the `Async`'s instead of being lost.
+        let mut taken = Taken {
+            core: self,
+            parked,
+            waker,
+            id: (raw != NIL).then(|| WaiterId::from_raw(raw)),
         };
-        if let Some(id) = id {
-            let other = parked.swap(id.into_raw(), AcqRel);
-            if other != NIL {
-                let old = self.registry.lock().cancel(WaiterId::from_raw(other));
-                release([old], waker, true);
-            }
+        if rearm {
+            self.poll_rearm(key, dir, &mut taken.id, waker)
+        } else {
+            self.poll_place(key, dir, &mut taken.id, waker, true)
         }
-        poll
     }
 
     /// [`Core::poll_wait`]; `shared`: the place is an `Async`'s parked one (see
@@ -387,10 +489,17 @@ impl<const N: usize, const W: usize, S: Wakeup> Core<N, W, S> {
         }
     }
 
-    /// The reactor thread is gone: fails every waiter (waking it) and every later request.
+    /// The reactor thread is gone: fails every waiter (waking it) and every later request,
+    /// until [`Core::revive`].
     pub fn shutdown(&self) {
         self.registry.lock().shutdown();
         self.wake_marked();
+    }
+
+    /// A new reactor thread is about to start after [`Core::shutdown`]: requests are accepted
+    /// again (see [`Registry::revive`]).
+    pub fn revive(&self) {
+        self.registry.lock().revive();
     }
 
     /// Whether [`Core::shutdown`] ran.
@@ -432,7 +541,7 @@ mod tests {
         let core = Core::<2, 2, Count>::new(Count::default());
         let counter = WakeCounter::new();
         let waker = counter.waker();
-        let key = core.register(7).unwrap();
+        let key = core.register(7, FileId::UNKNOWN).unwrap();
         let mut id = None;
         assert!(
             core.poll_wait(key, Direction::Read, &mut id, &waker)
@@ -449,7 +558,10 @@ mod tests {
             core.poll_wait(key, Direction::Write, &mut None, &waker),
             Poll::Ready(Err(_))
         ));
-        assert_eq!(core.register(8).unwrap_err().kind(), io::ErrorKind::Other);
+        assert_eq!(
+            core.register(8, FileId::UNKNOWN).unwrap_err().kind(),
+            io::ErrorKind::Other
+        );
         core.deregister(key, [None, None]);
         drop(waker);
         assert_eq!(counter.live(), 0);
@@ -460,7 +572,10 @@ mod tests {
         let core = Core::<2, 4, Count>::new(Count::default());
         let counter = WakeCounter::new();
         let waker = counter.waker();
-        let (a, b) = (core.register(7).unwrap(), core.register(8).unwrap());
+        let (a, b) = (
+            core.register(7, FileId::UNKNOWN).unwrap(),
+            core.register(8, FileId::UNKNOWN).unwrap(),
+        );
         let (mut wa, mut wb) = (None, None);
         for (key, id) in [(a, &mut wa), (b, &mut wb)] {
             assert!(
@@ -510,7 +625,7 @@ mod tests {
         let core = Core::<1, 12, Count>::new(Count::default());
         let counter = WakeCounter::new();
         let waker = counter.waker();
-        let key = core.register(7).unwrap();
+        let key = core.register(7, FileId::UNKNOWN).unwrap();
         let mut ids: Vec<Option<WaiterId>> = (0..11).map(|_| None).collect();
         for id in &mut ids {
             assert!(
@@ -536,7 +651,7 @@ mod tests {
         let core = Core::<2, 4, Count>::new(Count::default());
         let counter = WakeCounter::new();
         let waker = counter.waker();
-        let key = core.register(7).unwrap();
+        let key = core.register(7, FileId::UNKNOWN).unwrap();
         let mut out = [Interest::EMPTY; 2];
         assert_eq!(core.snapshot(&mut out), 0);
         // The reactor sleeps without this fd: the first waiter writes once...
@@ -574,7 +689,7 @@ mod tests {
         let core = Core::<1, 2, Count>::new(Count::default());
         let (c1, c2) = (WakeCounter::new(), WakeCounter::new());
         let (w1, w2) = (c1.waker(), c2.waker());
-        let key = core.register(7).unwrap();
+        let key = core.register(7, FileId::UNKNOWN).unwrap();
         let parked = AtomicU16::new(NIL);
         let poll = |waker: &Waker, rearm: bool| {
             core.poll_parked(&parked, key, Direction::Read, waker, rearm)
@@ -612,5 +727,143 @@ mod tests {
         assert_eq!(core.usage(), (0, 0));
         drop((w1, w2));
         assert_eq!((c1.live(), c2.live()), (0, 0));
+    }
+
+    #[test]
+    fn register_replaces_a_stale_entry_and_wakes_its_leaked_waiter() {
+        let core = Core::<2, 2, Count>::new(Count::default());
+        let counter = WakeCounter::new();
+        let (old, new) = (FileId::new(1, 10, true), FileId::new(1, 11, true));
+        let stale = core.register(7, old).unwrap();
+        let mut leaked = None;
+        assert!(
+            core.poll_wait(stale, Direction::Read, &mut leaked, &counter.waker())
+                .is_pending()
+        );
+        let mut out = [Interest::EMPTY; 2];
+        assert_eq!(core.snapshot(&mut out), 1);
+        // A live duplicate is refused.
+        let err = core.register(7, old).unwrap_err();
+        assert_eq!(err.kind(), io::ErrorKind::AlreadyExists);
+        assert_eq!((core.hook().get(), counter.wakes()), (0, 0));
+        // Another socket on fd 7: the reactor is told to drop the old file, the leaked waiter
+        // is woken with a failure, and the new registration works.
+        let key = core.register(7, new).unwrap();
+        assert_eq!((core.hook().get(), counter.wakes()), (1, 1));
+        assert!(matches!(
+            core.poll_wait(stale, Direction::Read, &mut leaked, &counter.waker()),
+            Poll::Ready(Err(_))
+        ));
+        let mut id = None;
+        let err = core.poll_wait(stale, Direction::Read, &mut id, &counter.waker());
+        assert!(matches!(err, Poll::Ready(Err(e)) if e.to_string().contains("replaced")));
+        core.deregister(stale, [None, None]);
+        assert_eq!(core.usage(), (1, 0), "the stale key removed nothing");
+        core.deregister(key, [None, None]);
+        assert_eq!(core.usage(), (0, 0));
+    }
+
+    #[test]
+    fn sweep_frees_only_what_is_stale() {
+        let core = Core::<3, 2, Count>::new(Count::default());
+        let keys: Vec<_> = (0..3)
+            .map(|fd| core.register(fd, FileId::new(1, fd.unsigned_abs().into(), true)))
+            .collect::<io::Result<_>>()
+            .unwrap();
+        assert_eq!(
+            core.register(9, FileId::UNKNOWN).unwrap_err().kind(),
+            io::ErrorKind::OutOfMemory
+        );
+        let mut asked = Vec::new();
+        let swept = core.sweep(|fd, _| {
+            asked.push(fd);
+            fd == 1
+        });
+        assert_eq!((swept, asked), (1, vec![0, 1, 2]));
+        assert_eq!(core.usage(), (2, 0));
+        assert!(core.register(9, FileId::UNKNOWN).is_ok());
+        // An entry removed between the check and the removal is left alone (its slot may have
+        // a new owner by then).
+        let swept = core.sweep(|fd, _| {
+            if fd == 2 {
+                core.deregister(keys[2], [None, None]);
+                assert!(core.register(5, FileId::UNKNOWN).is_ok());
+            }
+            fd == 2
+        });
+        assert_eq!(swept, 0);
+        assert_eq!(core.usage(), (3, 0));
+    }
+
+    #[test]
+    fn a_place_survives_a_waker_whose_clone_panics() {
+        let core = Core::<1, 2, Count>::new(Count::default());
+        let counter = WakeCounter::new();
+        let key = core.register(7, FileId::UNKNOWN).unwrap();
+        let parked = AtomicU16::new(NIL);
+        let waker = counter.waker();
+        assert!(
+            core.poll_parked(&parked, key, Direction::Read, &waker, true)
+                .is_pending()
+        );
+        let bad = counter.panicking_clone();
+        for rearm in [true, false] {
+            let polled = std::panic::catch_unwind(AssertUnwindSafe(|| {
+                core.poll_parked(&parked, key, Direction::Read, &bad, rearm)
+            }));
+            assert!(polled.is_err());
+            assert_ne!(
+                parked.load(sync_core::sync::atomic::Ordering::Acquire),
+                NIL,
+                "still parked"
+            );
+        }
+        assert_eq!(core.usage(), (1, 1));
+        let raw = parked.swap(NIL, AcqRel);
+        core.deregister(key, [Some(WaiterId::from_raw(raw)), None]);
+        assert_eq!(core.usage(), (0, 0));
+    }
+
+    #[test]
+    fn deregister_wakes_the_reactor_before_dropping_wakers() {
+        struct DropPanics;
+        impl std::task::Wake for DropPanics {
+            fn wake(self: std::sync::Arc<Self>) {}
+        }
+        impl Drop for DropPanics {
+            fn drop(&mut self) {
+                panic!("this waker's drop panics (on purpose)");
+            }
+        }
+        let core = Core::<1, 1, Count>::new(Count::default());
+        let key = core.register(7, FileId::UNKNOWN).unwrap();
+        let parked = AtomicU16::new(NIL);
+        let waker = Waker::from(std::sync::Arc::new(DropPanics));
+        assert!(
+            core.poll_parked(&parked, key, Direction::Read, &waker, false)
+                .is_pending()
+        );
+        drop(waker);
+        let mut out = [Interest::EMPTY; 1];
+        assert_eq!(core.snapshot(&mut out), 1);
+        let raw = parked.swap(NIL, AcqRel);
+        let deregistered = std::panic::catch_unwind(AssertUnwindSafe(|| {
+            core.deregister(key, [Some(WaiterId::from_raw(raw)), None]);
+        }));
+        assert!(deregistered.is_err(), "the waker's drop panicked");
+        assert_eq!(core.hook().get(), 1, "the reactor was told to drop the fd");
+        assert_eq!(core.usage(), (0, 0));
+    }
+
+    #[test]
+    fn contain_swallows_a_payload_whose_drop_panics() {
+        struct Bomb;
+        impl Drop for Bomb {
+            fn drop(&mut self) {
+                panic!("the payload's drop panics (on purpose)");
+            }
+        }
+        assert!(contain(|| std::panic::panic_any(Bomb)));
+        assert!(!contain(|| {}));
     }
 }

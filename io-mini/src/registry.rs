@@ -4,10 +4,12 @@
 //!
 //! # Layout
 //!
-//! * `entries: [Entry; N]` — one per registered source: its fd, a generation (so a slot reused
-//!   by a new source is never confused with the old one), two *snapshot bits* saying whether
-//!   the reactor's current `poll(2)` set includes this source's read / write interest, and two
-//!   *ready bits* used while one `poll(2)` result is dispatched. 8 bytes on every target.
+//! * `entries: [Entry; N]` — one per registered source: its fd, the [`FileId`] of the file
+//!   behind it at registration, a generation (so a slot reused by a new source is never
+//!   confused with the old one), two *snapshot bits* saying whether the reactor's current
+//!   `poll(2)` set includes this source's read / write interest, and two *ready bits* used
+//!   while one `poll(2)` result is dispatched. 12 bytes (8 on ESP-IDF, where the file id
+//!   takes no space).
 //! * `waiters: [Waiter; W]` — one shared pool of waiter places for all sources. A place holds a
 //!   waker, the slot of the source and the direction it waits for. 12 bytes on a 32-bit target,
 //!   24 bytes on a 64-bit one. Sharing one pool instead of giving each source its own waker slots
@@ -68,6 +70,42 @@
 //!
 //! `poll(2)` is level-triggered, so readiness that arrived *before* the waiter was added (between
 //! the caller's failed `read` and its registration) is still reported: no wake-up is lost.
+//!
+//! # A leaked registration
+//!
+//! An `Async` deregisters in `Drop`. One that is leaked (`mem::forget`, an `Rc` cycle) never
+//! does, and an `Async<&T>` or `Async<BorrowedFd>` can be leaked while its fd is then closed
+//! by its real owner, after which the kernel hands the number to the next socket. With epoll
+//! (async-io) closing the file removes the registration; here the entry is plain data that
+//! nothing removes, so it is recognised as stale instead, by the next registration of the
+//! same number or, when the registry is full, by a sweep:
+//!
+//! * **What proves an entry stale.** While an `Async` can still be used its fd stays open and
+//!   names the same file: the handle is borrowed or owned by it, `AsFd` promises the fd lives
+//!   as long as the borrow, and `IoSafe`/the `unsafe` `get_mut` forbid replacing it. So if the
+//!   number is closed, or names a *different* file than at registration, the owner can never
+//!   use its key again, and the entry can go.
+//! * **What the registry compares.** Each entry keeps the [`FileId`] of its file. A new
+//!   registration of the same fd number ([`Registry::evict_stale`], then
+//!   [`Registry::insert`]): a different file → the old entry is freed and the new one takes
+//!   a slot; the same *socket* → refused ([`InsertError::Duplicate`], `AlreadyExists`, as
+//!   async-io's `epoll_ctl` refuses it), whether the first `Async` is live or leaked with the
+//!   socket still open; anything else (the same pipe, file or device, which may have been
+//!   opened again on the number; or nothing known, as on ESP-IDF) → both entries are kept:
+//!   `poll(2)` watches an fd listed twice once per entry, so both registrations work, and a
+//!   stale one costs only its slot.
+//! * **A full registry.** Before failing with [`InsertError::Full`], the reactor asks the
+//!   system about each entry's fd outside the lock (`fstat`): closed, or a different file →
+//!   freed ([`Registry::entry`] and [`Registry::remove`], which ignores a key whose
+//!   registration has changed meanwhile).
+//! * **No wake-up is lost.** Only an entry whose owner can no longer run is freed, so the only
+//!   waiters it can have are leaked ones: they are failed and their wakers woken, as
+//!   [`Registry::remove`] does. A live waiter of another registration is never touched: it
+//!   names its own slot and generation.
+//! * **Misuse.** Closing an fd behind a live `Async`'s back (which takes `unsafe` code) can get
+//!   its registration replaced; its key is then stale: removing it changes nothing and a new
+//!   wait fails with [`AddError::Stale`]. Never undefined behaviour, never someone else's
+//!   registration removed (unless the slot's 16-bit generation wrapped around meanwhile).
 //!
 //! [`begin_dispatch`]: Registry::begin_dispatch
 //! [`mark_ready`]: Registry::mark_ready
@@ -130,12 +168,99 @@ impl WaiterId {
     }
 }
 
+/// What io-mini knows about the file an fd named when it was registered: enough to tell, when
+/// the fd number comes back, whether it still names that file (see the
+/// [module docs](self#a-leaked-registration)).
+///
+/// On Linux and Android it is a 30-bit digest of the file's `(st_dev, st_ino)` plus whether
+/// the file is a socket (a socket's inode belongs to that one socket, so equal ids of sockets
+/// mean the same open socket). On ESP-IDF, whose lwIP sockets all report inode 0, nothing is
+/// known and the id takes no space.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FileId(FileBits);
+
+#[cfg(not(target_os = "espidf"))]
+type FileBits = u32;
+#[cfg(target_os = "espidf")]
+type FileBits = ();
+
+/// How the files behind two [`FileId`]s relate.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FileRelation {
+    /// The same socket: a second registration of a live one.
+    SameSocket,
+    /// Different files: the file registered first has been closed since.
+    Different,
+    /// Cannot tell (nothing known, or the same non-socket file, which may have been opened
+    /// again).
+    Unknown,
+}
+
+impl FileId {
+    /// Nothing known about the file.
+    #[cfg(not(target_os = "espidf"))]
+    pub const UNKNOWN: Self = Self(0);
+    /// Nothing known about the file.
+    #[cfg(target_os = "espidf")]
+    pub const UNKNOWN: Self = Self(());
+
+    /// The id of a file with device `dev` and inode `ino`; `socket`: it is a socket.
+    #[cfg(not(target_os = "espidf"))]
+    pub const fn new(dev: u64, ino: u64, socket: bool) -> Self {
+        let mixed = ino ^ dev.rotate_left(29);
+        // Folding 64 bits into 32 on purpose: equal digests of different files only make
+        // io-mini refuse or keep a registration it could have replaced, never the reverse.
+        #[allow(clippy::cast_possible_truncation)]
+        let digest = (mixed ^ (mixed >> 32)) as u32;
+        // Bit 1 marks a known id (never 0), bit 0 a socket.
+        Self((digest << 2) | 0b10 | if socket { 1 } else { 0 })
+    }
+
+    /// How the file of `self` relates to that of `other`.
+    #[cfg(not(target_os = "espidf"))]
+    pub const fn relation(self, other: Self) -> FileRelation {
+        if self.0 == 0 || other.0 == 0 {
+            FileRelation::Unknown
+        } else if self.0 != other.0 {
+            FileRelation::Different
+        } else if self.0 & 1 == 1 {
+            FileRelation::SameSocket
+        } else {
+            FileRelation::Unknown
+        }
+    }
+
+    /// How the file of `self` relates to that of `other`: nothing is known on ESP-IDF.
+    #[cfg(target_os = "espidf")]
+    pub const fn relation(self, _other: Self) -> FileRelation {
+        FileRelation::Unknown
+    }
+}
+
+/// What freeing a source's entry asks of the caller ([`Registry::remove`],
+/// [`Registry::evict_stale`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Freed {
+    /// The reactor's current `poll(2)` watches the fd: wake it, so that it lets the file go.
+    pub wakeup: bool,
+    /// Waiting places of the source that were failed (waits leaked with the source); hand
+    /// their wakers out with [`Registry::take_wakers`].
+    pub failed: usize,
+}
+
+impl Freed {
+    fn merge(&mut self, other: Self) {
+        self.wakeup |= other.wakeup;
+        self.failed += other.failed;
+    }
+}
+
 /// Why [`Registry::insert`] refused a source.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum InsertError {
     /// Every slot is taken.
     Full,
-    /// The fd is already registered.
+    /// The socket is already registered (the same fd, and the same socket behind it).
     Duplicate,
     /// The fd is negative.
     BadFd,
@@ -150,6 +275,10 @@ pub enum AddError {
     NoPlace,
     /// The reactor thread is gone.
     Dead,
+    /// The key's registration is gone: it was replaced as stale (see
+    /// [`Registry::evict_stale`]), which happens only when its fd was closed behind the
+    /// owner's back.
+    Stale,
 }
 
 /// What [`Registry::poll_waiter`] found.
@@ -179,6 +308,8 @@ enum State {
 struct Entry {
     /// The registered fd, or -1 for a free slot.
     fd: i32,
+    /// The file the fd named at registration.
+    file: FileId,
     generation: u16,
     /// Directions in the reactor's current `poll(2)` set ([`READ`] | [`WRITE`]); during a
     /// snapshot, the bits above `WANT_SHIFT` collect the directions wanted next.
@@ -253,6 +384,7 @@ impl<const N: usize, const W: usize> Registry<N, W> {
             entries: [const {
                 Entry {
                     fd: -1,
+                    file: FileId::UNKNOWN,
                     generation: 0,
                     snap: 0,
                     ready: 0,
@@ -319,12 +451,14 @@ impl<const N: usize, const W: usize> Registry<N, W> {
             .count()
     }
 
-    /// Registers `fd`.
+    /// Registers `fd`, which names `file`. Refuses a second registration of a live socket
+    /// ([`FileRelation::SameSocket`]); any other entry with the same fd is kept (call
+    /// [`Registry::evict_stale`] first to drop the stale ones).
     ///
     /// # Errors
     ///
     /// See [`InsertError`].
-    pub fn insert(&mut self, fd: i32) -> Result<Key, InsertError> {
+    pub fn insert(&mut self, fd: i32, file: FileId) -> Result<Key, InsertError> {
         if self.dead {
             return Err(InsertError::Dead);
         }
@@ -333,7 +467,7 @@ impl<const N: usize, const W: usize> Registry<N, W> {
         }
         let mut free = None;
         for (slot, entry) in self.live_entries().iter().enumerate() {
-            if entry.fd == fd {
+            if entry.fd == fd && entry.file.relation(file) == FileRelation::SameSocket {
                 return Err(InsertError::Duplicate);
             }
             if entry.fd < 0 && free.is_none() {
@@ -351,6 +485,7 @@ impl<const N: usize, const W: usize> Registry<N, W> {
         };
         let entry = &mut self.entries[slot];
         entry.fd = fd;
+        entry.file = file;
         entry.generation = entry.generation.wrapping_add(1);
         entry.snap = 0;
         entry.ready = 0;
@@ -363,20 +498,74 @@ impl<const N: usize, const W: usize> Registry<N, W> {
         })
     }
 
+    /// Frees every entry of `fd` whose file is not `file` ([`FileRelation::Different`]): its
+    /// owner closed the fd without deregistering, so it was leaked and can never be used
+    /// again (see the [module docs](self#a-leaked-registration)). Its waiting places are
+    /// failed, as in [`Registry::remove`].
+    pub fn evict_stale(&mut self, fd: i32, file: FileId) -> Freed {
+        let mut freed = Freed::default();
+        for slot in 0..usize::from(self.entry_end) {
+            let entry = &self.entries[slot];
+            if entry.fd == fd
+                && entry.fd >= 0
+                && entry.file.relation(file) == FileRelation::Different
+            {
+                freed.merge(self.free_entry(slot));
+            }
+        }
+        freed
+    }
+
+    /// The registration in `slot`, if the slot is taken: its key, fd and file (for
+    /// [`Registry::evict_stale`]'s counterpart when the registry is full, which checks each
+    /// fd outside the lock). `None` past the last taken slot too; see [`Registry::slots`].
+    pub fn entry(&self, slot: usize) -> Option<(Key, i32, FileId)> {
+        let entry = self.live_entries().get(slot)?;
+        // N < NIL, so the slot fits.
+        #[allow(clippy::cast_possible_truncation)]
+        let key = Key {
+            slot: slot as u16,
+            generation: entry.generation,
+        };
+        (entry.fd >= 0).then_some((key, entry.fd, entry.file))
+    }
+
+    /// One past the last slot that may be taken.
+    pub fn slots(&self) -> usize {
+        usize::from(self.entry_end)
+    }
+
     /// Unregisters a source. Returns whether the reactor must be woken so that it stops
     /// watching the fd (which would keep the kernel's file alive), and how many leaked waiters
-    /// were failed (see below).
+    /// were failed (see below). A key whose registration is gone already (replaced by
+    /// [`Registry::evict_stale`]) changes nothing.
     ///
     /// Normally no waiter of the source is left (the borrow checker ties every wait to the
     /// `Async`). A waiter leaked with `mem::forget` can be: it is marked `Failed`, so it never
     /// keeps the fd (or a later source in the same slot) in the poll set; its waker is taken by
     /// the next [`Registry::take_wakers`], and its place stays taken, as leaked things do.
-    pub fn remove(&mut self, key: Key) -> (bool, usize) {
-        let entry = &mut self.entries[usize::from(key.slot)];
-        debug_assert_eq!(entry.generation, key.generation, "stale key");
+    pub fn remove(&mut self, key: Key) -> Freed {
+        if !self.is_current(key) {
+            return Freed::default();
+        }
+        self.free_entry(usize::from(key.slot))
+    }
+
+    /// Whether `key` names a live registration.
+    fn is_current(&self, key: Key) -> bool {
+        self.entries
+            .get(usize::from(key.slot))
+            .is_some_and(|e| e.fd >= 0 && e.generation == key.generation)
+    }
+
+    /// Frees the entry in `slot` (taken) and fails its waiting places.
+    fn free_entry(&mut self, slot: usize) -> Freed {
+        let entry = &mut self.entries[slot];
         let watched = entry.snap != 0;
         entry.fd = -1;
+        entry.file = FileId::UNKNOWN;
         entry.snap = 0;
+        entry.ready = 0;
         while let Some(last) = usize::from(self.entry_end).checked_sub(1)
             && self.entries[last].fd < 0
         {
@@ -385,15 +574,31 @@ impl<const N: usize, const W: usize> Registry<N, W> {
             let end = last as u16;
             self.entry_end = end;
         }
-        let mut leaked = 0;
+        let mut failed = 0;
         let end = usize::from(self.waiter_end);
         for place in &mut self.waiters[..end] {
-            if place.state == State::Waiting && place.slot == key.slot {
+            if place.state == State::Waiting && usize::from(place.slot) == slot {
                 place.state = State::Failed;
-                leaked += 1;
+                failed += 1;
             }
         }
-        (self.request_wakeup(!watched), leaked)
+        Freed {
+            wakeup: self.request_wakeup(!watched),
+            failed,
+        }
+    }
+
+    /// A new reactor thread takes over after the last one ended ([`Registry::shutdown`]):
+    /// requests are accepted again. Registrations stay; the places failed by the shutdown
+    /// stay failed until their owners see it.
+    pub fn revive(&mut self) {
+        self.dead = false;
+        self.polling = false;
+        self.notified = false;
+        let end = usize::from(self.entry_end);
+        for entry in &mut self.entries[..end] {
+            entry.ready = 0;
+        }
     }
 
     /// Sets `notified` and returns `true` if the reactor is blocked in `poll(2)` without the
@@ -424,6 +629,9 @@ impl<const N: usize, const W: usize> Registry<N, W> {
         if self.dead {
             return Err((AddError::Dead, waker));
         }
+        if !self.is_current(key) {
+            return Err((AddError::Stale, waker));
+        }
         let end = usize::from(self.waiter_end);
         let index = match self
             .live_waiters()
@@ -437,9 +645,7 @@ impl<const N: usize, const W: usize> Registry<N, W> {
             }
             None => return Err((AddError::NoPlace, waker)),
         };
-        let entry = &self.entries[usize::from(key.slot)];
-        debug_assert_eq!(entry.generation, key.generation, "stale key");
-        let known = entry.snap & dir.bit() != 0;
+        let known = self.entries[usize::from(key.slot)].snap & dir.bit() != 0;
         let place = &mut self.waiters[index];
         place.waker = Some(waker);
         place.slot = key.slot;

@@ -11,6 +11,8 @@ use std::net::{SocketAddr, TcpStream};
 use std::os::fd::AsFd;
 use std::os::fd::{AsRawFd, BorrowedFd, FromRawFd, OwnedFd, RawFd};
 
+use crate::registry::{FileId, FileRelation};
+
 /// Returns the last OS error if `ret == -1`.
 fn check(ret: libc::c_int) -> io::Result<libc::c_int> {
     if ret == -1 {
@@ -30,6 +32,48 @@ pub(crate) fn set_nonblocking(fd: BorrowedFd<'_>) -> io::Result<()> {
         check(unsafe { libc::fcntl(raw, libc::F_SETFL, flags | libc::O_NONBLOCK) })?;
     }
     Ok(())
+}
+
+/// `fstat(2)` of `fd`, which the caller may not own (it only reads the metadata).
+fn fstat(fd: RawFd) -> io::Result<libc::stat> {
+    let mut st = std::mem::MaybeUninit::<libc::stat>::uninit();
+    // SAFETY: fstat writes one `stat` into `st`, which lives for the call; it takes no other
+    // memory, and a closed or foreign fd is reported as an error, not undefined behaviour.
+    check(unsafe { libc::fstat(fd, st.as_mut_ptr()) })?;
+    // SAFETY: fstat succeeded, so it has written the whole struct.
+    Ok(unsafe { st.assume_init() })
+}
+
+/// What a `stat` says about the file's identity (see [`FileId`]).
+#[cfg(not(target_os = "espidf"))]
+fn file_id_of(st: &libc::stat) -> FileId {
+    let socket = st.st_mode & libc::S_IFMT == libc::S_IFSOCK;
+    #[allow(clippy::useless_conversion)] // `dev_t`/`ino_t` are 32 bits on some targets
+    FileId::new(u64::from(st.st_dev), u64::from(st.st_ino), socket)
+}
+
+/// ESP-IDF's VFS reports no identity (lwIP sockets all have inode 0).
+#[cfg(target_os = "espidf")]
+fn file_id_of(_st: &libc::stat) -> FileId {
+    FileId::UNKNOWN
+}
+
+/// The identity of the file `fd` names, for the registry (see [`FileId`]); unknown if `fstat`
+/// fails. On ESP-IDF, where it would be unknown anyway, no system call is made.
+pub(crate) fn file_id(fd: BorrowedFd<'_>) -> FileId {
+    if cfg!(target_os = "espidf") {
+        return FileId::UNKNOWN;
+    }
+    fstat(fd.as_raw_fd()).map_or(FileId::UNKNOWN, |st| file_id_of(&st))
+}
+
+/// Whether a registration of `fd`, which named `registered` then, is stale: the fd is closed
+/// now, or names a different file. See [`crate::registry`].
+pub(crate) fn is_stale(fd: RawFd, registered: FileId) -> bool {
+    match fstat(fd) {
+        Ok(st) => registered.relation(file_id_of(&st)) == FileRelation::Different,
+        Err(err) => err.raw_os_error() == Some(libc::EBADF),
+    }
 }
 
 /// Creates the reactor's wake-up fd: a non-blocking, close-on-exec eventfd on Linux.

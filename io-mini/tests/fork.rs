@@ -1,6 +1,7 @@
 //! After `fork`, the child has no reactor thread (own test binary: it forks). Waiting there
-//! must fail with an error instead of hanging, and dropping handles must not touch the
-//! (possibly locked) registry. The child reports through its exit status.
+//! must fail with an error instead of hanging, and neither dropping handles nor
+//! `reactor_usage` may touch the (possibly locked) registry. The child reports through its
+//! exit status.
 #![cfg(not(loom))]
 
 use std::io;
@@ -22,12 +23,15 @@ fn child(socket: Async<UdpSocket>) -> i32 {
     };
     let parked = matches!(socket.poll_writable(&mut cx), Poll::Ready(Err(_)));
     let created = Async::<UdpSocket>::bind(([127, 0, 0, 1], 0)).is_err();
+    // The diagnostics do not lock the (possibly stuck) registry either.
+    let usage = io_mini::reactor_usage() == (0, 0);
     drop(socket);
-    match (waited, parked, created) {
-        (true, true, true) => 0,
-        (false, _, _) => 1,
-        (_, false, _) => 2,
-        (_, _, false) => 3,
+    match (waited, parked, created, usage) {
+        (true, true, true, true) => 0,
+        (false, _, _, _) => 1,
+        (_, false, _, _) => 2,
+        (_, _, false, _) => 3,
+        (_, _, _, false) => 4,
     }
 }
 

@@ -1,14 +1,18 @@
-//! Capacity limits (own test binary: it fills the static reactor): a full registry and an
-//! exhausted waiter pool are reported as `OutOfMemory` errors, and capacity comes back when
-//! handles and futures are dropped.
+//! Capacity limits (own test binary: it fills the static reactor; the tests take turns through
+//! `SERIAL`): a full registry and an exhausted waiter pool are reported as `OutOfMemory`
+//! errors, capacity comes back when handles and futures are dropped, and registrations leaked
+//! with their fd closed since do not count against it.
 #![cfg(not(loom))]
 
 mod common;
 
 use std::future::Future;
 use std::io;
+use std::mem;
 use std::net::UdpSocket;
+use std::os::fd::AsRawFd;
 use std::pin::pin;
+use std::sync::{Mutex, MutexGuard, PoisonError};
 use std::task::{Context, Poll};
 
 use io_mini::{Async, MAX_SOURCES, MAX_WAITERS};
@@ -20,8 +24,15 @@ fn bind() -> io::Result<Async<UdpSocket>> {
     Async::<UdpSocket>::bind(([127, 0, 0, 1], 0))
 }
 
+static SERIAL: Mutex<()> = Mutex::new(());
+
+fn serial() -> MutexGuard<'static, ()> {
+    SERIAL.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
 #[test]
 fn full_registry_and_waiter_pool() -> io::Result<()> {
+    let _serial = serial();
     if nofile_limit() < MAX_SOURCES as u64 + 64 {
         eprintln!("skipped: RLIMIT_NOFILE below {}", MAX_SOURCES + 64);
         return Ok(());
@@ -71,5 +82,42 @@ fn full_registry_and_waiter_pool() -> io::Result<()> {
     assert!(again.as_mut().poll(&mut cx).is_pending());
     drop(waits);
     assert_eq!(io_mini::reactor_usage().1, 1);
+    Ok(())
+}
+
+#[test]
+fn leaked_registrations_of_closed_fds_do_not_fill_the_registry() -> io::Result<()> {
+    let _serial = serial();
+    if nofile_limit() < MAX_SOURCES as u64 + 64 || MAX_SOURCES < 2 {
+        eprintln!("skipped: RLIMIT_NOFILE below {}", MAX_SOURCES + 64);
+        return Ok(());
+    }
+    let mut sockets = Vec::new();
+    while sockets.len() < MAX_SOURCES - 2 {
+        sockets.push(bind()?);
+    }
+    // Two registrations leaked, then their sockets closed: the registry is full. One fd number
+    // goes to a socket nobody registers, the other stays free for the next `bind`.
+    let (a, b) = (
+        UdpSocket::bind(("127.0.0.1", 0))?,
+        UdpSocket::bind(("127.0.0.1", 0))?,
+    );
+    let fds = [a.as_raw_fd(), b.as_raw_fd()];
+    mem::forget(Async::new(&a)?);
+    mem::forget(Async::new(&b)?);
+    drop((a, b));
+    assert_eq!(io_mini::reactor_usage().0, MAX_SOURCES);
+    let unregistered = UdpSocket::bind(("127.0.0.1", 0))?;
+    assert!(fds.contains(&unregistered.as_raw_fd()));
+    // Both places are usable again: the first `bind` reuses the free number, the second finds
+    // the registry full and reclaims the registration whose number names another socket now.
+    sockets.push(bind()?);
+    sockets.push(bind()?);
+    assert_eq!(io_mini::reactor_usage().0, MAX_SOURCES);
+    // Live registrations are never reclaimed.
+    let err = bind().unwrap_err();
+    assert_eq!(err.kind(), io::ErrorKind::OutOfMemory);
+    drop(sockets);
+    assert_eq!(io_mini::reactor_usage().0, 0);
     Ok(())
 }

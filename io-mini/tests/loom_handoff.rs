@@ -11,7 +11,7 @@ use std::future::poll_fn;
 use std::task::Poll;
 
 use io_mini::reactor::{Core, Wakeup};
-use io_mini::registry::{Direction, Interest, Key, NIL, READ, WaiterId};
+use io_mini::registry::{Direction, FileId, Interest, Key, NIL, READ, WaiterId};
 use loom::sync::{Arc, Condvar, Mutex};
 use loom::thread;
 use sync_core::sync::atomic::{AtomicU16, Ordering::SeqCst};
@@ -116,7 +116,7 @@ fn stop(kernel: &Kernel, reactor: thread::JoinHandle<()>) {
 fn read_with_is_woken_by_data_arriving_at_any_time() {
     loom::model(|| {
         let (core, kernel, reactor) = start();
-        let key = core.register(3).unwrap();
+        let key = core.register(3, FileId::UNKNOWN).unwrap();
         let producer = thread::spawn({
             let kernel = kernel.clone();
             move || kernel.update(|st| st.readable = true)
@@ -149,7 +149,7 @@ fn read_with_is_woken_by_data_arriving_at_any_time() {
 fn two_waiters_on_one_direction_both_complete() {
     loom::model(|| {
         let (core, kernel, reactor) = start();
-        let key = core.register(3).unwrap();
+        let key = core.register(3, FileId::UNKNOWN).unwrap();
         let mut ids: [Option<WaiterId>; 2] = [None, None];
         let mut done = [false; 2];
         let mut produced = false;
@@ -190,7 +190,7 @@ fn cancel_and_deregister_wake_nobody_and_release_the_fd() {
     loom::model(|| {
         let (core, kernel, reactor) = start();
         let counter = WakeCounter::new();
-        let key = core.register(3).unwrap();
+        let key = core.register(3, FileId::UNKNOWN).unwrap();
         let mut id = None;
         let waker = counter.waker();
         assert!(
@@ -221,8 +221,8 @@ fn cancel_and_deregister_wake_nobody_and_release_the_fd() {
 fn removing_the_last_source_while_waiting_on_another_loses_nothing() {
     loom::model(|| {
         let (core, kernel, reactor) = start();
-        let first = core.register(3).unwrap();
-        let second = core.register(4).unwrap();
+        let first = core.register(3, FileId::UNKNOWN).unwrap();
+        let second = core.register(4, FileId::UNKNOWN).unwrap();
         let other = thread::spawn({
             let (core, kernel) = (core.clone(), kernel.clone());
             move || {
@@ -253,7 +253,7 @@ fn removing_the_last_source_while_waiting_on_another_loses_nothing() {
 fn rearmed_reads_get_every_message() {
     loom::model(|| {
         let (core, kernel, reactor) = start();
-        let key = core.register(3).unwrap();
+        let key = core.register(3, FileId::UNKNOWN).unwrap();
         let producer = thread::spawn({
             let kernel = kernel.clone();
             move || {
@@ -335,7 +335,7 @@ fn read_one(core: &Reactor, kernel: &Kernel, parked: &AtomicU16, key: Key, send:
 fn two_readers_sharing_a_parked_place_both_complete() {
     loom::model(|| {
         let (core, kernel, reactor) = start();
-        let key = core.register(3).unwrap();
+        let key = core.register(3, FileId::UNKNOWN).unwrap();
         let parked = Arc::new(AtomicU16::new(NIL));
         let other = thread::spawn({
             let (core, kernel, parked) = (core.clone(), kernel.clone(), parked.clone());

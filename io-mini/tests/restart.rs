@@ -1,0 +1,99 @@
+//! A reactor thread that stopped is started again by the next operation (own test binary: it
+//! makes the reactor's `poll(2)` fail by lowering the process's descriptor limit below the
+//! number of fds it watches, which `poll` refuses with `EINVAL`).
+#![cfg(not(loom))]
+
+mod common;
+
+use std::future::Future;
+use std::io;
+use std::net::UdpSocket;
+use std::pin::pin;
+use std::task::{Context, Poll};
+
+use futures_lite::future::{self, block_on};
+use io_mini::Async;
+use sync_core::testing::WakeCounter;
+
+use common::wait_until;
+
+fn reactor_threads() -> usize {
+    std::fs::read_dir("/proc/self/task")
+        .unwrap()
+        .filter_map(Result::ok)
+        .filter(|task| {
+            std::fs::read_to_string(task.path().join("comm"))
+                .is_ok_and(|comm| comm.trim_end() == "io-mini")
+        })
+        .count()
+}
+
+fn set_nofile(limit: libc::rlimit) {
+    // SAFETY: reads `limit`, which lives for the call.
+    let ret = unsafe { libc::setrlimit(libc::RLIMIT_NOFILE, &raw const limit) };
+    assert_eq!(ret, 0, "setrlimit: {}", io::Error::last_os_error());
+}
+
+fn nofile() -> libc::rlimit {
+    let mut limit = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
+    // SAFETY: writes into `limit`, which lives for the call.
+    let ret = unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &raw mut limit) };
+    assert_eq!(ret, 0);
+    limit
+}
+
+fn echo(socket: &Async<UdpSocket>) -> io::Result<()> {
+    let addr = socket.get_ref().local_addr()?;
+    let mut buf = [0; 8];
+    let (got, ()) = block_on(future::zip(socket.recv_from(&mut buf), async {
+        future::yield_now().await;
+        UdpSocket::bind(("127.0.0.1", 0))
+            .and_then(|s| s.send_to(b"hi", addr))
+            .unwrap();
+    }));
+    assert_eq!(&buf[..got?.0], b"hi");
+    Ok(())
+}
+
+#[test]
+fn a_stopped_reactor_is_restarted_by_the_next_operation() -> io::Result<()> {
+    let socket = Async::<UdpSocket>::bind(([127, 0, 0, 1], 0))?;
+    echo(&socket)?;
+    let first = common::reactor_tid();
+
+    // With a descriptor limit of 1, the reactor's next `poll(2)` (its eventfd plus this
+    // socket) fails with EINVAL and the thread ends: the pending wait fails, it does not hang.
+    let limit = nofile();
+    set_nofile(libc::rlimit {
+        rlim_cur: 1,
+        ..limit
+    });
+    let counter = WakeCounter::new();
+    let waker = counter.waker();
+    {
+        let mut readable = pin!(socket.readable());
+        assert!(
+            readable
+                .as_mut()
+                .poll(&mut Context::from_waker(&waker))
+                .is_pending()
+        );
+        wait_until("the waiter is failed", || counter.wakes() == 1);
+        assert!(matches!(
+            readable.as_mut().poll(&mut Context::from_waker(&waker)),
+            Poll::Ready(Err(_))
+        ));
+    }
+    set_nofile(limit);
+
+    // The next operation (here already the poll that saw the failure) starts a new reactor
+    // thread; existing handles work again, and there is one reactor thread, a new one.
+    echo(&socket)?;
+    echo(&Async::<UdpSocket>::bind(([127, 0, 0, 1], 0))?)?;
+    wait_until("the old reactor thread is gone", || reactor_threads() == 1);
+    assert_ne!(common::reactor_tid(), first);
+    Ok(())
+}
