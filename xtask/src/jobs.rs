@@ -297,10 +297,11 @@ const MIRI_32_BIT_TARGET: &str = "i686-unknown-linux-gnu";
 /// [`MIRI_32_BIT_CRATES`] once more for a 32-bit target.
 pub(crate) fn miri(_: &mut Run) -> Result {
     let mut failed = Vec::new();
-    let runs = MIRI_CRATES
-        .iter()
-        .map(|krate| (*krate, None))
-        .chain(MIRI_32_BIT_CRATES.iter().map(|krate| (*krate, Some(MIRI_32_BIT_TARGET))));
+    let runs = MIRI_CRATES.iter().map(|krate| (*krate, None)).chain(
+        MIRI_32_BIT_CRATES
+            .iter()
+            .map(|krate| (*krate, Some(MIRI_32_BIT_TARGET))),
+    );
     for (krate, target) in runs {
         if !root().join(krate).join("src").is_dir() {
             return Err(format!("miri: no crate at {krate}/"));
@@ -350,7 +351,12 @@ pub(crate) fn tsan(_: &mut Run) -> Result {
     let target = root().join("target/tsan");
     let mut failed = Vec::new();
     for (krate, test) in TSAN_TESTS {
-        if !root().join(krate).join("tests").join(format!("{test}.rs")).is_file() {
+        if !root()
+            .join(krate)
+            .join("tests")
+            .join(format!("{test}.rs"))
+            .is_file()
+        {
             return Err(format!("tsan: no test {krate}/tests/{test}.rs"));
         }
         let outcome = Cmd::cargo(Some("nightly"))
@@ -373,7 +379,11 @@ pub(crate) fn tsan(_: &mut Run) -> Result {
             failed.push(e);
         }
     }
-    println!("tsan: {} test files, {} failed", TSAN_TESTS.len(), failed.len());
+    println!(
+        "tsan: {} test files, {} failed",
+        TSAN_TESTS.len(),
+        failed.len()
+    );
     if failed.is_empty() {
         Ok(())
     } else {
