@@ -250,12 +250,9 @@ impl<T> Hatch<T> {
     pub fn split(&mut self) -> (Sender<'_, T>, Receiver<'_, T>) {
         let value = self.state.load(Ordering::Relaxed) & VALUE;
         // SAFETY: `&mut self`: nobody else can reach the waker cells.
-        let (s, r) = unsafe {
-            (
-                self.sender.with_mut(|p| take(p)),
-                self.receiver.with_mut(|p| take(p)),
-            )
-        };
+        let s = self.sender.with_mut(|p| unsafe { take(p) });
+        // SAFETY: as above.
+        let r = self.receiver.with_mut(|p| unsafe { take(p) });
         self.state.store(FREE | value, Ordering::Relaxed);
         drop((s, r));
         // SAFETY: the exclusive borrow lasts as long as the handles; the hatch is free (just
@@ -444,13 +441,12 @@ impl<T> Hatch<T> {
     /// The lock is held (or access is exclusive).
     #[inline]
     pub(crate) unsafe fn take_wakers(&self, side: Side) -> (Option<Waker>, Option<Waker>) {
-        // SAFETY: the caller holds the lock (or has exclusive access).
-        unsafe {
-            (
-                self.slot(side).with_mut(|p| take(p)),
-                self.slot(side.peer()).with_mut(|p| take(p)),
-            )
-        }
+        (
+            // SAFETY: the caller holds the lock (or has exclusive access).
+            self.slot(side).with_mut(|p| unsafe { take(p) }),
+            // SAFETY: as above.
+            self.slot(side.peer()).with_mut(|p| unsafe { take(p) }),
+        )
     }
 
     /// Ends a critical section that completed a transfer for `side`: publishes `next` (which
