@@ -18,11 +18,10 @@ use std::task::{Context, Wake, Waker};
 use std::time::Duration;
 
 use futures_io::AsyncRead;
-use futures_lite::future::{self, block_on};
 use io_mini::Async;
 use sync_core::testing::WakeCounter;
 
-use common::{reactor_tid, wait_until};
+use common::{echo, reactor_tid, wait_until};
 
 static SERIAL: Mutex<()> = Mutex::new(());
 
@@ -105,19 +104,6 @@ impl Drop for DropPanics {
 
 fn udp() -> io::Result<Async<UdpSocket>> {
     Async::<UdpSocket>::bind(([127, 0, 0, 1], 0))
-}
-
-fn echo(socket: &Async<UdpSocket>) -> io::Result<()> {
-    let addr = socket.get_ref().local_addr()?;
-    let mut buf = [0; 8];
-    let (got, ()) = block_on(future::zip(socket.recv_from(&mut buf), async {
-        future::yield_now().await;
-        UdpSocket::bind(("127.0.0.1", 0))
-            .and_then(|s| s.send_to(b"hi", addr))
-            .unwrap();
-    }));
-    assert_eq!(&buf[..got?.0], b"hi");
-    Ok(())
 }
 
 /// Lets the reactor wake `waker` (which sets `woken`) for a readable socket, then checks that

@@ -11,52 +11,10 @@ use std::net::UdpSocket;
 use std::pin::pin;
 use std::task::{Context, Poll};
 
-use futures_lite::future::{self, block_on};
 use io_mini::Async;
 use sync_core::testing::WakeCounter;
 
-use common::wait_until;
-
-fn reactor_threads() -> usize {
-    std::fs::read_dir("/proc/self/task")
-        .unwrap()
-        .filter_map(Result::ok)
-        .filter(|task| {
-            std::fs::read_to_string(task.path().join("comm"))
-                .is_ok_and(|comm| comm.trim_end() == "io-mini")
-        })
-        .count()
-}
-
-fn set_nofile(limit: libc::rlimit) {
-    // SAFETY: reads `limit`, which lives for the call.
-    let ret = unsafe { libc::setrlimit(libc::RLIMIT_NOFILE, &raw const limit) };
-    assert_eq!(ret, 0, "setrlimit: {}", io::Error::last_os_error());
-}
-
-fn nofile() -> libc::rlimit {
-    let mut limit = libc::rlimit {
-        rlim_cur: 0,
-        rlim_max: 0,
-    };
-    // SAFETY: writes into `limit`, which lives for the call.
-    let ret = unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &raw mut limit) };
-    assert_eq!(ret, 0);
-    limit
-}
-
-fn echo(socket: &Async<UdpSocket>) -> io::Result<()> {
-    let addr = socket.get_ref().local_addr()?;
-    let mut buf = [0; 8];
-    let (got, ()) = block_on(future::zip(socket.recv_from(&mut buf), async {
-        future::yield_now().await;
-        UdpSocket::bind(("127.0.0.1", 0))
-            .and_then(|s| s.send_to(b"hi", addr))
-            .unwrap();
-    }));
-    assert_eq!(&buf[..got?.0], b"hi");
-    Ok(())
-}
+use common::{echo, nofile, reactor_threads, set_nofile, wait_until};
 
 #[test]
 fn a_stopped_reactor_is_restarted_by_the_next_operation() -> io::Result<()> {

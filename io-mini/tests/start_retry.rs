@@ -12,40 +12,11 @@ use std::os::fd::{AsFd, OwnedFd};
 use std::sync::Barrier;
 use std::time::Duration;
 
-use futures_lite::future::{self, block_on};
 use io_mini::Async;
 
-use common::wait_until;
+use common::{echo, nofile, reactor_threads, set_nofile, wait_until};
 
 /// How many threads named `io-mini` this process has.
-fn reactor_threads() -> usize {
-    std::fs::read_dir("/proc/self/task")
-        .unwrap()
-        .filter_map(Result::ok)
-        .filter(|task| {
-            std::fs::read_to_string(task.path().join("comm"))
-                .is_ok_and(|comm| comm.trim_end() == "io-mini")
-        })
-        .count()
-}
-
-fn set_nofile(limit: libc::rlimit) {
-    // SAFETY: reads `limit`, which lives for the call.
-    let ret = unsafe { libc::setrlimit(libc::RLIMIT_NOFILE, &raw const limit) };
-    assert_eq!(ret, 0, "setrlimit: {}", io::Error::last_os_error());
-}
-
-fn nofile() -> libc::rlimit {
-    let mut limit = libc::rlimit {
-        rlim_cur: 0,
-        rlim_max: 0,
-    };
-    // SAFETY: writes into `limit`, which lives for the call.
-    let ret = unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &raw mut limit) };
-    assert_eq!(ret, 0);
-    limit
-}
-
 /// Takes every free descriptor (below a soft limit lowered to 256 to keep this cheap).
 fn exhaust_fds(of: &UdpSocket) -> Vec<OwnedFd> {
     let mut fillers = Vec::new();
@@ -56,19 +27,6 @@ fn exhaust_fds(of: &UdpSocket) -> Vec<OwnedFd> {
             Err(err) => panic!("dup failed: {err}"),
         }
     }
-}
-
-fn echo_through_reactor(socket: &Async<UdpSocket>) -> io::Result<()> {
-    let addr = socket.get_ref().local_addr()?;
-    let mut buf = [0; 8];
-    let (got, ()) = block_on(future::zip(socket.recv_from(&mut buf), async {
-        future::yield_now().await;
-        UdpSocket::bind(("127.0.0.1", 0))
-            .and_then(|s| s.send_to(b"hi", addr))
-            .unwrap();
-    }));
-    assert_eq!(&buf[..got?.0], b"hi");
-    Ok(())
 }
 
 #[test]
@@ -113,7 +71,7 @@ fn a_failed_start_is_retried_and_starts_one_reactor() -> io::Result<()> {
     std::thread::sleep(Duration::from_millis(50));
     assert_eq!(reactor_threads(), 1, "one reactor thread");
     for socket in &registered {
-        echo_through_reactor(socket)?;
+        echo(socket)?;
     }
-    echo_through_reactor(&Async::new(socket)?)
+    echo(&Async::new(socket)?)
 }

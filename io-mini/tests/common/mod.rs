@@ -2,9 +2,14 @@
 #![allow(dead_code)]
 
 use std::future::Future;
+use std::io;
+use std::net::UdpSocket;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
+
+use futures_lite::future::{self, block_on};
+use io_mini::Async;
 
 /// Polls every future until all are done (single task); returns their outputs in order.
 pub(crate) async fn join_all<T>(futures: Vec<Pin<Box<dyn Future<Output = T> + '_>>>) -> Vec<T> {
@@ -96,4 +101,49 @@ pub(crate) fn nofile_limit() -> u64 {
     let ret = unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &raw mut limit) };
     assert_eq!(ret, 0);
     limit.rlim_cur
+}
+
+/// The number of io-mini reactor threads of this process (their name is `io-mini`).
+pub(crate) fn reactor_threads() -> usize {
+    std::fs::read_dir("/proc/self/task")
+        .unwrap()
+        .filter_map(Result::ok)
+        .filter(|task| {
+            std::fs::read_to_string(task.path().join("comm"))
+                .is_ok_and(|comm| comm.trim_end() == "io-mini")
+        })
+        .count()
+}
+
+/// Sets this process's `RLIMIT_NOFILE`.
+pub(crate) fn set_nofile(limit: libc::rlimit) {
+    // SAFETY: reads `limit`, which lives for the call.
+    let ret = unsafe { libc::setrlimit(libc::RLIMIT_NOFILE, &raw const limit) };
+    assert_eq!(ret, 0, "setrlimit: {}", io::Error::last_os_error());
+}
+
+/// This process's `RLIMIT_NOFILE`.
+pub(crate) fn nofile() -> libc::rlimit {
+    let mut limit = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
+    // SAFETY: writes into `limit`, which lives for the call.
+    let ret = unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &raw mut limit) };
+    assert_eq!(ret, 0);
+    limit
+}
+
+/// One datagram received through the reactor: proves that it serves waits.
+pub(crate) fn echo(socket: &Async<UdpSocket>) -> io::Result<()> {
+    let addr = socket.get_ref().local_addr()?;
+    let mut buf = [0; 8];
+    let (got, ()) = block_on(future::zip(socket.recv_from(&mut buf), async {
+        future::yield_now().await;
+        UdpSocket::bind(("127.0.0.1", 0))
+            .and_then(|s| s.send_to(b"hi", addr))
+            .unwrap();
+    }));
+    assert_eq!(&buf[..got?.0], b"hi");
+    Ok(())
 }
