@@ -1,0 +1,123 @@
+//! frugal in an embassy firmware, the way embassy users write one: `embassy-executor` tasks in
+//! thread mode, `embassy-time` timers (with the SysTick driver of [`time_driver`]), a static
+//! `pool!` with waiter places awaited under `with_timeout`, and readings sent from an interrupt
+//! handler through a static hatch. Runs on QEMU's mps2-an386 (Cortex-M4) in `cargo xtask qemu`.
+//!
+//! Every check prints `check <name> ... ok` or `... FAILED`; the run ends with
+//! `N passed, N failed` and exits QEMU with a failure status if any check failed (or a panic).
+#![no_std]
+#![no_main]
+
+mod time_driver;
+
+use core::sync::atomic::{AtomicUsize, Ordering};
+
+use cortex_m_semihosting::{debug, hprintln};
+use embassy_executor::{Executor, Spawner};
+use embassy_time::{Duration, Instant, TimeoutError, Timer, with_timeout};
+use frugal::pool::{Box, Pool, pool};
+
+static PASSED: AtomicUsize = AtomicUsize::new(0);
+static FAILED: AtomicUsize = AtomicUsize::new(0);
+
+/// Records one check.
+fn check(name: &str, ok: bool) {
+    if ok {
+        PASSED.fetch_add(1, Ordering::Relaxed);
+        hprintln!("check {} ... ok", name);
+    } else {
+        FAILED.fetch_add(1, Ordering::Relaxed);
+        hprintln!("check {} ... FAILED", name);
+    }
+}
+
+// Two 64-byte buffers; up to two tasks may wait for one.
+pool!(Buffers: [[u8; 64]; 2], 2);
+
+/// Holds both buffers for 50 ms, then gives one back.
+#[embassy_executor::task]
+async fn holder(done: &'static AtomicUsize) {
+    let a = Box::<Buffers>::new([1; 64]).expect("the pool starts empty");
+    let b = Box::<Buffers>::new([2; 64]).expect("two slots");
+    Timer::after(Duration::from_millis(50)).await;
+    drop(a);
+    Timer::after(Duration::from_millis(20)).await;
+    drop(b);
+    done.fetch_add(1, Ordering::Release);
+}
+
+/// Waits for a buffer twice: once too briefly (a timeout), once long enough.
+async fn wait_for_buffers() {
+    // Let the holder take both buffers first.
+    Timer::after(Duration::from_millis(5)).await;
+    check("pool is full while held", Buffers::free_slots() == 0);
+
+    let start = Instant::now();
+    let early = with_timeout(Duration::from_millis(10), Box::<Buffers>::new_async([3; 64])).await;
+    let waited = start.elapsed();
+    check("a short wait times out", matches!(early, Err(TimeoutError)));
+    check(
+        "the timeout took about 10 ms",
+        (10..=15).contains(&waited.as_millis()),
+    );
+    check(
+        "a timed-out wait leaves its waiter place",
+        Buffers::waiting() == 0 && Buffers::waiter_capacity() == 2,
+    );
+
+    let start = Instant::now();
+    let late = with_timeout(Duration::from_millis(200), Box::<Buffers>::new_async([4; 64])).await;
+    let waited = start.elapsed();
+    let got = matches!(&late, Ok(Some(b)) if b[0] == 4);
+    check("a long wait gets the freed buffer", got);
+    check(
+        "it arrived when the holder freed it (about 40 ms)",
+        (30..=60).contains(&waited.as_millis()),
+    );
+    drop(late);
+}
+
+#[embassy_executor::task]
+async fn main_task(spawner: Spawner) {
+    static HOLDER_DONE: AtomicUsize = AtomicUsize::new(0);
+    spawner.spawn(holder(&HOLDER_DONE).expect("one holder task"));
+    wait_for_buffers().await;
+    while HOLDER_DONE.load(Ordering::Acquire) == 0 {
+        Timer::after(Duration::from_millis(5)).await;
+    }
+    check("every buffer is back", Buffers::free_slots() == 2 && Buffers::waiting() == 0);
+    finish();
+}
+
+/// Prints the summary and leaves QEMU with the matching status.
+fn finish() -> ! {
+    let passed = PASSED.load(Ordering::Relaxed);
+    let failed = FAILED.load(Ordering::Relaxed);
+    hprintln!("{} passed, {} failed", passed, failed);
+    debug::exit(if failed == 0 && passed > 0 {
+        debug::EXIT_SUCCESS
+    } else {
+        debug::EXIT_FAILURE
+    });
+    #[allow(clippy::empty_loop)]
+    loop {}
+}
+
+#[cortex_m_rt::entry]
+fn main() -> ! {
+    let core = cortex_m::Peripherals::take().expect("taken once");
+    time_driver::init(core.SYST);
+    static mut EXECUTOR: Option<Executor> = None;
+    // SAFETY: `main` runs once, and nothing else touches `EXECUTOR`.
+    let executor = unsafe { (*core::ptr::addr_of_mut!(EXECUTOR)).insert(Executor::new()) };
+    executor.run(|spawner| spawner.spawn(main_task(spawner).expect("one main task")))
+}
+
+#[panic_handler]
+fn panic(info: &core::panic::PanicInfo<'_>) -> ! {
+    hprintln!("FAILED: {}", info);
+    hprintln!("{} passed, 1 failed", PASSED.load(Ordering::Relaxed));
+    debug::exit(debug::EXIT_FAILURE);
+    #[allow(clippy::empty_loop)]
+    loop {}
+}
