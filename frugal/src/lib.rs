@@ -9,9 +9,12 @@
 //! | `io-mini` | `io` | `io-mini` | `Async<T>` on a static `poll(2)` reactor | no (`std`) |
 //! | `framealloc` | `framealloc` | `framealloc` | frame / pool / heap allocator with async helpers | no (`std`) |
 //!
-//! Environment features: `alloc`, `std` (forwarded to the enabled crates); `async` (hatch's async
-//! API) and `tokio` (framealloc's tokio helpers). With only `no_std` features on, this crate is
-//! `no_std`.
+//! Environment features: `alloc`, `std` (forwarded to the enabled crates) and `tokio`
+//! (framealloc's task-scoped helpers). Integrations: `defmt` and `stable_deref_trait` (for
+//! `pool::Box`). On targets without compare-and-swap (thumbv6m, riscv32imc) the final binary
+//! picks portable-atomic's backend with `portable-atomic-critical-section` or
+//! `portable-atomic-unsafe-assume-single-core`. `hatch` includes hatch's futures. With only
+//! `no_std` features on, this crate is `no_std`.
 //!
 //! # Importing each module
 //!
@@ -44,6 +47,19 @@
 //! let (mut s, mut r) = frugal::hatch::hatch::<u32>();
 //! s.send(7).now().unwrap();
 //! assert_eq!(r.receive().now(), Ok(Some(7)));
+//! # }
+//! ```
+//!
+//! A hatch in a `static`, no allocator (feature `hatch` alone; its futures are included):
+//!
+//! ```
+//! # #[cfg(feature = "hatch")] {
+//! use frugal::hatch::Hatch;
+//!
+//! static READINGS: Hatch<u32> = Hatch::new();
+//! let (mut s, mut r) = READINGS.try_split().expect("a new hatch is free");
+//! s.send(7).now().unwrap();
+//! assert_eq!(futures_lite::future::block_on(r.receive()), Ok(7));
 //! # }
 //! ```
 //!

@@ -277,6 +277,60 @@ impl<P: Pool> Box<P> {
     pub fn as_ptr(b: &Self) -> NonNull<P::Item> {
         b.ptr
     }
+
+    /// Pins the value in its slot: it will not move until it is dropped there, so a `!Unpin`
+    /// value (a future that borrows from itself, an intrusive list node) can live in a pool.
+    ///
+    /// Like `std`'s `Box::into_pin`; `Pin::from(b)` does the same.
+    ///
+    /// ```
+    /// use core::pin::Pin;
+    /// use futures_lite::future::block_on;
+    /// use pool::{Box, pool};
+    ///
+    /// pool!(Futures: [core::future::Ready<u32>; 2]);
+    ///
+    /// let mut pinned: Pin<Box<Futures>> = Box::into_pin(Box::new(core::future::ready(7)).unwrap());
+    /// assert_eq!(block_on(pinned.as_mut()), 7);
+    /// ```
+    #[must_use]
+    pub fn into_pin(b: Self) -> Pin<Self> {
+        // SAFETY: the value stays at its slot's address until the `Box` drops it in place: a
+        // `Box` never moves its value, and moving it out (`into_inner`) needs the `Box` by value,
+        // which a `Pin<Box>` does not give. The slot is released (and may be reused) only after
+        // the value's `Drop` ran, so the pinning guarantee holds up to the drop.
+        unsafe { Pin::new_unchecked(b) }
+    }
+
+    /// Takes a free slot for `value` and pins it there; `None` (dropping `value`) when no slot is
+    /// free. [`new_async`](Self::new_async) + [`into_pin`](Self::into_pin) wait for a slot.
+    #[must_use]
+    pub fn pin(value: P::Item) -> Option<Pin<Self>> {
+        Self::new(value).map(Self::into_pin)
+    }
+}
+
+impl<P: Pool> From<Box<P>> for Pin<Box<P>> {
+    /// See [`Box::into_pin`].
+    fn from(b: Box<P>) -> Self {
+        Box::into_pin(b)
+    }
+}
+
+// SAFETY: the value lives in a slot of a `static` pool and never moves while the `Box` exists:
+// moving the `Box` moves only the pointer, so the address `Deref` returns is stable (what
+// `StableDeref` requires, for DMA buffers and self-referencing wrappers).
+#[cfg(feature = "stable_deref_trait")]
+unsafe impl<P: Pool> stable_deref_trait::StableDeref for Box<P> {}
+
+#[cfg(feature = "defmt")]
+impl<P: Pool> defmt::Format for Box<P>
+where
+    P::Item: defmt::Format,
+{
+    fn format(&self, f: defmt::Formatter<'_>) {
+        defmt::Format::format(&**self, f);
+    }
 }
 
 impl<P: Pool> Drop for Box<P> {
