@@ -162,7 +162,8 @@ pub(crate) fn test(_: &mut Run) -> Result {
     Cmd::cargo(None)
         .args(&["test", "-p", "frugal", "--no-default-features"])
         .args(&["--features", "hatch", "--doc"])
-        .run()
+        .run()?;
+    crate::readme::build_manifests()
 }
 
 pub(crate) fn doc(_: &mut Run) -> Result {

@@ -25,6 +25,7 @@ commands:
   fmt       cargo fmt --check
   clippy    cargo clippy --workspace --all-targets --all-features -D warnings
   test      host tests (cargo-nextest when present, else cargo test) plus doctests
+  readme    build README's host and embassy manifests as written (also part of `test`)
   doc       cargo doc with -D warnings
   examples  build every example and run them (each under a timeout)
   loom      loom models (RUSTFLAGS=--cfg loom, LOOM_MAX_PREEMPTIONS=2; --extended for 3)
@@ -58,6 +59,7 @@ fn main() -> ExitCode {
         "clippy" => run.step("clippy", jobs::clippy),
         "test" => run.step("test", jobs::test),
         "doc" => run.step("doc", jobs::doc),
+        "readme" => run.step("readme", |_| readme::build_manifests()),
         "examples" => run.step("examples", jobs::examples),
         "loom" => run.step("loom", |_| jobs::loom(extended)),
         "miri" => run.step("miri", jobs::miri),

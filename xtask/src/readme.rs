@@ -47,3 +47,81 @@ pub(crate) fn stamp() -> String {
     let rustc = Cmd::new("rustc").arg("-V").output().unwrap_or_default();
     format!("{} on {cpu}, {cores} cores; {}", date.trim(), rustc.trim())
 }
+
+/// The manifests README.md promises to build as written: each `<!-- build: NAME -->` marker is
+/// followed by a `toml` block (the manifest) and, for `host`, a `rust` block (its `main.rs`).
+const MANIFESTS: &[&str] = &["host", "embassy"];
+
+/// Builds README's manifests as written, in `target/readme/<name>`: `host` with the `rust` block
+/// after it as `src/main.rs`, built and run; `embassy` with the sources of `xtask/embassy-firmware`
+/// (what the README points to), built for the firmware target. Paths to `../frugal/` are pointed
+/// at this checkout; nothing else is changed.
+pub(crate) fn build_manifests() -> Result {
+    let text =
+        fs::read_to_string(root().join("README.md")).map_err(|e| format!("README.md: {e}"))?;
+    let checkout = format!("path = \"{}/", root().display());
+    for name in MANIFESTS {
+        let marker = format!("<!-- build: {name} -->");
+        let at = text
+            .find(&marker)
+            .ok_or_else(|| format!("README.md has no {marker}"))?;
+        let after = &text[at + marker.len()..];
+        let manifest = fenced(after, "toml").ok_or_else(|| format!("{marker}: no toml block"))?;
+        let dir = root().join("target/readme").join(name);
+        // Build output outside `dir`, which is rewritten each time, so later runs are quick.
+        let build = root().join("target/readme-build").join(name);
+        let build = build.to_str().expect("utf-8 path");
+        let _ = fs::remove_dir_all(&dir);
+        fs::create_dir_all(dir.join("src")).map_err(|e| e.to_string())?;
+        let manifest = manifest.replace("path = \"../frugal/", &checkout);
+        // Its own workspace: the directory lies inside this one's.
+        write(
+            &dir.join("Cargo.toml"),
+            &format!("{manifest}\n[workspace]\n"),
+        )?;
+        if *name == "host" {
+            let main =
+                fenced(after, "rust,ignore").ok_or_else(|| format!("{marker}: no rust block"))?;
+            write(&dir.join("src/main.rs"), main)?;
+            Cmd::cargo(None)
+                .dir(&dir)
+                .env("CARGO_TARGET_DIR", build)
+                .args(&["run", "--quiet"])
+                .run()?;
+        } else {
+            let firmware = root().join("xtask/embassy-firmware");
+            for file in [
+                "build.rs",
+                "memory.x",
+                ".cargo/config.toml",
+                "src/main.rs",
+                "src/time_driver.rs",
+            ] {
+                let to = dir.join(file);
+                fs::create_dir_all(to.parent().expect("a file has a parent"))
+                    .map_err(|e| e.to_string())?;
+                fs::copy(firmware.join(file), &to).map_err(|e| format!("{file}: {e}"))?;
+            }
+            crate::setup::targets()?;
+            Cmd::cargo(None)
+                .dir(&dir)
+                .env("CARGO_TARGET_DIR", build)
+                .args(&["build", "--release", "--quiet"])
+                .run()?;
+        }
+        println!("README manifest `{name}` builds as written");
+    }
+    Ok(())
+}
+
+/// The body of the first fenced block of `lang` in `text`.
+fn fenced<'t>(text: &'t str, lang: &str) -> Option<&'t str> {
+    let open = format!("```{lang}\n");
+    let start = text.find(&open)? + open.len();
+    let len = text[start..].find("\n```")?;
+    Some(&text[start..start + len + 1])
+}
+
+fn write(path: &std::path::Path, text: &str) -> Result {
+    fs::write(path, text).map_err(|e| format!("{}: {e}", path.display()))
+}
