@@ -93,7 +93,7 @@ impl Code {
                  `AsyncPoolGuard::pool_vec`), which any thread may hold and free."
             }
             Self::FA701 => {
-                "Frame allocations belong to the frame loop's thread (the seed's \"main \
+                "Frame allocations belong to the frame loop's thread (upstream framealloc's \"main \
                  thread\"). In async code, use the pool tier through `TaskAlloc` or \
                  `AsyncPoolGuard`: it is thread-safe, reused across frames, and freed when the \
                  scope ends."

@@ -31,7 +31,9 @@ fn expected_path(p: &Path) -> PathBuf {
 fn fixtures_match_their_golden_files() {
     let update = std::env::var_os("UPDATE_GOLDEN").is_some();
     let mut mismatched = Vec::new();
-    for fixture in fixtures() {
+    let fixtures = fixtures();
+    assert!(fixtures.len() >= 4, "fixtures not found: {fixtures:?}");
+    for fixture in fixtures {
         let src = std::fs::read_to_string(&fixture).expect("read fixture");
         let findings = cargo_fa::check_source(&src).expect("fixture parses");
         let got = cargo_fa::render(&shown(&fixture), &findings);
@@ -40,7 +42,14 @@ fn fixtures_match_their_golden_files() {
             std::fs::write(&exp_path, &got).expect("write golden");
             continue;
         }
-        let want = std::fs::read_to_string(&exp_path).unwrap_or_default();
+        let Ok(want) = std::fs::read_to_string(&exp_path) else {
+            eprintln!(
+                "--- {} is missing (UPDATE_GOLDEN=1 writes it)",
+                exp_path.display()
+            );
+            mismatched.push(exp_path);
+            continue;
+        };
         if got != want {
             eprintln!("--- {}\n+++ got\n{got}", exp_path.display());
             mismatched.push(exp_path);
