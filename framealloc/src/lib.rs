@@ -6,7 +6,7 @@
 //! | tier | what | cost | freed | threads |
 //! | --- | --- | --- | --- | --- |
 //! | frame | bump arena of [`AllocConfig::frame_capacity`] bytes, 4096-aligned | a few instructions (align, add, compare) | all at once by [`SmartAlloc::end_frame`] | the thread that opened the frame |
-//! | pool | 9 power-of-two size classes, 16..=4096 bytes, one spin-locked free list each | lock, pop, unlock | one by one, reused | any; a block may be freed by another thread |
+//! | pool | 9 power-of-two size classes, 16..=4096 bytes, one free list each behind an OS mutex | lock, pop, unlock | one by one, reused | any; a block may be freed by another thread |
 //! | heap | the global allocator | `malloc` | one by one | any |
 //!
 //! The heap tier serves what the others cannot: values above 4096 bytes (or alignment), and frame
@@ -129,7 +129,6 @@ mod config;
 mod frame;
 mod frame_box;
 mod grow_vec;
-mod lock;
 mod pool;
 mod pool_box;
 mod smart;

@@ -16,8 +16,9 @@
 //!   reused, never returned one by one);
 //! * its counters.
 //!
-//! Everything of a class sits behind one [`SpinLock`]: allocation is "lock, pop (or carve),
-//! count, unlock", a free is "lock, push, count, unlock". Any thread may free a block that another
+//! Everything of a class sits behind one [`Mutex`] (sync-core's lock: an OS mutex, so a thread
+//! of higher priority waits for a preempted holder instead of spinning on it): allocation is
+//! "lock, pop (or carve), count, unlock", a free is "lock, push, count, unlock". Any thread may free a block that another
 //! thread allocated: the block simply goes back on its class's shared list (unlike upstream
 //! framealloc, whose thread-local lists moved it to the freeing thread).
 //!
@@ -35,8 +36,9 @@ use core::ptr::{self, NonNull};
 use std::alloc;
 use std::vec::Vec;
 
+use sync_core::lock::Mutex;
+
 use crate::config::Overflow;
-use crate::lock::SpinLock;
 use crate::stats::{AtomicTier, TierStats};
 
 /// Smallest block size (and the alignment of every block).
@@ -170,7 +172,7 @@ impl Class {
 
 /// The pool tier plus the heap tier's counters.
 pub(crate) struct Pool {
-    classes: [SpinLock<Class>; CLASSES],
+    classes: [Mutex<Class>; CLASSES],
     /// The slab layout of each class (from [`slab_layouts`]).
     slabs: [Layout; CLASSES],
     overflow: Overflow,
@@ -183,7 +185,7 @@ impl Pool {
     /// exist (see [`slab_layouts`]).
     pub(crate) fn new(slab_bytes: usize, overflow: Overflow) -> Option<Self> {
         Some(Self {
-            classes: core::array::from_fn(|_| SpinLock::new(Class::new())),
+            classes: core::array::from_fn(|_| Mutex::new(Class::new())),
             slabs: slab_layouts(slab_bytes)?,
             overflow,
             heap: AtomicTier::default(),

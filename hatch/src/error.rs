@@ -66,8 +66,20 @@ impl fmt::Display for Closed {
 impl core::error::Error for Closed {}
 
 /// `recycle()` failed because the other side's handle is still alive.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+///
+/// ```
+/// let (mut s, _r) = hatch::hatch::<u8>();
+/// let err = s.recycle().unwrap_err();
+/// assert_eq!(format!("{err:?}"), "RecycleError(PeerAlive)");
+/// ```
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
 pub struct RecycleError(pub(crate) ());
+
+impl fmt::Debug for RecycleError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("RecycleError(PeerAlive)")
+    }
+}
 
 impl fmt::Display for RecycleError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

@@ -52,6 +52,30 @@ pub(crate) const F_RECYCLES: u8 = 1 << 3;
 /// Handle-local flag: the hatch is a leaked `Box` that the last handle frees.
 pub(crate) const F_BOXED: u8 = 1 << 4;
 
+/// The names of the handle-local flags, in bit order, for `Debug` and `defmt`.
+pub(crate) const FLAG_NAMES: [(u8, &str); 5] = [
+    (F_OVERWRITES, "overwrites"),
+    (F_CLOSES, "closes"),
+    (F_RECLAIMS, "reclaims"),
+    (F_RECYCLES, "recycles"),
+    (F_BOXED, "boxed"),
+];
+
+/// A handle's local flags, shown as the set of their names (`{overwrites, boxed}`).
+pub(crate) struct Flags(pub(crate) u8);
+
+impl core::fmt::Debug for Flags {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        let mut set = f.debug_set();
+        for (flag, name) in FLAG_NAMES {
+            if self.0 & flag != 0 {
+                set.entry(&format_args!("{name}"));
+            }
+        }
+        set.finish()
+    }
+}
+
 /// The getter/setter pairs of the handle-local flags, shared by [`Sender`] and [`Receiver`]
 /// (both keep their [`Handle`] in a field named `handle`). Each entry is
 /// `docs getter / docs setter = FLAG;`: the getter is a `const fn` reading the flag, the setter

@@ -172,11 +172,14 @@ extern crate std;
 
 #[cfg(all(feature = "std", not(loom)))]
 mod blocking;
+#[cfg(feature = "defmt")]
+mod defmt_impls;
 mod error;
 mod handle;
 mod receiver;
 mod sender;
 mod shared;
+mod shared_hatch;
 
 pub use error::{Closed, RecycleError, SendError};
 pub use receiver::{Receiver, Receiving};
@@ -184,6 +187,7 @@ pub use receiver::{Receiver, Receiving};
 pub use sender::Wait;
 pub use sender::{Sender, Sending};
 pub use shared::Hatch;
+pub use shared_hatch::SharedHatch;
 
 /// Creates a hatch in a `Box` and returns its two handles; the last handle to drop frees it.
 ///

@@ -222,6 +222,14 @@ impl<T> Receiver<'_, T> {
     }
 }
 
+impl<T> Receiver<'_, T> {
+    /// The hatch and the local flags, for `defmt`.
+    #[cfg(feature = "defmt")]
+    pub(crate) fn parts(&self) -> (&Hatch<T>, u8) {
+        (self.handle.hatch(), self.handle.flags)
+    }
+}
+
 impl<T> Drop for Receiver<'_, T> {
     #[inline]
     fn drop(&mut self) {
@@ -233,7 +241,7 @@ impl<T> fmt::Debug for Receiver<'_, T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Receiver")
             .field("hatch", self.handle.hatch())
-            .field("flags", &self.handle.flags)
+            .field("flags", &crate::handle::Flags(self.handle.flags))
             .finish()
     }
 }
@@ -353,6 +361,14 @@ impl<T> Drop for Receiving<'_, '_, T> {
             hatch.unlock(locked, state & !R_WAKER);
             drop(own);
         }
+    }
+}
+
+impl<T> Receiving<'_, '_, T> {
+    /// Whether a waker is parked (for `defmt`).
+    #[cfg(feature = "defmt")]
+    pub(crate) const fn is_parked(&self) -> bool {
+        self.parked
     }
 }
 

@@ -361,6 +361,14 @@ impl<'a, T> Sender<'a, T> {
     }
 }
 
+impl<T> Sender<'_, T> {
+    /// The hatch and the local flags, for `defmt`.
+    #[cfg(feature = "defmt")]
+    pub(crate) fn parts(&self) -> (&Hatch<T>, u8) {
+        (self.handle.hatch(), self.handle.flags)
+    }
+}
+
 impl<T> Drop for Sender<'_, T> {
     #[inline]
     fn drop(&mut self) {
@@ -372,7 +380,7 @@ impl<T> fmt::Debug for Sender<'_, T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Sender")
             .field("hatch", self.handle.hatch())
-            .field("flags", &self.handle.flags)
+            .field("flags", &crate::handle::Flags(self.handle.flags))
             .finish()
     }
 }
@@ -431,6 +439,14 @@ impl<T> Drop for Sending<'_, '_, T> {
         if self.value.is_some() {
             self.sender.unpark();
         }
+    }
+}
+
+impl<T> Sending<'_, '_, T> {
+    /// Whether the value is still held (for `defmt`).
+    #[cfg(feature = "defmt")]
+    pub(crate) const fn is_pending(&self) -> bool {
+        self.value.is_some()
     }
 }
 

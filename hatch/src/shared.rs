@@ -13,7 +13,9 @@
 //!
 //! # The lock
 //!
-//! Bit [`LOCK`] is a test-and-test-and-set spin lock. **Every** access to the three cells happens
+//! Bit [`LOCK`] is the lock, and it is only ever set by a holder of the hatch's lock section
+//! (sync-core's `Section` for the hatch's address, see [`Locked`]), so nobody spins on it: a
+//! second locker waits in the section. **Every** access to the three cells happens
 //! with the lock held, *except* where a side knows it is alone: the cleanup by the last handle to
 //! drop, `Drop for Hatch` / [`Hatch::split`] (which hold `&mut`), and the live sender's write
 //! to an empty slot before it publishes `VALUE` (invariant 5, "Lock-free paths" below).
@@ -25,10 +27,10 @@
 //! destructor, all run after the lock is released. Under the lock a critical section only moves
 //! wakers and values between the cells and local variables, and compares wakers with
 //! [`Waker::will_wake`] (a pointer comparison, no vtable call). So a critical section is a few
-//! dozen instructions with no call out, cannot panic, and spinning on it is bounded by that
-//! length (unless the holder is preempted). On bare metal (`target_os = "none"`) the lock bit is
-//! only ever held inside a critical section ([`Locked`]), so an interrupt handler cannot preempt
-//! a holder; see the crate docs about interrupt handlers.
+//! dozen instructions with no call out and cannot panic. On bare metal the section is a
+//! critical section, so an interrupt handler cannot preempt a holder; on a host with `std` it is
+//! an OS mutex, so a waiter of higher priority sleeps and lets the holder finish; see the crate
+//! docs about interrupt handlers and priorities.
 //!
 //! # State bits
 //!
@@ -90,6 +92,7 @@ use core::mem::MaybeUninit;
 use core::ptr::NonNull;
 use core::task::Waker;
 
+use sync_core::lock::Section;
 use sync_core::sync::UnsafeCell;
 use sync_core::sync::atomic::{AtomicU32, Ordering};
 
@@ -208,6 +211,19 @@ impl<T> Hatch<T> {
         }
     }
 
+    sync_core::const_fn! {
+        /// The hatch of a [`SharedHatch`](crate::SharedHatch): the sending side open and owned by
+        /// the `SharedHatch`, the receiving side dropped until `receiver()` reopens it.
+        pub(crate) const fn new_shared() -> Self {
+            Self {
+                state: AtomicU32::new(R_CLOSED | R_DROPPED),
+                value: UnsafeCell::new(MaybeUninit::uninit()),
+                sender: UnsafeCell::new(None),
+                receiver: UnsafeCell::new(None),
+            }
+        }
+    }
+
     /// A hatch that a pair is already using (for `hatch()`).
     #[cfg(feature = "alloc")]
     pub(crate) fn new_in_use() -> Self {
@@ -302,10 +318,11 @@ impl<T> Hatch<T> {
     /// Takes the lock and returns the state it protects (without the lock bit), with the proof
     /// that [`unlock`](Self::unlock) consumes.
     ///
-    /// On bare metal (`target_os = "none"`, not loom) this first enters a critical section
-    /// (`critical_section::acquire`), which [`unlock`](Self::unlock) leaves after the releasing
-    /// store: no interrupt handler can run while the lock bit is held, so a handler that uses the
-    /// hatch never spins on a lock held by the code it preempted.
+    /// This first enters the hatch's lock section ([`Locked`]: a critical section on bare metal,
+    /// an OS lock on a host with `std`), which [`unlock`](Self::unlock) leaves after the
+    /// releasing store. A second locker waits in the section, so nobody ever spins on the lock
+    /// bit: not an interrupt handler on the code it preempted, not a high-priority thread on a
+    /// low-priority holder.
     #[inline]
     pub(crate) fn lock(&self) -> (u32, Locked) {
         self.lock_from(self.state.load(Ordering::Relaxed))
@@ -315,11 +332,10 @@ impl<T> Hatch<T> {
     /// (saves a load; a wrong guess only costs a retry).
     #[inline]
     pub(crate) fn lock_from(&self, guess: u32) -> (u32, Locked) {
-        let locked = Locked::enter();
+        let locked = Locked::enter(self.key());
         // A compare-and-swap, not `fetch_or`: a failed attempt must not write, so that while the
         // lock is held its holder is the only writer and may release it with a plain store.
-        // (On x86 both compile to `lock cmpxchg`, because the old state is used.) Every retry is
-        // preceded by a fresh read.
+        // (On x86 both compile to `lock cmpxchg`, because the old state is used.)
         let mut state = guess & !LOCK;
         loop {
             match self.state.compare_exchange_weak(
@@ -329,20 +345,12 @@ impl<T> Hatch<T> {
                 Ordering::Relaxed,
             ) {
                 Ok(_) => return (state, locked),
-                #[cfg_attr(loom, allow(unused_mut))]
-                Err(mut now) => {
-                    // Held: wait for the release. Natively, spin on plain loads (they keep the
-                    // cache line shared); under loom, yield and retry the compare-and-swap.
-                    #[cfg(loom)]
-                    if now & LOCK != 0 {
-                        sync_core::sync::hint::spin_loop();
-                    }
-                    #[cfg(not(loom))]
-                    while now & LOCK != 0 {
-                        #[cfg(feature = "spin_loop_hint")]
-                        sync_core::sync::hint::spin_loop();
-                        now = self.state.load(Ordering::Relaxed);
-                    }
+                Err(now) => {
+                    // Not the lock bit: only a holder of this hatch's section sets it, and we hold
+                    // the section. A lock-free path (a send into an empty slot, a handle's drop)
+                    // changed another bit; retry from what we saw. Each retry follows a completed
+                    // operation of another thread, so this never waits for a preempted one.
+                    debug_assert_eq!(now & LOCK, 0, "lock bit set outside the section");
                     state = now & !LOCK;
                 }
             }
@@ -354,7 +362,7 @@ impl<T> Hatch<T> {
     #[inline(always)]
     pub(crate) fn try_lock(&self, seen: u32) -> Option<Locked> {
         debug_assert_eq!(seen & LOCK, 0);
-        let locked = Locked::enter();
+        let locked = Locked::try_enter(self.key())?;
         if self
             .state
             .compare_exchange(seen, seen | LOCK, Ordering::Acquire, Ordering::Relaxed)
@@ -375,6 +383,12 @@ impl<T> Hatch<T> {
         // The holder is the only writer while the lock is held (see `lock`).
         self.state.store(state, Ordering::Release);
         locked.leave();
+    }
+
+    /// The address that picks this hatch's lock section.
+    #[inline(always)]
+    fn key(&self) -> *const () {
+        core::ptr::from_ref(self).cast()
     }
 
     /// The state word alone, for a handle's final publish ([`unlock_final`], [`transition`], the
@@ -551,39 +565,44 @@ pub(crate) fn transition(word: &AtomicU32, from: u32, to: u32) -> bool {
 }
 
 /// Proof that the lock bit is held, returned by [`Hatch::lock`] and consumed by
-/// [`Hatch::unlock`].
+/// [`Hatch::unlock`]: the [`Section`] of this hatch's address, held for exactly as long as the
+/// lock bit.
 ///
-/// Zero-sized on hosted targets and under loom. On bare metal (`target_os = "none"`) it carries
-/// the restore state of the critical section that is held for exactly as long as the lock bit.
+/// The section is sync-core's lock (see `sync_core::lock`): a critical section on bare metal,
+/// one of sync-core's striped OS mutexes with feature `std` on a hosted target, a critical
+/// section on a host without `std`, loom's mutex under loom. Only a holder of the section sets
+/// the lock bit, so a second locker waits in the section — masked out, or asleep in the OS —
+/// and never spins on the bit while its holder is preempted.
 #[must_use = "the lock is released by `Hatch::unlock`"]
 pub(crate) struct Locked {
-    #[cfg(all(target_os = "none", not(loom)))]
-    restore: critical_section::RestoreState,
+    _section: Section,
 }
 
 impl Locked {
-    /// Enters the critical section on bare metal; nothing elsewhere.
+    /// Enters the section of the hatch at `key`, waiting (without spinning) for its holder.
     #[inline(always)]
-    fn enter() -> Self {
+    fn enter(key: *const ()) -> Self {
         Self {
-            #[cfg(all(target_os = "none", not(loom)))]
-            // SAFETY: released exactly once, by `leave` in `Hatch::unlock`, in LIFO order: no
-            // other critical section is entered while the lock is held except inside a single
-            // atomic operation (portable-atomic), which leaves it before returning, and nothing
-            // panics while the lock is held (module docs).
-            restore: unsafe { critical_section::acquire() },
+            // SAFETY: left exactly once, when `leave` drops it in `Hatch::unlock` (or
+            // `unlock_final`), in the same context; no other section is entered while it is
+            // held: nothing runs under the lock but moves of values and wakers (no foreign code,
+            // no other hatch), and nothing panics there (module docs).
+            _section: unsafe { Section::enter(key) },
         }
     }
 
-    /// Leaves the critical section on bare metal; nothing elsewhere.
+    /// Enters the section of the hatch at `key` if it is free; `None` without waiting.
+    #[inline(always)]
+    fn try_enter(key: *const ()) -> Option<Self> {
+        // SAFETY: as in `enter`.
+        let section = unsafe { Section::try_enter(key) }?;
+        Some(Self { _section: section })
+    }
+
+    /// Leaves the section.
     #[inline(always)]
     fn leave(self) {
-        #[cfg(all(target_os = "none", not(loom)))]
-        // SAFETY: the restore state of the matching `acquire` in `enter`, released once (`self`
-        // is consumed) and after every critical section nested in it.
-        unsafe {
-            critical_section::release(self.restore);
-        }
+        drop(self);
     }
 }
 
@@ -613,14 +632,48 @@ impl<T> Drop for Hatch<T> {
     }
 }
 
+/// The words `Debug` and `defmt` use for a state: the slot, each side, and whose the hatch is.
+pub(crate) struct Words {
+    pub(crate) slot: &'static str,
+    pub(crate) sender: &'static str,
+    pub(crate) receiver: &'static str,
+    pub(crate) usage: &'static str,
+}
+
+impl Words {
+    pub(crate) const fn of(state: u32) -> Self {
+        const fn side(state: u32, closed: u32, dropped: u32) -> &'static str {
+            if state & dropped != 0 {
+                "dropped"
+            } else if state & closed != 0 {
+                "closed"
+            } else {
+                "open"
+            }
+        }
+        Self {
+            slot: if state & VALUE != 0 { "full" } else { "empty" },
+            sender: side(state, S_CLOSED, S_DROPPED),
+            receiver: side(state, R_CLOSED, R_DROPPED),
+            usage: if state & FREE != 0 {
+                "free"
+            } else if state & SPENT == SPENT {
+                "spent"
+            } else {
+                "in use"
+            },
+        }
+    }
+}
+
 impl<T> fmt::Debug for Hatch<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let state = self.peek();
+        let words = Words::of(self.peek());
         f.debug_struct("Hatch")
-            .field("full", &(state & VALUE != 0))
-            .field("free", &(state & FREE != 0))
-            .field("sender_closed", &(state & S_CLOSED != 0))
-            .field("receiver_closed", &(state & R_CLOSED != 0))
-            .finish_non_exhaustive()
+            .field("slot", &format_args!("{}", words.slot))
+            .field("sender", &format_args!("{}", words.sender))
+            .field("receiver", &format_args!("{}", words.receiver))
+            .field("usage", &format_args!("{}", words.usage))
+            .finish()
     }
 }

@@ -432,6 +432,17 @@ fn recycle_reopens_a_closed_side() {
 fn debug_output_names_the_state() {
     let (mut s, r) = hatch::hatch::<u8>();
     s.send(1).now().unwrap();
+    s.set_overwrites(true);
     let text = format!("{s:?} {r:?}");
-    assert!(text.contains("full: true"), "{text}");
+    assert!(text.contains("slot: full"), "{text}");
+    assert!(text.contains("sender: open, receiver: open"), "{text}");
+    assert!(text.contains("flags: {overwrites, boxed}"), "{text}");
+    assert!(text.contains("flags: {boxed}"), "{text}");
+    assert_eq!(
+        format!("{:?}", s.recycle().unwrap_err()),
+        "RecycleError(PeerAlive)"
+    );
+    drop(r);
+    let text = format!("{s:?}");
+    assert!(text.contains("receiver: dropped"), "{text}");
 }

@@ -75,10 +75,10 @@ use sync_core::sync::atomic::{
     Ordering::{Acquire, Relaxed, Release},
 };
 
-use crate::lock::Mutex;
 use crate::reactor::{Core, Wakeup, contain};
 use crate::registry::{FileId, Interest, Key, READ, WRITE};
 use crate::sys;
+use sync_core::lock::Mutex;
 
 /// Parses a decimal compile-time setting (`Err` says what is wrong with it).
 const fn parse_setting(value: &str) -> Result<usize, &'static str> {

@@ -135,7 +135,6 @@ mod driver;
 mod io;
 #[cfg(not(loom))]
 mod io_safe;
-mod lock;
 #[cfg(not(loom))]
 mod net;
 #[cfg(not(loom))]

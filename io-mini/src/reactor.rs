@@ -59,11 +59,11 @@ use std::task::{Poll, Waker};
 
 use sync_core::sync::atomic::{AtomicU16, Ordering::AcqRel};
 
-use crate::lock::Mutex;
 use crate::registry::{
     AddError, Direction, FileId, Freed, InsertError, Interest, Key, NIL, Registry, WaiterId,
     WaiterPoll,
 };
+use sync_core::lock::Mutex;
 
 /// How many wakers the reactor takes out of the registry per lock when waking.
 pub const WAKE_CHUNK: usize = 8;

@@ -8,6 +8,9 @@
 //!   `futures`' `AtomicWaker` written over the facade so that loom can check it.
 //! * [`WaitQueue`] — a bounded FIFO queue of waiting tasks with cancellation that passes an
 //!   unconsumed wake-up on, usable from interrupt handlers (critical-section based).
+//! * [`lock`] — the one home of locks: a [`Mutex`](lock::Mutex) and an address-keyed
+//!   [`Section`](lock::Section) that never spin (a critical section on bare metal, an OS lock with
+//!   feature `std`), so a holder preempted by a higher priority always gets to finish.
 //! * [`const_fn!`] — constructors that are `const` except under loom.
 //!
 //! `no_std`, no allocator. It needs a [`critical-section`] implementation, chosen by the final
@@ -22,10 +25,11 @@
 #![no_std]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
-#[cfg(any(test, loom, feature = "test-util"))]
+#[cfg(any(test, loom, feature = "test-util", feature = "std"))]
 extern crate std;
 
 pub mod atomic_waker;
+pub mod lock;
 mod macros;
 pub mod sync;
 pub mod wait_queue;

@@ -215,3 +215,111 @@ unsafe impl<A: GlobalAlloc> GlobalAlloc for CountingAlloc<A> {
         unsafe { self.inner.realloc(ptr, layout, new_size) }
     }
 }
+
+/// Two real-time threads of different priority on one CPU (Linux): the priority-inversion test
+/// of every frugal lock.
+#[cfg(all(target_os = "linux", not(loom), not(miri)))]
+pub mod realtime {
+    use std::string::String;
+    use std::sync::mpsc;
+    use std::time::Duration;
+    use std::{format, println};
+
+    /// Why [`low_and_high`] did not run the work.
+    #[derive(Debug)]
+    pub struct Skipped(pub String);
+
+    /// Makes the calling thread `SCHED_FIFO` at `priority`, then pins it to CPU 0 (in that
+    /// order, so that a thread joining a CPU busy with a real-time thread preempts it at once).
+    fn realtime_on_cpu0(priority: i32) -> Result<(), String> {
+        let param = libc::sched_param {
+            sched_priority: priority,
+        };
+        // SAFETY: no preconditions; it names the calling thread.
+        let me = unsafe { libc::pthread_self() };
+        // SAFETY: `me` is the live calling thread and `param` an initialised `sched_param`.
+        let rc = unsafe { libc::pthread_setschedparam(me, libc::SCHED_FIFO, &raw const param) };
+        if rc != 0 {
+            return Err(format!(
+                "pthread_setschedparam(SCHED_FIFO, {priority}): {}",
+                std::io::Error::from_raw_os_error(rc)
+            ));
+        }
+        // SAFETY: an all-zero `cpu_set_t` is the empty set.
+        let mut set: libc::cpu_set_t = unsafe { core::mem::zeroed() };
+        // SAFETY: CPU 0 is within the set's capacity.
+        unsafe { libc::CPU_SET(0, &mut set) };
+        // SAFETY: `set` is a valid `cpu_set_t` of the size passed; 0 names the calling thread.
+        let rc =
+            unsafe { libc::sched_setaffinity(0, size_of::<libc::cpu_set_t>(), &raw const set) };
+        if rc != 0 {
+            return Err(format!(
+                "sched_setaffinity(CPU 0): {}",
+                std::io::Error::last_os_error()
+            ));
+        }
+        Ok(())
+    }
+
+    /// Runs `low` on a `SCHED_FIFO` thread of priority 10 and, once it has started, `high` on
+    /// one of priority 20, both pinned to CPU 0, and waits for both.
+    ///
+    /// `Err(Skipped)` (after printing why) when the process may not use real-time priorities.
+    /// If they do not both finish within `limit` — a lock that the high-priority thread spins on
+    /// while the low-priority holder cannot run — it prints `what` and exits the process with
+    /// status 1, since the spinning thread cannot be stopped.
+    pub fn low_and_high(
+        what: &str,
+        limit: Duration,
+        low: impl FnOnce() + Send + 'static,
+        high: impl FnOnce() + Send + 'static,
+    ) -> Result<(), Skipped> {
+        // Probe first, on a thread of its own (a failed attempt changes nothing).
+        let probe = std::thread::spawn(|| realtime_on_cpu0(1))
+            .join()
+            .expect("probe thread");
+        if let Err(why) = probe {
+            println!("skipped: {what}: this process may not use real-time priorities ({why})");
+            return Err(Skipped(why));
+        }
+        let (done, finished) = mpsc::channel::<Result<&'static str, String>>();
+        let (started_tx, started) = mpsc::channel::<()>();
+        let low_done = done.clone();
+        std::thread::spawn(move || {
+            if let Err(why) = realtime_on_cpu0(10) {
+                let _ = low_done.send(Err(why));
+                return;
+            }
+            let _ = started_tx.send(());
+            low();
+            let _ = low_done.send(Ok("low"));
+        });
+        if started.recv_timeout(limit).is_err() {
+            println!("FAILED: {what}: the low-priority thread did not start");
+            std::process::exit(1);
+        }
+        std::thread::spawn(move || {
+            if let Err(why) = realtime_on_cpu0(20) {
+                let _ = done.send(Err(why));
+                return;
+            }
+            high();
+            let _ = done.send(Ok("high"));
+        });
+        for _ in 0..2 {
+            match finished.recv_timeout(limit) {
+                Ok(Ok(_)) => {}
+                Ok(Err(why)) => panic!("{what}: {why}"),
+                Err(_) => {
+                    println!(
+                        "FAILED: {what}: not finished after {limit:?}: a higher-priority thread \
+                         waits for a lock held by a lower-priority one that cannot run (a spin \
+                         lock)"
+                    );
+                    std::process::exit(1);
+                }
+            }
+        }
+        Ok(())
+    }
+}
