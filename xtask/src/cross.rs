@@ -4,18 +4,19 @@ use std::fs;
 use std::path::PathBuf;
 use std::time::Instant;
 
-use crate::cmd::{Cmd, Result, root};
+use crate::cmd::{Cmd, Result, root, target_dir};
+use crate::crates;
 use crate::jobs::Run;
 use crate::setup;
 
-/// The no_std crates and the feature sets a firmware user would pick (`""` = no features).
-const MATRIX: &[(&str, &[&str])] = &[
-    ("sync-core", &[""]),
-    ("pool", &[""]),
-    ("hatch", &["", "async", "alloc,async,spin_loop_hint"]),
-    ("task-ffi", &[""]),
-    ("frugal", &["pool,hatch", "pool,hatch,task-ffi,async"]),
-];
+/// The no_std crates and the feature sets a firmware user would pick (`""` = no features), from
+/// the crate table.
+fn matrix() -> Result<Vec<(&'static str, &'static [&'static str])>> {
+    Ok(crates::select(|k| !k.firmware_features.is_empty())?
+        .iter()
+        .map(|k| (k.name, k.firmware_features))
+        .collect())
+}
 
 /// Targets without compare-and-swap: atomics come from portable-atomic's critical-section backend.
 const NO_CAS: &[&str] = &["thumbv6m-none-eabi", "riscv32imc-unknown-none-elf"];
@@ -32,16 +33,18 @@ pub(crate) fn cross(_: &mut Run) -> Result {
     setup::targets()?;
     let start = Instant::now();
     let mut builds = 0;
+    let matrix = matrix()?;
     for target in setup::TARGETS {
-        for (krate, feature_sets) in MATRIX {
-            for features in *feature_sets {
+        for &(krate, feature_sets) in &matrix {
+            for features in feature_sets {
                 let mut features = features.to_string();
                 if NO_CAS.contains(target) {
                     if !features.is_empty() {
                         features.push(',');
                     }
-                    // Spelled as a dependency feature, except on sync-core itself.
-                    if *krate != "sync-core" {
+                    // sync-core's feature, which the umbrella forwards under the same name (a
+                    // firmware that depends on `frugal` alone); the other crates name sync-core's.
+                    if krate != "sync-core" && krate != "frugal" {
                         features.push_str("sync-core/");
                     }
                     features.push_str("portable-atomic-critical-section");
@@ -66,7 +69,7 @@ pub(crate) fn cross(_: &mut Run) -> Result {
     let xtensa = xtensa()?;
     espidf()?;
     println!(
-        "cross: {builds} release builds for {} targets ok; xtensa: {xtensa}; io-mini, framealloc and frugal (all crates) type-check for {ESPIDF} ({:.0?})",
+        "cross: {builds} release builds for {} targets ok (frugal alone on thumbv6m and riscv32imc through its portable-atomic feature); xtensa: {xtensa}; the std crates and frugal (all crates) type-check for {ESPIDF} ({:.0?})",
         setup::TARGETS.len(),
         start.elapsed()
     );
@@ -82,11 +85,12 @@ fn xtensa() -> Result<&'static str> {
             .next()
             .is_some_and(|n| n == "esp" || n.starts_with("esp-"))
     });
-    let target_dir = root().join("target/xtensa");
+    let target_dir = target_dir().join("xtensa");
     let target_dir = target_dir.to_str().expect("utf-8 path");
+    let matrix = matrix()?;
     if esp {
-        for (krate, feature_sets) in MATRIX {
-            for features in *feature_sets {
+        for &(krate, feature_sets) in &matrix {
+            for features in feature_sets {
                 Cmd::cargo(Some("esp"))
                     .env("CARGO_TARGET_DIR", target_dir)
                     .args(&[
@@ -104,8 +108,8 @@ fn xtensa() -> Result<&'static str> {
         return Ok("real build with the +esp toolchain");
     }
     let spec = xtensa_target_json()?;
-    for (krate, feature_sets) in MATRIX {
-        for features in *feature_sets {
+    for &(krate, feature_sets) in &matrix {
+        for features in feature_sets {
             Cmd::cargo(Some("nightly"))
                 .env("CARGO_TARGET_DIR", target_dir)
                 .env("RUSTFLAGS", "-Zno-codegen")
@@ -123,27 +127,29 @@ fn xtensa() -> Result<&'static str> {
     Ok("type-check only with upstream nightly (-Zno-codegen; no +esp toolchain installed)")
 }
 
-/// The std crates (io-mini, framealloc with its tokio helpers) and the umbrella with every crate
-/// on: ESP-IDF has std, so they are type-checked there (nightly, std built from source).
+/// The crates the table marks for ESP-IDF (the std crates, and the umbrella with every crate on),
+/// type-checked there with std built from source (nightly).
 fn espidf() -> Result {
-    let target_dir = root().join("target/espidf");
-    Cmd::cargo(Some("nightly"))
+    let target_dir = target_dir().join("espidf");
+    let mut cmd = Cmd::cargo(Some("nightly"))
         .env("CARGO_TARGET_DIR", target_dir.to_str().expect("utf-8 path"))
-        .args(&["check", "-Zbuild-std=std,panic_abort", "--target", ESPIDF])
-        .args(&[
-            "-p",
-            "io-mini",
-            "-p",
-            "framealloc",
-            "--features",
-            "framealloc/tokio",
-        ])
-        .args(&["-p", "frugal", "--features", ESPIDF_UMBRELLA])
-        .run()
+        .args(&["check", "-Zbuild-std=std,panic_abort", "--target", ESPIDF]);
+    let mut features = Vec::new();
+    for krate in crates::select(|k| k.espidf.is_some())? {
+        cmd = cmd.args(&["-p", krate.name]);
+        let wanted = krate.espidf.unwrap_or_default();
+        features.extend(
+            wanted
+                .split(',')
+                .filter(|f| !f.is_empty())
+                .map(|f| format!("{}/{f}", krate.name)),
+        );
+    }
+    if !features.is_empty() {
+        cmd = cmd.args(&["--features", &features.join(",")]);
+    }
+    cmd.run()
 }
-
-/// The umbrella's features checked for ESP-IDF: every crate, std, async.
-const ESPIDF_UMBRELLA: &str = "frugal/pool,frugal/hatch,frugal/task-ffi,frugal/io-mini,frugal/framealloc,frugal/async,frugal/tokio";
 
 /// Writes upstream's target spec for the ESP32 with LLVM's data-layout into `target/xtensa/`.
 fn xtensa_target_json() -> Result<PathBuf> {
@@ -175,7 +181,7 @@ fn xtensa_target_json() -> Result<PathBuf> {
     if !replaced {
         return Err("rustc's xtensa target spec has no data-layout line".into());
     }
-    let dir = root().join("target/xtensa");
+    let dir = target_dir().join("xtensa");
     fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
     let path = dir.join(format!("{XTENSA}.json"));
     fs::write(&path, out).map_err(|e| e.to_string())?;
@@ -204,27 +210,52 @@ pub(crate) fn firmware_on_qemu(dir: &str, bin: &str, secs: u64) -> Result<Cmd> {
         .arg(elf.to_str().expect("utf-8 path")))
 }
 
-/// Builds the firmware test crate (`xtask/firmware`) and runs it on QEMU under a timeout; the
-/// firmware reports through semihosting and exits with its status.
+/// The firmware test crates run by `qemu`, as (directory under `xtask/`, binary).
+const FIRMWARES: &[(&str, &str)] = &[
+    // frugal's no_std crates, with a heap for task-ffi.
+    ("firmware", "firmware-tests"),
+    // task-ffi in static slots, without any allocator.
+    ("firmware-static", "firmware-static"),
+];
+
+/// Builds each firmware test crate of [`FIRMWARES`] and runs it on QEMU under a timeout; the
+/// firmware reports through semihosting and exits with its status. A run that exits 0 without
+/// an `N passed, 0 failed` summary line fails too.
 pub(crate) fn qemu(_: &mut Run) -> Result {
-    // The firmware links the C executor of examples/task-ffi/c, cross-compiled by its build.rs.
+    // The firmwares link the C executor of examples/task-ffi/c, cross-compiled by their build.rs.
     setup::apt(&[("arm-none-eabi-gcc", "gcc-arm-none-eabi")])?;
-    let qemu = firmware_on_qemu("firmware", "firmware-tests", 120)?;
+    let mut failed = Vec::new();
+    for (dir, bin) in FIRMWARES {
+        if let Err(e) = qemu_one(dir, bin) {
+            failed.push(format!("{dir}: {e}"));
+        }
+    }
+    if failed.is_empty() {
+        Ok(())
+    } else {
+        Err(failed.join("; "))
+    }
+}
+
+/// Runs one firmware of [`FIRMWARES`] (see [`qemu`]).
+fn qemu_one(dir: &str, bin: &str) -> Result {
+    let qemu = firmware_on_qemu(dir, bin, 120)?;
     let start = Instant::now();
     let result = qemu.output();
     match result {
         Ok(out) => {
             print!("{out}");
-            let summary = out
-                .lines()
-                .rev()
-                .find(|l| l.contains(" passed, "))
-                .unwrap_or("no summary line");
+            let summary = out.lines().rev().find(|l| l.contains(" passed, "));
             println!(
-                "qemu: firmware finished in {:.1?}: {summary}",
-                start.elapsed()
+                "qemu: {dir} finished in {:.1?}: {}",
+                start.elapsed(),
+                summary.unwrap_or("no summary line")
             );
-            Ok(())
+            match summary {
+                Some(line) if line.trim_end().ends_with(" passed, 0 failed") => Ok(()),
+                Some(line) => Err(format!("firmware reported failures: {line}")),
+                None => Err("firmware exited without a summary line".into()),
+            }
         }
         Err(e) if start.elapsed().as_secs() >= 120 => {
             Err(format!("firmware hung and was killed after 120 s: {e}"))

@@ -6,7 +6,7 @@ use std::process::ExitCode;
 use std::time::Instant;
 
 use crate::cmd::{Cmd, Result, have, root, target_dir};
-use crate::{cross, setup};
+use crate::crates::{self, Miri};
 
 /// Tallies the steps of one xtask invocation and prints progress and the closing line.
 pub(crate) struct Run {
@@ -74,26 +74,6 @@ impl Run {
     }
 }
 
-/// Everything CI checks, in order of cost; every step runs even when an earlier one failed.
-pub(crate) fn ci(run: &mut Run) {
-    run.plan(13);
-    run.step("setup", setup::all);
-    run.step("fmt", fmt);
-    run.step("clippy", clippy);
-    run.step("test", test);
-    run.step("doc", doc);
-    run.step("examples", examples);
-    run.step("loom", |_| loom(false));
-    run.step("miri", miri);
-    run.step("tsan", tsan);
-    run.step("cross", cross::cross);
-    run.step("qemu", cross::qemu);
-    // Measures without rewriting the committed tables (bench/SIZES.md, README.md).
-    run.step("size --dry-run", |run| crate::size::size(run, false));
-    // Proves the benchmarks build and run; their numbers are not judged here.
-    run.step("bench --quick", |run| crate::bench::bench(run, true));
-}
-
 pub(crate) fn fmt(_: &mut Run) -> Result {
     Cmd::cargo(None)
         .args(&["fmt", "--all", "--", "--check"])
@@ -144,19 +124,11 @@ pub(crate) fn test(_: &mut Run) -> Result {
         .run()?;
     // The no_std crates as a firmware build sees them: without their default features (no
     // `std`, no `alloc` in hatch); the tests that need a feature declare it.
-    Cmd::cargo(None)
-        .args(&["test", "--no-default-features", "--lib", "--tests"])
-        .args(&[
-            "-p",
-            "sync-core",
-            "-p",
-            "pool",
-            "-p",
-            "hatch",
-            "-p",
-            "task-ffi",
-        ])
-        .run()?;
+    let mut cmd = Cmd::cargo(None).args(&["test", "--no-default-features", "--lib", "--tests"]);
+    for krate in crates::select(|k| k.no_default_tests)? {
+        cmd = cmd.args(&["-p", krate.name]);
+    }
+    cmd.run()?;
     // The umbrella as a firmware manifest names it: `hatch` alone gives a hatch that can be
     // awaited (its doctest awaits one in a `static`, without an allocator).
     Cmd::cargo(None)
@@ -173,23 +145,31 @@ pub(crate) fn doc(_: &mut Run) -> Result {
         .run()
 }
 
-/// The `[[example]]` names declared in `examples/Cargo.toml`.
+/// The examples of the `examples` package, as `cargo metadata` reports them.
 fn example_names() -> Result<Vec<String>> {
-    let manifest =
-        fs::read_to_string(root().join("examples/Cargo.toml")).map_err(|e| e.to_string())?;
-    let mut names = Vec::new();
-    let mut in_example = false;
-    for line in manifest.lines().map(str::trim) {
-        if line.starts_with('[') {
-            in_example = line == "[[example]]";
-        } else if in_example && let Some(value) = line.strip_prefix("name") {
-            let value = value
-                .trim_start()
-                .trim_start_matches('=')
-                .trim()
-                .trim_matches('"');
-            names.push(value.to_string());
-        }
+    let metadata = Cmd::cargo(None)
+        .args(&["metadata", "--format-version", "1", "--no-deps"])
+        .output()?;
+    let metadata: serde_json::Value =
+        serde_json::from_str(&metadata).map_err(|e| format!("cargo metadata: {e}"))?;
+    let package = metadata["packages"]
+        .as_array()
+        .and_then(|packages| packages.iter().find(|p| p["name"] == "examples"))
+        .ok_or("cargo metadata lists no `examples` package")?;
+    let mut names: Vec<String> = package["targets"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|t| {
+            t["kind"]
+                .as_array()
+                .is_some_and(|k| k.iter().any(|k| k == "example"))
+        })
+        .filter_map(|t| t["name"].as_str().map(str::to_string))
+        .collect();
+    names.sort();
+    if names.is_empty() {
+        return Err("the `examples` package has no examples".into());
     }
     Ok(names)
 }
@@ -230,21 +210,14 @@ pub(crate) fn demo(qemu: bool) -> Result {
             .args(&["run", "-p", "examples", "--example", "demo"])
             .run();
     }
-    cross::firmware_on_qemu("demo-firmware", "demo-firmware", 60)?.run()
+    crate::cross::firmware_on_qemu("demo-firmware", "demo-firmware", 60)?.run()
 }
 
-/// Every `<crate>/tests/loom_*.rs` of the workspace, as (crate, test name).
-fn loom_tests() -> Vec<(String, String)> {
+/// Every `<crate>/tests/loom_*.rs` of the crate table, as (crate, test name).
+fn loom_tests() -> Result<Vec<(&'static str, String)>> {
     let mut found = Vec::new();
-    for krate in [
-        "sync-core",
-        "pool",
-        "hatch",
-        "io-mini",
-        "task-ffi",
-        "framealloc",
-    ] {
-        let Ok(entries) = fs::read_dir(root().join(krate).join("tests")) else {
+    for krate in crates::select(|_| true)? {
+        let Ok(entries) = fs::read_dir(root().join(krate.name).join("tests")) else {
             continue;
         };
         let mut names: Vec<String> = entries
@@ -256,19 +229,19 @@ fn loom_tests() -> Vec<(String, String)> {
             .map(|n| n.trim_end_matches(".rs").to_string())
             .collect();
         names.sort();
-        found.extend(names.into_iter().map(|n| (krate.to_string(), n)));
+        found.extend(names.into_iter().map(|n| (krate.name, n)));
     }
-    found
+    Ok(found)
 }
 
 /// Runs the loom models (`--extended` raises the preemption bound from 2 to 3).
 pub(crate) fn loom(extended: bool) -> Result {
     let preemptions = if extended { "3" } else { "2" };
-    let tests = loom_tests();
+    let tests = loom_tests()?;
     if tests.is_empty() {
         return Err("no loom models found (<crate>/tests/loom_*.rs)".into());
     }
-    let target = root().join("target/loom");
+    let target = target_dir().join("loom");
     let mut failed = Vec::new();
     for (krate, test) in &tests {
         let outcome = Cmd::cargo(None)
@@ -289,30 +262,20 @@ pub(crate) fn loom(extended: bool) -> Result {
     }
 }
 
-/// The crates whose tests run under miri. io-mini is left out: its tests make `poll(2)` and
-/// socket syscalls that miri cannot execute.
-const MIRI_CRATES: &[&str] = &["sync-core", "pool", "hatch", "task-ffi", "framealloc"];
-
-/// The crates whose tests also run under miri for a 32-bit target, where address and size
-/// arithmetic overflows first (pool's zero-sized slots, the wait queue's packed links).
-const MIRI_32_BIT_CRATES: &[&str] = &["sync-core", "pool"];
-
 /// The 32-bit target of the miri run: miri needs no linker or C library for it.
 const MIRI_32_BIT_TARGET: &str = "i686-unknown-linux-gnu";
 
-/// Runs the unit and integration tests of the unsafe crates under miri (nightly), and those of
-/// [`MIRI_32_BIT_CRATES`] once more for a 32-bit target.
+/// Runs the tests of the crates the table marks for miri (nightly, strict provenance), and of
+/// those marked [`Miri::HostAnd32Bit`] once more for a 32-bit target.
 pub(crate) fn miri(_: &mut Run) -> Result {
     let mut failed = Vec::new();
-    let runs = MIRI_CRATES.iter().map(|krate| (*krate, None)).chain(
-        MIRI_32_BIT_CRATES
-            .iter()
-            .map(|krate| (*krate, Some(MIRI_32_BIT_TARGET))),
-    );
+    let host = crates::select(|k| k.miri != Miri::No)?;
+    let wide = crates::select(|k| k.miri == Miri::HostAnd32Bit)?;
+    let runs = host
+        .iter()
+        .map(|k| (k.name, None))
+        .chain(wide.iter().map(|k| (k.name, Some(MIRI_32_BIT_TARGET))));
     for (krate, target) in runs {
-        if !root().join(krate).join("src").is_dir() {
-            return Err(format!("miri: no crate at {krate}/"));
-        }
         let mut cmd = Cmd::cargo(Some("nightly"))
             .env(
                 "MIRIFLAGS",
@@ -333,19 +296,6 @@ pub(crate) fn miri(_: &mut Run) -> Result {
     }
 }
 
-/// The threaded tests that ThreadSanitizer runs, as (crate, test target): the stress tests of
-/// every crate with shared state, and the suites that race real threads on one structure.
-const TSAN_TESTS: &[(&str, &str)] = &[
-    ("sync-core", "wait_queue"),
-    ("sync-core", "atomic_waker"),
-    ("pool", "stress"),
-    ("pool", "async_wait"),
-    ("hatch", "stress"),
-    ("io-mini", "stress"),
-    ("task-ffi", "stress"),
-    ("framealloc", "pool"),
-];
-
 /// Runs the threaded tests under ThreadSanitizer (nightly, `-Zsanitizer=thread`, the standard
 /// library rebuilt with it by `-Zbuild-std`), in `target/tsan`. A data race fails the step.
 pub(crate) fn tsan(_: &mut Run) -> Result {
@@ -355,9 +305,13 @@ pub(crate) fn tsan(_: &mut Run) -> Result {
         .find_map(|l| l.strip_prefix("host: "))
         .ok_or("tsan: `rustc -vV` printed no host line")?
         .to_string();
-    let target = root().join("target/tsan");
+    let target = target_dir().join("tsan");
     let mut failed = Vec::new();
-    for (krate, test) in TSAN_TESTS {
+    let tests: Vec<(&str, &str)> = crates::select(|k| !k.tsan.is_empty())?
+        .iter()
+        .flat_map(|k| k.tsan.iter().map(|t| (k.name, *t)))
+        .collect();
+    for &(krate, test) in &tests {
         if !root()
             .join(krate)
             .join("tests")
@@ -386,11 +340,7 @@ pub(crate) fn tsan(_: &mut Run) -> Result {
             failed.push(e);
         }
     }
-    println!(
-        "tsan: {} test files, {} failed",
-        TSAN_TESTS.len(),
-        failed.len()
-    );
+    println!("tsan: {} test files, {} failed", tests.len(), failed.len());
     if failed.is_empty() {
         Ok(())
     } else {

@@ -4,7 +4,7 @@
 
 use std::fs;
 
-use crate::cmd::{Cmd, Result, root};
+use crate::cmd::{Cmd, Result, root, target_dir};
 
 /// Replaces the body of section `name` of README.md (the markers stay).
 pub(crate) fn update_section(name: &str, body: &str) -> Result {
@@ -67,9 +67,9 @@ pub(crate) fn build_manifests() -> Result {
             .ok_or_else(|| format!("README.md has no {marker}"))?;
         let after = &text[at + marker.len()..];
         let manifest = fenced(after, "toml").ok_or_else(|| format!("{marker}: no toml block"))?;
-        let dir = root().join("target/readme").join(name);
+        let dir = target_dir().join("readme").join(name);
         // Build output outside `dir`, which is rewritten each time, so later runs are quick.
-        let build = root().join("target/readme-build").join(name);
+        let build = target_dir().join("readme-build").join(name);
         let build = build.to_str().expect("utf-8 path");
         let _ = fs::remove_dir_all(&dir);
         fs::create_dir_all(dir.join("src")).map_err(|e| e.to_string())?;

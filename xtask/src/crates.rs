@@ -1,0 +1,111 @@
+//! The one table of the workspace's library crates and what each check does with them. Every
+//! step that walks crates (tests without default features, loom, miri, ThreadSanitizer, cross
+//! builds, the ESP-IDF type-check) reads [`CRATES`]; a crate listed here whose directory is
+//! missing is an error, never a skipped check.
+
+use crate::cmd::{Result, root};
+
+/// How a crate's tests run under miri.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Miri {
+    /// Not at all (the tests make syscalls miri cannot run).
+    No,
+    /// On the host target.
+    Host,
+    /// On the host target and once more on a 32-bit one, where address and size arithmetic
+    /// overflows first.
+    HostAnd32Bit,
+}
+
+/// One library crate and its place in each check.
+#[derive(Debug)]
+pub(crate) struct Crate {
+    /// Package name, which is also its directory.
+    pub(crate) name: &'static str,
+    /// Feature sets built for the firmware targets by `cross` (`""`: no features); empty for
+    /// crates that need `std`.
+    pub(crate) firmware_features: &'static [&'static str],
+    /// Its tests also run without default features, as a firmware build sees the crate.
+    pub(crate) no_default_tests: bool,
+    pub(crate) miri: Miri,
+    /// Test targets (`tests/<name>.rs`) run under ThreadSanitizer.
+    pub(crate) tsan: &'static [&'static str],
+    /// Type-checked for ESP-IDF (std) with these features; `None`: not.
+    pub(crate) espidf: Option<&'static str>,
+}
+
+/// The library crates. Host tools (cargo-fa, examples, bench, xtask) are not listed: the
+/// workspace-wide steps (fmt, clippy, test, doc) cover them.
+pub(crate) const CRATES: &[Crate] = &[
+    Crate {
+        name: "sync-core",
+        firmware_features: &[""],
+        no_default_tests: true,
+        miri: Miri::HostAnd32Bit,
+        tsan: &["wait_queue", "atomic_waker"],
+        espidf: None,
+    },
+    Crate {
+        name: "pool",
+        firmware_features: &[""],
+        no_default_tests: true,
+        miri: Miri::HostAnd32Bit,
+        tsan: &["stress", "async_wait"],
+        espidf: None,
+    },
+    Crate {
+        name: "hatch",
+        firmware_features: &["", "async", "alloc,async,spin_loop_hint"],
+        no_default_tests: true,
+        miri: Miri::Host,
+        tsan: &["stress"],
+        espidf: None,
+    },
+    Crate {
+        name: "task-ffi",
+        firmware_features: &[""],
+        no_default_tests: true,
+        miri: Miri::Host,
+        tsan: &["stress"],
+        espidf: None,
+    },
+    Crate {
+        name: "io-mini",
+        firmware_features: &[],
+        no_default_tests: false,
+        miri: Miri::No,
+        tsan: &["stress"],
+        espidf: Some(""),
+    },
+    Crate {
+        name: "framealloc",
+        firmware_features: &[],
+        no_default_tests: false,
+        miri: Miri::Host,
+        tsan: &["pool"],
+        espidf: Some("tokio"),
+    },
+    Crate {
+        name: "frugal",
+        firmware_features: &["pool,hatch", "pool,hatch,task-ffi"],
+        no_default_tests: false,
+        miri: Miri::No,
+        tsan: &[],
+        espidf: Some("pool,hatch,task-ffi,io-mini,framealloc,tokio"),
+    },
+];
+
+/// The crates for which `wanted` holds, each checked to exist.
+pub(crate) fn select(wanted: impl Fn(&Crate) -> bool) -> Result<Vec<&'static Crate>> {
+    let mut chosen = Vec::new();
+    for krate in CRATES.iter().filter(|k| wanted(k)) {
+        if !root().join(krate.name).join("Cargo.toml").is_file() {
+            return Err(format!(
+                "the crate table lists {}, but {}/Cargo.toml is missing",
+                krate.name, krate.name
+            ));
+        }
+        chosen.push(krate);
+    }
+    Ok(chosen)
+}
