@@ -1,4 +1,4 @@
-//! An application that owns its allocator and its tokio runtime: the seed's "Integration with
+//! An application that owns its allocator and its tokio runtime: upstream framealloc's "Integration with
 //! Tokio → Tokio Runtime Integration" (`AsyncApplication`) and "Tokio Feature" (this package
 //! depends on `framealloc` with `features = ["tokio"]`, see `examples/Cargo.toml`).
 //!
@@ -10,11 +10,11 @@
 //! is dropped.
 //!
 //! Adaptations:
-//! * The seed's `main_loop` never ends; here it stops after `ROUNDS` rounds so the program
+//! * Upstream framealloc's `main_loop` never ends; here it stops after `ROUNDS` rounds so the program
 //!   exits by itself.
-//! * The seed leaves `process_network` and `update_database` out; here they are a loopback echo
+//! * Upstream framealloc leaves `process_network` and `update_database` out; here they are a loopback echo
 //!   round trip and an insert into an in-memory table.
-//! * `AsyncApplication::new` also starts the echo server on the runtime (the seed's application
+//! * `AsyncApplication::new` also starts the echo server on the runtime (upstream framealloc's application
 //!   had no peer), and the runtime is built with two workers and IO enabled rather than by
 //!   `Runtime::new()` (which takes one worker per core).
 
@@ -61,7 +61,7 @@ async fn exchange(alloc: SmartAlloc, addr: SocketAddr, round: u64, peer: u64) ->
     round * 10 + peer
 }
 
-/// The seed's `AsyncApplication`.
+/// Upstream framealloc's `AsyncApplication`.
 struct AsyncApplication {
     alloc: SmartAlloc,
     runtime: Runtime,

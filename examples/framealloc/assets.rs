@@ -1,4 +1,4 @@
-//! Loading assets in tokio tasks with `TaskAlloc`: the seed's "TaskAlloc → Basic Usage"
+//! Loading assets in tokio tasks with `TaskAlloc`: upstream framealloc's "TaskAlloc → Basic Usage"
 //! (`process_asset`) and "Common Patterns → Asset Loading Pipeline" (`AssetLoader`,
 //! `load_asset_async`).
 //!
@@ -8,14 +8,14 @@
 //! missing and the corrupt file are reported as errors, that every task ended with nothing live
 //! in its scope, and that the pool tier got every block back.
 //!
-//! Adaptations (the seed snippets are incomplete here):
+//! Adaptations (upstream framealloc snippets are incomplete here):
 //! * The "disk" is a table in memory (`read_file`), so the example needs no files; each read
 //!   yields once, like real I/O.
-//! * `process_asset` returns the processed bytes out of the task (the seed's task body returned
+//! * `process_asset` returns the processed bytes out of the task (upstream framealloc's task body returned
 //!   `()` while the function promised a `Vec<u8>`) and takes the path by value into the task.
-//! * The seed's `Asset` is both an enum (`Asset::Texture(..)`) and a struct with a `path`; here
+//! * Upstream framealloc's `Asset` is both an enum (`Asset::Texture(..)`) and a struct with a `path`; here
 //!   it is a struct with a `path` and a `kind` enum.
-//! * Failures are counted and returned by `load_assets` (the seed printed them) so the program
+//! * Failures are counted and returned by `load_assets` (upstream framealloc printed them) so the program
 //!   can assert them.
 //! * `TaskAlloc::alloc_box` takes `&self`, so the tasks use `let task`, not `let mut task`.
 
@@ -70,13 +70,13 @@ fn file_contents(path: &str) -> Option<Vec<u8>> {
     Some(bytes)
 }
 
-/// The seed's `read_file` / `load_from_disk`: one "disk read".
+/// Upstream framealloc's `read_file` / `load_from_disk`: one "disk read".
 async fn read_file(path: &str) -> Result<Vec<u8>, Error> {
     tokio::task::yield_now().await;
     file_contents(path).ok_or_else(|| Error::NotFound(path.to_owned()))
 }
 
-/// The seed's `process_data`: a checksum of the bytes, computed in a task-scoped buffer.
+/// Upstream framealloc's `process_data`: a checksum of the bytes, computed in a task-scoped buffer.
 async fn process_data(task: &TaskAlloc, data: &[u8]) -> Vec<u8> {
     let mut out = task.alloc_vec_with_capacity::<u8>(data.len());
     let mut sum = 0u8;
@@ -90,7 +90,7 @@ async fn process_data(task: &TaskAlloc, data: &[u8]) -> Vec<u8> {
     out.into_vec() // the result leaves the task as a std Vec; the pool block goes back
 }
 
-/// The seed's "Basic Usage": load and process one file in a spawned task.
+/// Upstream framealloc's "Basic Usage": load and process one file in a spawned task.
 async fn process_asset(alloc: &SmartAlloc, path: &str) -> Vec<u8> {
     let alloc_clone = alloc.clone();
     let path = path.to_owned();
@@ -218,7 +218,7 @@ async fn parse_audio(task: &TaskAlloc, data: &[u8], path: &str) -> Result<Audio,
     })
 }
 
-/// The seed's `load_asset_async`: the file bytes are a pool allocation of the task.
+/// Upstream framealloc's `load_asset_async`: the file bytes are a pool allocation of the task.
 async fn load_asset_async(task: &TaskAlloc, request: LoadRequest) -> Result<Asset, Error> {
     // Load file data
     let file_data = task.alloc_box(read_file(&request.path).await?);
@@ -236,7 +236,7 @@ async fn load_asset_async(task: &TaskAlloc, request: LoadRequest) -> Result<Asse
     })
 }
 
-/// The seed's `AssetLoader`.
+/// Upstream framealloc's `AssetLoader`.
 struct AssetLoader {
     alloc: SmartAlloc,
     loading_queue: Vec<LoadRequest>,

@@ -1,4 +1,4 @@
-//! One `TaskAlloc` per TCP connection: the seed's "TaskAlloc → Task-Scoped Allocations"
+//! One `TaskAlloc` per TCP connection: upstream framealloc's "TaskAlloc → Task-Scoped Allocations"
 //! (`handle_connection`).
 //!
 //! A server on 127.0.0.1 (port 0) spawns `handle_connection` for each client, handing it a
@@ -13,12 +13,12 @@
 //! * The protocol is made up: a client sends decimal numbers, one per line, then closes its
 //!   write half; the server answers every line with the running total, and the connection is
 //!   closed when the client's half is (`receive_data` returns no bytes).
-//! * `receive_data` reads into a pool box of the task (the seed's snippet had no stream), and
+//! * `receive_data` reads into a pool box of the task (upstream framealloc's snippet had no stream), and
 //!   `process_buffer` parses bytes as they come, so a line split between two reads is fine and
-//!   the buffer can be cleared after each turn as in the seed.
+//!   the buffer can be cleared after each turn as in upstream framealloc.
 //! * `handle_connection` returns its line count and total so the program can check them; the
-//!   seed's `buffer` is `let mut buffer` (it is extended and cleared).
-//! * The seed's commented-out `task.frame_alloc` stays impossible: `TaskAlloc` has no frame
+//!   upstream's `buffer` is `let mut buffer` (it is extended and cleared).
+//! * Upstream framealloc's commented-out `task.frame_alloc` stays impossible: `TaskAlloc` has no frame
 //!   methods, and frame data is `!Send`, so it could not be held in this spawned task.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -65,7 +65,7 @@ impl Drop for ConnectionState {
     }
 }
 
-/// The seed's `receive_data`: the next chunk of bytes (empty when the peer closed).
+/// Upstream framealloc's `receive_data`: the next chunk of bytes (empty when the peer closed).
 async fn receive_data<'c>(
     stream: &mut TcpStream,
     chunk: &'c mut [u8; CHUNK],
@@ -74,7 +74,7 @@ async fn receive_data<'c>(
     Ok(&chunk[..n])
 }
 
-/// The seed's `process_buffer`: parses the bytes and writes one reply per complete line.
+/// Upstream framealloc's `process_buffer`: parses the bytes and writes one reply per complete line.
 async fn process_buffer(
     state: &mut ConnectionState,
     buffer: &[u8],
@@ -97,7 +97,7 @@ async fn process_buffer(
     stream.write_all(replies).await
 }
 
-/// The seed's `handle_connection`: every allocation of the connection goes through `task`.
+/// Upstream framealloc's `handle_connection`: every allocation of the connection goes through `task`.
 async fn handle_connection(task: TaskAlloc, mut stream: TcpStream) -> std::io::Result<(u64, u64)> {
     // Pool allocation for connection state.
     let mut state = task.alloc_box(ConnectionState::new());

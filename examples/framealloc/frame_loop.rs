@@ -1,4 +1,4 @@
-//! The main-thread frame loop with `block_on` (the seed's "Main Thread Coordination"):
+//! The main-thread frame loop with `block_on` (upstream framealloc's "Main Thread Coordination"):
 //! frame allocation on the thread that runs the loop, async network work in tokio tasks with
 //! `TaskAlloc`, and the results handled with frame memory that is reset every frame.
 //!
@@ -7,7 +7,7 @@
 //!
 //! Adaptations:
 //! * `run` does 30 frames instead of looping forever; the runtime is
-//!   `tokio::runtime::Runtime` (the seed's `tokio::Runtime` does not exist) with two workers.
+//!   `tokio::runtime::Runtime` (upstream framealloc's `tokio::Runtime` does not exist) with two workers.
 //! * `begin_frame` returns a `Frame` token that `end_frame` consumes, and frame data comes from
 //!   the token (`frame.frame_vec_with_capacity`, `frame.frame_slice`).
 //! * Connections and events are stand-ins: each "read" is a `yield_now`.
@@ -22,7 +22,7 @@ struct NetworkEvent {
     payload: u32,
 }
 
-/// The seed's `read_connection_events`: pool allocations held across awaits in a task.
+/// Upstream framealloc's `read_connection_events`: pool allocations held across awaits in a task.
 async fn read_connection_events(
     task: &TaskAlloc,
     connection: u32,
@@ -62,7 +62,7 @@ impl GameServer {
         }
     }
 
-    /// The seed's `process_network`: one task per connection, each with a `TaskAlloc`.
+    /// Upstream framealloc's `process_network`: one task per connection, each with a `TaskAlloc`.
     async fn process_network(&self, frame_no: u32) -> Vec<NetworkEvent> {
         let mut handles = Vec::new();
         for &connection in &self.connections {
@@ -79,7 +79,7 @@ impl GameServer {
         all_events
     }
 
-    /// The seed's `run`, for a fixed number of frames.
+    /// Upstream framealloc's `run`, for a fixed number of frames.
     fn run(&mut self, frames: u32) {
         let mut first_scratch = None;
         for frame_no in 0..frames {

@@ -1,4 +1,4 @@
-//! Moving frame-allocating code into async code: the seed's "Migration from Sync Code" (before:
+//! Moving frame-allocating code into async code: upstream framealloc's "Migration from Sync Code" (before:
 //! `process_data` with a frame vector; after: `process_data_async` with `TaskAlloc`) and the
 //! fixes of its "Troubleshooting" section (`good_function`, `not_crossing`).
 //!
@@ -10,14 +10,14 @@
 //!
 //! Adaptations:
 //! * Before: `begin_frame` returns a `Frame` token and the vector comes from it
-//!   (`frame.frame_vec()`); the seed's `result.into_inner()` *after* `end_frame` would read
+//!   (`frame.frame_vec()`); upstream framealloc's `result.into_inner()` *after* `end_frame` would read
 //!   freed frame memory, so the elements are copied out (`to_vec()`) before the frame ends.
-//! * After: `PoolVec::into_vec` replaces the seed's `into_inner` (one copy into a `std` `Vec`;
+//! * After: `PoolVec::into_vec` replaces upstream framealloc's `into_inner` (one copy into a `std` `Vec`;
 //!   the pool block goes back at once). `task` is `let task`, since `alloc_vec` takes `&self`.
-//! * Troubleshooting: `alloc_box` takes the value (`task.alloc_box(0u8)`; the seed's
+//! * Troubleshooting: `alloc_box` takes the value (`task.alloc_box(0u8)`; upstream framealloc's
 //!   `alloc_box::<u8>()` had none), and the functions return what they computed so the program
 //!   can check it. The two *bad* functions are not examples on purpose: `cargo fa` reports them
-//!   (FA701, FA603; fixture `cargo-fa/tests/fixtures/seed.rs`), and holding frame data across an
+//!   (FA701, FA603; fixture `cargo-fa/tests/fixtures/troubleshooting.rs`), and holding frame data across an
 //!   `.await` in a future that must be `Send` does not compile (the `compile_fail` docs of
 //!   `framealloc::Frame`).
 

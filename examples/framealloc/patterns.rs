@@ -1,14 +1,14 @@
-//! The three short patterns of the seed's "Best Practices → Common Patterns": a guard for
+//! The three short patterns of upstream framealloc's "Best Practices → Common Patterns": a guard for
 //! cleanup (`with_cleanup`), a spawned task with its own `TaskAlloc` (`spawn_task`), and a
 //! guard per stream (`process_stream`, on a loopback TCP connection, port 0).
 //!
 //! The program checks that each pattern's allocations really came from the pool tier and that
 //! all of them are back when the pattern is done, including the values' destructors (counted).
 //!
-//! Adaptations (the seed's bodies are comments):
+//! Adaptations (upstream framealloc's bodies are comments):
 //! * Allocations go *through* the guard (`guard.pool_box`, `guard.pool_vec`): a guard cannot see
-//!   `alloc.pool_*` calls made next to it (see "Differences from the seed" in the crate docs).
-//! * `spawn_task` returns the `JoinHandle` so the caller can wait for the task (the seed dropped
+//!   `alloc.pool_*` calls made next to it (see "Differences from upstream framealloc" in the crate docs).
+//! * `spawn_task` returns the `JoinHandle` so the caller can wait for the task (upstream framealloc dropped
 //!   it, leaving the task detached); the task uses `let task`, since `alloc_box` takes `&self`.
 //! * `process_stream` returns the bytes it read so the program can check them.
 

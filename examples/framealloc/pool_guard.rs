@@ -1,10 +1,10 @@
-//! `AsyncPoolGuard` with early returns (the seed's "AsyncPoolGuard → RAII Pattern" and
+//! `AsyncPoolGuard` with early returns (upstream framealloc's "AsyncPoolGuard → RAII Pattern" and
 //! "Scoped Resource Management", and "Integration with Tokio → Async Timers"): everything
 //! allocated through the guard is freed when the function returns, by `return`, by `?`, or at
 //! the end. The program counts the rows' drops and checks that the pool has nothing live.
 //!
 //! Adaptations:
-//! * The seed called `alloc.pool_alloc()` next to a guard that could not see those
+//! * Upstream framealloc called `alloc.pool_alloc()` next to a guard that could not see those
 //!   allocations; here allocations go *through* the guard (`guard.pool_alloc`,
 //!   `guard.pool_box`, `guard.pool_vec`), and the compiler keeps them from outliving it.
 //! * The transaction, queries and metrics are stand-ins (`execute_query` fails on query 13);
@@ -44,7 +44,7 @@ async fn execute_query(query: u32) -> Result<Vec<u32>, Error> {
     }
 }
 
-/// The seed's `database_transaction`: rows live in a guarded pool vector.
+/// Upstream framealloc's `database_transaction`: rows live in a guarded pool vector.
 async fn database_transaction(
     alloc: &SmartAlloc,
     queries: &[u32],
@@ -66,7 +66,7 @@ async fn database_transaction(
     Ok(total)
 }
 
-/// The seed's `process_with_guard`: boxes from the guard, and a condition that bails out.
+/// Upstream framealloc's `process_with_guard`: boxes from the guard, and a condition that bails out.
 async fn process_with_guard(alloc: &SmartAlloc, bail: bool) -> Option<u64> {
     let guard = AsyncPoolGuard::new(alloc);
     let data1 = guard.pool_alloc::<[u64; 4]>().write([1, 2, 3, 4]);
@@ -79,7 +79,7 @@ async fn process_with_guard(alloc: &SmartAlloc, bail: bool) -> Option<u64> {
     Some(data1.iter().sum::<u64>() + data2.len() as u64)
 }
 
-/// The seed's `timed_operations`: a fresh guard on every tick of an interval.
+/// Upstream framealloc's `timed_operations`: a fresh guard on every tick of an interval.
 async fn timed_operations(alloc: &SmartAlloc, ticks: u32) -> u64 {
     let mut interval = tokio::time::interval(std::time::Duration::from_millis(2));
     let mut reports = 0;

@@ -1,4 +1,4 @@
-//! Stream processing with `AsyncPoolGuard` (the seed's "Stream Processing"): a server reads a
+//! Stream processing with `AsyncPoolGuard` (upstream framealloc's "Stream Processing"): a server reads a
 //! loopback TCP stream in chunks into pool-backed buffers, transforms each chunk and writes it
 //! back; the guard frees the buffers when the connection ends.
 //!
@@ -6,7 +6,7 @@
 //!
 //! Adaptations:
 //! * Allocations go through the guard (`guard.pool_vec`), not `alloc.pool_vec` next to it.
-//! * `process_stream` returns `io::Result<usize>` (the seed used `?` in a function returning
+//! * `process_stream` returns `io::Result<usize>` (upstream framealloc used `?` in a function returning
 //!   `()`); `read_chunk`/`write_chunk` are `read`/`write_all` on the stream, and
 //!   `process_chunk` writes into a reused pool vector instead of returning a new `Vec`.
 
@@ -17,14 +17,14 @@ use tokio::net::{TcpListener, TcpStream};
 
 const CHUNK: usize = 512;
 
-/// The seed's `process_chunk`: a simple transformation into a pool vector.
+/// Upstream framealloc's `process_chunk`: a simple transformation into a pool vector.
 async fn process_chunk(chunk: &[u8], out: &mut framealloc::PoolVec<'_, u8>) {
     out.clear();
     out.extend(chunk.iter().map(|&b| b.wrapping_add(1)));
     tokio::task::yield_now().await;
 }
 
-/// The seed's `process_stream`; returns the bytes handled.
+/// Upstream framealloc's `process_stream`; returns the bytes handled.
 async fn process_stream(alloc: &SmartAlloc, mut stream: TcpStream) -> std::io::Result<usize> {
     let guard = AsyncPoolGuard::new(alloc);
     let mut buffer = guard.pool_vec::<u8>();

@@ -1,5 +1,5 @@
-//! `TaskAlloc` in spawned tasks (the seed's "TaskAlloc → Nested Tasks" and "Integration with
-//! Tokio → Async Channels") on a multi-threaded tokio runtime. The seed's "Asset Loading
+//! `TaskAlloc` in spawned tasks (upstream framealloc's "TaskAlloc → Nested Tasks" and "Integration with
+//! Tokio → Async Channels") on a multi-threaded tokio runtime. Upstream framealloc's "Asset Loading
 //! Pipeline" is in `assets.rs` (`framealloc-assets`).
 //!
 //! Each task makes its own `TaskAlloc` from a clone of the allocator, keeps pool-backed boxes and
@@ -8,10 +8,10 @@
 //! really served the allocations and got every block back.
 //!
 //! Adaptations:
-//! * `process_single_request` returns its result instead of calling the seed's `send_result`.
-//! * Async Channels: a tokio `mpsc::Receiver` cannot be cloned (the seed's `rx.clone()`), so the
+//! * `process_single_request` returns its result instead of calling upstream framealloc's `send_result`.
+//! * Async Channels: a tokio `mpsc::Receiver` cannot be cloned (upstream framealloc's `rx.clone()`), so the
 //!   four workers of `dispatch_work` share it behind an `Arc<tokio::sync::Mutex<_>>`; each work
-//!   item carries the sender its result goes to, and the seed's "collect logic" reads the results
+//!   item carries the sender its result goes to, and upstream framealloc's "collect logic" reads the results
 //!   until every worker is done.
 //! * The tasks use `let task`, since `alloc_box`/`alloc_vec` take `&self`.
 
@@ -27,7 +27,7 @@ struct Request {
     data: Vec<u8>,
 }
 
-/// The seed's `process_single_request`: task-scoped allocations across awaits.
+/// Upstream framealloc's `process_single_request`: task-scoped allocations across awaits.
 async fn process_single_request(task: &TaskAlloc, request: Request) -> (u32, u32) {
     let data = task.alloc_box(request.data);
     tokio::task::yield_now().await; // "compute_result(&data).await"
@@ -39,7 +39,7 @@ async fn process_single_request(task: &TaskAlloc, request: Request) -> (u32, u32
     (request.id, parsed.iter().sum())
 }
 
-/// The seed's `process_requests`: one task per request, each with its own `TaskAlloc`.
+/// Upstream framealloc's `process_requests`: one task per request, each with its own `TaskAlloc`.
 async fn process_requests(alloc: &SmartAlloc, requests: Vec<Request>) -> Vec<(u32, u32)> {
     let mut handles = Vec::new();
     for request in requests {
@@ -62,7 +62,7 @@ async fn process_requests(alloc: &SmartAlloc, requests: Vec<Request>) -> Vec<(u3
     results
 }
 
-/// A work item of the seed's "Async Channels": a request and where its result goes.
+/// A work item of upstream framealloc's "Async Channels": a request and where its result goes.
 struct WorkItem {
     request: Request,
     sender: Option<mpsc::Sender<WorkResult>>,
@@ -71,7 +71,7 @@ struct WorkItem {
 /// A result: the request id, its sum, and which worker computed it.
 type WorkResult = (u32, u32, usize);
 
-/// The seed's `worker_task`: one long-lived `TaskAlloc` reused for every work item; returns how
+/// Upstream framealloc's `worker_task`: one long-lived `TaskAlloc` reused for every work item; returns how
 /// many items this worker handled.
 async fn worker_task(
     receiver: Arc<Mutex<mpsc::Receiver<WorkItem>>>,
@@ -96,7 +96,7 @@ async fn worker_task(
     handled
 }
 
-/// The seed's `dispatch_work`: four workers share one queue; returns the results and how many
+/// Upstream framealloc's `dispatch_work`: four workers share one queue; returns the results and how many
 /// items each worker handled.
 async fn dispatch_work(
     alloc: &SmartAlloc,

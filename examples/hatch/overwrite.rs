@@ -1,4 +1,4 @@
-//! The seed's overwrite example: in overwrite mode the sender replaces an unreceived value, so
+//! Async-hatch's overwrite example: in overwrite mode the sender replaces an unreceived value, so
 //! the receiver only sees the latest one (like embassy's `Signal`).
 
 use futures_lite::future::block_on;

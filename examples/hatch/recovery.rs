@@ -1,4 +1,4 @@
-//! The seed's recovery example: when one side closes, the other recycles a new peer.
+//! Async-hatch's recovery example: when one side closes, the other recycles a new peer.
 //!
 //! A value sent before the receiver went away is not lost: the recycled receiver gets it.
 

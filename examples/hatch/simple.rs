@@ -1,4 +1,4 @@
-//! The seed's simple example: two messages, one after the other, over one reused hatch.
+//! Async-hatch's simple example: two messages, one after the other, over one reused hatch.
 
 use futures_lite::future::block_on;
 

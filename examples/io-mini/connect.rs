@@ -1,4 +1,4 @@
-//! The seed's `connect` example, against a local listener (no internet needed): resolve an
+//! Async-io-mini's `connect` example, against a local listener (no internet needed): resolve an
 //! address with `to_socket_addrs`, connect with `Async::<TcpStream>::connect`, send an HTTP
 //! request and read the whole response. A plain std thread plays the web server.
 use std::io::{Read, Write};
@@ -26,7 +26,7 @@ fn main() -> std::io::Result<()> {
     });
 
     let response = future::block_on(async {
-        // As in the seed: `"example.com:80".to_socket_addrs()?.next().unwrap()`.
+        // As in async-io-mini: `"example.com:80".to_socket_addrs()?.next().unwrap()`.
         let addr = format!("127.0.0.1:{port}")
             .to_socket_addrs()?
             .next()

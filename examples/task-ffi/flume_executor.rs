@@ -1,4 +1,4 @@
-//! The seed's executor: a flume channel is the run queue, two worker threads run tasks, and the
+//! Async-task-ffi's executor: a flume channel is the run queue, two worker threads run tasks, and the
 //! main thread awaits their outputs. Tasks wake each other across threads (one awaits another's
 //! `Task`), and the workers stop on their own once every task is gone: the last sender lives in
 //! the schedule functions, which are dropped with their tasks.

@@ -85,7 +85,7 @@ fn zero_sized_values_are_safe_in_both_scopes() {
     assert_eq!(alloc.stats().pool.allocations, 0);
 }
 
-/// The seed's early-return pattern, synchronously (runs under miri too).
+/// Upstream framealloc's early-return pattern, synchronously (runs under miri too).
 fn process(alloc: &SmartAlloc, drops: &Drops, bail_at: usize) -> Result<usize, usize> {
     let guard = AsyncPoolGuard::new(alloc);
     let mut rows = guard.pool_vec();
