@@ -1,13 +1,14 @@
 //! [`Builder`] and the `spawn` functions.
 //!
-//! Every spawn function ends in [`Builder::spawn_unchecked_with`]; the safe ones add the bounds
-//! that make it sound on any thread. The rules, and which handle touches which part of a task,
+//! Every heap spawn function ends in [`Builder::spawn_unchecked_with`], every static one in
+//! `Builder::place` (see `slot.rs`); the safe ones add the bounds that make them sound on any
+//! thread. The rules, and which handle touches which part of a task,
 //! are in the crate docs (section "Threads, handles and parts").
 
 use core::fmt;
 use core::future::Future;
 
-use crate::raw::RawTask;
+use crate::raw::{Memory, RawTask};
 use crate::{Runnable, Schedule, Task};
 
 /// Configures a task before spawning it: metadata and panic propagation.
@@ -101,6 +102,8 @@ impl<M> Builder<M> {
         }
     }
 
+    #[cfg(feature = "alloc")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "alloc")))]
     /// Spawns a task; `future` receives the metadata (a `'static` future cannot keep the
     /// borrow: use [`spawn_unchecked`](Self::spawn_unchecked) for that).
     pub fn spawn<F, Fut, S>(self, future: F, schedule: S) -> (Runnable<M>, Task<Fut::Output, M>)
@@ -114,6 +117,8 @@ impl<M> Builder<M> {
         self.spawn_with(future, schedule, ())
     }
 
+    #[cfg(feature = "alloc")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "alloc")))]
     /// Like [`spawn`](Self::spawn), with user data `D` for the executor.
     pub fn spawn_with<F, Fut, S, D>(
         self,
@@ -180,6 +185,8 @@ impl<M> Builder<M> {
         unsafe { self.spawn_unchecked_with(wrap, schedule, data) }
     }
 
+    #[cfg(feature = "alloc")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "alloc")))]
     /// Spawns a task without `Send`, `Sync` or `'static` bounds; the future may borrow the
     /// metadata.
     ///
@@ -251,6 +258,8 @@ impl<M> Builder<M> {
         unsafe { self.spawn_unchecked_with(future, schedule, ()) }
     }
 
+    #[cfg(feature = "alloc")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "alloc")))]
     /// Like [`spawn_unchecked`](Self::spawn_unchecked), with user data `D` for the executor.
     ///
     /// # Safety
@@ -274,7 +283,46 @@ impl<M> Builder<M> {
         // SAFETY: the caller upholds the thread and lifetime rules; the metadata lives in the
         // task, at least as long as the runnable that polls the future.
         let ptr = unsafe {
-            RawTask::<Fut, Fut::Output, S, M, D>::allocate(
+            RawTask::<Fut, Fut::Output, S, M, D, crate::raw::Heap>::allocate(
+                future,
+                schedule,
+                self.metadata,
+                data,
+                propagate,
+            )
+        };
+        // SAFETY: a fresh task has one reference and SCHEDULED: the runnable's.
+        let runnable = unsafe { Runnable::from_raw(ptr) };
+        (runnable, Task::new(ptr))
+    }
+
+    /// Builds the task in memory the caller obtained (a static slot, a pool slot): the common
+    /// end of every static spawn.
+    ///
+    /// # Safety
+    ///
+    /// `memory` is valid and aligned for the task (`RawTask<Fut, Fut::Output, S, M, D, Mem>`),
+    /// of kind `Mem` and owned by the caller, who hands it to the task; and the caller upholds
+    /// the contract of [`spawn_unchecked_with`](Self::spawn_unchecked_with).
+    pub(crate) unsafe fn place<'a, F, Fut, S, D, Mem>(
+        self,
+        memory: *mut u8,
+        future: F,
+        schedule: S,
+        data: D,
+    ) -> (Runnable<M, D>, Task<Fut::Output, M>)
+    where
+        F: FnOnce(&'a M) -> Fut,
+        Fut: Future + 'a,
+        S: Schedule<M, D>,
+        M: 'a,
+        Mem: Memory,
+    {
+        let propagate = self.propagates();
+        // SAFETY: forwarded from the caller.
+        let ptr = unsafe {
+            RawTask::<Fut, Fut::Output, S, M, D, Mem>::init(
+                memory.cast(),
                 future,
                 schedule,
                 self.metadata,
@@ -288,6 +336,8 @@ impl<M> Builder<M> {
     }
 }
 
+#[cfg(feature = "alloc")]
+#[cfg_attr(docsrs, doc(cfg(feature = "alloc")))]
 /// Spawns a task. The [`Runnable`] polls it, the [`Task`] awaits its output.
 ///
 /// # Examples
@@ -310,6 +360,8 @@ where
     Builder::new().spawn(move |()| future, schedule)
 }
 
+#[cfg(feature = "alloc")]
+#[cfg_attr(docsrs, doc(cfg(feature = "alloc")))]
 /// Spawns a task that carries user data `D` for the executor, reachable through
 /// [`Runnable::data`]/[`Runnable::data_mut`] and at a fixed offset from the raw pointer
 /// (see [`TaskHead`](crate::TaskHead)). `D` is dropped with the task.
@@ -371,6 +423,8 @@ where
     Builder::new().spawn_local_with(move |()| future, schedule, data)
 }
 
+#[cfg(feature = "alloc")]
+#[cfg_attr(docsrs, doc(cfg(feature = "alloc")))]
 /// Spawns a task without `Send`, `Sync` or `'static` bounds.
 ///
 /// # Safety
@@ -385,6 +439,8 @@ where
     unsafe { Builder::new().spawn_unchecked(move |()| future, schedule) }
 }
 
+#[cfg(feature = "alloc")]
+#[cfg_attr(docsrs, doc(cfg(feature = "alloc")))]
 /// [`spawn_unchecked`] with user data `D`.
 ///
 /// # Safety

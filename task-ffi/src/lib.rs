@@ -1,8 +1,8 @@
 //! The task abstraction for building executors, compatible with async-task 4.7, plus what
 //! executors written against raw pointers (C, or any FFI) need.
 //!
-//! A *task* is a future in one heap allocation, with a state word, the schedule function and
-//! room for the output. [`spawn`] returns two handles:
+//! A *task* is a future in one heap allocation (or a static slot, see
+//! [below](#without-a-heap)), with a state word, the schedule function and room for the output. [`spawn`] returns two handles:
 //!
 //! - a [`Runnable`], the right to poll the future once ([`Runnable::run`]); it is handed to the
 //!   schedule function each time the task is woken, and the executor queues it;
@@ -160,14 +160,41 @@
 //! the `extern "C"` functions in [`ffi`]: the process aborts there. The process also aborts if
 //! the reference count would overflow (more than `isize::MAX / 256` wakers, as with `Arc`).
 //!
+//! # Without a heap
+//!
+//! A task can live in static memory instead of a heap allocation: a [`TaskSlot`] (a `static`
+//! with a `const` constructor, one task at a time, spawned into again once its task is gone) or
+//! a slot of a `pool` pool through [`InPool`] (feature `pool`, with an async wait for a free
+//! slot). The tasks are the same: the same [`Runnable`] and [`Task`], state machine, user data
+//! offset and [`ffi`] functions; only how the memory is obtained and given back differs. A task
+//! too large or too aligned for its slot is a compile error. See [`TaskSlot`] for the design.
+//!
+//! ```
+//! use task_ffi::{Runnable, TaskSlot};
+//!
+//! static SLOT: TaskSlot<128> = TaskSlot::new();
+//!
+//! let (runnable, task) = SLOT.spawn_with(async { 7 }, |_: Runnable<(), u8>| {}, 1u8).unwrap();
+//! runnable.run();
+//! assert_eq!(futures_lite::future::block_on(task), 7);
+//! assert!(SLOT.is_free());
+//! ```
+//!
 //! # Features
 //!
-//! - `std` (default): [`spawn_local`] and [`spawn_local_with`] (thread-checked),
-//!   [`Builder::propagate_panic`]. Without it the crate is `no_std` + `alloc` and runs on
-//!   targets without compare-and-swap through sync-core's portable-atomic fallback.
+//! - `std` (default, implies `alloc`): [`spawn_local`] and [`spawn_local_with`]
+//!   (thread-checked), [`Builder::propagate_panic`].
+//! - `alloc` (default, through `std`): the heap spawns ([`spawn`], [`spawn_with`],
+//!   [`spawn_unchecked`], [`spawn_unchecked_with`] and their `Builder` forms). Without it the
+//!   crate needs no allocator (no `alloc` crate is linked) and tasks live in [`TaskSlot`]s.
+//! - `pool`: [`InPool`], tasks in the slots of a `pool` pool.
+//!
+//! Without `std` the crate is `no_std` and runs on targets without compare-and-swap through
+//! sync-core's portable-atomic fallback.
 #![no_std]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
+#[cfg(feature = "alloc")]
 extern crate alloc;
 #[cfg(feature = "std")]
 extern crate std;
@@ -180,13 +207,19 @@ mod local;
 mod raw;
 mod runnable;
 mod schedule;
+mod slot;
 mod state;
 mod task;
 
-pub use builder::{Builder, spawn, spawn_unchecked, spawn_unchecked_with, spawn_with};
+pub use builder::Builder;
+#[cfg(feature = "alloc")]
+pub use builder::{spawn, spawn_unchecked, spawn_unchecked_with, spawn_with};
 #[cfg(feature = "std")]
 pub use builder::{spawn_local, spawn_local_with};
 pub use header::{Header, TaskHead};
 pub use runnable::Runnable;
 pub use schedule::{Schedule, ScheduleInfo, WithInfo};
+#[cfg(feature = "pool")]
+pub use slot::InPool;
+pub use slot::{Align8, Align16, Align32, Align64, Alignment, Occupied, TaskBlock, TaskSlot};
 pub use task::{FallibleTask, Task};

@@ -1,12 +1,19 @@
-//! The raw task: allocation, the waker vtable, `run`, `schedule` and `destroy`.
+//! The raw task: construction, the waker vtable, `run`, `schedule` and `destroy`.
 //!
-//! Everything here works on the type-erased pointer `*const ()` to the start of the allocation
-//! (a [`RawTask`]) and is monomorphised per task type; the handles reach these functions through
-//! the [`TaskVTable`] in the header. The transitions are listed in the crate docs; the comments
-//! below say which invariant each step keeps.
+//! Everything here works on the type-erased pointer `*const ()` to the start of the task's
+//! memory (a [`RawTask`]) and is monomorphised per task type and per kind of memory (`Mem`: the
+//! heap, a static [`TaskSlot`](crate::TaskSlot), a slot of a `pool` pool); the handles reach
+//! these functions through the [`TaskVTable`] in the header. The kind of memory only decides how
+//! the memory is obtained (by the spawn function, before [`RawTask::init`]) and how it is given
+//! back ([`Memory::release`], the last step of `destroy`): the state machine is the same code for
+//! every kind. The transitions are listed in the crate docs; the comments below say which
+//! invariant each step keeps.
 
-use alloc::alloc::{Layout, alloc, dealloc, handle_alloc_error};
+#[cfg(feature = "alloc")]
+use alloc::alloc::{alloc, dealloc, handle_alloc_error};
+use core::alloc::Layout;
 use core::future::Future;
+use core::marker::PhantomData;
 use core::mem::{self, ManuallyDrop, offset_of};
 use core::pin::Pin;
 use core::ptr::{self, NonNull};
@@ -34,12 +41,40 @@ union Stage<F, T> {
     output: ManuallyDrop<Result<T, Panic>>,
 }
 
-/// The whole task allocation.
+/// The whole task (one allocation, or the inside of a static slot).
+///
+/// `Mem` is the kind of memory it lives in; it takes no room.
 #[repr(C)]
-pub(crate) struct RawTask<F, T, S, M, D> {
+pub(crate) struct RawTask<F, T, S, M, D, Mem> {
     head: TaskHead<M, D>,
     schedule: S,
     stage: Stage<F, T>,
+    _memory: PhantomData<fn(Mem)>,
+}
+
+/// A kind of memory a task lives in: how it is given back once the task is destroyed.
+pub(crate) trait Memory {
+    /// Gives back the memory of a task whose parts have all been dropped.
+    ///
+    /// # Safety
+    ///
+    /// `ptr` is the start of a task of layout `layout` that was placed in memory of this kind
+    /// (by the matching spawn function), nothing in it needs a drop any more, and nobody can
+    /// reach it: ownership of the memory passes to this call, once.
+    unsafe fn release(ptr: *mut u8, layout: Layout);
+}
+
+/// Memory from the global allocator, one allocation per task.
+#[cfg(feature = "alloc")]
+pub(crate) enum Heap {}
+
+#[cfg(feature = "alloc")]
+impl Memory for Heap {
+    unsafe fn release(ptr: *mut u8, layout: Layout) {
+        // SAFETY: the task was allocated with this layout by `RawTask::allocate` (the caller's
+        // promise), and is ours to free.
+        unsafe { dealloc(ptr, layout) };
+    }
 }
 
 /// Returns the header of the task at `ptr`.
@@ -149,29 +184,31 @@ impl<X> Drop for DropInPlace<X> {
     }
 }
 
-/// Frees the allocation of an `X` when it goes out of scope (also while unwinding).
-struct Dealloc<X>(*mut X);
+/// Gives the memory of an `X` back to its kind `Mem` when it goes out of scope (also while
+/// unwinding).
+struct GiveBack<X, Mem: Memory>(*mut X, PhantomData<fn(Mem)>);
 
-impl<X> Dealloc<X> {
+impl<X, Mem: Memory> GiveBack<X, Mem> {
     /// # Safety
     ///
-    /// `ptr` was allocated with `Layout::new::<X>()` and the caller hands its ownership to the
-    /// guard; everything in it that needs a drop is dropped before the guard goes.
+    /// `ptr` is memory of kind `Mem` for an `X` (see [`Memory::release`]) and the caller hands
+    /// its ownership to the guard; everything in it that needs a drop is dropped before the
+    /// guard goes.
     unsafe fn new(ptr: *mut X) -> Self {
-        Self(ptr)
+        Self(ptr, PhantomData)
     }
 }
 
-impl<X> Drop for Dealloc<X> {
+impl<X, Mem: Memory> Drop for GiveBack<X, Mem> {
     fn drop(&mut self) {
-        // SAFETY: the guard owns the allocation, made with this layout, whose contents are
-        // dropped (or were never written) by now (see `new`).
-        unsafe { dealloc(self.0.cast(), Layout::new::<X>()) };
+        // SAFETY: the guard owns the memory, of kind `Mem` and laid out for an `X`, whose
+        // contents are dropped (or were never written) by now (see `new`).
+        unsafe { Mem::release(self.0.cast(), Layout::new::<X>()) };
     }
 }
 
 /// The field pointers and the teardown, which need no trait bounds.
-impl<F, T, S, M, D> RawTask<F, T, S, M, D> {
+impl<F, T, S, M, D, Mem: Memory> RawTask<F, T, S, M, D, Mem> {
     /// Points at the head (header, metadata, data) of the task at `raw`.
     #[inline(always)]
     fn head_ptr(raw: *mut Self) -> *mut TaskHead<M, D> {
@@ -203,19 +240,19 @@ impl<F, T, S, M, D> RawTask<F, T, S, M, D> {
         ptr.cast::<Self>().cast_mut()
     }
 
-    /// Drops `S`, then the head (the awaiter, `M`, `D`), then frees the memory. A panicking
-    /// destructor does not stop the rest: the other parts are still dropped and the memory is
-    /// freed while the panic unwinds (a second panic aborts, as always in Rust).
+    /// Drops `S`, then the head (the awaiter, `M`, `D`), then gives the memory back. A
+    /// panicking destructor does not stop the rest: the other parts are still dropped and the
+    /// memory is given back while the panic unwinds (a second panic aborts, as always in Rust).
     ///
     /// # Safety
     ///
-    /// The caller owns the allocation at `raw` (made with `Layout::new::<Self>()`) with its
-    /// head and schedule function written, nobody else can reach it, and the stage holds
-    /// nothing that still needs a drop.
+    /// The caller owns the task's memory at `raw` (of kind `Mem`) with its head and schedule
+    /// function written, nobody else can reach it, and the stage holds nothing that still needs
+    /// a drop.
     unsafe fn free(raw: *mut Self) {
         // Declared in reverse order of their drops.
-        // SAFETY: the caller hands us the allocation, made with this layout.
-        let _memory = unsafe { Dealloc::new(raw) };
+        // SAFETY: the caller hands us the memory, of kind `Mem`.
+        let _memory = unsafe { GiveBack::<Self, Mem>::new(raw) };
         // SAFETY: the head is alive and ours (the caller's promise).
         let _head = unsafe { DropInPlace::new(Self::head_ptr(raw)) };
         // SAFETY: as is the schedule function.
@@ -223,10 +260,11 @@ impl<F, T, S, M, D> RawTask<F, T, S, M, D> {
     }
 }
 
-impl<F, T, S, M, D> RawTask<F, T, S, M, D>
+impl<F, T, S, M, D, Mem> RawTask<F, T, S, M, D, Mem>
 where
     F: Future<Output = T>,
     S: Schedule<M, D>,
+    Mem: Memory,
 {
     const WAKER_VTABLE: RawWakerVTable = RawWakerVTable::new(
         Self::clone_waker,
@@ -252,16 +290,47 @@ where
         ..Self::VTABLE
     };
 
-    /// Allocates a task. `future` is called with a reference to the metadata in its final place
-    /// (so the future may borrow it); if that call panics, the parts written so far are dropped
-    /// and the memory freed.
+    /// Allocates a task on the heap; see [`init`](Self::init).
     ///
     /// # Safety
     ///
-    /// The metadata reference handed to `future` is valid as long as the task; the caller
-    /// (a `spawn` function) guarantees that `'a` does not outlive it, and upholds the thread and
-    /// lifetime rules of `spawn_unchecked` for `F`, `S`, `M` and `D`.
+    /// As for [`init`](Self::init); `Mem` is [`Heap`].
+    #[cfg(feature = "alloc")]
     pub(crate) unsafe fn allocate<'a, G>(
+        future: G,
+        schedule: S,
+        metadata: M,
+        data: D,
+        propagate_panic: bool,
+    ) -> NonNull<()>
+    where
+        G: FnOnce(&'a M) -> F,
+        M: 'a,
+    {
+        let layout = Layout::new::<Self>();
+        // SAFETY: the layout is not zero-sized (the header alone is 4 words).
+        let raw = unsafe { alloc(layout) }.cast::<Self>();
+        if raw.is_null() {
+            handle_alloc_error(layout);
+        }
+        // SAFETY: a fresh allocation of this layout, which `Heap::release` frees; the caller
+        // upholds the rest.
+        unsafe { Self::init(raw, future, schedule, metadata, data, propagate_panic) }
+    }
+
+    /// Builds a task in the memory at `raw`. `future` is called with a reference to the
+    /// metadata in its final place (so the future may borrow it); if that call panics, the
+    /// parts written so far are dropped and the memory is given back (`Mem::release`).
+    ///
+    /// # Safety
+    ///
+    /// `raw` is non-null, valid and aligned for a `Self`, of kind `Mem`, and owned by the caller,
+    /// who hands it to the task (it goes back through `Mem::release` once the task is
+    /// destroyed). The metadata reference handed to `future` is valid as long as the task; the
+    /// caller (a `spawn` function) guarantees that `'a` does not outlive it, and upholds the
+    /// thread and lifetime rules of `spawn_unchecked` for `F`, `S`, `M` and `D`.
+    pub(crate) unsafe fn init<'a, G>(
+        raw: *mut Self,
         future: G,
         schedule: S,
         metadata: M,
@@ -284,27 +353,22 @@ where
             &Self::VTABLE
         };
 
-        let layout = Layout::new::<Self>();
-        // SAFETY: the layout is not zero-sized (the header alone is 4 words).
-        let raw = unsafe { alloc(layout) }.cast::<Self>();
-        if raw.is_null() {
-            handle_alloc_error(layout);
-        }
         let head = TaskHead {
             header: Header::new(crate::state::INITIAL, vtable),
             metadata,
             data,
         };
-        // SAFETY: `raw` is a fresh allocation for `Self`; the field pointer is in bounds.
+        // SAFETY: `raw` is valid memory for `Self` (the caller's promise); the field pointer is
+        // in bounds.
         unsafe { Self::head_ptr(raw).write(head) };
         // SAFETY: as above.
         unsafe { Self::schedule_ptr(raw).write(schedule) };
 
         // If the future constructor panics, the parts written so far are dropped and the
-        // memory freed (the stage was never written); locals drop in reverse order, so the
-        // schedule function goes first, then the head, then the memory (as in `free`).
-        // SAFETY: the fresh allocation is ours until the guards are forgotten below.
-        let memory = unsafe { Dealloc::new(raw) };
+        // memory given back (the stage was never written); locals drop in reverse order, so
+        // the schedule function goes first, then the head, then the memory (as in `free`).
+        // SAFETY: the memory is ours until the guards are forgotten below.
+        let memory = unsafe { GiveBack::<Self, Mem>::new(raw) };
         // SAFETY: the head was written above and is ours.
         let drop_head = unsafe { DropInPlace::new(Self::head_ptr(raw)) };
         // SAFETY: so is the schedule function.
@@ -318,10 +382,9 @@ where
         };
         let future = future(metadata);
         mem::forget((drop_schedule, drop_head, memory));
-        // SAFETY: in bounds of the fresh allocation; the stage now holds the future.
+        // SAFETY: in bounds of the task's memory; the stage now holds the future.
         unsafe { Self::future_ptr(raw).write(future) };
-        // SAFETY: `alloc` returned non-null (checked above).
-        unsafe { NonNull::new_unchecked(raw.cast()) }
+        non_null(raw.cast_const().cast())
     }
 
     /// Drops the future in place.

@@ -1,6 +1,9 @@
 //! loom models of the task state machine: run against wake, cancel, detach, the last waker and
 //! the awaiter. A lost wake-up shows up as an unfinished task (or a deadlock in `block_on`), a
 //! double drop or a leak as a wrong count.
+//!
+//! Every model runs twice: with the task on the heap (`heap::`) and in a static slot
+//! (`in_slot::`); `reuse_vs_last_drop` races a spawn into a slot with the drop that frees it.
 #![cfg(loom)]
 
 use std::future::Future;
@@ -11,15 +14,76 @@ use std::task::{Context, Poll, Waker};
 
 use sync_core::sync::atomic::{AtomicBool, Ordering};
 use sync_core::sync::loom_only::{Arc, block_on, model, thread};
-use task_ffi::{Runnable, Task};
+use task_ffi::{Runnable, Task, TaskSlot};
 
-/// Drop counts of one model run: future, schedule function, data, output.
-#[derive(Default)]
+/// Drop counts of one model run: future, schedule function, data, output; and the slot the
+/// static mode spawns into.
 struct Drops {
     future: StdUsize,
     schedule: StdUsize,
     data: StdUsize,
     output: StdUsize,
+    slot: TaskSlot<1024>,
+}
+
+/// Where a model's task lives.
+trait Place {
+    fn spawn<F, S>(
+        drops: &'static Drops,
+        future: F,
+        schedule: S,
+        data: Counted<'static>,
+    ) -> (Runnable<(), Counted<'static>>, Task<Out>)
+    where
+        F: Future<Output = Out> + Send + 'static,
+        S: Fn(Runnable<(), Counted<'static>>) + Send + Sync + 'static;
+
+    /// Asserts that the memory of the task was given back.
+    fn assert_given_back(drops: &'static Drops);
+}
+
+/// `task_ffi::spawn_with`.
+struct Heap;
+/// `TaskSlot::spawn_with` into the run's slot.
+struct InSlot;
+
+impl Place for Heap {
+    fn spawn<F, S>(
+        _: &'static Drops,
+        future: F,
+        schedule: S,
+        data: Counted<'static>,
+    ) -> (Runnable<(), Counted<'static>>, Task<Out>)
+    where
+        F: Future<Output = Out> + Send + 'static,
+        S: Fn(Runnable<(), Counted<'static>>) + Send + Sync + 'static,
+    {
+        task_ffi::spawn_with(future, schedule, data)
+    }
+
+    fn assert_given_back(_: &'static Drops) {}
+}
+
+impl Place for InSlot {
+    fn spawn<F, S>(
+        drops: &'static Drops,
+        future: F,
+        schedule: S,
+        data: Counted<'static>,
+    ) -> (Runnable<(), Counted<'static>>, Task<Out>)
+    where
+        F: Future<Output = Out> + Send + 'static,
+        S: Fn(Runnable<(), Counted<'static>>) + Send + Sync + 'static,
+    {
+        match drops.slot.spawn_with(future, schedule, data) {
+            Ok(handles) => handles,
+            Err(_) => panic!("the run's slot is taken"),
+        }
+    }
+
+    fn assert_given_back(drops: &'static Drops) {
+        assert!(drops.slot.is_free(), "slot not given back");
+    }
 }
 
 struct Counted<'a>(&'a StdUsize);
@@ -48,7 +112,7 @@ struct Out(#[allow(dead_code)] Counted<'static>);
 type Queue = std::sync::Arc<Mutex<Vec<Runnable<(), Counted<'static>>>>>;
 
 /// Spawns with a queueing schedule function and counted data.
-fn spawn<P>(
+fn spawn<K: Place, P>(
     drops: &'static Drops,
     poll: P,
     queue: &Queue,
@@ -66,7 +130,7 @@ where
         poll,
         _drop: Counted(&drops.future),
     };
-    task_ffi::spawn_with(future, schedule, Counted(&drops.data))
+    K::spawn(drops, future, schedule, Counted(&drops.data))
 }
 
 fn drain(queue: &Queue) {
@@ -82,7 +146,13 @@ fn drain(queue: &Queue) {
 }
 
 fn leak_drops() -> &'static Drops {
-    Box::leak(Box::default())
+    Box::leak(Box::new(Drops {
+        future: StdUsize::new(0),
+        schedule: StdUsize::new(0),
+        data: StdUsize::new(0),
+        output: StdUsize::new(0),
+        slot: TaskSlot::new(),
+    }))
 }
 
 fn assert_freed(d: &Drops, output: usize) {
@@ -93,14 +163,13 @@ fn assert_freed(d: &Drops, output: usize) {
 }
 
 /// A wake from another thread races the poll that returned `Pending`: never lost.
-#[test]
-fn wake_vs_run() {
+fn wake_vs_run<K: Place>() {
     model(|| {
         let d = leak_drops();
         let queue = Queue::default();
         let flag = Arc::new(AtomicBool::new(false));
         let f2 = flag.clone();
-        let (runnable, task) = spawn(
+        let (runnable, task) = spawn::<K, _>(
             d,
             move |_| {
                 if f2.load(Ordering::Acquire) {
@@ -122,16 +191,16 @@ fn wake_vs_run() {
         assert!(task.is_finished(), "lost wake-up");
         drop(task);
         assert_freed(d, 1);
+        K::assert_given_back(d);
     });
 }
 
 /// The task is cancelled while a self-waking future runs.
-#[test]
-fn cancel_vs_run() {
+fn cancel_vs_run<K: Place>() {
     model(|| {
         let d = leak_drops();
         let queue = Queue::default();
-        let (runnable, task) = spawn(
+        let (runnable, task) = spawn::<K, _>(
             d,
             |cx| {
                 cx.waker().wake_by_ref();
@@ -144,18 +213,18 @@ fn cancel_vs_run() {
         t.join().unwrap();
         drain(&queue);
         assert_freed(d, 0);
+        K::assert_given_back(d);
     });
 }
 
 /// The handle is detached while the last waker is dropped on another thread.
-#[test]
-fn detach_vs_last_waker() {
+fn detach_vs_last_waker<K: Place>() {
     model(|| {
         let d = leak_drops();
         let queue = Queue::default();
         let slot: std::sync::Arc<Mutex<Option<Waker>>> = Default::default();
         let s2 = slot.clone();
-        let (runnable, task) = spawn(
+        let (runnable, task) = spawn::<K, _>(
             d,
             move |cx| {
                 *s2.lock().unwrap() = Some(cx.waker().clone());
@@ -170,16 +239,17 @@ fn detach_vs_last_waker() {
         t.join().unwrap();
         drain(&queue);
         assert_freed(d, 0);
+        K::assert_given_back(d);
     });
 }
 
 /// The awaiter registers while the runner completes: the output arrives (no lost notify).
-#[test]
-fn join_vs_complete() {
+fn join_vs_complete<K: Place>() {
     model(|| {
         let d = leak_drops();
         let queue = Queue::default();
-        let (runnable, task) = spawn(d, move |_| Poll::Ready(Out(Counted(&d.output))), &queue);
+        let (runnable, task) =
+            spawn::<K, _>(d, move |_| Poll::Ready(Out(Counted(&d.output))), &queue);
         let t = thread::spawn(move || {
             runnable.run();
         });
@@ -187,18 +257,18 @@ fn join_vs_complete() {
         drop(out);
         t.join().unwrap();
         assert_freed(d, 1);
+        K::assert_given_back(d);
     });
 }
 
 /// `cancel().await` races a run that completes: the output is returned or dropped, once.
-#[test]
-fn cancel_await_vs_complete() {
+fn cancel_await_vs_complete<K: Place>() {
     model(|| {
         let d = leak_drops();
         let queue = Queue::default();
         let made = std::sync::Arc::new(StdUsize::new(0));
         let m2 = made.clone();
-        let (runnable, task) = spawn(
+        let (runnable, task) = spawn::<K, _>(
             d,
             move |_| {
                 m2.fetch_add(1, SeqCst);
@@ -223,14 +293,13 @@ fn cancel_await_vs_complete() {
 }
 
 /// Two wakers race a run (3 threads): scheduled at most once at a time, never lost.
-#[test]
-fn two_wakes_vs_run() {
+fn two_wakes_vs_run<K: Place>() {
     model(|| {
         let d = leak_drops();
         let queue = Queue::default();
         let wakes = Arc::new(sync_core::sync::atomic::AtomicUsize::new(0));
         let w2 = wakes.clone();
-        let (runnable, task) = spawn(
+        let (runnable, task) = spawn::<K, _>(
             d,
             move |_| {
                 if w2.load(Ordering::Acquire) == 2 {
@@ -260,16 +329,16 @@ fn two_wakes_vs_run() {
         assert!(task.is_finished(), "lost wake-up");
         drop(task);
         assert_freed(d, 1);
+        K::assert_given_back(d);
     });
 }
 
 /// Cancel, wake and run on three threads: the future and every part are dropped once.
-#[test]
-fn cancel_vs_wake_vs_run() {
+fn cancel_vs_wake_vs_run<K: Place>() {
     model(|| {
         let d = leak_drops();
         let queue = Queue::default();
-        let (runnable, task) = spawn(d, |_| Poll::Pending, &queue);
+        let (runnable, task) = spawn::<K, _>(d, |_| Poll::Pending, &queue);
         let waker = runnable.waker();
         let canceller = thread::spawn(move || drop(task));
         let waker_thread = thread::spawn(move || waker.wake());
@@ -278,16 +347,16 @@ fn cancel_vs_wake_vs_run() {
         waker_thread.join().unwrap();
         drain(&queue);
         assert_freed(d, 0);
+        K::assert_given_back(d);
     });
 }
 
 /// The executor drops the runnable (shutdown) while a waker fires and the handle awaits.
-#[test]
-fn drop_runnable_vs_wake_vs_await() {
+fn drop_runnable_vs_wake_vs_await<K: Place>() {
     model(|| {
         let d = leak_drops();
         let queue = Queue::default();
-        let (runnable, task) = spawn(d, |_| Poll::Pending, &queue);
+        let (runnable, task) = spawn::<K, _>(d, |_| Poll::Pending, &queue);
         let waker = runnable.waker();
         // Two threads keep the model small: the wake and the await share the main thread.
         let dropper = thread::spawn(move || drop(runnable));
@@ -296,6 +365,7 @@ fn drop_runnable_vs_wake_vs_await() {
         dropper.join().unwrap();
         drain(&queue);
         assert_freed(d, 0);
+        K::assert_given_back(d);
     });
 }
 
@@ -319,7 +389,7 @@ impl<P: FnMut(&mut Context<'_>) -> Poll<Out>> Drop for PanickyFut<P> {
 }
 
 /// Spawns a [`PanickyFut`] like [`spawn`].
-fn spawn_panicky<P>(
+fn spawn_panicky<K: Place, P>(
     drops: &'static Drops,
     poll: P,
     queue: &Queue,
@@ -337,7 +407,7 @@ where
         poll,
         _drop: Counted(&drops.future),
     };
-    task_ffi::spawn_with(future, schedule, Counted(&drops.data))
+    K::spawn(drops, future, schedule, Counted(&drops.data))
 }
 
 fn expect_panic(f: impl FnOnce()) {
@@ -347,13 +417,12 @@ fn expect_panic(f: impl FnOnce()) {
 
 /// The completed future's destructor panics on the runner while the handle awaits: the task
 /// still closes, the awaiter is woken (no hang), and every part is dropped once.
-#[test]
-fn destructor_panic_on_complete_vs_await() {
+fn destructor_panic_on_complete_vs_await<K: Place>() {
     model(|| {
         let d = leak_drops();
         let queue = Queue::default();
         let (runnable, task) =
-            spawn_panicky(d, move |_| Poll::Ready(Out(Counted(&d.output))), &queue);
+            spawn_panicky::<K, _>(d, move |_| Poll::Ready(Out(Counted(&d.output))), &queue);
         let t = thread::spawn(move || {
             expect_panic(move || {
                 runnable.run();
@@ -362,21 +431,76 @@ fn destructor_panic_on_complete_vs_await() {
         assert!(block_on(task.fallible()).is_none());
         t.join().unwrap();
         assert_freed(d, 1);
+        K::assert_given_back(d);
     });
 }
 
 /// The executor drops the runnable (its future's destructor panics) while the handle is
 /// dropped on another thread: the task is freed once, by whichever goes last.
-#[test]
-fn destructor_panic_on_drop_vs_cancel() {
+fn destructor_panic_on_drop_vs_cancel<K: Place>() {
     model(|| {
         let d = leak_drops();
         let queue = Queue::default();
-        let (runnable, task) = spawn_panicky(d, |_| Poll::Pending, &queue);
+        let (runnable, task) = spawn_panicky::<K, _>(d, |_| Poll::Pending, &queue);
         let t = thread::spawn(move || drop(task));
         expect_panic(move || drop(runnable));
         t.join().unwrap();
         drain(&queue);
         assert_freed(d, 0);
+        K::assert_given_back(d);
     });
 }
+
+/// A spawn into a slot races the drop of the runnable that holds its last reference: the spawn
+/// either finds the slot taken (and gets its arguments back) or finds every part of the old
+/// task dropped.
+fn reuse_vs_last_drop<K: Place>() {
+    model(|| {
+        let d = leak_drops();
+        let queue = Queue::default();
+        let (runnable, task) = spawn::<InSlot, _>(d, |_| Poll::Pending, &queue);
+        task.detach();
+        let t = thread::spawn(move || drop(runnable));
+        match d.slot.spawn(std::future::pending::<()>(), |_: Runnable| {}) {
+            Ok((runnable, task)) => {
+                // The old task is gone: all its parts were dropped before the slot was free.
+                assert_freed(d, 0);
+                drop(task);
+                drop(runnable);
+            }
+            Err(back) => drop(back.future),
+        }
+        t.join().unwrap();
+        assert_freed(d, 0);
+        K::assert_given_back(d);
+    });
+}
+
+/// Every model, with the task on the heap and in a slot.
+macro_rules! every_place {
+    ($($name:ident),* $(,)?) => {
+        mod heap {
+            $(#[test] fn $name() { super::$name::<super::Heap>() })*
+        }
+        mod in_slot {
+            $(#[test] fn $name() { super::$name::<super::InSlot>() })*
+            #[test]
+            fn reuse_vs_last_drop() {
+                super::reuse_vs_last_drop::<super::InSlot>()
+            }
+        }
+    };
+}
+
+every_place!(
+    wake_vs_run,
+    cancel_vs_run,
+    detach_vs_last_waker,
+    join_vs_complete,
+    cancel_await_vs_complete,
+    two_wakes_vs_run,
+    cancel_vs_wake_vs_run,
+    drop_runnable_vs_wake_vs_await,
+    destructor_panic_on_complete_vs_await,
+    destructor_panic_on_drop_vs_cancel,
+);

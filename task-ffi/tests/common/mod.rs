@@ -8,7 +8,7 @@ use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
 use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll, Waker};
 
-use task_ffi::{Runnable, Task};
+use task_ffi::{Occupied, Runnable, Task};
 
 /// Counters shared by one scenario.
 #[derive(Clone, Default)]
@@ -324,7 +324,94 @@ impl Mode for With {
     }
 }
 
-/// Instantiates generic scenarios `fn name<K: Mode>()` for both modes.
+/// [`TaskSlot::spawn`] into one of [`SLOTS`].
+pub struct StaticPlain;
+/// [`TaskSlot::spawn_with`] into one of [`SLOTS`], with a counting [`Data`].
+pub struct StaticWith;
+
+impl Mode for StaticPlain {
+    type D = ();
+
+    fn spawn<F>(counts: &Counts, future: F, queue: &Queue<()>) -> (Runnable, Task<Out>)
+    where
+        F: Future<Output = Out> + Send + 'static,
+    {
+        let queue = queue.clone();
+        Self::spawn_with_schedule(counts, future, move |r| queue.push(r))
+    }
+
+    fn spawn_with_schedule<F, G>(counts: &Counts, future: F, then: G) -> (Runnable, Task<Out>)
+    where
+        F: Future<Output = Out> + Send + 'static,
+        G: Fn(Runnable) + Send + Sync + 'static,
+    {
+        spawn_static(future, schedule_fn(counts, true, then), ())
+    }
+}
+
+impl Mode for StaticWith {
+    type D = Data;
+
+    fn spawn<F>(counts: &Counts, future: F, queue: &Queue<Data>) -> (Runnable<(), Data>, Task<Out>)
+    where
+        F: Future<Output = Out> + Send + 'static,
+    {
+        let queue = queue.clone();
+        Self::spawn_with_schedule(counts, future, move |r| queue.push(r))
+    }
+
+    fn spawn_with_schedule<F, G>(
+        counts: &Counts,
+        future: F,
+        then: G,
+    ) -> (Runnable<(), Data>, Task<Out>)
+    where
+        F: Future<Output = Out> + Send + 'static,
+        G: Fn(Runnable<(), Data>) + Send + Sync + 'static,
+    {
+        let data = Data {
+            counts: counts.clone(),
+            value: 0,
+        };
+        spawn_static(future, schedule_fn(counts, false, then), data)
+    }
+}
+
+/// The static slots the `Static*` modes spawn into: shared by every test of a binary, so
+/// slots are spawned into again and again (reuse), from several test threads at once.
+pub static SLOTS: [task_ffi::TaskSlot<SLOT_SIZE>; 128] = [const { task_ffi::TaskSlot::new() }; 128];
+/// The size of each of [`SLOTS`].
+pub const SLOT_SIZE: usize = 1024;
+
+/// Spawns into the first free slot of [`SLOTS`], trying the next one on [`Occupied`] (which
+/// gives every argument back).
+pub fn spawn_static<F, S, D>(future: F, schedule: S, data: D) -> (Runnable<(), D>, Task<F::Output>)
+where
+    F: Future + Send + 'static,
+    F::Output: Send + 'static,
+    S: task_ffi::Schedule<(), D> + Send + Sync + 'static,
+    D: Send + 'static,
+{
+    let (mut future, mut schedule, mut data) = (future, schedule, data);
+    for slot in &SLOTS {
+        match slot.spawn_with(future, schedule, data) {
+            Ok(handles) => {
+                assert!(!slot.is_free());
+                return handles;
+            }
+            Err(Occupied {
+                future: f,
+                schedule: s,
+                data: d,
+                ..
+            }) => (future, schedule, data) = (f, s, d),
+        }
+    }
+    panic!("every test slot is taken");
+}
+
+/// Instantiates generic scenarios `fn name<K: Mode>()` for every mode: heap and static, plain
+/// and with user data.
 #[macro_export]
 macro_rules! both_modes {
     ($($name:ident),* $(,)?) => {
@@ -333,6 +420,12 @@ macro_rules! both_modes {
         }
         mod with_data {
             $(#[test] fn $name() { super::$name::<$crate::common::With>() })*
+        }
+        mod static_plain {
+            $(#[test] fn $name() { super::$name::<$crate::common::StaticPlain>() })*
+        }
+        mod static_with_data {
+            $(#[test] fn $name() { super::$name::<$crate::common::StaticWith>() })*
         }
     };
 }
