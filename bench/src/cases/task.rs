@@ -1,4 +1,5 @@
-//! task-ffi: spawn + run + await of a trivial future, and a wake-heavy yield loop, vs async-task.
+//! task-ffi: spawn + run + await of a trivial future (on the heap, and into a static slot), and a
+//! wake-heavy yield loop, vs async-task.
 
 use std::cell::RefCell;
 use std::collections::VecDeque;
@@ -18,6 +19,25 @@ pub(crate) fn cases() -> Vec<Case> {
             impls: vec![
                 Impl {
                     name: "frugal",
+                    run: spawn_run_await_ours,
+                },
+                Impl {
+                    name: "async-task",
+                    run: spawn_run_await_peer,
+                },
+            ],
+        },
+        Case {
+            group: "task-ffi",
+            name: "static slot: spawn + run + await a trivial future (no allocation)",
+            iters: 1_000_000,
+            impls: vec![
+                Impl {
+                    name: "frugal",
+                    run: spawn_run_await_static,
+                },
+                Impl {
+                    name: "frugal-heap",
                     run: spawn_run_await_ours,
                 },
                 Impl {
@@ -53,6 +73,22 @@ fn spawn_run_await_ours(iters: u64) -> u64 {
     for i in 0..iters {
         let x = black_box(i);
         let (runnable, task) = task_ffi::spawn(async move { x + 1 }, |r| drop(black_box(r)));
+        runnable.run();
+        ok += u64::from(poll_once(task) == Poll::Ready(i + 1));
+    }
+    ok
+}
+
+/// The slot of [`spawn_run_await_static`], spawned into again every iteration.
+static SLOT: task_ffi::TaskSlot<64> = task_ffi::TaskSlot::new();
+
+fn spawn_run_await_static(iters: u64) -> u64 {
+    let mut ok = 0;
+    for i in 0..iters {
+        let x = black_box(i);
+        let Ok((runnable, task)) = SLOT.spawn(async move { x + 1 }, |r| drop(black_box(r))) else {
+            return 0;
+        };
         runnable.run();
         ok += u64::from(poll_once(task) == Poll::Ready(i + 1));
     }
