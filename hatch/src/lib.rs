@@ -111,9 +111,35 @@
 //! (e.g. `cortex-m`'s `critical-section-single-core`). On a multi-core chip the implementation's
 //! cross-core lock makes it hold as well.
 //!
-//! On hosted targets (any OS) and under loom the lock is a plain spin lock with no critical
-//! section, so nothing is slowed down there; an OS signal handler must not use a hatch that the
-//! thread it interrupted may be using.
+//! **Several handlers sending to one task**: a [`SharedHatch`] in a `static` takes sends through
+//! `&self` ([`SharedHatch::send`], [`SharedHatch::replace`]) from any number of handlers, with
+//! no mutex around a handle, while the task awaits its one [`Receiver`]. Each send is one locked
+//! critical section; it never waits and never panics, and a value that cannot be delivered comes
+//! back in the error.
+//!
+//! ```
+//! static EVENTS: hatch::SharedHatch<u32> = hatch::SharedHatch::new();
+//!
+//! fn on_interrupt() {
+//!     let _ = EVENTS.replace(7); // keep the newest value, like embassy-sync's `Signal`
+//! }
+//! # futures_lite::future::block_on(async {
+//! let mut rx = EVENTS.receiver().unwrap();
+//! on_interrupt();
+//! assert_eq!(rx.receive().await, Ok(7));
+//! # });
+//! ```
+//!
+//! ## Threads and tasks of different priorities
+//!
+//! The lock never spins. It is sync-core's lock section for the hatch's address
+//! (`sync_core::lock`): on bare metal the critical section above; on a hosted target with
+//! feature `std` one of 64 striped OS mutexes (futex on Linux, a FreeRTOS mutex on ESP-IDF), so
+//! a thread of higher priority (`SCHED_FIFO`, FreeRTOS priorities) that finds it held sleeps and
+//! lets the holder finish; on a host without `std`, the binary's critical section (an OS mutex in
+//! critical-section's `std` implementation). The lock-free paths above take no lock at all. An
+//! OS signal handler must not use a hatch that the thread it interrupted may be using. Tested by
+//! `tests/priority.rs` (two `SCHED_FIFO` threads on one CPU).
 //!
 //! ## Known bug classes, each with a test
 //!
@@ -159,9 +185,11 @@
 //!
 //! # Features
 //!
-//! `alloc` (default): [`hatch()`]. `std`: `Receiver::receive_blocking` (implies `alloc`).
-//! `async` (default): the `Future` impls and [`Sender::wait`]. `spin_loop_hint` (default): call
-//! `core::hint::spin_loop` while waiting for the lock.
+//! `alloc` (default): [`hatch()`]. `std`: `Receiver::receive_blocking` and the OS lock (implies `alloc`).
+//! `async` (default): the `Future` impls and [`Sender::wait`]. `defmt`: `defmt::Format` for the
+//! handles and error types. `spin_loop_hint` (default): no effect any more (the lock does not
+//! spin), kept for existing manifests. With `std` the internal lock is an OS lock
+//! (`sync-core/std`).
 #![no_std]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 

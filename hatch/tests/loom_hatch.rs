@@ -304,3 +304,93 @@ fn receive_now_vs_overwrite_and_drop() {
         assert_eq!(drops.load(SeqCst), 2);
     });
 }
+
+/// Two threads send through one `SharedHatch` (`replace`, `&self`) while the receiver awaits:
+/// the first receive is woken (no lost wake-up), and every value is received, handed back by a
+/// `replace`, or dropped with the hatch — exactly once.
+#[test]
+fn shared_replaces_from_two_threads_vs_receive() {
+    use sync_core::sync::loom_only::Arc;
+    model(|| {
+        let drops = StdArc::new(AtomicUsize::new(0));
+        let shared = Arc::new(hatch::SharedHatch::new());
+        let mut r = shared.receiver().unwrap();
+        let senders: Vec<_> = (0..2)
+            .map(|i| {
+                let (shared, value) = (shared.clone(), Tracked(drops.clone()));
+                thread::spawn(move || {
+                    let old = shared.replace(value).map_err(|_| i).expect("receiver open");
+                    drop(old);
+                })
+            })
+            .collect();
+        let first = block_on(r.receive()).expect("sender side open");
+        drop(first);
+        for s in senders {
+            s.join().unwrap();
+        }
+        drop(r.receive().now());
+        drop(r);
+        drop(shared);
+        assert_eq!(drops.load(SeqCst), 2);
+    });
+}
+
+/// A shared send racing the receiver's drop: the value is handed back, or stays in the slot and
+/// is dropped with the hatch; once either way. A new receiver can then be taken.
+#[test]
+fn shared_send_vs_receiver_drop() {
+    use sync_core::sync::loom_only::Arc;
+    model(|| {
+        let drops = StdArc::new(AtomicUsize::new(0));
+        let shared = Arc::new(hatch::SharedHatch::new());
+        let r = shared.receiver().unwrap();
+        let sender = {
+            let (shared, value) = (shared.clone(), Tracked(drops.clone()));
+            thread::spawn(move || {
+                let result = shared.send(value);
+                assert!(!matches!(result, Err(SendError::Full(_))));
+                drop(result);
+            })
+        };
+        drop(r);
+        sender.join().unwrap();
+        let mut again = shared.receiver().expect("the receiver was dropped");
+        drop(again.receive().now());
+        drop(again);
+        drop(shared);
+        assert_eq!(drops.load(SeqCst), 1);
+    });
+}
+
+/// A shared send racing a parked receive future that is dropped with a counting waker: the
+/// waker is woken or dropped, never leaked, and the value stays for the next receive.
+#[test]
+fn shared_send_vs_parked_receive_drop() {
+    use sync_core::sync::loom_only::Arc;
+    model(|| {
+        let counter = WakeCounter::new();
+        let shared = Arc::new(hatch::SharedHatch::new());
+        let mut r = shared.receiver().unwrap();
+        let sender = {
+            let shared = shared.clone();
+            thread::spawn(move || shared.send(5_u32).unwrap())
+        };
+        let waker = counter.waker();
+        let mut receiving = r.receive();
+        let got = std::pin::Pin::new(&mut receiving).poll(&mut Context::from_waker(&waker));
+        drop(receiving);
+        sender.join().unwrap();
+        let rest = r.receive().now();
+        assert_eq!(
+            (got.is_ready(), rest),
+            if got.is_ready() {
+                (true, Ok(None))
+            } else {
+                (false, Ok(Some(5)))
+            }
+        );
+        drop(waker);
+        assert_eq!(counter.live(), 0);
+    });
+}

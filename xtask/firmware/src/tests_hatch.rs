@@ -4,7 +4,7 @@ use core::cell::RefCell;
 use core::sync::atomic::{AtomicU32, Ordering};
 
 use critical_section::Mutex;
-use hatch::{Closed, Hatch, Receiver, SendError, Sender};
+use hatch::{Closed, Hatch, Receiver, SendError, Sender, SharedHatch};
 
 use crate::{Test, exec, isr};
 
@@ -20,6 +20,10 @@ pub const TESTS: &[Test] = &[
     (
         "hatch::systick_receives_then_drops_the_receiver",
         systick_receives_then_drops_the_receiver,
+    ),
+    (
+        "hatch::systick_sends_through_a_shared_hatch",
+        systick_sends_through_a_shared_hatch,
     ),
 ];
 
@@ -118,4 +122,46 @@ fn systick_receives_then_drops_the_receiver() {
         .expect("the receiver was dropped in the handler");
     s.send(12).now().unwrap();
     assert_eq!(exec::block_on(r.receive()).0, Ok(12));
+}
+
+static SHARED: SharedHatch<u32> = SharedHatch::new();
+static SHARED_NEXT: AtomicU32 = AtomicU32::new(1);
+static SHARED_FULL: AtomicU32 = AtomicU32::new(0);
+
+/// The SysTick handler sends 1, 2, 3, … through `&'static SharedHatch` (no mutex around a
+/// handle), retrying a value that found the slot full on its next tick; thread mode awaits each
+/// value and must see them all, in order, each once.
+fn systick_sends_through_a_shared_hatch() {
+    // Before a receiver exists a send is refused with the value, not lost or panicking.
+    assert_eq!(SHARED.send(0), Err(SendError::Closed(0)));
+    let mut r = SHARED.receiver().expect("the first receiver");
+    assert!(SHARED.receiver().is_err(), "one receiver at a time");
+    isr::set_hook(|| {
+        let v = SHARED_NEXT.load(Ordering::Relaxed);
+        if v > 20 {
+            return;
+        }
+        match SHARED.send(v) {
+            Ok(()) => SHARED_NEXT.store(v + 1, Ordering::Relaxed),
+            Err(SendError::Full(_)) => {
+                SHARED_FULL.fetch_add(1, Ordering::Relaxed);
+            }
+            Err(SendError::Closed(_)) => {}
+        }
+    });
+    for expected in 1..=20 {
+        let (value, polls) = exec::block_on(r.receive());
+        assert_eq!(value, Ok(expected), "values from the handler, in order, each once");
+        assert!(polls <= 2, "woken once by the send ({polls} polls)");
+    }
+    isr::clear_hook();
+    assert_eq!(
+        isr::LAST_VECTOR.load(Ordering::Relaxed),
+        15,
+        "sent from the SysTick handler"
+    );
+    drop(r);
+    assert!(SHARED.send(99).unwrap_err().is_closed());
+    let mut r = SHARED.receiver().expect("the receiver was dropped");
+    assert_eq!(r.receive().now(), Ok(None));
 }
