@@ -312,7 +312,9 @@ impl<'a, T> Sender<'a, T> {
         old
     }
 
-    /// Removes a parked waker of a cancelled send or wait future.
+    /// Removes a parked waker of a cancelled send or wait future (out of line: the drop of a
+    /// completed send is one test).
+    #[inline(never)]
     fn unpark(&mut self) {
         let hatch = self.handle.hatch();
         let (state, locked) = hatch.lock();
@@ -434,6 +436,7 @@ impl<T> core::future::Future for Sending<'_, '_, T> {
 impl<T> Unpin for Sending<'_, '_, T> {}
 
 impl<T> Drop for Sending<'_, '_, T> {
+    #[inline(always)]
     fn drop(&mut self) {
         // Still holding the value: the send did not complete and may have parked a waker.
         if self.value.is_some() {
