@@ -9,14 +9,15 @@
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Mutex;
-use std::sync::atomic::{AtomicUsize as StdUsize, Ordering::SeqCst};
+use std::sync::atomic::Ordering::SeqCst;
 use std::task::{Context, Poll, Waker};
 
-use sync_core::sync::atomic::{AtomicBool, Ordering};
+use sync_core::sync::atomic::{AtomicBool, AtomicUsize as StdUsize, Ordering};
 use sync_core::sync::loom_only::{Arc, block_on, model, thread};
 use task_ffi::{Runnable, Task, TaskSlot};
 
-/// Drop counts of one model run: future, schedule function, data, output; and the slot the
+/// Drop counts of one model run (loom atomics: a drop is a point where loom may switch
+/// threads): future, schedule function, data, output; and the slot the
 /// static mode spawns into.
 struct Drops {
     future: StdUsize,
