@@ -58,7 +58,8 @@
 //! safe spawns require what [`spawn_with`](crate::spawn_with) requires (a `Send` future and
 //! output, `Send + Sync` schedule function and metadata, `Send` data):
 //!
-//! ```compile_fail,E0277
+//! ```compile_fail
+//! // The future is not `Send` (error E0277; nightly reports it without the code).
 //! use task_ffi::{Runnable, TaskSlot};
 //! static SLOT: TaskSlot<128> = TaskSlot::new();
 //! let value = std::rc::Rc::new(1);
