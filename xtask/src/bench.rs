@@ -15,7 +15,7 @@ use std::fs;
 
 use crate::cmd::{Cmd, Result, root, target_dir};
 use crate::jobs::Run;
-use crate::{readme, setup};
+use crate::{gate, readme, setup};
 
 /// One implementation's measurements.
 struct Row {
@@ -30,13 +30,43 @@ struct Row {
     instr_spread: (f64, f64),
 }
 
-pub(crate) fn bench(_: &mut Run, quick: bool) -> Result {
+/// What a `bench` run does.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Mode {
+    /// Every case, wall time and callgrind; rewrites bench/RESULTS.md and README's table.
+    Full,
+    /// A short run of every case into `target/bench-quick/`.
+    Quick,
+    /// frugal's single-threaded callgrind counts against `bench/baseline-instructions.tsv`.
+    Check,
+    /// Writes those counts as the new baseline.
+    UpdateBaseline,
+}
+
+/// The baseline of the gate, and its tolerance: 3 % of instructions, at least 2.
+const BASELINE: &str = "baseline-instructions.tsv";
+const TOLERANCE: gate::Tolerance = gate::Tolerance {
+    percent: 3.0,
+    absolute: 2.0,
+};
+
+/// Iterations of a gate measurement (callgrind at `n` and `2n`), fixed so that the baseline and
+/// the check count the same thing.
+const GATE_ITERS: u64 = 2_000;
+
+pub(crate) fn bench(_: &mut Run, mode: Mode) -> Result {
     setup::apt(&[("valgrind", "valgrind")])?;
+    // Built the way a release ships: the workspace's `measure` profile (fat LTO, one codegen
+    // unit).
     Cmd::cargo(None)
-        .args(&["build", "--release", "-p", "bench"])
+        .args(&["build", "--profile", "measure", "-p", "bench"])
         .run()?;
-    let binary = target_dir().join("release/bench");
+    let binary = target_dir().join("measure/bench");
     let binary = binary.to_str().expect("utf-8 path");
+    if matches!(mode, Mode::Check | Mode::UpdateBaseline) {
+        return gate_run(binary, mode);
+    }
+    let quick = mode == Mode::Quick;
     let mut wall_args = vec!["wall"];
     if quick {
         wall_args.push("--quick");
@@ -110,6 +140,60 @@ pub(crate) fn bench(_: &mut Run, quick: bool) -> Result {
     Ok(())
 }
 
+/// The gate: frugal's rows, each measured twice by callgrind; a row whose two counts agree is
+/// single-threaded and deterministic, so it is compared with (or written to) the baseline; the
+/// others (threads) are printed only.
+fn gate_run(binary: &str, mode: Mode) -> Result {
+    let list = Cmd::new(binary).arg("list").output()?;
+    let mut figures = gate::Figures::new();
+    for line in list.lines() {
+        let f: Vec<&str> = line.split('\t').collect();
+        if f.len() < 3 || !f[2].starts_with("frugal") {
+            continue;
+        }
+        let row = Row {
+            group: f[0].into(),
+            case: f[1].into(),
+            imp: f[2].into(),
+            median_ns: 0.0,
+            min_ns: 0.0,
+            max_ns: 0.0,
+            instructions: None,
+            instr_spread: (0.0, 0.0),
+        };
+        let mut counts = [0.0; 2];
+        for count in &mut counts {
+            let low = callgrind(binary, &row, GATE_ITERS)?;
+            let high = callgrind(binary, &row, 2 * GATE_ITERS)?;
+            #[allow(clippy::cast_precision_loss)]
+            let per_iter = high.saturating_sub(low) as f64 / GATE_ITERS as f64;
+            *count = per_iter;
+        }
+        let key = format!("{}/{}/{}", row.group, row.case, row.imp);
+        if counts[0] == counts[1] {
+            figures.insert(key, counts[0]);
+        } else {
+            println!(
+                "gate: {key}: {:.1} / {:.1} instructions (threads: not gated)",
+                counts[0], counts[1]
+            );
+        }
+    }
+    if figures.is_empty() {
+        return Err("bench printed no single-threaded frugal case to gate".into());
+    }
+    if mode == Mode::UpdateBaseline {
+        gate::update(
+            BASELINE,
+            "Callgrind instructions per iteration of frugal's single-threaded bench cases \
+             (profile `measure`: fat LTO, one codegen unit).",
+            &figures,
+        )
+    } else {
+        gate::check(BASELINE, &figures, TOLERANCE, "instructions")
+    }
+}
+
 /// Total instructions of one `bench one` run under callgrind.
 fn callgrind(binary: &str, row: &Row, iters: u64) -> Result<u64> {
     let out_file = root().join("target/callgrind.out");
@@ -146,7 +230,8 @@ fn render(rows: &[Row], machine: &str, quick: bool) -> String {
     let _ = writeln!(out, "# Benchmark results\n");
     let _ = writeln!(
         out,
-        "Measured {machine}{}.",
+        "Measured {machine}{}, built with the `measure` profile (release with fat LTO and one \
+         codegen unit, as a release binary ships).",
         if quick {
             " (--quick: few rounds, indicative only)"
         } else {

@@ -9,6 +9,7 @@ mod bench;
 mod cmd;
 mod crates;
 mod cross;
+mod gate;
 mod jobs;
 mod readme;
 mod setup;
@@ -123,19 +124,61 @@ const STEPS: &[Step] = &[
         name: "size",
         help: "flash/RAM of minimal Cortex-M4 firmware per primitive next to the peers; writes \
                bench/SIZES.md and README's table",
-        flags: &[("--dry-run", "write target/size/SIZES.md only")],
-        ci: Some(&["--dry-run"]),
-        job: |run, flags| size::size(run, !flags.contains(&"--dry-run")),
+        flags: &[
+            ("--dry-run", "write target/size/SIZES.md only"),
+            (
+                "--check",
+                "fail if frugal's flash or RAM grew past bench/baseline-size.tsv",
+            ),
+            (
+                "--update-baseline",
+                "write frugal's figures to bench/baseline-size.tsv",
+            ),
+        ],
+        ci: Some(&["--check"]),
+        job: |run, flags| {
+            let mode = if flags.contains(&"--update-baseline") {
+                size::Mode::UpdateBaseline
+            } else if flags.contains(&"--check") {
+                size::Mode::Check
+            } else if flags.contains(&"--dry-run") {
+                size::Mode::DryRun
+            } else {
+                size::Mode::Publish
+            };
+            size::size(run, mode)
+        },
     },
     Step {
         name: "bench",
         help: "benchmarks side by side with the peers; writes bench/RESULTS.md and README's table",
-        flags: &[(
-            "--quick",
-            "a short run into target/bench-quick/, committed files untouched",
-        )],
-        ci: Some(&["--quick"]),
-        job: |run, flags| bench::bench(run, flags.contains(&"--quick")),
+        flags: &[
+            (
+                "--quick",
+                "a short run into target/bench-quick/, committed files untouched",
+            ),
+            (
+                "--check",
+                "fail if a single-threaded instruction count regressed past its baseline",
+            ),
+            (
+                "--update-baseline",
+                "write those counts to bench/baseline-instructions.tsv",
+            ),
+        ],
+        ci: Some(&["--check"]),
+        job: |run, flags| {
+            let mode = if flags.contains(&"--update-baseline") {
+                bench::Mode::UpdateBaseline
+            } else if flags.contains(&"--check") {
+                bench::Mode::Check
+            } else if flags.contains(&"--quick") {
+                bench::Mode::Quick
+            } else {
+                bench::Mode::Full
+            };
+            bench::bench(run, mode)
+        },
     },
     Step {
         name: "demo",

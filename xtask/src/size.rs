@@ -21,9 +21,29 @@ struct Footprint {
     ram: u64,
 }
 
-/// Measures every probe; with `publish`, writes `bench/SIZES.md` and README.md's table, else
-/// only `target/size/SIZES.md`.
-pub(crate) fn size(_: &mut Run, publish: bool) -> Result {
+/// What a `size` run does with its measurements.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Mode {
+    /// Writes `bench/SIZES.md` and README.md's table.
+    Publish,
+    /// Writes `target/size/SIZES.md` only.
+    DryRun,
+    /// Compares frugal's probes with `bench/baseline-size.tsv` (and writes as `DryRun`).
+    Check,
+    /// Writes frugal's probes as the new baseline (and as `DryRun`).
+    UpdateBaseline,
+}
+
+/// The baseline of the gate, and its tolerance: 8 bytes (a few instructions), flash and RAM alike.
+const BASELINE: &str = "baseline-size.tsv";
+const TOLERANCE: crate::gate::Tolerance = crate::gate::Tolerance {
+    percent: 0.0,
+    absolute: 8.0,
+};
+
+/// Measures every probe; `mode` says what to do with the figures.
+pub(crate) fn size(_: &mut Run, mode: Mode) -> Result {
+    let publish = mode == Mode::Publish;
     crate::setup::targets()?;
     let probes = root().join("xtask/size-probes");
     Cmd::cargo(None)
@@ -63,6 +83,16 @@ pub(crate) fn size(_: &mut Run, publish: bool) -> Result {
             .or_default()
             .push((imp.to_string(), *fp, delta));
     }
+    // The gate: frugal's probes (`<group>_frugal…`), their cost over the baseline firmware.
+    let mut figures = crate::gate::Figures::new();
+    for (group, rows) in &groups {
+        for (imp, _, delta) in rows.iter().filter(|r| r.0.starts_with("frugal")) {
+            #[allow(clippy::cast_precision_loss)]
+            let (flash, ram) = (delta.flash as f64, delta.ram as f64);
+            figures.insert(format!("{group}_{imp} flash"), flash);
+            figures.insert(format!("{group}_{imp} ram"), ram);
+        }
+    }
     let (intro, table) = render(&groups, baseline);
     let stamp = crate::readme::stamp();
     let report = format!(
@@ -89,7 +119,16 @@ pub(crate) fn size(_: &mut Run, publish: bool) -> Result {
             dir.display()
         );
     }
-    Ok(())
+    match mode {
+        Mode::Check => crate::gate::check(BASELINE, &figures, TOLERANCE, "bytes"),
+        Mode::UpdateBaseline => crate::gate::update(
+            BASELINE,
+            "Flash and RAM bytes frugal's size probes add to the baseline firmware \
+             (thumbv7em-none-eabihf, opt-level \"z\", fat LTO, one codegen unit).",
+            &figures,
+        ),
+        Mode::Publish | Mode::DryRun => Ok(()),
+    }
 }
 
 /// The explanation and the table of the footprint report.
