@@ -5,7 +5,7 @@
 //! | (always) | [`sync`] | `sync-core` | atomics facade, [`sync::AtomicWaker`], [`sync::WaitQueue`] | yes |
 //! | `pool` | `pool` | `pool` | static object pool with a std-like `Box` and async waiting | yes |
 //! | `hatch` | `hatch` | `hatch` | single-message, reusable async channel | yes |
-//! | `task-ffi` | `task` | `task-ffi` | task abstraction for executors (async-task compatible) | yes, needs `alloc` |
+//! | `task-ffi` | `task` | `task-ffi` | task abstraction for executors (async-task compatible); tasks on the heap (`alloc`) or in static slots | yes |
 //! | `io-mini` | `io` | `io-mini` | `Async<T>` on a static `poll(2)` reactor | no (`std`) |
 //! | `framealloc` | `framealloc` | `framealloc` | frame / pool / heap allocator with async helpers | no (`std`) |
 //!
@@ -63,10 +63,10 @@
 //! # }
 //! ```
 //!
-//! `frugal::task` (feature `task-ffi`):
+//! `frugal::task` (feature `task-ffi`; heap spawns with `alloc`):
 //!
 //! ```
-//! # #[cfg(feature = "task-ffi")] {
+//! # #[cfg(all(feature = "task-ffi", feature = "alloc"))] {
 //! let (runnable, task) = frugal::task::spawn(async { 1 + 2 }, |_| {});
 //! runnable.run();
 //! assert!(task.is_finished());

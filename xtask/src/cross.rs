@@ -216,6 +216,8 @@ const FIRMWARES: &[(&str, &str)] = &[
     ("firmware", "firmware-tests"),
     // task-ffi in static slots, without any allocator.
     ("firmware-static", "firmware-static"),
+    // frugal the way embassy users write firmware: executor tasks, embassy-time, with_timeout.
+    ("embassy-firmware", "embassy-firmware"),
 ];
 
 /// Builds each firmware test crate of [`FIRMWARES`] and runs it on QEMU under a timeout; the
