@@ -1,7 +1,8 @@
 //! frugal in an embassy firmware, the way embassy users write one: `embassy-executor` tasks in
 //! thread mode, `embassy-time` timers (with the SysTick driver of [`time_driver`]), a static
 //! `pool!` with waiter places awaited under `with_timeout`, and readings sent from an interrupt
-//! handler through a static hatch. Runs on QEMU's mps2-an386 (Cortex-M4) in `cargo xtask qemu`.
+//! handler through a static [`SharedHatch`] (with only `&'static` access, no mutex around a
+//! handle). Runs on QEMU's mps2-an386 (Cortex-M4) in `cargo xtask qemu`.
 //!
 //! Every check prints `check <name> ... ok` or `... FAILED`; the run ends with
 //! `N passed, N failed` and exits QEMU with a failure status if any check failed (or a panic).
@@ -10,11 +11,12 @@
 
 mod time_driver;
 
-use core::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use core::sync::atomic::{AtomicBool, AtomicU32, AtomicUsize, Ordering};
 
 use cortex_m_semihosting::{debug, hprintln};
 use embassy_executor::{Executor, Spawner};
 use embassy_time::{Duration, Instant, TimeoutError, Timer, with_timeout};
+use frugal::hatch::{SendError, SharedHatch};
 use frugal::pool::{Box, Pool, pool};
 
 static PASSED: AtomicUsize = AtomicUsize::new(0);
@@ -50,7 +52,11 @@ async fn wait_for_buffers() {
     check("pool is full while held", Buffers::free_slots() == 0);
 
     let start = Instant::now();
-    let early = with_timeout(Duration::from_millis(10), Box::<Buffers>::new_async([3; 64])).await;
+    let early = with_timeout(
+        Duration::from_millis(10),
+        Box::<Buffers>::new_async([3; 64]),
+    )
+    .await;
     let waited = start.elapsed();
     check("a short wait times out", matches!(early, Err(TimeoutError)));
     check(
@@ -63,7 +69,11 @@ async fn wait_for_buffers() {
     );
 
     let start = Instant::now();
-    let late = with_timeout(Duration::from_millis(200), Box::<Buffers>::new_async([4; 64])).await;
+    let late = with_timeout(
+        Duration::from_millis(200),
+        Box::<Buffers>::new_async([4; 64]),
+    )
+    .await;
     let waited = start.elapsed();
     let got = matches!(&late, Ok(Some(b)) if b[0] == 4);
     check("a long wait gets the freed buffer", got);
@@ -74,6 +84,69 @@ async fn wait_for_buffers() {
     drop(late);
 }
 
+/// Sensor readings, sent by the tick interrupt handler with nothing but `&'static` access; the
+/// newest replaces one the task has not taken yet.
+static READINGS: SharedHatch<u32> = SharedHatch::new();
+/// The last reading sent (written by the interrupt handler only).
+static SENT: AtomicU32 = AtomicU32::new(0);
+/// Sends refused because no receiver was alive yet (written by the interrupt handler only).
+static REFUSED: AtomicU32 = AtomicU32::new(0);
+
+/// Runs in the SysTick handler: a new reading every 5 ms.
+fn sensor(now: u64) {
+    if now % 5 != 0 {
+        return;
+    }
+    let reading = SENT.load(Ordering::Relaxed) + 1;
+    SENT.store(reading, Ordering::Relaxed);
+    match READINGS.replace(reading) {
+        // A replaced reading is a `u32`: dropping it here, in the handler, is free.
+        Ok(_replaced) => {}
+        Err(SendError::Closed(_)) => {
+            REFUSED.store(REFUSED.load(Ordering::Relaxed) + 1, Ordering::Relaxed)
+        }
+        Err(SendError::Full(_)) => unreachable!("replace never reports a full slot"),
+    }
+}
+
+/// Receives the handler's readings: each one while it keeps up, the newest after a pause.
+async fn receive_readings() {
+    critical_section::with(|cs| time_driver::TICK_HOOK.borrow(cs).set(Some(sensor)));
+    // The handler runs before anyone listens: its sends come back as `Closed`.
+    Timer::after(Duration::from_millis(12)).await;
+    check(
+        "sends before a receiver exists are refused",
+        REFUSED.load(Ordering::Relaxed) >= 2,
+    );
+
+    let mut rx = READINGS.receiver().expect("the first receiver");
+    check("a second receiver is refused", READINGS.receiver().is_err());
+    let mut previous = rx.receive().await.expect("the handler keeps sending");
+    let mut consecutive = true;
+    for _ in 0..10 {
+        let reading = rx.receive().await.expect("the handler keeps sending");
+        consecutive &= reading == previous + 1;
+        previous = reading;
+    }
+    check(
+        "awaiting, the task gets every reading in order",
+        consecutive,
+    );
+
+    Timer::after(Duration::from_millis(30)).await;
+    let reading = rx.receive().await.expect("the handler keeps sending");
+    let sent = SENT.load(Ordering::Relaxed);
+    check(
+        "after a 30 ms pause the task gets the newest reading",
+        reading == sent || reading + 1 == sent,
+    );
+    check(
+        "the readings it missed were replaced, not queued",
+        reading >= previous + 5,
+    );
+    critical_section::with(|cs| time_driver::TICK_HOOK.borrow(cs).set(None));
+}
+
 #[embassy_executor::task]
 async fn main_task(spawner: Spawner) {
     static HOLDER_DONE: AtomicBool = AtomicBool::new(false);
@@ -82,7 +155,11 @@ async fn main_task(spawner: Spawner) {
     while !HOLDER_DONE.load(Ordering::Acquire) {
         Timer::after(Duration::from_millis(5)).await;
     }
-    check("every buffer is back", Buffers::free_slots() == 2 && Buffers::waiting() == 0);
+    check(
+        "every buffer is back",
+        Buffers::free_slots() == 2 && Buffers::waiting() == 0,
+    );
+    receive_readings().await;
     finish();
 }
 
