@@ -120,6 +120,20 @@ impl fmt::Display for QueueFull {
 
 impl core::error::Error for QueueFull {}
 
+#[cfg(feature = "defmt")]
+impl defmt::Format for QueueFull {
+    fn format(&self, f: defmt::Formatter<'_>) {
+        defmt::write!(f, "wait queue is full");
+    }
+}
+
+#[cfg(feature = "defmt")]
+impl defmt::Format for Ticket {
+    fn format(&self, f: defmt::Formatter<'_>) {
+        defmt::write!(f, "Ticket {{ place: {=u16} }}", self.index);
+    }
+}
+
 /// A place in a [`WaitQueue`], held by one waiter.
 ///
 /// It is neither `Clone` nor `Copy`: exactly one of [`WaitQueue::poll_ticket`] (returning

@@ -200,6 +200,8 @@ extern crate alloc;
 extern crate std;
 
 mod builder;
+#[cfg(feature = "defmt")]
+mod defmt_impls;
 pub mod ffi;
 mod header;
 #[cfg(feature = "std")]

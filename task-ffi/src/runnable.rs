@@ -215,12 +215,19 @@ impl<M, D> Drop for Runnable<M, D> {
     }
 }
 
+impl<M, D> Runnable<M, D> {
+    /// The task's state word now (for `Debug` and `defmt` output).
+    pub(crate) fn state_word(&self) -> usize {
+        // SAFETY: our reference keeps the task alive.
+        unsafe { header(self.ptr.as_ptr()) }
+            .state
+            .load(Ordering::Acquire)
+    }
+}
+
 impl<M: fmt::Debug, D> fmt::Debug for Runnable<M, D> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        // SAFETY: our reference keeps the task alive.
-        let state = unsafe { header(self.ptr.as_ptr()) }
-            .state
-            .load(Ordering::Acquire);
+        let state = self.state_word();
         f.debug_struct("Runnable")
             .field("ptr", &self.ptr)
             .field("metadata", self.metadata())

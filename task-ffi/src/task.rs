@@ -353,9 +353,16 @@ impl<T, M> Future for Task<T, M> {
     }
 }
 
+impl<T, M> Task<T, M> {
+    /// The task's state word now (for `Debug` and `defmt` output).
+    pub(crate) fn state_word(&self) -> usize {
+        self.header().state.load(Ordering::Acquire)
+    }
+}
+
 impl<T, M: fmt::Debug> fmt::Debug for Task<T, M> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let state = self.header().state.load(Ordering::Acquire);
+        let state = self.state_word();
         f.debug_struct("Task")
             .field("ptr", &self.ptr)
             .field("metadata", self.metadata())

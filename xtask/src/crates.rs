@@ -39,7 +39,7 @@ pub(crate) struct Crate {
 pub(crate) const CRATES: &[Crate] = &[
     Crate {
         name: "sync-core",
-        firmware_features: &[""],
+        firmware_features: &["", "defmt"],
         no_default_tests: true,
         miri: Miri::HostAnd32Bit,
         tsan: &["wait_queue", "atomic_waker"],
@@ -47,7 +47,7 @@ pub(crate) const CRATES: &[Crate] = &[
     },
     Crate {
         name: "pool",
-        firmware_features: &[""],
+        firmware_features: &["", "defmt,stable_deref_trait"],
         no_default_tests: true,
         miri: Miri::HostAnd32Bit,
         tsan: &["stress", "async_wait"],
@@ -55,7 +55,7 @@ pub(crate) const CRATES: &[Crate] = &[
     },
     Crate {
         name: "hatch",
-        firmware_features: &["", "async", "alloc,async,spin_loop_hint"],
+        firmware_features: &["", "async", "alloc,async,defmt"],
         no_default_tests: true,
         miri: Miri::Host,
         tsan: &["stress"],
@@ -63,7 +63,7 @@ pub(crate) const CRATES: &[Crate] = &[
     },
     Crate {
         name: "task-ffi",
-        firmware_features: &[""],
+        firmware_features: &["", "alloc,defmt", "pool"],
         no_default_tests: true,
         miri: Miri::Host,
         tsan: &["stress"],
@@ -87,7 +87,7 @@ pub(crate) const CRATES: &[Crate] = &[
     },
     Crate {
         name: "frugal",
-        firmware_features: &["pool,hatch", "pool,hatch,task-ffi"],
+        firmware_features: &["pool,hatch", "pool,hatch,task-ffi,alloc,defmt"],
         no_default_tests: false,
         miri: Miri::No,
         tsan: &[],

@@ -163,6 +163,16 @@ async fn main_task(spawner: Spawner) {
     finish();
 }
 
+/// frugal's `defmt` feature is on: what the firmware would log implements `defmt::Format`.
+const _: () = {
+    const fn loggable<T: defmt::Format>() {}
+    loggable::<SendError<u32>>();
+    loggable::<frugal::hatch::Closed>();
+    loggable::<frugal::hatch::SharedHatch<u32>>();
+    loggable::<Box<Buffers>>();
+    loggable::<frugal::sync::QueueFull>();
+};
+
 /// Prints the summary and leaves QEMU with the matching status.
 fn finish() -> ! {
     let passed = PASSED.load(Ordering::Relaxed);
