@@ -21,6 +21,10 @@ pub(crate) fn cases() -> Vec<Case> {
                     run: create_send_receive_oneshot,
                 },
                 Impl {
+                    name: "oneshot 0.1",
+                    run: create_send_receive_oneshot01,
+                },
+                Impl {
                     name: "tokio oneshot",
                     run: create_send_receive_tokio,
                 },
@@ -34,10 +38,20 @@ pub(crate) fn cases() -> Vec<Case> {
             group: "hatch",
             name: "send + receive on a reused channel (one thread)",
             iters: 2_000_000,
-            impls: vec![Impl {
-                name: "frugal",
-                run: reuse_ours,
-            }],
+            impls: vec![
+                Impl {
+                    name: "frugal",
+                    run: reuse_ours,
+                },
+                Impl {
+                    name: "embassy-sync Signal",
+                    run: reuse_signal,
+                },
+                Impl {
+                    name: "embassy-sync Channel<1>",
+                    run: reuse_channel,
+                },
+            ],
         },
         Case {
             group: "hatch",
@@ -85,6 +99,16 @@ fn create_send_receive_oneshot(iters: u64) -> u64 {
     ok
 }
 
+fn create_send_receive_oneshot01(iters: u64) -> u64 {
+    let mut ok = 0;
+    for i in 0..iters {
+        let (s, r) = oneshot01::channel::<u64>();
+        let sent = s.send(black_box(i)).is_ok();
+        ok += u64::from(sent && r.try_recv() == Ok(i));
+    }
+    ok
+}
+
 fn create_send_receive_tokio(iters: u64) -> u64 {
     let mut ok = 0;
     for i in 0..iters {
@@ -111,6 +135,32 @@ fn reuse_ours(iters: u64) -> u64 {
     for i in 0..iters {
         let sent = s.send(black_box(i)).now().is_ok();
         ok += u64::from(sent && r.receive().now() == Ok(Some(i)));
+    }
+    ok
+}
+
+/// embassy-sync's `Signal` (critical-section based, thread-safe like a hatch): signal, then take
+/// the value without waiting.
+fn reuse_signal(iters: u64) -> u64 {
+    use embassy_sync::blocking_mutex::raw::CriticalSectionRawMutex;
+    let signal = embassy_sync::signal::Signal::<CriticalSectionRawMutex, u64>::new();
+    let mut ok = 0;
+    for i in 0..iters {
+        signal.signal(black_box(i));
+        ok += u64::from(signal.try_take() == Some(i));
+    }
+    ok
+}
+
+/// embassy-sync's `Channel` of capacity one (critical-section based): send and receive without
+/// waiting.
+fn reuse_channel(iters: u64) -> u64 {
+    use embassy_sync::blocking_mutex::raw::CriticalSectionRawMutex;
+    let channel = embassy_sync::channel::Channel::<CriticalSectionRawMutex, u64, 1>::new();
+    let mut ok = 0;
+    for i in 0..iters {
+        let sent = channel.try_send(black_box(i)).is_ok();
+        ok += u64::from(sent && channel.try_receive() == Ok(i));
     }
     ok
 }
