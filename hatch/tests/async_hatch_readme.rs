@@ -1,7 +1,8 @@
-//! The examples of the seed (`shared/seeds/async-hatch.md`), run as tests.
+//! The examples of upstream async-hatch's README, run as tests against this crate.
 //!
-//! Adapted only where the seed is incomplete: imports, `mem`, `mut` bindings, the missing `;`,
-//! and `recycle()` returning a `Result` (recycling while the peer lives is an error value).
+//! Adapted only where the README's snippets are incomplete: imports, `mem`, `mut` bindings, the
+//! missing `;`, and `recycle()` returning a `Result` (recycling while the peer lives is an error
+//! value).
 
 use std::mem;
 
@@ -34,16 +35,16 @@ async fn sender_overwrite() {
 }
 
 #[test]
-fn seed_simple() {
+fn readme_simple() {
     block_on(simple());
 }
 
 #[test]
-fn seed_recovery() {
+fn readme_recovery() {
     block_on(recovery());
 }
 
 #[test]
-fn seed_sender_overwrite() {
+fn readme_sender_overwrite() {
     block_on(sender_overwrite());
 }
