@@ -157,8 +157,8 @@ fn hard_limit_returns_errors_and_gives_values_back() {
     let frame = alloc.begin_frame();
     let drops = Drops::new();
     let ok = frame.try_frame_box([0u8; 200]).expect("fits");
-    let err = frame.try_frame_box((drops.token(1), [0u8; 200]));
-    let back = err.err().expect("over the hard limit").into_inner();
+    let err = frame.try_frame_box((drops.track(1), [0u8; 200]));
+    let back = err.expect_err("over the hard limit").into_inner();
     assert_eq!(back.0.id, 1);
     assert_eq!(drops.count(), 0);
     drop(back);
@@ -257,14 +257,14 @@ fn frame_values_are_dropped_exactly_once() {
     let alloc = SmartAlloc::new(Default::default());
     let drops = Drops::new();
     let frame = alloc.begin_frame();
-    let a = frame.frame_box(drops.token(0));
+    let a = frame.frame_box(drops.track(0));
     let mut v = frame.frame_vec();
     for i in 0..10 {
-        v.push(drops.token(i));
+        v.push(drops.track(i));
     }
     let popped = v.pop().expect("one");
     assert_eq!(popped.id, 9);
-    let inner = frame.frame_box(drops.token(20)).into_inner();
+    let inner = frame.frame_box(drops.track(20)).into_inner();
     // A leaked value must own nothing on the heap (miri checks for leaks): count through a
     // borrowed cell.
     struct Counted<'a>(&'a Cell<usize>);

@@ -30,7 +30,7 @@ fn pool_vec_drops_each_element_once_and_frees_its_block_when_a_destructor_panics
     let drops = Drops::new();
     let mut v = alloc.pool_vec();
     v.extend((0..5).map(|i| Element {
-        _token: drops.token(i),
+        _token: drops.track(i),
         panics: i == 1,
     }));
     assert_eq!(alloc.stats().pool.live_count(), 1);
@@ -46,7 +46,7 @@ fn frame_vec_clear_after_a_panicking_destructor_never_drops_twice() {
     let frame = alloc.begin_frame();
     let drops = Drops::new();
     let mut v = frame.frame_vec();
-    v.push(PanicOnDrop(drops.token(0)));
+    v.push(PanicOnDrop(drops.track(0)));
     let caught = catch_unwind(AssertUnwindSafe(|| v.clear()));
     assert!(caught.is_err());
     assert_eq!(drops.count(), 1);
@@ -61,7 +61,7 @@ fn pop_into_vec_and_leak_move_elements_out_without_dropping_them() {
     let alloc = SmartAlloc::new(Default::default());
     let drops = Drops::new();
     let mut v = alloc.pool_vec();
-    v.extend((0..10).map(|i| drops.token(i)));
+    v.extend((0..10).map(|i| drops.track(i)));
     let last = v.pop().expect("ten elements");
     assert_eq!((last.id, drops.count()), (9, 0));
     drop(last);

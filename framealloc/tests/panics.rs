@@ -23,10 +23,10 @@ fn a_panic_while_a_frame_is_open_ends_the_frame_and_the_next_one_opens() {
     let drops = Drops::new();
     let caught = catch_unwind(AssertUnwindSafe(|| {
         let frame = alloc.begin_frame();
-        let _kept = frame.frame_box(drops.token(0));
+        let _kept = frame.frame_box(drops.track(0));
         let _big = frame.frame_slice(&[1u8; 1000]); // heap overflow
         let mut v = frame.frame_vec();
-        v.extend((1..4).map(|i| drops.token(i)));
+        v.extend((1..4).map(|i| drops.track(i)));
         panic!("user code");
     }));
     assert!(caught.is_err());
@@ -50,14 +50,14 @@ fn a_panicking_destructor_of_frame_data_leaves_the_frame_usable() {
     let alloc = small_arena();
     let drops = Drops::new();
     let frame = alloc.begin_frame();
-    let b = frame.frame_box(PanicOnDrop(drops.token(0)));
+    let b = frame.frame_box(PanicOnDrop(drops.track(0)));
     assert!(catch_unwind(AssertUnwindSafe(|| drop(b))).is_err());
     let mut v = frame.frame_vec();
-    v.push(drops.token(1));
-    v.push(drops.token(2));
+    v.push(drops.track(1));
+    v.push(drops.track(2));
     let mut w = frame.frame_vec();
-    w.push(PanicOnDrop(drops.token(3)));
-    w.push(PanicOnDrop(drops.token(4)));
+    w.push(PanicOnDrop(drops.track(3)));
+    w.push(PanicOnDrop(drops.track(4)));
     // The second destructor panics while the first one unwinds: Rust aborts on a double panic,
     // so drop them one at a time.
     let last = w.pop().expect("two");
@@ -98,7 +98,7 @@ impl Iterator for Bomb<'_> {
             panic!("iterator");
         }
         self.left -= 1;
-        Some(self.drops.token(self.left))
+        Some(self.drops.track(self.left))
     }
     fn size_hint(&self) -> (usize, Option<usize>) {
         (self.left + 10, None)
@@ -163,9 +163,9 @@ fn scope_counters_stay_right_when_a_destructor_panics() {
     let drops = Drops::new();
     let task = TaskAlloc::new(&alloc);
     let guard = AsyncPoolGuard::new(&alloc);
-    let a = task.alloc_box(PanicOnDrop(drops.token(0)));
+    let a = task.alloc_box(PanicOnDrop(drops.track(0)));
     let mut v = guard.pool_vec();
-    v.push(PanicOnDrop(drops.token(1)));
+    v.push(PanicOnDrop(drops.track(1)));
     assert_eq!((task.live_allocations(), guard.live_allocations()), (1, 1));
     assert!(catch_unwind(AssertUnwindSafe(|| drop(a))).is_err());
     assert!(catch_unwind(AssertUnwindSafe(|| drop(v))).is_err());

@@ -44,7 +44,7 @@ fn blocks_are_reused_across_frames() {
 fn free_from_another_thread() {
     let alloc = SmartAlloc::new(Default::default());
     let drops = Drops::new();
-    let b = alloc.pool_box((drops.token(1), [1u8; 40]));
+    let b = alloc.pool_box((drops.track(1), [1u8; 40]));
     let addr = PoolBox::as_ptr(&b).cast::<u8>();
     std::thread::scope(|s| {
         s.spawn(move || {
@@ -54,7 +54,7 @@ fn free_from_another_thread() {
     });
     assert_eq!(drops.count(), 1);
     assert_eq!(alloc.stats().pool.live_count(), 0);
-    let again = alloc.pool_box((drops.token(2), [2u8; 40]));
+    let again = alloc.pool_box((drops.track(2), [2u8; 40]));
     assert_eq!(
         PoolBox::as_ptr(&again).cast::<u8>(),
         addr,
@@ -78,7 +78,7 @@ fn threads_share_the_pool() {
                 let mut held = Vec::new();
                 for i in 0..rounds {
                     let id = t * 1_000_000 + i;
-                    held.push(alloc.pool_box((drops.token(id), [id; 3])));
+                    held.push(alloc.pool_box((drops.track(id), [id; 3])));
                     if i % 3 == 0 {
                         let b = held.swap_remove(i % held.len());
                         assert_eq!(b.1, [b.0.id; 3], "block handed to two owners");
@@ -101,8 +101,8 @@ fn threads_share_the_pool() {
 fn destructors_run_exactly_once() {
     let alloc = SmartAlloc::new(Default::default());
     let drops = Drops::new();
-    let a = alloc.pool_box(drops.token(0));
-    let b = alloc.pool_box(drops.token(1));
+    let a = alloc.pool_box(drops.track(0));
+    let b = alloc.pool_box(drops.track(1));
     let inner = b.into_inner();
     assert_eq!(drops.count(), 0);
     drop(a);
@@ -111,14 +111,14 @@ fn destructors_run_exactly_once() {
     assert_eq!(drops.count(), 2);
     let mut v = alloc.pool_vec();
     for i in 0..100 {
-        v.push(drops.token(i));
+        v.push(drops.track(i));
     }
     let last = v.pop().expect("non-empty");
     drop(last);
     assert_eq!(drops.count(), 3);
     v.clear();
     assert_eq!(drops.count(), 102);
-    v.extend((0..10).map(|i| drops.token(i)));
+    v.extend((0..10).map(|i| drops.track(i)));
     let std_vec = v.into_vec();
     assert_eq!(drops.count(), 102);
     drop(std_vec);
@@ -130,11 +130,11 @@ fn destructors_run_exactly_once() {
 fn a_panicking_destructor_still_frees_the_block() {
     let alloc = SmartAlloc::new(Default::default());
     let drops = Drops::new();
-    let b = alloc.pool_box(PanicOnDrop(drops.token(0)));
+    let b = alloc.pool_box(PanicOnDrop(drops.track(0)));
     assert!(catch_unwind(AssertUnwindSafe(|| drop(b))).is_err());
     assert_eq!(drops.count(), 1);
     let mut v = alloc.pool_vec();
-    v.push(PanicOnDrop(drops.token(1)));
+    v.push(PanicOnDrop(drops.track(1)));
     assert!(catch_unwind(AssertUnwindSafe(|| drop(v))).is_err());
     assert_eq!(drops.count(), 2);
     assert_eq!(alloc.stats().pool.live_count(), 0);
@@ -222,8 +222,8 @@ fn hard_limit_refuses_large_values() {
         ..Default::default()
     });
     let drops = Drops::new();
-    let err = alloc.try_pool_box((drops.token(7), [0u8; 5000]));
-    let back = err.err().expect("over the hard limit").into_inner();
+    let err = alloc.try_pool_box((drops.track(7), [0u8; 5000]));
+    let back = err.expect_err("over the hard limit").into_inner();
     assert_eq!((back.0.id, drops.count()), (7, 0));
     assert!(alloc.try_pool_box([0u8; 4096]).is_ok());
     assert_eq!(alloc.stats().heap.allocations, 0);
@@ -290,7 +290,7 @@ fn boxes_of_every_class_freed_by_a_consumer_thread() {
                 let len = 1 + (i * 997) % 6000;
                 let mut v = alloc.pool_vec::<u8>();
                 v.extend(std::iter::repeat_n((i % 251) as u8, len));
-                let b = alloc.pool_box(producer_drops.token(i));
+                let b = alloc.pool_box(producer_drops.track(i));
                 tx.send((i, v, b)).expect("consumer alive");
             }
         });

@@ -39,10 +39,10 @@ fn task_alloc_uses_the_pool_and_drops_everything_once() {
     let drops = Drops::new();
     {
         let task = TaskAlloc::new(&alloc);
-        let a = task.alloc_box(drops.token(0));
+        let a = task.alloc_box(drops.track(0));
         let mut v = task.alloc_vec();
         for i in 1..=20 {
-            v.push(drops.token(i));
+            v.push(drops.track(i));
         }
         let w = task.alloc_vec_with_capacity::<u64>(3);
         let st = alloc.stats();
@@ -89,12 +89,12 @@ fn zero_sized_values_are_safe_in_both_scopes() {
 fn process(alloc: &SmartAlloc, drops: &Drops, bail_at: usize) -> Result<usize, usize> {
     let guard = AsyncPoolGuard::new(alloc);
     let mut rows = guard.pool_vec();
-    let header = guard.pool_box(drops.token(usize::MAX));
+    let header = guard.pool_box(drops.track(usize::MAX));
     for i in 0..10 {
         if i == bail_at {
             return Err(guard.live_allocations());
         }
-        rows.push(drops.token(i));
+        rows.push(drops.track(i));
     }
     drop(header);
     Ok(rows.len())
@@ -127,11 +127,11 @@ async fn fetch(i: usize) -> usize {
 async fn guarded(alloc: &SmartAlloc, drops: &Drops, fail: bool) -> Option<usize> {
     let guard = AsyncPoolGuard::new(alloc);
     let mut buf = guard.pool_vec();
-    buf.push(drops.token(fetch(1).await));
+    buf.push(drops.track(fetch(1).await));
     if fail {
         return None;
     }
-    buf.push(drops.token(fetch(2).await));
+    buf.push(drops.track(fetch(2).await));
     Some(buf.iter().map(|t| t.id).sum())
 }
 
@@ -184,7 +184,7 @@ fn task_boxes_held_across_yield_on_a_multi_thread_runtime() {
             let drops = drops.clone();
             handles.push(tokio::spawn(async move {
                 let task = TaskAlloc::new(&alloc);
-                let held = task.alloc_box(drops.token(t));
+                let held = task.alloc_box(drops.track(t));
                 let mut log = task.alloc_vec::<usize>();
                 for i in 0..10 {
                     log.push(i);

@@ -94,12 +94,12 @@ fn async_send_waits_for_room() {
 fn async_send_honours_overwrite() {
     let drops = Drops::new();
     let (mut s, mut r) = hatch::hatch();
-    s.send(drops.make(1)).now().unwrap();
+    s.send(drops.track(1)).now().unwrap();
     s.set_overwrites(true);
-    block_on(s.send(drops.make(2))).unwrap();
-    assert_eq!(drops.get(), 1, "the overwritten value is dropped once");
+    block_on(s.send(drops.track(2))).unwrap();
+    assert_eq!(drops.count(), 1, "the overwritten value is dropped once");
     assert_eq!(r.receive().now().unwrap().map(|t| t.id), Some(2));
-    assert_eq!(drops.get(), 2);
+    assert_eq!(drops.count(), 2);
 }
 
 #[test]
@@ -111,15 +111,15 @@ fn overwrite_does_not_wake_twice_and_drops_old_value_once() {
     s.set_overwrites(true);
     let mut receiving = r.receive();
     assert!(poll_once(&mut receiving, &waker).is_pending());
-    s.send(drops.make(1)).now().unwrap();
-    s.send(drops.make(2)).now().unwrap();
+    s.send(drops.track(1)).now().unwrap();
+    s.send(drops.track(2)).now().unwrap();
     assert_eq!(counter.wakes(), 1);
-    assert_eq!(drops.get(), 1);
+    assert_eq!(drops.count(), 1);
     match poll_once(&mut receiving, &waker) {
         Poll::Ready(Ok(t)) => assert_eq!(t.id, 2),
         other => panic!("unexpected {other:?}"),
     }
-    assert_eq!(drops.get(), 2);
+    assert_eq!(drops.count(), 2);
 }
 
 #[test]
@@ -128,49 +128,49 @@ fn send_after_receiver_drop_returns_the_value() {
     let (mut s, r) = hatch::hatch();
     drop(r);
     assert!(s.is_closed());
-    let err = s.send(drops.make(1)).now().unwrap_err();
+    let err = s.send(drops.track(1)).now().unwrap_err();
     assert!(err.is_closed());
-    assert_eq!(drops.get(), 0);
+    assert_eq!(drops.count(), 0);
     assert_eq!(err.into_inner().id, 1);
-    assert_eq!(drops.get(), 1);
-    let err = block_on(s.send(drops.make(2))).unwrap_err();
+    assert_eq!(drops.count(), 1);
+    let err = block_on(s.send(drops.track(2))).unwrap_err();
     assert!(matches!(err, SendError::Closed(ref t) if t.id == 2));
     drop(err);
-    assert_eq!(drops.get(), 2);
+    assert_eq!(drops.count(), 2);
 }
 
 #[test]
 fn unreceived_value_dropped_once_with_the_hatch_either_order() {
     let drops = Drops::new();
     let (mut s, r) = hatch::hatch();
-    s.send(drops.make(1)).now().unwrap();
+    s.send(drops.track(1)).now().unwrap();
     drop(s);
-    assert_eq!(drops.get(), 0);
+    assert_eq!(drops.count(), 0);
     drop(r);
-    assert_eq!(drops.get(), 1);
+    assert_eq!(drops.count(), 1);
 
     let (mut s, r) = hatch::hatch();
-    s.send(drops.make(2)).now().unwrap();
+    s.send(drops.track(2)).now().unwrap();
     drop(r);
     assert_eq!(
-        drops.get(),
+        drops.count(),
         1,
         "kept for a recycled receiver while the sender lives"
     );
     drop(s);
-    assert_eq!(drops.get(), 2);
+    assert_eq!(drops.count(), 2);
 }
 
 #[test]
 fn received_value_dropped_once() {
     let drops = Drops::new();
     let (mut s, mut r) = hatch::hatch();
-    s.send(drops.make(1)).now().unwrap();
+    s.send(drops.track(1)).now().unwrap();
     let v = r.receive().now().unwrap().unwrap();
     drop((s, r));
-    assert_eq!(drops.get(), 0);
+    assert_eq!(drops.count(), 0);
     drop(v);
-    assert_eq!(drops.get(), 1);
+    assert_eq!(drops.count(), 1);
 }
 
 #[test]
@@ -203,15 +203,15 @@ fn cancelled_send_drops_its_value_once_and_removes_its_waker() {
     let counter = WakeCounter::new();
     let waker = counter.waker();
     let (mut s, mut r) = hatch::hatch();
-    s.send(drops.make(1)).now().unwrap();
-    let mut sending = s.send(drops.make(2));
+    s.send(drops.track(1)).now().unwrap();
+    let mut sending = s.send(drops.track(2));
     assert!(poll_once(&mut sending, &waker).is_pending());
     drop(sending);
-    assert_eq!(drops.get(), 1);
+    assert_eq!(drops.count(), 1);
     assert_eq!(counter.live(), 1);
     assert_eq!(r.receive().now().unwrap().map(|t| t.id), Some(1));
     assert_eq!(counter.wakes(), 0, "nobody is woken for a cancelled send");
-    assert_eq!(drops.get(), 2);
+    assert_eq!(drops.count(), 2);
 }
 
 #[cfg(feature = "async")]
@@ -331,20 +331,20 @@ fn reclaim_drops_pending_value_recycle_keeps_it() {
     let drops = Drops::new();
     let hatch = Hatch::new();
     let (mut s, r) = hatch.try_split().unwrap();
-    s.send(drops.make(1)).now().unwrap();
+    s.send(drops.track(1)).now().unwrap();
     s.set_reclaims(true);
     drop((s, r));
-    assert_eq!(drops.get(), 1);
+    assert_eq!(drops.count(), 1);
     assert!(hatch.is_free());
 
     let (mut s, r) = hatch.try_split().unwrap();
-    s.send(drops.make(2)).now().unwrap();
+    s.send(drops.track(2)).now().unwrap();
     s.set_recycles(true).set_reclaims(true);
     drop((s, r));
-    assert_eq!(drops.get(), 1, "recycling keeps the pending value");
+    assert_eq!(drops.count(), 1, "recycling keeps the pending value");
     let (_s, mut r) = hatch.try_split().unwrap();
     assert_eq!(r.receive().now().unwrap().map(|t| t.id), Some(2));
-    assert_eq!(drops.get(), 2);
+    assert_eq!(drops.count(), 2);
 }
 
 #[test]
@@ -352,11 +352,11 @@ fn spent_hatch_drops_pending_value_once() {
     let drops = Drops::new();
     let hatch = Hatch::new();
     let (mut s, r) = hatch.try_split().unwrap();
-    s.send(drops.make(1)).now().unwrap();
+    s.send(drops.track(1)).now().unwrap();
     drop((s, r));
-    assert_eq!(drops.get(), 1);
+    assert_eq!(drops.count(), 1);
     drop(hatch);
-    assert_eq!(drops.get(), 1);
+    assert_eq!(drops.count(), 1);
 }
 
 #[test]
@@ -364,12 +364,12 @@ fn hatch_drop_drops_recycled_value() {
     let drops = Drops::new();
     let hatch = Hatch::new();
     let (mut s, r) = hatch.try_split().unwrap();
-    s.send(drops.make(1)).now().unwrap();
+    s.send(drops.track(1)).now().unwrap();
     s.set_recycles(true);
     drop((s, r));
-    assert_eq!(drops.get(), 0);
+    assert_eq!(drops.count(), 0);
     drop(hatch);
-    assert_eq!(drops.get(), 1);
+    assert_eq!(drops.count(), 1);
 }
 
 #[test]
@@ -378,14 +378,14 @@ fn exclusive_split_resets_and_keeps_value() {
     let mut hatch = Hatch::new();
     {
         let (mut s, r) = hatch.split();
-        s.send(drops.make(1)).now().unwrap();
+        s.send(drops.track(1)).now().unwrap();
         std::mem::forget(r);
         drop(s);
     }
     assert!(!hatch.is_free());
     let (_s, mut r) = hatch.split();
     assert_eq!(r.receive().now().unwrap().map(|t| t.id), Some(1));
-    assert_eq!(drops.get(), 1);
+    assert_eq!(drops.count(), 1);
 }
 
 #[test]

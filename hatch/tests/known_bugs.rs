@@ -25,7 +25,7 @@ fn rustsec_2026_0005_receiver_polled_then_dropped_during_send() {
         let drops = Drops::new();
         let counter = WakeCounter::new();
         let (mut s, mut r) = hatch::hatch();
-        let value = drops.make(1);
+        let value = drops.track(1);
         let sender = thread::spawn(move || {
             let _ = s.send(value).now();
         });
@@ -36,7 +36,7 @@ fn rustsec_2026_0005_receiver_polled_then_dropped_during_send() {
         drop(r);
         sender.join().unwrap();
         drop((got, waker));
-        assert_eq!(drops.get(), 1);
+        assert_eq!(drops.count(), 1);
         assert_eq!(counter.live(), 0);
     }
 }
@@ -48,7 +48,7 @@ fn rustsec_2021_0124_close_races_send_and_receive() {
     for _ in 0..RACES {
         let drops = Drops::new();
         let (mut s, mut r) = hatch::hatch();
-        let value = drops.make(1);
+        let value = drops.track(1);
         let sender = thread::spawn(move || match s.send(value).now() {
             Ok(()) => true,
             Err(SendError::Closed(v)) => {
@@ -74,7 +74,7 @@ fn rustsec_2021_0124_close_races_send_and_receive() {
             }
         }
         drop(r);
-        assert_eq!(drops.get(), 1);
+        assert_eq!(drops.count(), 1);
     }
 }
 
@@ -85,7 +85,7 @@ fn close_racing_send_never_loses_the_value() {
     for _ in 0..RACES {
         let drops = Drops::new();
         let (mut s, r) = hatch::hatch();
-        let value = drops.make(1);
+        let value = drops.track(1);
         let receiver = thread::spawn(move || drop(r));
         let returned = match s.send(value).now() {
             Ok(()) => None,
@@ -99,7 +99,7 @@ fn close_racing_send_never_loses_the_value() {
             assert_eq!(r.receive().now().unwrap().map(|v| v.id), Some(1));
         }
         drop((returned, s));
-        assert_eq!(drops.get(), 1);
+        assert_eq!(drops.count(), 1);
     }
 }
 
@@ -208,10 +208,10 @@ fn waker_drop_that_reenters_the_hatch() {
     Task::park(async move {
         let _ = r.receive().await;
     });
-    s.send(drops.make(1)).now().unwrap();
-    assert_eq!(drops.get(), 0);
+    s.send(drops.track(1)).now().unwrap();
+    assert_eq!(drops.count(), 0);
     drop(s);
-    assert_eq!(drops.get(), 1);
+    assert_eq!(drops.count(), 1);
 }
 
 /// async-hatch cloned wakers under its spin lock: a panicking clone left it locked forever. Here
@@ -275,17 +275,17 @@ fn setters_set_not_toggle() {
 fn recycle_keeps_pending_value() {
     let drops = Drops::new();
     let (mut s, r) = hatch::hatch();
-    s.send(drops.make(1)).now().unwrap();
+    s.send(drops.track(1)).now().unwrap();
     drop(r);
     let mut r = s.recycle().unwrap();
     assert_eq!(r.receive().now().unwrap().map(|v| v.id), Some(1));
 
     let (mut s, mut r) = hatch::hatch();
-    s.send(drops.make(2)).now().unwrap();
+    s.send(drops.track(2)).now().unwrap();
     drop(s);
     let _s = r.recycle().unwrap();
     assert_eq!(r.receive().now().unwrap().map(|v| v.id), Some(2));
-    assert_eq!(drops.get(), 2);
+    assert_eq!(drops.count(), 2);
 }
 
 /// A waker whose `wake` panics: the panic reaches the sender, but only after the lock was

@@ -2,12 +2,16 @@
 //!
 //! [`WakeCounter`] makes wakers that count their clones, drops and wakes, optionally forwarding
 //! wakes to another waker (such as loom's `block_on` waker), and wakers whose `clone` panics.
-//! [`CountingAlloc`] is a global allocator that counts allocations.
+//! [`CountingAlloc`] is a global allocator that counts allocations. [`Drops`] hands out
+//! [`Tracked`] values that count their drops (exactly-once checks), and [`poll_once`] /
+//! [`poll_with`] poll a future once outside any executor.
 
 use std::alloc::{GlobalAlloc, Layout};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
-use std::task::{RawWaker, RawWakerVTable, Waker};
+use std::future::Future;
+use std::pin::Pin;
+use std::task::{Context, Poll, RawWaker, RawWakerVTable, Waker};
 
 /// Counts of what happened to the wakers of one [`WakeCounter`].
 #[derive(Debug, Default)]
@@ -161,16 +165,33 @@ pub struct CountingAlloc<A> {
     inner: A,
     allocations: AtomicUsize,
     bytes: AtomicUsize,
+    /// Blocks aligned to at least this are *tagged*: their live number is kept.
+    tag_align: usize,
+    live_tagged: AtomicUsize,
 }
 
 impl<A> CountingAlloc<A> {
     /// Counts the allocations made through `inner`.
     pub const fn new(inner: A) -> Self {
+        Self::with_tag_align(inner, usize::MAX)
+    }
+
+    /// Counts the allocations made through `inner`, and keeps the number of live blocks aligned
+    /// to at least `tag_align`: a test gives the objects it tracks that alignment (a task-ffi
+    /// test, its tasks) to tell their allocations from everything else in the process.
+    pub const fn with_tag_align(inner: A, tag_align: usize) -> Self {
         Self {
             inner,
             allocations: AtomicUsize::new(0),
             bytes: AtomicUsize::new(0),
+            tag_align,
+            live_tagged: AtomicUsize::new(0),
         }
+    }
+
+    /// Live blocks aligned to at least the tag alignment (allocated and not yet freed).
+    pub fn live_tagged(&self) -> usize {
+        self.live_tagged.load(SeqCst)
     }
 
     /// Allocations (including reallocations) so far.
@@ -183,9 +204,12 @@ impl<A> CountingAlloc<A> {
         self.bytes.load(SeqCst)
     }
 
-    fn count(&self, size: usize) {
+    fn count(&self, layout: Layout) {
         self.allocations.fetch_add(1, SeqCst);
-        self.bytes.fetch_add(size, SeqCst);
+        self.bytes.fetch_add(layout.size(), SeqCst);
+        if layout.align() >= self.tag_align {
+            self.live_tagged.fetch_add(1, SeqCst);
+        }
     }
 }
 
@@ -193,27 +217,89 @@ impl<A> CountingAlloc<A> {
 // the wrapper only updates counters (atomics, which never allocate).
 unsafe impl<A: GlobalAlloc> GlobalAlloc for CountingAlloc<A> {
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        self.count(layout.size());
+        self.count(layout);
         // SAFETY: forwarded with the caller's layout.
         unsafe { self.inner.alloc(layout) }
     }
 
     unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
-        self.count(layout.size());
+        self.count(layout);
         // SAFETY: forwarded with the caller's layout.
         unsafe { self.inner.alloc_zeroed(layout) }
     }
 
     unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        if layout.align() >= self.tag_align {
+            self.live_tagged.fetch_sub(1, SeqCst);
+        }
         // SAFETY: forwarded with the caller's pointer and layout.
         unsafe { self.inner.dealloc(ptr, layout) }
     }
 
     unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        self.count(new_size);
+        // A new allocation by count and bytes; the same block for the live count.
+        self.allocations.fetch_add(1, SeqCst);
+        self.bytes.fetch_add(new_size, SeqCst);
         // SAFETY: forwarded with the caller's arguments.
         unsafe { self.inner.realloc(ptr, layout, new_size) }
     }
+}
+
+/// Counts how many of the [`Tracked`] values it made were dropped.
+#[derive(Clone, Debug, Default)]
+pub struct Drops(Arc<AtomicUsize>);
+
+impl Drops {
+    /// A counter at zero.
+    #[must_use]
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// A value with `id` whose drop is counted here.
+    #[must_use]
+    pub fn track(&self, id: usize) -> Tracked {
+        Tracked {
+            id,
+            drops: self.0.clone(),
+        }
+    }
+
+    /// Drops so far.
+    #[must_use]
+    pub fn count(&self) -> usize {
+        self.0.load(SeqCst)
+    }
+}
+
+/// A value that adds one to its [`Drops`] when dropped; compared by `id`.
+#[derive(Debug)]
+pub struct Tracked {
+    /// Which value this is.
+    pub id: usize,
+    drops: Arc<AtomicUsize>,
+}
+
+impl PartialEq for Tracked {
+    fn eq(&self, other: &Self) -> bool {
+        self.id == other.id
+    }
+}
+
+impl Drop for Tracked {
+    fn drop(&mut self) {
+        self.drops.fetch_add(1, SeqCst);
+    }
+}
+
+/// Polls `future` once with `waker`, outside any executor.
+pub fn poll_with<F: Future + Unpin + ?Sized>(future: &mut F, waker: &Waker) -> Poll<F::Output> {
+    Pin::new(future).poll(&mut Context::from_waker(waker))
+}
+
+/// Polls `future` once with a waker that does nothing.
+pub fn poll_once<F: Future + Unpin + ?Sized>(future: &mut F) -> Poll<F::Output> {
+    poll_with(future, Waker::noop())
 }
 
 /// Two real-time threads of different priority on one CPU (Linux): the priority-inversion test

@@ -117,7 +117,7 @@ impl World {
         let self_wake = Arc::new(AtomicBool::new(false));
         let poll_panics = Arc::new(AtomicBool::new(false));
         let made = Arc::new(AtomicUsize::new(0));
-        let live = LIVE.load(SeqCst);
+        let live = live_tasks();
         let (w, r, s, p, m) = (
             wakers.clone(),
             ready.clone(),
@@ -295,7 +295,7 @@ impl World {
         prop_assert_eq!(metadata, schedule);
         prop_assert_eq!(data, schedule);
         prop_assert_eq!(
-            LIVE.load(SeqCst),
+            live_tasks(),
             self.live + 1 - schedule,
             "allocation count"
         );
@@ -334,7 +334,7 @@ impl World {
             [1, made, 1, 1, 1],
             "[future, output, schedule, metadata, data]"
         );
-        prop_assert_eq!(LIVE.load(SeqCst), self.live, "the task allocation is freed");
+        prop_assert_eq!(live_tasks(), self.live, "the task allocation is freed");
         Ok(())
     }
 }

@@ -22,7 +22,7 @@ use task_ffi::{Builder, Runnable};
 #[test]
 fn drop_runnable_when_future_destructor_panics() {
     let _serial = serial();
-    let live = LIVE.load(SeqCst);
+    let live = live_tasks();
     let probe = Probe::new();
     let q = Queue::default();
     let (runnable, task) = spawn(&probe, ready(), &q, false);
@@ -37,7 +37,7 @@ fn drop_runnable_when_future_destructor_panics() {
 #[test]
 fn run_cancelled_when_future_destructor_panics() {
     let _serial = serial();
-    let live = LIVE.load(SeqCst);
+    let live = live_tasks();
     let probe = Probe::new();
     let q = Queue::default();
     let slot = Arc::default();
@@ -61,7 +61,7 @@ fn run_cancelled_when_future_destructor_panics() {
 #[test]
 fn cancel_during_poll_when_future_destructor_panics() {
     let _serial = serial();
-    let live = LIVE.load(SeqCst);
+    let live = live_tasks();
     let probe = Probe::new();
     let q = Queue::default();
     let tasks: Arc<Mutex<Option<T>>> = Arc::default();
@@ -88,7 +88,7 @@ fn cancel_during_poll_when_future_destructor_panics() {
 #[test]
 fn complete_when_future_destructor_panics() {
     let _serial = serial();
-    let live = LIVE.load(SeqCst);
+    let live = live_tasks();
     for detach in [false, true] {
         let probe = Probe::new();
         let q = Queue::default();
@@ -116,7 +116,7 @@ fn complete_when_future_destructor_panics() {
 #[test]
 fn complete_when_future_destructor_panics_propagated() {
     let _serial = serial();
-    let live = LIVE.load(SeqCst);
+    let live = live_tasks();
     let probe = Probe::new();
     let q = Queue::default();
     let (runnable, task) = spawn(&probe, ready(), &q, true);
@@ -137,7 +137,7 @@ fn complete_when_future_destructor_panics_propagated() {
 #[test]
 fn poll_and_destructor_panic_propagated() {
     let _serial = serial();
-    let live = LIVE.load(SeqCst);
+    let live = live_tasks();
     let probe = Probe::new();
     let q = Queue::default();
     let p2 = probe.clone();
@@ -187,9 +187,9 @@ fn local_task_dropped_elsewhere() {
     let _serial = serial();
     let probe = Probe::new();
     let data = Tagged(Piece::new(&probe, Part::Data));
-    let live = LIVE.load(SeqCst);
+    let live = live_tasks();
     let (runnable, task) = task_ffi::spawn_local_with(async { 1 }, |_| {}, data);
-    assert_eq!(LIVE.load(SeqCst), live + 1);
+    assert_eq!(live_tasks(), live + 1);
     std::thread::scope(|s| {
         let msg = s.spawn(move || expect_panic(move || drop(runnable)));
         assert_eq!(
@@ -199,7 +199,7 @@ fn local_task_dropped_elsewhere() {
     });
     assert!(resolve(task).is_none());
     assert_eq!(probe.drops()[Part::Data as usize], 1);
-    assert_eq!(LIVE.load(SeqCst), live);
+    assert_eq!(live_tasks(), live);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -210,7 +210,7 @@ fn local_task_dropped_elsewhere() {
 #[test]
 fn schedule_panics_in_task_drop() {
     let _serial = serial();
-    let live = LIVE.load(SeqCst);
+    let live = live_tasks();
     let probe = Probe::new();
     let q = Queue::default();
     let (runnable, task) = spawn(&probe, |_| Poll::Pending, &q, false);
@@ -225,7 +225,7 @@ fn schedule_panics_in_task_drop() {
 #[test]
 fn schedule_panics_in_cancel() {
     let _serial = serial();
-    let live = LIVE.load(SeqCst);
+    let live = live_tasks();
     let probe = Probe::new();
     let q = Queue::default();
     let (runnable, task) = spawn(&probe, |_| Poll::Pending, &q, false);
@@ -241,7 +241,7 @@ fn schedule_panics_in_cancel() {
 #[test]
 fn schedule_panics_in_detach() {
     let _serial = serial();
-    let live = LIVE.load(SeqCst);
+    let live = live_tasks();
     let probe = Probe::new();
     let q = Queue::default();
     let (runnable, task) = spawn(&probe, |_| Poll::Pending, &q, false);
@@ -256,7 +256,7 @@ fn schedule_panics_in_detach() {
 #[test]
 fn schedule_panics_in_wake() {
     let _serial = serial();
-    let live = LIVE.load(SeqCst);
+    let live = live_tasks();
     for how in 0..4 {
         let probe = Probe::new();
         let q = Queue::default();
@@ -302,7 +302,7 @@ fn schedule_panics_in_wake() {
 #[test]
 fn schedule_panics_after_woken_while_running() {
     let _serial = serial();
-    let live = LIVE.load(SeqCst);
+    let live = live_tasks();
     let probe = Probe::new();
     let q = Queue::default();
     let p2 = probe.clone();
@@ -329,7 +329,7 @@ fn schedule_panics_after_woken_while_running() {
 #[test]
 fn output_destructor_panics() {
     let _serial = serial();
-    let live = LIVE.load(SeqCst);
+    let live = live_tasks();
     for how in 0..3 {
         let probe = Probe::new();
         let q = Queue::default();
@@ -359,7 +359,7 @@ fn output_destructor_panics() {
 #[test]
 fn part_destructor_panics_in_destroy() {
     let _serial = serial();
-    let live = LIVE.load(SeqCst);
+    let live = live_tasks();
     for part in [Part::Schedule, Part::Metadata, Part::Data] {
         for last in ["task", "runner", "waker"] {
             let probe = Probe::new();
@@ -401,7 +401,7 @@ fn part_destructor_panics_in_destroy() {
 #[test]
 fn future_constructor_panics() {
     let _serial = serial();
-    let live = LIVE.load(SeqCst);
+    let live = live_tasks();
     let probe = Probe::new();
     let p = probe.clone();
     let msg = expect_panic(|| {
@@ -418,7 +418,7 @@ fn future_constructor_panics() {
     });
     assert_eq!(msg, "constructor");
     assert_eq!(probe.drops(), [0, 0, 1, 1, 1]);
-    assert_eq!(LIVE.load(SeqCst), live);
+    assert_eq!(live_tasks(), live);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -463,7 +463,7 @@ impl Drop for Disarm {
 fn awaiter_wake_panics_on_completion() {
     let _serial = serial();
     let _disarm = Disarm;
-    let live = LIVE.load(SeqCst);
+    let live = live_tasks();
     let probe = Probe::new();
     let q = Queue::default();
     let slot = Arc::default();
@@ -486,7 +486,7 @@ fn awaiter_wake_panics_on_completion() {
 fn awaiter_wake_panics_on_cancel() {
     let _serial = serial();
     let _disarm = Disarm;
-    let live = LIVE.load(SeqCst);
+    let live = live_tasks();
     let probe = Probe::new();
     let q = Queue::default();
     let (runnable, task) = spawn(&probe, ready(), &q, false);
@@ -506,7 +506,7 @@ fn awaiter_wake_panics_on_cancel() {
 fn awaiter_drop_panics_in_destroy() {
     let _serial = serial();
     let _disarm = Disarm;
-    let live = LIVE.load(SeqCst);
+    let live = live_tasks();
     let probe = Probe::new();
     let q = Queue::default();
     let slot = Arc::default();

@@ -1,44 +1,13 @@
 //! Helpers shared by the behaviour tests: drop counters and over-aligned types.
 #![allow(dead_code, unreachable_pub)]
 
-use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
 
 /// Iterations scaled down under miri.
 pub fn n(native: usize, miri: usize) -> usize {
     if cfg!(miri) { miri } else { native }
 }
 
-/// Counts how many of its values were dropped.
-#[derive(Clone, Default)]
-pub struct Drops(Arc<AtomicUsize>);
-
-impl Drops {
-    pub fn new() -> Self {
-        Self::default()
-    }
-    pub fn token(&self, id: usize) -> Token {
-        Token {
-            id,
-            drops: self.0.clone(),
-        }
-    }
-    pub fn count(&self) -> usize {
-        self.0.load(SeqCst)
-    }
-}
-
-/// Increments its counter once when dropped.
-pub struct Token {
-    pub id: usize,
-    drops: Arc<AtomicUsize>,
-}
-
-impl Drop for Token {
-    fn drop(&mut self) {
-        self.drops.fetch_add(1, SeqCst);
-    }
-}
+pub use sync_core::testing::{Drops, Tracked as Token};
 
 /// A value whose destructor panics (after counting).
 pub struct PanicOnDrop(pub Token);

@@ -1,6 +1,6 @@
 //! Shared helpers of the behaviour tests: counting futures, outputs, schedule functions and
 //! user data, and the two spawn modes (plain `spawn` and `spawn_with`) every scenario runs in.
-#![allow(dead_code, unreachable_pub)]
+#![allow(dead_code, unused_imports, unreachable_pub)]
 
 use std::future::Future;
 use std::pin::Pin;
@@ -430,11 +430,7 @@ macro_rules! both_modes {
     };
 }
 
-/// Polls a future once with a no-op waker.
-pub fn poll_once<F: Future + Unpin>(f: &mut F) -> Poll<F::Output> {
-    let mut cx = Context::from_waker(Waker::noop());
-    Pin::new(f).poll(&mut cx)
-}
+pub use sync_core::testing::poll_once;
 
 /// Runs every queued runnable until the queue is empty; returns how many ran.
 pub fn drain<D>(queue: &Queue<D>) -> usize {

@@ -5,9 +5,9 @@
 //! The allocation is counted by a global allocator that tracks live blocks aligned to
 //! [`TAG_ALIGN`]: the user data of every task spawned with [`spawn`] is [`Tagged`], which gives
 //! the task that alignment, and nothing else in these test binaries asks for it.
-#![allow(dead_code, unreachable_pub)]
+#![allow(dead_code, unused_imports, unreachable_pub)]
 
-use std::alloc::{GlobalAlloc, Layout, System};
+use std::alloc::System;
 use std::collections::VecDeque;
 use std::future::Future;
 use std::pin::Pin;
@@ -15,38 +15,19 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering::SeqCst};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::task::{Context, Poll, Waker};
 
+use sync_core::testing::CountingAlloc;
 use task_ffi::{Builder, Runnable, Task};
 
 /// The alignment that marks task allocations (see the module docs).
 pub const TAG_ALIGN: usize = 1024;
 
-/// Live blocks aligned to [`TAG_ALIGN`].
-pub static LIVE: AtomicUsize = AtomicUsize::new(0);
-
-/// The system allocator, counting live task allocations.
-pub struct LiveTasks;
-
-// SAFETY: every call is forwarded unchanged to `System`; only a counter is updated.
-unsafe impl GlobalAlloc for LiveTasks {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        if layout.align() >= TAG_ALIGN {
-            LIVE.fetch_add(1, SeqCst);
-        }
-        // SAFETY: forwarded with the caller's layout.
-        unsafe { System.alloc(layout) }
-    }
-
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        if layout.align() >= TAG_ALIGN {
-            LIVE.fetch_sub(1, SeqCst);
-        }
-        // SAFETY: forwarded with the caller's pointer and layout.
-        unsafe { System.dealloc(ptr, layout) }
-    }
-}
-
 #[global_allocator]
-static GLOBAL: LiveTasks = LiveTasks;
+static GLOBAL: CountingAlloc<System> = CountingAlloc::with_tag_align(System, TAG_ALIGN);
+
+/// Live task allocations (blocks aligned to [`TAG_ALIGN`]).
+pub fn live_tasks() -> usize {
+    GLOBAL.live_tagged()
+}
 
 /// One test at a time (the allocation count and the armed wakers are global).
 pub fn serial() -> MutexGuard<'static, ()> {
@@ -246,15 +227,7 @@ pub fn take_waker(slot: &Arc<Mutex<Option<Waker>>>) -> Waker {
     waker.expect("no waker stored")
 }
 
-/// Polls once with `waker`.
-pub fn poll_with<F: Future + Unpin>(f: &mut F, waker: &Waker) -> Poll<F::Output> {
-    Pin::new(f).poll(&mut Context::from_waker(waker))
-}
-
-/// Polls once with a no-op waker.
-pub fn poll_once<F: Future + Unpin>(f: &mut F) -> Poll<F::Output> {
-    poll_with(f, Waker::noop())
-}
+pub use sync_core::testing::{poll_once, poll_with};
 
 /// Runs `f`, expecting a panic; returns its message.
 pub fn expect_panic<R>(f: impl FnOnce() -> R) -> String {
@@ -290,5 +263,5 @@ pub fn assert_freed(probe: &Probe, live: usize, outputs: usize) {
         [1, outputs, 1, 1, 1],
         "drops of [future, output, schedule, metadata, data]"
     );
-    assert_eq!(LIVE.load(SeqCst), live, "the task allocation is freed");
+    assert_eq!(live_tasks(), live, "the task allocation is freed");
 }
