@@ -4,7 +4,7 @@
 use defmt::{Format, Formatter, write};
 
 use crate::error::{Closed, RecycleError, SendError};
-use crate::handle::FLAG_NAMES;
+use crate::handle::{FLAG_NAMES, Handle};
 use crate::shared::{Hatch, Words};
 use crate::{Receiver, Receiving, Sender, Sending};
 
@@ -41,7 +41,8 @@ impl<T> Format for Hatch<T> {
 }
 
 /// `name { hatch: …, flags: {a, b} }`.
-fn handle<T>(f: Formatter<'_>, name: &str, hatch: &Hatch<T>, flags: u8) {
+fn handle<T>(f: Formatter<'_>, name: &str, handle: &Handle<'_, T>) {
+    let (hatch, flags) = (handle.hatch(), handle.flags);
     write!(f, "{=str} {{ hatch: {}, flags: {{", name, hatch);
     let mut first = true;
     for (flag, flag_name) in FLAG_NAMES {
@@ -58,15 +59,13 @@ fn handle<T>(f: Formatter<'_>, name: &str, hatch: &Hatch<T>, flags: u8) {
 
 impl<T> Format for Sender<'_, T> {
     fn format(&self, f: Formatter<'_>) {
-        let (hatch, flags) = self.parts();
-        handle(f, "Sender", hatch, flags);
+        handle(f, "Sender", &self.handle);
     }
 }
 
 impl<T> Format for Receiver<'_, T> {
     fn format(&self, f: Formatter<'_>) {
-        let (hatch, flags) = self.parts();
-        handle(f, "Receiver", hatch, flags);
+        handle(f, "Receiver", &self.handle);
     }
 }
 

@@ -1,6 +1,7 @@
 //! [`Handle`]: what a [`Sender`] and a [`Receiver`] each hold (a pointer to the [`Hatch`] and
-//! their local flags), with the operations both sides share: `recycle`, `close`, and the drop
-//! (`release`) that ends in the cleanup by the last handle.
+//! their local flags), with everything both sides share: `recycle`, `close`, `is_closed`, the
+//! `Debug` output, the flag accessors (`flag_accessors!`), and the drop (`release`) that ends in
+//! the cleanup by the last handle.
 //!
 //! # The drop of a handle
 //!
@@ -36,7 +37,8 @@ use core::ptr::NonNull;
 use sync_core::sync::atomic::Ordering;
 
 use crate::shared::{
-    FREE, Hatch, LOCK, RECLAIM, RECYCLE, SPENT, Side, VALUE, WAKERS, transition, unlock_final,
+    FREE, Hatch, LOCK, R_CLOSED, RECLAIM, RECYCLE, S_CLOSED, SPENT, Side, VALUE, WAKERS,
+    transition, unlock_final,
 };
 #[cfg(doc)]
 use crate::{Receiver, Sender};
@@ -76,26 +78,72 @@ impl core::fmt::Debug for Flags {
     }
 }
 
-/// The getter/setter pairs of the handle-local flags, shared by [`Sender`] and [`Receiver`]
-/// (both keep their [`Handle`] in a field named `handle`). Each entry is
-/// `docs getter / docs setter = FLAG;`: the getter is a `const fn` reading the flag, the setter
-/// sets or clears it (never toggles) and returns `&mut Self` for chaining.
+/// The getter/setter pairs of the handle-local flags, for [`Sender`] and [`Receiver`] (both keep
+/// their [`Handle`] in a field named `handle`): the flags both sides have (`closes`, `reclaims`,
+/// `recycles`), after any side-specific ones given first.
+///
+/// `operation` ("send" or "receive") goes into the docs of `closes`; the attributes after
+/// `set_closes:` (up to a `;`) document that setter, since what closing does differs by side.
+/// Each side-specific entry is `docs getter / docs setter = FLAG;`. A getter is a `const fn` reading the flag; a setter sets
+/// or clears it (never toggles) and returns `&mut Self` for chaining.
 macro_rules! flag_accessors {
-    ($(
-        $(#[$get_doc:meta])* $get:ident /
-        $(#[$set_doc:meta])* $set:ident = $flag:ident;
-    )*) => {$(
+    (
+        operation: $op:literal;
+        set_closes: $(#[$closes_doc:meta])* ;
+        $(
+            $(#[$get_doc:meta])* $get:ident /
+            $(#[$set_doc:meta])* $set:ident = $flag:ident;
+        )*
+    ) => {
+        $crate::handle::flag_accessors! {
+            @each
+            $(
+                $(#[$get_doc])* $get /
+                $(#[$set_doc])* $set = $flag;
+            )*
+
+            #[doc = concat!(
+                "Whether this side closes after its next successful ", $op, " (default `false`)."
+            )]
+            closes /
+            $(#[$closes_doc])*
+            set_closes = F_CLOSES;
+
+            /// Whether dropping this handle asks for the hatch to be reclaimed (default `false`).
+            reclaims /
+            /// Sets reclaiming. For a hatch whose memory you manage: when both handles are gone and
+            /// either had `reclaims` set, the last one drops a pending value and marks the hatch free
+            /// ([`Hatch::is_free`](crate::Hatch::is_free),
+            /// [`Hatch::try_split`](crate::Hatch::try_split)). No effect on a boxed hatch, which
+            /// is freed.
+            set_reclaims = F_RECLAIMS;
+
+            /// Whether dropping this handle asks for the hatch to be recycled (default `false`).
+            recycles /
+            /// Sets recycling. Like [`set_reclaims`](Self::set_reclaims), but a pending value is
+            /// **kept** for the next pair split from the hatch (recycling wins over reclaiming). No
+            /// effect on a boxed hatch.
+            set_recycles = F_RECYCLES;
+        }
+    };
+    (
+        @each
+        $(
+            $(#[$get_doc:meta])* $get:ident /
+            $(#[$set_doc:meta])* $set:ident = $flag:ident;
+        )*
+    ) => {$(
         $(#[$get_doc])*
         #[must_use]
         #[inline]
         pub const fn $get(&self) -> bool {
-            self.handle.get($flag)
+            self.handle.get($crate::handle::$flag)
         }
 
         $(#[$set_doc])*
         #[inline]
         pub fn $set(&mut self, on: bool) -> &mut Self {
-            self.handle.set($flag, on);
+            self.handle.set($crate::handle::$flag, on);
             self
         }
     )*};
@@ -149,8 +197,8 @@ impl<'a, T> Handle<'a, T> {
     }
 
     /// Recycles: if the other side's handle is gone, reopens both sides (a pending value stays)
-    /// and returns the local flags for the new peer handle.
-    pub(crate) fn recycle(&mut self, side: Side) -> Result<u8, crate::RecycleError> {
+    /// and returns the handle for the new peer (local flags cleared, except `F_BOXED`).
+    pub(crate) fn recycle(&mut self, side: Side) -> Result<Self, crate::RecycleError> {
         let hatch = self.hatch();
         let (state, locked) = hatch.lock();
         let (_, peer_dropped) = side.peer().closed_dropped();
@@ -161,7 +209,10 @@ impl<'a, T> Handle<'a, T> {
         // The peer's slot is empty: its drop took its waker out (invariants 1 and 2).
         // Keep the waker hints: a slot left by a forgotten future is still there.
         hatch.unlock(locked, state & (VALUE | WAKERS));
-        Ok(self.flags & F_BOXED)
+        // SAFETY: the old peer is gone (its `DROPPED` bit, seen under the lock, which we cleared
+        // in the same critical section), so this is the only handle of its side; the hatch is
+        // valid for `'a`, as for `self`.
+        Ok(unsafe { Self::new(self.hatch, self.flags & F_BOXED) })
     }
 
     /// Closes this side without dropping the handle and wakes the peer's parked waker.
@@ -174,6 +225,25 @@ impl<'a, T> Handle<'a, T> {
         if let Some(peer) = peer {
             peer.wake();
         }
+    }
+
+    /// Whether either side has closed (or been dropped): what `is_closed` reports on both
+    /// sides, since a send fails, and a receive of an empty slot ends, in either case.
+    #[inline]
+    pub(crate) fn is_closed(&self) -> bool {
+        self.hatch().peek() & (S_CLOSED | R_CLOSED) != 0
+    }
+
+    /// The `Debug` output of a handle named `name`: its hatch and its local flags.
+    pub(crate) fn fmt_debug(
+        &self,
+        name: &str,
+        f: &mut core::fmt::Formatter<'_>,
+    ) -> core::fmt::Result {
+        f.debug_struct(name)
+            .field("hatch", self.hatch())
+            .field("flags", &Flags(self.flags))
+            .finish()
     }
 
     /// The drop of a handle: closes this side, wakes the peer, and cleans up if the peer's handle

@@ -18,7 +18,7 @@ use core::task::{Context, Poll};
 
 use crate::Sender;
 use crate::error::{Closed, RecycleError};
-use crate::handle::{F_CLOSES, F_RECLAIMS, F_RECYCLES, Handle};
+use crate::handle::Handle;
 use crate::shared::{Hatch, LOCK, Locked, R_CLOSED, R_WAKER, S_CLOSED, Side, VALUE, WAKERS};
 
 /// The receiving half of a hatch.
@@ -32,7 +32,7 @@ use crate::shared::{Hatch, LOCK, Locked, R_CLOSED, R_WAKER, S_CLOSED, Side, VALU
 /// assert_send(&r);
 /// ```
 pub struct Receiver<'a, T> {
-    handle: Handle<'a, T>,
+    pub(crate) handle: Handle<'a, T>,
 }
 
 // SAFETY: a receiver moves `T` values out of the shared slot that the sender filled on another
@@ -46,10 +46,13 @@ impl<'a, T> Receiver<'a, T> {
     /// # Safety
     /// `hatch` is valid for `'a`, and no other receiver of it is alive.
     pub(crate) const unsafe fn from_raw(hatch: NonNull<Hatch<T>>, flags: u8) -> Self {
-        Self {
-            // SAFETY: forwarded contract.
-            handle: unsafe { Handle::new(hatch, flags) },
-        }
+        // SAFETY: forwarded contract.
+        Self::from_handle(unsafe { Handle::new(hatch, flags) })
+    }
+
+    /// The receiver that owns `handle`.
+    pub(crate) const fn from_handle(handle: Handle<'a, T>) -> Self {
+        Self { handle }
     }
 
     /// Starts receiving: `.await` it, or take what is there with [`Receiving::now`].
@@ -108,9 +111,7 @@ impl<'a, T> Receiver<'a, T> {
     /// assert_eq!(r.receive().now(), Ok(Some(1)));
     /// ```
     pub fn recycle(&mut self) -> Result<Sender<'a, T>, RecycleError> {
-        let flags = self.handle.recycle(Side::Receiver)?;
-        // SAFETY: the old sender is gone (checked under the lock), the hatch outlives `'a`.
-        Ok(unsafe { Sender::from_raw(self.handle.hatch, flags) })
+        Ok(Sender::from_handle(self.handle.recycle(Side::Receiver)?))
     }
 
     /// Closes the receiving side: later sends fail with `Closed` and give their value back; a
@@ -132,7 +133,7 @@ impl<'a, T> Receiver<'a, T> {
     /// be waiting in the slot.
     #[must_use]
     pub fn is_closed(&self) -> bool {
-        self.handle.hatch().peek() & (S_CLOSED | R_CLOSED) != 0
+        self.handle.is_closed()
     }
 
     /// Whether a value is waiting in the slot.
@@ -142,21 +143,12 @@ impl<'a, T> Receiver<'a, T> {
     }
 
     crate::handle::flag_accessors! {
-        /// Whether this side closes after its next successful receive (default `false`).
-        closes /
+        operation: "receive";
+
+        set_closes:
         /// Sets whether this side closes after its next successful receive (for one-shot
         /// use): later sends fail with `Closed` and give the value back. Sets, never toggles.
-        set_closes = F_CLOSES;
-
-        /// Whether dropping this handle asks for the hatch to be reclaimed (default `false`).
-        reclaims /
-        /// Sets reclaiming; see [`Sender::set_reclaims`].
-        set_reclaims = F_RECLAIMS;
-
-        /// Whether dropping this handle asks for the hatch to be recycled (default `false`).
-        recycles /
-        /// Sets recycling; see [`Sender::set_recycles`].
-        set_recycles = F_RECYCLES;
+        ;
     }
 }
 
@@ -222,14 +214,6 @@ impl<T> Receiver<'_, T> {
     }
 }
 
-impl<T> Receiver<'_, T> {
-    /// The hatch and the local flags, for `defmt`.
-    #[cfg(feature = "defmt")]
-    pub(crate) fn parts(&self) -> (&Hatch<T>, u8) {
-        (self.handle.hatch(), self.handle.flags)
-    }
-}
-
 impl<T> Drop for Receiver<'_, T> {
     #[inline]
     fn drop(&mut self) {
@@ -239,10 +223,7 @@ impl<T> Drop for Receiver<'_, T> {
 
 impl<T> fmt::Debug for Receiver<'_, T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Receiver")
-            .field("hatch", self.handle.hatch())
-            .field("flags", &crate::handle::Flags(self.handle.flags))
-            .finish()
+        self.handle.fmt_debug("Receiver", f)
     }
 }
 

@@ -28,7 +28,7 @@ use crate::Receiver;
 #[cfg(feature = "async")]
 use crate::error::Closed;
 use crate::error::{RecycleError, SendError};
-use crate::handle::{F_CLOSES, F_OVERWRITES, F_RECLAIMS, F_RECYCLES, Handle};
+use crate::handle::Handle;
 use crate::shared::{
     Hatch, LOCK, Locked, R_CLOSED, S_CLOSED, S_WAKER, Side, VALUE, WAKERS, transition,
 };
@@ -45,8 +45,17 @@ use crate::shared::{
 /// let (s, _r) = hatch::hatch::<std::rc::Rc<u8>>();
 /// assert_send(&s);
 /// ```
+///
+/// It is invariant in `T`: a sender of `&'static str` cannot become a sender of shorter
+/// references (its receiver would get dangling ones).
+///
+/// ```compile_fail
+/// fn shorten<'a>(s: hatch::Sender<'a, &'static str>) -> hatch::Sender<'a, &'a str> {
+///     s
+/// }
+/// ```
 pub struct Sender<'a, T> {
-    handle: Handle<'a, T>,
+    pub(crate) handle: Handle<'a, T>,
 }
 
 // SAFETY: a sender moves `T` values into the shared slot, which the receiver may take on another
@@ -60,10 +69,13 @@ impl<'a, T> Sender<'a, T> {
     /// # Safety
     /// `hatch` is valid for `'a`, and no other sender of it is alive.
     pub(crate) const unsafe fn from_raw(hatch: NonNull<Hatch<T>>, flags: u8) -> Self {
-        Self {
-            // SAFETY: forwarded contract.
-            handle: unsafe { Handle::new(hatch, flags) },
-        }
+        // SAFETY: forwarded contract.
+        Self::from_handle(unsafe { Handle::new(hatch, flags) })
+    }
+
+    /// The sender that owns `handle`.
+    pub(crate) const fn from_handle(handle: Handle<'a, T>) -> Self {
+        Self { handle }
     }
 
     /// Starts sending `value`: finish with [`Sending::now`], or `.await` it to wait for room.
@@ -120,9 +132,7 @@ impl<'a, T> Sender<'a, T> {
     /// assert_eq!(r.receive().now(), Ok(Some(3)));
     /// ```
     pub fn recycle(&mut self) -> Result<Receiver<'a, T>, RecycleError> {
-        let flags = self.handle.recycle(Side::Sender)?;
-        // SAFETY: the old receiver is gone (checked under the lock), the hatch outlives `'a`.
-        Ok(unsafe { Receiver::from_raw(self.handle.hatch, flags) })
+        Ok(Receiver::from_handle(self.handle.recycle(Side::Sender)?))
     }
 
     /// Closes the sending side: the receiver gets a value already in the slot, then
@@ -144,35 +154,21 @@ impl<'a, T> Sender<'a, T> {
     /// Whether the receiver has closed (or been dropped): sends will fail.
     #[must_use]
     pub fn is_closed(&self) -> bool {
-        self.handle.hatch().peek() & (R_CLOSED | S_CLOSED) != 0
+        self.handle.is_closed()
     }
 
     crate::handle::flag_accessors! {
+        operation: "send";
+        set_closes:
+        /// Sets whether this side closes after its next successful send (for one-shot use): the
+        /// receiver gets that value, then `Err(Closed)`; later sends fail with `Closed`.
+        ;
+
         /// Whether sends replace an unreceived value (default `false`).
         overwrites /
         /// Sets overwrite mode: a send to a full hatch replaces the unreceived value (which is
         /// dropped) instead of failing with [`SendError::Full`] or waiting. Sets, never toggles.
         set_overwrites = F_OVERWRITES;
-
-        /// Whether this side closes after its next successful send (default `false`).
-        closes /
-        /// Sets whether this side closes after its next successful send (for one-shot use): the
-        /// receiver gets that value, then `Err(Closed)`; later sends fail with `Closed`.
-        set_closes = F_CLOSES;
-
-        /// Whether dropping this handle asks for the hatch to be reclaimed (default `false`).
-        reclaims /
-        /// Sets reclaiming. For a hatch whose memory you manage: when both handles are gone and
-        /// either had `reclaims` set, the last one drops a pending value and marks the hatch free
-        /// ([`Hatch::is_free`], [`Hatch::try_split`]). No effect on a boxed hatch, which is freed.
-        set_reclaims = F_RECLAIMS;
-
-        /// Whether dropping this handle asks for the hatch to be recycled (default `false`).
-        recycles /
-        /// Sets recycling. Like [`set_reclaims`](Self::set_reclaims), but a pending value is
-        /// **kept** for the next pair split from the hatch (recycling wins over reclaiming). No
-        /// effect on a boxed hatch.
-        set_recycles = F_RECYCLES;
     }
 
     /// One attempt to send; parks `cx`'s waker if the slot is full and `cx` is given.
@@ -363,14 +359,6 @@ impl<'a, T> Sender<'a, T> {
     }
 }
 
-impl<T> Sender<'_, T> {
-    /// The hatch and the local flags, for `defmt`.
-    #[cfg(feature = "defmt")]
-    pub(crate) fn parts(&self) -> (&Hatch<T>, u8) {
-        (self.handle.hatch(), self.handle.flags)
-    }
-}
-
 impl<T> Drop for Sender<'_, T> {
     #[inline]
     fn drop(&mut self) {
@@ -380,10 +368,7 @@ impl<T> Drop for Sender<'_, T> {
 
 impl<T> fmt::Debug for Sender<'_, T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Sender")
-            .field("hatch", self.handle.hatch())
-            .field("flags", &crate::handle::Flags(self.handle.flags))
-            .finish()
+        self.handle.fmt_debug("Sender", f)
     }
 }
 
@@ -491,14 +476,3 @@ impl<T> fmt::Debug for Wait<'_, '_, T> {
         f.debug_struct("Wait").finish_non_exhaustive()
     }
 }
-
-/// `Sender` is invariant in `T`: a sender of `&'static str` cannot become a sender of shorter
-/// references (its receiver would get dangling ones).
-///
-/// ```compile_fail
-/// fn shorten<'a>(s: hatch::Sender<'a, &'static str>) -> hatch::Sender<'a, &'a str> {
-///     s
-/// }
-/// ```
-#[allow(dead_code)]
-fn _invariance_doc() {}

@@ -31,9 +31,11 @@
 use core::fmt;
 use core::ptr::NonNull;
 
+use crate::Receiver;
+#[cfg(doc)]
+use crate::Sender;
 use crate::error::{RecycleError, SendError};
 use crate::shared::{Hatch, R_CLOSED, R_DROPPED, S_CLOSED, Side, VALUE, WAKERS};
-use crate::{Receiver, Sender};
 
 /// A hatch with a shared sending side: send with `&self` from any number of interrupt handlers
 /// or threads, receive with one [`Receiver`].
@@ -59,6 +61,13 @@ use crate::{Receiver, Sender};
 /// [`Sender`]), so it is safe in interrupt handlers of any priority, also while thread mode is in
 /// the middle of a receive. A send never waits and never panics; the value comes back in the
 /// error when it cannot be delivered.
+///
+/// `SharedHatch<T>` is `Sync` (shareable by handlers and threads) only if `T: Send`:
+///
+/// ```compile_fail,E0277
+/// fn assert_sync<X: Sync>(_: &X) {}
+/// assert_sync(&hatch::SharedHatch::<std::rc::Rc<u8>>::new());
+/// ```
 pub struct SharedHatch<T> {
     hatch: Hatch<T>,
 }
@@ -227,12 +236,3 @@ impl<T> defmt::Format for SharedHatch<T> {
         );
     }
 }
-
-/// `SharedHatch<T>` is `Sync` (shareable by handlers and threads) only if `T: Send`:
-///
-/// ```compile_fail,E0277
-/// fn assert_sync<X: Sync>(_: &X) {}
-/// assert_sync(&hatch::SharedHatch::<std::rc::Rc<u8>>::new());
-/// ```
-#[allow(dead_code)]
-fn _sync_doc(_: Sender<'_, ()>) {}
