@@ -1,4 +1,4 @@
-//! A real C executor (`task-ffi/c/executor.c`, compiled by `examples/build.rs`) running
+//! A real C executor (`c-executor/c/executor.c`, compiled by the `c-executor` crate) running
 //! task-ffi tasks.
 //!
 //! Rust spawns the tasks with user data (`spawn_with`) whose first field is the C
@@ -34,10 +34,7 @@ use std::thread;
 use futures_lite::future::{block_on, yield_now};
 use task_ffi::{Runnable, Task, TaskHead, ffi};
 
-#[path = "c/executor.rs"]
-mod executor;
-
-use executor::{
+use c_executor::{
     Exec, ExecConfig, ExecLink, exec_drop_all, exec_init, exec_len, exec_push, exec_run_all,
     exec_size,
 };

@@ -7,10 +7,10 @@
 //! [`poll_with`] poll a future once outside any executor.
 
 use std::alloc::{GlobalAlloc, Layout};
-use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
 use std::future::Future;
 use std::pin::Pin;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
 use std::task::{Context, Poll, RawWaker, RawWakerVTable, Waker};
 
 /// Counts of what happened to the wakers of one [`WakeCounter`].

@@ -30,7 +30,7 @@
 //!   version can even feed two executors side by side;
 //! - the Rust side may hand over wrappers (tracing, counting) without touching the C code.
 //!
-//! `examples/task-ffi/c/executor.{h,c}` is such an executor, in C99: an intrusive priority
+//! `c-executor/c/executor.{h,c}` (the workspace crate `c-executor`) is such an executor, in C99: an intrusive priority
 //! queue threaded through the user data, lock hooks for pushes from other threads or
 //! interrupts, and the ownership contract (each queued pointer goes to run or drop exactly
 //! once). The `task-ffi-c-executor` example runs tasks on it.

@@ -294,11 +294,7 @@ impl World {
         let destroyed = schedule == 1;
         prop_assert_eq!(metadata, schedule);
         prop_assert_eq!(data, schedule);
-        prop_assert_eq!(
-            live_tasks(),
-            self.live + 1 - schedule,
-            "allocation count"
-        );
+        prop_assert_eq!(live_tasks(), self.live + 1 - schedule, "allocation count");
         if destroyed {
             prop_assert!(future == 1 && queued == 0 && self.task.is_none());
             prop_assert!(

@@ -231,7 +231,7 @@ const FIRMWARES: &[(&str, &str)] = &[
 /// firmware reports through semihosting and exits with its status. A run that exits 0 without
 /// an `N passed, 0 failed` summary line fails too.
 pub(crate) fn qemu(_: &mut Run) -> Result {
-    // The firmwares link the C executor of examples/task-ffi/c, cross-compiled by their build.rs.
+    // The firmwares link the C executor of c-executor crate, cross-compiled by its build script.
     setup::apt(&[("arm-none-eabi-gcc", "gcc-arm-none-eabi")])?;
     let mut failed = Vec::new();
     for (dir, bin) in FIRMWARES {

@@ -1,7 +1,6 @@
 //! Helpers shared by the behaviour tests: drop counters and over-aligned types.
 #![allow(dead_code, unreachable_pub)]
 
-
 /// Iterations scaled down under miri.
 pub fn n(native: usize, miri: usize) -> usize {
     if cfg!(miri) { miri } else { native }

@@ -1,6 +1,6 @@
 //! task-ffi without a heap on an emulated Cortex-M4 (QEMU `mps2-an386`): tasks in static
 //! `TaskSlot`s and in a `pool` pool, run by a small Rust executor and by the C executor of
-//! `examples/task-ffi/c`, one of them woken from the SysTick handler, then spawned again into
+//! `c-executor`, one of them woken from the SysTick handler, then spawned again into
 //! the same memory.
 //!
 //! There is no `#[global_allocator]` and no crate links `alloc` (task-ffi is built without its

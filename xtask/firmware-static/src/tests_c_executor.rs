@@ -1,4 +1,4 @@
-//! Static task-ffi tasks driven by a C executor on the Cortex-M4: `examples/task-ffi/c/executor.c`,
+//! Static task-ffi tasks driven by a C executor on the Cortex-M4: `c-executor/c/executor.c`,
 //! the same C99 file the host example uses, cross-compiled with `arm-none-eabi-gcc` by
 //! `build.rs`. The tasks live in static `TaskSlot`s; the C code cannot tell them from heap tasks.
 //!
@@ -25,10 +25,7 @@ pub const TESTS: &[Test] = &[(
     c_executor_runs_static_tasks_woken_from_systick,
 )];
 
-#[path = "../../../examples/task-ffi/c/executor.rs"]
-mod executor;
-
-use executor::{
+use c_executor::{
     Exec, ExecConfig, ExecLink, exec_drop_all, exec_init, exec_len, exec_push, exec_run_all,
     exec_size,
 };

@@ -1,4 +1,4 @@
-//! task-ffi driven by a C executor on the Cortex-M4: `examples/task-ffi/c/executor.c`, the same
+//! task-ffi driven by a C executor on the Cortex-M4: `c-executor/c/executor.c`, the same
 //! C99 file the host example uses, cross-compiled with `arm-none-eabi-gcc` by `build.rs`.
 //!
 //! The C queue is threaded through each task's user data (found at `TaskHead::DATA_OFFSET`),
@@ -24,10 +24,7 @@ pub const TESTS: &[Test] = &[(
     c_executor_runs_tasks_woken_from_systick,
 )];
 
-#[path = "../../../examples/task-ffi/c/executor.rs"]
-mod executor;
-
-use executor::{
+use c_executor::{
     Exec, ExecConfig, ExecLink, exec_drop_all, exec_init, exec_len, exec_push, exec_run_all,
     exec_size,
 };
