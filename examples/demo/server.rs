@@ -30,7 +30,7 @@ use std::net::{TcpListener, TcpStream};
 use std::sync::atomic::{AtomicUsize, Ordering::Relaxed};
 
 use framealloc::SmartAlloc;
-use framealloc::tokio::TaskAlloc;
+use framealloc::task::TaskAlloc;
 use futures_lite::{AsyncReadExt, AsyncWriteExt, future};
 use io_mini::Async;
 use pool::{Box, pool};

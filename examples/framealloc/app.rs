@@ -1,6 +1,6 @@
 //! An application that owns its allocator and its tokio runtime: upstream framealloc's "Integration with
 //! Tokio → Tokio Runtime Integration" (`AsyncApplication`) and "Tokio Feature" (this package
-//! depends on `framealloc` with `features = ["tokio"]`, see `examples/Cargo.toml`).
+//! depends on `framealloc` with `features = ["task"]`, see `examples/Cargo.toml`).
 //!
 //! `run` blocks on `main_loop`, which alternates `process_network` (one spawned task per peer,
 //! each with a `TaskAlloc`, talking to an echo server on 127.0.0.1, port 0, whose connections
@@ -22,7 +22,7 @@ use std::net::SocketAddr;
 use std::sync::Mutex;
 
 use framealloc::SmartAlloc;
-use framealloc::tokio::{AsyncPoolGuard, TaskAlloc};
+use framealloc::task::{AsyncPoolGuard, TaskAlloc};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::runtime::Runtime;

@@ -23,7 +23,7 @@ use std::collections::HashMap;
 use std::fmt;
 
 use framealloc::SmartAlloc;
-use framealloc::tokio::TaskAlloc;
+use framealloc::task::TaskAlloc;
 
 /// Why a load failed.
 #[derive(Debug, PartialEq)]

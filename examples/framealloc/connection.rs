@@ -23,7 +23,7 @@
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use framealloc::tokio::TaskAlloc;
+use framealloc::task::TaskAlloc;
 use framealloc::{PoolVec, SmartAlloc};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};

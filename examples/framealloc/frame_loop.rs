@@ -12,7 +12,7 @@
 //!   the token (`frame.frame_vec_with_capacity`, `frame.frame_slice`).
 //! * Connections and events are stand-ins: each "read" is a `yield_now`.
 
-use framealloc::tokio::TaskAlloc;
+use framealloc::task::TaskAlloc;
 use framealloc::{AllocConfig, SmartAlloc};
 
 /// An event read from a connection.

@@ -22,7 +22,7 @@
 //!   `framealloc::Frame`).
 
 use framealloc::SmartAlloc;
-use framealloc::tokio::TaskAlloc;
+use framealloc::task::TaskAlloc;
 
 /// The transformation both versions apply: a running XOR of the input.
 fn step(acc: &mut u8, b: u8) -> u8 {

@@ -15,7 +15,7 @@
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use framealloc::SmartAlloc;
-use framealloc::tokio::{AsyncPoolGuard, TaskAlloc};
+use framealloc::task::{AsyncPoolGuard, TaskAlloc};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::task::JoinHandle;

@@ -15,7 +15,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use framealloc::SmartAlloc;
-use framealloc::tokio::AsyncPoolGuard;
+use framealloc::task::AsyncPoolGuard;
 
 /// A database row that counts its drops.
 struct Row {

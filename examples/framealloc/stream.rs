@@ -11,7 +11,7 @@
 //!   `process_chunk` writes into a reused pool vector instead of returning a new `Vec`.
 
 use framealloc::SmartAlloc;
-use framealloc::tokio::AsyncPoolGuard;
+use framealloc::task::AsyncPoolGuard;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 

@@ -18,7 +18,7 @@
 use std::sync::Arc;
 
 use framealloc::SmartAlloc;
-use framealloc::tokio::TaskAlloc;
+use framealloc::task::TaskAlloc;
 use tokio::sync::{Mutex, mpsc};
 
 /// A request: a name and a payload to "process".

@@ -1,5 +1,5 @@
 //! A frame, pool and heap allocator for game-style main loops, with task-scoped helpers for async
-//! code ([`tokio::TaskAlloc`], [`tokio::AsyncPoolGuard`], feature `tokio`).
+//! code ([`task::TaskAlloc`], [`task::AsyncPoolGuard`], feature `tokio`).
 //!
 //! # The three tiers
 //!
@@ -95,7 +95,9 @@
 //!   blocks reused) before it is. A handle deliberately leaked with `mem::forget` stays leaked,
 //!   as with `std::boxed::Box`. `alloc_vec` returns a growable [`PoolVec`] (its `into_vec`
 //!   replaces upstream's `into_inner`).
-//! * The `tokio` feature pulls in no dependency: the helpers are runtime-agnostic.
+//! * Upstream framealloc's `tokio` feature and module are `task` here: the helpers are
+//!   runtime-agnostic and pull in no dependency. `tokio` stays as an alias of the feature, and
+//!   `framealloc::tokio` of the module, so code written for upstream keeps building.
 //! * `SmartAlloc::new(Default::default())` works as upstream; `SmartAlloc` also implements
 //!   `Default`. Configuration is a plain struct ([`AllocConfig`]) whose frame capacity is
 //!   honoured (upstream ignored it) and checked when the allocator is built
@@ -134,9 +136,14 @@ mod pool_box;
 mod smart;
 mod stats;
 
-#[cfg(feature = "tokio")]
-#[cfg_attr(docsrs, doc(cfg(feature = "tokio")))]
-pub mod tokio;
+#[cfg(feature = "task")]
+#[cfg_attr(docsrs, doc(cfg(feature = "task")))]
+pub mod task;
+
+/// Upstream framealloc's name of [`task`].
+#[cfg(feature = "task")]
+#[doc(hidden)]
+pub use task as tokio;
 
 pub use config::{AllocConfig, AllocError, ConfigError, Overflow};
 pub use frame::Frame;

@@ -1,6 +1,6 @@
 //! Owning handles into the pool tier: [`PoolBox`] (one value) and [`PoolVec`] (a growable
-//! vector), plus the [`Scope`] counters that [`TaskAlloc`](crate::tokio::TaskAlloc) and
-//! [`AsyncPoolGuard`](crate::tokio::AsyncPoolGuard) attach to the handles they hand out.
+//! vector), plus the [`Scope`] counters that [`TaskAlloc`](crate::task::TaskAlloc) and
+//! [`AsyncPoolGuard`](crate::task::AsyncPoolGuard) attach to the handles they hand out.
 //!
 //! # Invariants
 //! * A handle borrows the allocator (`'a`), so the pool outlives it.
@@ -28,7 +28,7 @@ use crate::pool::{Pool, charged_bytes};
 
 /// Per-scope counters of a `TaskAlloc` / `AsyncPoolGuard`: what is live through it right now,
 /// and the pool it draws from.
-#[cfg_attr(not(feature = "tokio"), allow(dead_code))]
+#[cfg_attr(not(feature = "task"), allow(dead_code))]
 pub(crate) struct Scope {
     /// The pool: inside the allocator's `Arc`, which the scope's owner keeps alive (a
     /// `TaskAlloc` owns a handle, an `AsyncPoolGuard` borrows one), so it outlives the scope.
@@ -44,7 +44,7 @@ unsafe impl Send for Scope {}
 // SAFETY: as above.
 unsafe impl Sync for Scope {}
 
-#[cfg_attr(not(feature = "tokio"), allow(dead_code))]
+#[cfg_attr(not(feature = "task"), allow(dead_code))]
 impl Scope {
     /// A scope over `pool`; the caller keeps the pool alive for as long as the scope.
     pub(crate) fn new(pool: &Pool) -> Self {
@@ -127,7 +127,7 @@ impl<'a> Home<'a> {
         }
     }
 
-    #[cfg_attr(not(feature = "tokio"), allow(dead_code))]
+    #[cfg_attr(not(feature = "task"), allow(dead_code))]
     pub(crate) fn scoped(scope: &'a Scope) -> Self {
         Self {
             tagged: NonNull::from(scope).cast::<u8>().map_addr(|a| a | 1),
@@ -180,8 +180,8 @@ impl<'a> Home<'a> {
 /// box drops the value and gives its block back, from any thread.
 ///
 /// Made by [`SmartAlloc::pool_box`](crate::SmartAlloc::pool_box),
-/// [`TaskAlloc::alloc_box`](crate::tokio::TaskAlloc::alloc_box) and
-/// [`AsyncPoolGuard::alloc_box`](crate::tokio::AsyncPoolGuard::alloc_box).
+/// [`TaskAlloc::alloc_box`](crate::task::TaskAlloc::alloc_box) and
+/// [`AsyncPoolGuard::alloc_box`](crate::task::AsyncPoolGuard::alloc_box).
 ///
 /// ```
 /// use framealloc::SmartAlloc;

@@ -252,7 +252,7 @@ impl SmartAlloc {
         }
     }
 
-    #[cfg(feature = "tokio")]
+    #[cfg(feature = "task")]
     pub(crate) fn inner(&self) -> &Inner {
         &self.inner
     }

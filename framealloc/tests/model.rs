@@ -809,13 +809,13 @@ impl PoolVecItem<'_> {
 /// Where a case allocates from: the allocator, or (feature `tokio`) a task scope.
 struct Homes<'a> {
     alloc: &'a SmartAlloc,
-    #[cfg(feature = "tokio")]
-    task: &'a framealloc::tokio::TaskAlloc,
+    #[cfg(feature = "task")]
+    task: &'a framealloc::task::TaskAlloc,
 }
 
 impl<'a> Homes<'a> {
     fn try_box<T>(&self, v: T, scoped: bool) -> Result<PoolBox<'a, T>, T> {
-        #[cfg(feature = "tokio")]
+        #[cfg(feature = "task")]
         if scoped {
             return self.task.try_alloc_box(v).map_err(|e| e.into_inner());
         }
@@ -823,7 +823,7 @@ impl<'a> Homes<'a> {
         self.alloc.try_pool_box(v).map_err(|e| e.into_inner())
     }
     fn vec(&self, scoped: bool) -> PoolVec<'a, u32> {
-        #[cfg(feature = "tokio")]
+        #[cfg(feature = "task")]
         if scoped {
             return self.task.alloc_vec();
         }
@@ -832,7 +832,7 @@ impl<'a> Homes<'a> {
     }
     /// Is `scoped` really through a scope in this build?
     fn scoped(scoped: bool) -> bool {
-        cfg!(feature = "tokio") && scoped
+        cfg!(feature = "task") && scoped
     }
     fn check(&self, m: &PoolModel) {
         let st = self.alloc.stats();
@@ -840,7 +840,7 @@ impl<'a> Homes<'a> {
         assert_eq!(st.pool.live_bytes(), m.pool_bytes, "pool bytes");
         assert_eq!(st.heap.live_count(), m.heap_live, "heap blocks");
         assert_eq!(st.heap.live_bytes(), m.heap_bytes, "heap bytes");
-        #[cfg(feature = "tokio")]
+        #[cfg(feature = "task")]
         {
             assert_eq!(self.task.live_allocations(), m.scope_live, "scope blocks");
             assert_eq!(self.task.live_bytes(), m.scope_bytes, "scope bytes");
@@ -860,11 +860,11 @@ fn run_pool(slab: usize, refuse_heap: bool, ops: &[PoolOp]) {
         },
         ..Default::default()
     });
-    #[cfg(feature = "tokio")]
-    let task = framealloc::tokio::TaskAlloc::new(&alloc);
+    #[cfg(feature = "task")]
+    let task = framealloc::task::TaskAlloc::new(&alloc);
     let homes = Homes {
         alloc: &alloc,
-        #[cfg(feature = "tokio")]
+        #[cfg(feature = "task")]
         task: &task,
     };
     let mut m = PoolModel {
@@ -1006,7 +1006,7 @@ fn run_pool(slab: usize, refuse_heap: bool, ops: &[PoolOp]) {
     assert_eq!(st.pool.live_bytes(), 0);
     assert_eq!(st.heap.live_count(), 0);
     assert_eq!(drops(), m.drops);
-    #[cfg(feature = "tokio")]
+    #[cfg(feature = "task")]
     assert_eq!(task.live_allocations(), 0);
 }
 

@@ -155,10 +155,10 @@ fn a_panicking_iterator_or_clone_leaves_vectors_of_both_tiers_consistent() {
     assert_eq!(alloc.stats().pool.live_count(), 0);
 }
 
-#[cfg(feature = "tokio")]
+#[cfg(feature = "task")]
 #[test]
 fn scope_counters_stay_right_when_a_destructor_panics() {
-    use framealloc::tokio::{AsyncPoolGuard, TaskAlloc};
+    use framealloc::task::{AsyncPoolGuard, TaskAlloc};
     let alloc = SmartAlloc::default();
     let drops = Drops::new();
     let task = TaskAlloc::new(&alloc);

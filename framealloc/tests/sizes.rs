@@ -24,10 +24,10 @@ fn handle_sizes() {
     assert!(size_of::<Frame<'_>>() <= 128, "{}", size_of::<Frame<'_>>());
 }
 
-#[cfg(feature = "tokio")]
+#[cfg(feature = "task")]
 #[test]
 fn scope_sizes() {
-    use framealloc::tokio::{AsyncPoolGuard, TaskAlloc};
+    use framealloc::task::{AsyncPoolGuard, TaskAlloc};
     assert_eq!(
         size_of::<TaskAlloc>(),
         40,

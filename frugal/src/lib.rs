@@ -9,9 +9,9 @@
 //! | `io-mini` | `io` | `io-mini` | `Async<T>` on a static `poll(2)` reactor | no (`std`) |
 //! | `framealloc` | `framealloc` | `framealloc` | frame / pool / heap allocator with async helpers | no (`std`) |
 //!
-//! Environment features: `alloc`, `std` (forwarded to the enabled crates) and `tokio`
-//! (framealloc's task-scoped helpers). Integrations: `defmt` and `stable_deref_trait` (for
-//! `pool::Box`). On targets without compare-and-swap (thumbv6m, riscv32imc) the final binary
+//! Environment features: `alloc`, `std` (forwarded to the enabled crates) and `framealloc-task`
+//! (framealloc's task-scoped helpers; `tokio` is an alias). Integrations: `defmt` (sync-core,
+//! pool, hatch, task-ffi) and `stable_deref_trait` (`pool::Box`). On targets without compare-and-swap (thumbv6m, riscv32imc) the final binary
 //! picks portable-atomic's backend with `portable-atomic-critical-section` or
 //! `portable-atomic-unsafe-assume-single-core`. `hatch` includes hatch's futures. With only
 //! `no_std` features on, this crate is `no_std`.

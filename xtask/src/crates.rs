@@ -83,7 +83,7 @@ pub(crate) const CRATES: &[Crate] = &[
         no_default_tests: false,
         miri: Miri::Host,
         tsan: &["pool"],
-        espidf: Some("tokio"),
+        espidf: Some("task"),
     },
     Crate {
         name: "frugal",
@@ -91,7 +91,7 @@ pub(crate) const CRATES: &[Crate] = &[
         no_default_tests: false,
         miri: Miri::No,
         tsan: &[],
-        espidf: Some("pool,hatch,task-ffi,io-mini,framealloc,tokio"),
+        espidf: Some("pool,hatch,task-ffi,io-mini,framealloc,framealloc-task"),
     },
 ];
 

@@ -119,7 +119,7 @@ fn pool_system(iters: u64) -> u64 {
 fn task_ours(iters: u64) -> u64 {
     let alloc = SmartAlloc::new(AllocConfig::default());
     futures_lite::future::block_on(async {
-        let task = framealloc::tokio::TaskAlloc::new(&alloc);
+        let task = framealloc::task::TaskAlloc::new(&alloc);
         for i in 0..iters {
             let b = task.alloc_box([black_box(i); 4]);
             futures_lite::future::yield_now().await;

@@ -10,7 +10,7 @@
 //!
 //! ```compile_fail,E0505
 //! let alloc = framealloc::SmartAlloc::new(Default::default());
-//! let task = framealloc::tokio::TaskAlloc::new(&alloc);
+//! let task = framealloc::task::TaskAlloc::new(&alloc);
 //! let b = task.alloc_box(1u32);
 //! drop(task); // error[E0505]: cannot move out of `task` because it is borrowed
 //! assert_eq!(*b, 1);
@@ -20,7 +20,7 @@
 //! let alloc = framealloc::SmartAlloc::new(Default::default());
 //! let escaped;
 //! {
-//!     let guard = framealloc::tokio::AsyncPoolGuard::new(&alloc);
+//!     let guard = framealloc::task::AsyncPoolGuard::new(&alloc);
 //!     escaped = guard.pool_vec::<u8>(); // error[E0597]: `guard` does not live long enough
 //! }
 //! drop(escaped);
@@ -28,7 +28,7 @@
 //!
 //! Both types are `Send + Sync`, and so are their boxes when `T` is: a task may hold them across
 //! `.await` points and still be spawned on a multi-threaded runtime. They depend on no runtime:
-//! the `tokio` feature keeps upstream framealloc's module name and pulls in no dependency.
+//! the `task` feature pulls in no dependency (`tokio`, upstream framealloc's name, is an alias).
 
 use core::fmt;
 use core::mem::MaybeUninit;
@@ -42,7 +42,7 @@ use crate::smart::SmartAlloc;
 ///
 /// ```
 /// use framealloc::SmartAlloc;
-/// use framealloc::tokio::TaskAlloc;
+/// use framealloc::task::TaskAlloc;
 ///
 /// let alloc = SmartAlloc::new(Default::default());
 /// let task = TaskAlloc::new(&alloc);
@@ -126,7 +126,7 @@ impl fmt::Debug for TaskAlloc {
 ///
 /// ```
 /// use framealloc::SmartAlloc;
-/// use framealloc::tokio::AsyncPoolGuard;
+/// use framealloc::task::AsyncPoolGuard;
 ///
 /// fn work(alloc: &SmartAlloc, bail: bool) -> Option<u32> {
 ///     let guard = AsyncPoolGuard::new(alloc);

@@ -1,13 +1,13 @@
 //! `TaskAlloc` and `AsyncPoolGuard`: pool-backed, drop counts, early returns, a multi-threaded
 //! runtime with boxes held across `.await`.
-#![cfg(all(feature = "tokio", not(loom)))]
+#![cfg(all(feature = "task", not(loom)))]
 
 mod common;
 
 use std::future::Future;
 
 use common::{Drops, n};
-use framealloc::tokio::{AsyncPoolGuard, TaskAlloc};
+use framealloc::task::{AsyncPoolGuard, TaskAlloc};
 use framealloc::{PoolBox, PoolVec, SmartAlloc};
 
 fn assert_send_sync<T: Send + Sync>() {}
