@@ -256,8 +256,10 @@ impl<'a, T> Handle<'a, T> {
         let hatch = self.hatch();
         let peer_dropped = side.peer().closed_dropped().1;
         // Once the peer's handle is gone nobody else writes the state or the cells (only this
-        // handle could recycle), and the `Acquire` load synchronises with the peer's final
-        // publish, so we may clean up without taking the lock.
+        // handle could recycle), so we may clean up without taking the lock.
+        // ORDERING: `peek` is `Acquire`; seeing the peer's `DROPPED` bit synchronises with the
+        // peer's final publish (`Release`: `unlock_final` or `transition`), so all its accesses
+        // to the cells happen-before our cleanup.
         let seen = hatch.peek();
         if seen & peer_dropped != 0 {
             self.clean_up(seen);
@@ -267,6 +269,8 @@ impl<'a, T> Handle<'a, T> {
         let next = seen | closed | dropped | self.cleanup_bits();
         // No waker to move (invariant 3): close with one compare-and-swap. It fails, and we take
         // the lock, if the state is locked or changed since our look.
+        // ORDERING: `transition`'s `Release` publishes every access this handle made, for the
+        // peer that will clean up after seeing our `DROPPED` bit (with `Acquire`).
         if seen & (LOCK | WAKERS) == 0 && transition(hatch.word(), seen, next) {
             return;
         }
@@ -354,8 +358,10 @@ impl<'a, T> Handle<'a, T> {
         } else {
             SPENT
         };
-        // `Release`: a later `try_split` (`Acquire`) sees the slot as we leave it. Through the
-        // word alone: once free, the memory may be reused at once (see `unlock_final`).
+        // ORDERING: `Release` pairs with the `Acquire` of a later `try_split` or `is_free`: they
+        // see the slot and waker cells as we leave them, and the user's reuse of the memory
+        // comes after our drops. A plain store: we are alone (see `clean_up`). Through the word
+        // alone: once free, the memory may be reused at once (see `unlock_final`).
         hatch.word().store(end, Ordering::Release);
         drop((own, peer, value));
     }

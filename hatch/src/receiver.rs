@@ -159,10 +159,17 @@ impl<T> Receiver<'_, T> {
     #[inline(always)]
     fn receive_now(&mut self) -> Result<Option<T>, Closed> {
         let hatch = self.handle.hatch();
+        // ORDERING: on an empty, open hatch we return after this look without touching memory,
+        // so `peek`'s `Acquire` is not needed for that answer; on a full one the value is read
+        // only after `try_lock`, which acquires by itself.
         let seen = hatch.peek();
         if seen & (VALUE | S_CLOSED | R_CLOSED) == 0 {
             return Ok(None);
         }
+        // ORDERING: `try_lock` succeeds with an `Acquire` compare-and-swap that reads `VALUE`:
+        // it synchronises with the sender's `Release` publish (`transition` or an unlock), so
+        // the value in the slot is visible; our unlock below (`Release`) publishes the emptied
+        // slot to the sender's next `Acquire` look.
         if seen & (LOCK | WAKERS | VALUE) == VALUE
             && let Some(locked) = hatch.try_lock(seen)
         {
@@ -262,6 +269,8 @@ impl<T> Receiving<'_, '_, T> {
     fn poll_receive(&mut self, cx: &Context<'_>) -> Poll<Result<T, Closed>> {
         let hatch = self.receiver.handle.hatch();
         let closes = self.receiver.closes();
+        // ORDERING: this look only decides whether to clone the waker early and gives the lock a
+        // first guess; everything is decided again under the lock, which acquires.
         let seen = hatch.peek();
         // Empty, open and no waker of ours in the slot: we are about to park, so clone the waker
         // now, before the lock, and save a second critical section. (If a value arrives

@@ -239,6 +239,9 @@ impl<'a, T> Sender<'a, T> {
     #[inline(always)]
     fn send_now(&mut self, value: T) -> Result<(), SendError<T>> {
         let hatch = self.handle.hatch();
+        // ORDERING: `peek` is `Acquire`: when it shows `VALUE` clear, it synchronises with the
+        // `Release` that cleared it (the receiver's unlock after its take), so the receiver's
+        // read of the slot happens-before our write below.
         let seen = hatch.peek();
         if seen & (LOCK | WAKERS | VALUE | R_CLOSED | S_CLOSED) == 0 {
             // SAFETY: `VALUE` is clear and we are the live sender, so the slot is empty and only
@@ -246,6 +249,9 @@ impl<'a, T> Sender<'a, T> {
             // ordered the receiver's last take before this write.
             unsafe { hatch.put_value(value) };
             let closes = if self.closes() { S_CLOSED } else { 0 };
+            // ORDERING: `transition` is `Release` on success: the receiver's `Acquire` lock
+            // that sees `VALUE` also sees the value we wrote. On failure nothing was published
+            // and the slot is still ours.
             if transition(hatch.word(), seen, seen | VALUE | closes) {
                 return Ok(());
             }
@@ -256,6 +262,8 @@ impl<'a, T> Sender<'a, T> {
             return self.send_locked(value);
         }
         if seen & (VALUE | R_CLOSED | S_CLOSED) == VALUE && !self.overwrites() {
+            // ORDERING: nothing is read or written after this look, so its ordering does not
+            // matter here.
             // Full at our look (where this send takes effect, even if a receive empties the slot
             // right after): nothing to change, so no lock.
             return Err(SendError::Full(value));

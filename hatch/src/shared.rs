@@ -228,6 +228,8 @@ impl<T> Hatch<T> {
     #[cfg(feature = "alloc")]
     pub(crate) fn new_in_use() -> Self {
         let hatch = Self::new();
+        // ORDERING: the hatch is not shared yet; the handles that reach it later get there by
+        // being moved, and a move to another thread synchronises by itself.
         hatch.state.store(0, Ordering::Relaxed);
         hatch
     }
@@ -238,6 +240,9 @@ impl<T> Hatch<T> {
     /// [`recycles`](Sender::set_recycles) set.
     #[must_use]
     pub fn is_free(&self) -> bool {
+        // ORDERING: `Acquire` pairs with the `Release` store of `FREE` by the last handle's
+        // cleanup (`clean_up_managed`): once this says free, everything the old pair did to the
+        // memory (drops included) happens-before what the caller does with it next.
         self.state.load(Ordering::Acquire) & (FREE | LOCK) == FREE
     }
 
@@ -264,6 +269,8 @@ impl<T> Hatch<T> {
     /// }
     /// ```
     pub fn split(&mut self) -> (Sender<'_, T>, Receiver<'_, T>) {
+        // ORDERING: `Relaxed` here and in the store below: `&mut self` proves that no other
+        // thread can reach the hatch, and the borrow itself orders us after its earlier users.
         let value = self.state.load(Ordering::Relaxed) & VALUE;
         // SAFETY: `&mut self`: nobody else can reach the waker cells.
         let s = self.sender.with_mut(|p| unsafe { take(p) });
@@ -291,12 +298,18 @@ impl<T> Hatch<T> {
     pub unsafe fn split_raw<'a>(hatch: NonNull<Self>) -> Option<(Sender<'a, T>, Receiver<'a, T>)> {
         // SAFETY: valid for the handles' lifetime (caller's contract).
         let this = unsafe { hatch.as_ref() };
+        // ORDERING: `Relaxed`: only a first guess for the compare-and-swap, which decides.
         let mut state = this.state.load(Ordering::Relaxed);
         loop {
             if state & (FREE | LOCK) != FREE {
                 return None;
             }
             // The new pair starts open; a recycled value stays.
+            // ORDERING: success `Acquire` pairs with the `Release` store of `FREE` by the old
+            // pair's cleanup, so its accesses to the cells (a kept value, dropped wakers)
+            // happen-before the new pair's. No `Release`: nothing of ours is published yet (the
+            // new handles publish with their own operations). Failure `Relaxed`: we only retry
+            // or return `None`, touching nothing.
             match this.state.compare_exchange_weak(
                 state,
                 state & VALUE,
@@ -325,6 +338,7 @@ impl<T> Hatch<T> {
     /// low-priority holder.
     #[inline]
     pub(crate) fn lock(&self) -> (u32, Locked) {
+        // ORDERING: `Relaxed`: only a guess; the compare-and-swap in `lock_from` synchronises.
         self.lock_from(self.state.load(Ordering::Relaxed))
     }
 
@@ -338,6 +352,12 @@ impl<T> Hatch<T> {
         // (On x86 both compile to `lock cmpxchg`, because the old state is used.)
         let mut state = guess & !LOCK;
         loop {
+            // ORDERING: success `Acquire` reads the word as the last writer left it: an unlock
+            // (`Release` store), a lock-free send's publish or a handle's drop (`Release`
+            // compare-and-swap, `transition`). So the previous critical section's cell accesses,
+            // and the slot write of a lock-free send, happen-before ours. No `Release`: taking
+            // the lock publishes nothing (`unlock` does). Failure `Relaxed`: the value only
+            // becomes the next guess; nothing is read on it.
             match self.state.compare_exchange_weak(
                 state,
                 state | LOCK,
@@ -363,6 +383,9 @@ impl<T> Hatch<T> {
     pub(crate) fn try_lock(&self, seen: u32) -> Option<Locked> {
         debug_assert_eq!(seen & LOCK, 0);
         let locked = Locked::try_enter(self.key())?;
+        // ORDERING: as in `lock_from`: success `Acquire` pairs with the `Release` of whoever
+        // wrote `seen` (for `receive_now`: the sender's publish of `VALUE`, so the value in the
+        // slot is visible); failure `Relaxed`, we give up and touch nothing.
         if self
             .state
             .compare_exchange(seen, seen | LOCK, Ordering::Acquire, Ordering::Relaxed)
@@ -380,7 +403,11 @@ impl<T> Hatch<T> {
     #[inline]
     pub(crate) fn unlock(&self, locked: Locked, state: u32) {
         debug_assert_eq!(state & LOCK, 0);
-        // The holder is the only writer while the lock is held (see `lock`).
+        // ORDERING: `Release` publishes this critical section (its cell accesses and the new
+        // state) to the next locker's `Acquire` compare-and-swap and to the `Acquire` looks
+        // (`peek`) of the lock-free paths. A plain store, not a read-modify-write, is enough:
+        // while the lock bit is set nobody else writes the word (every other write is a
+        // compare-and-swap from an unlocked state, see `lock`).
         self.state.store(state, Ordering::Release);
         locked.leave();
     }
@@ -401,6 +428,11 @@ impl<T> Hatch<T> {
     /// A lock-free look at the state (for `is_closed` style queries).
     #[inline]
     pub(crate) fn peek(&self) -> u32 {
+        // ORDERING: `Acquire`, because the lock-free paths act on this look: `send_now` writes
+        // the slot after it (the receiver's last take, published by its unlock, must come
+        // first), and a handle's drop cleans up alone when it sees the peer's `DROPPED` bit
+        // (the peer's final publish, `Release`, must come first). For the queries (`is_closed`,
+        // `Debug`) it makes what the user does next see what the peer did before.
         self.state.load(Ordering::Acquire)
     }
 
@@ -550,6 +582,9 @@ impl<T> Hatch<T> {
 #[inline]
 pub(crate) fn unlock_final(word: &AtomicU32, locked: Locked, state: u32) {
     debug_assert_eq!(state & LOCK, 0);
+    // ORDERING: `Release`, as in `Hatch::unlock`; here it is also what makes the peer's cleanup
+    // safe: the peer's `Acquire` (its `peek` in `release`, or its lock) that sees our `DROPPED`
+    // bit sees every access we made to the cells before it frees or resets the hatch.
     word.store(state, Ordering::Release);
     locked.leave();
 }
@@ -560,6 +595,12 @@ pub(crate) fn unlock_final(word: &AtomicU32, locked: Locked, state: u32) {
 #[inline]
 pub(crate) fn transition(word: &AtomicU32, from: u32, to: u32) -> bool {
     debug_assert_eq!((from | to) & LOCK, 0);
+    // ORDERING: the `Release` half publishes what came before: the slot write of `send_now`
+    // (to the receiver's `Acquire` lock that sees `VALUE`), and for a handle's drop everything it
+    // did, to the peer that frees the hatch after an `Acquire` look at our `DROPPED` bit. The
+    // `Acquire` half is more than the callers need (after a successful transition neither reads
+    // anything the peer wrote: `send_now` returns, a dropped handle never touches the hatch
+    // again). Failure `Relaxed`: both callers then take the lock, which acquires.
     word.compare_exchange(from, to, Ordering::AcqRel, Ordering::Relaxed)
         .is_ok()
 }
@@ -624,6 +665,7 @@ impl<T> Default for Hatch<T> {
 
 impl<T> Drop for Hatch<T> {
     fn drop(&mut self) {
+        // ORDERING: `Relaxed`: `&mut self`, nobody else can reach the hatch.
         if core::mem::needs_drop::<T>() && self.state.load(Ordering::Relaxed) & VALUE != 0 {
             // SAFETY: `&mut self`: nobody else can reach the slot, and `VALUE` says it is full.
             drop(unsafe { self.take_value() });

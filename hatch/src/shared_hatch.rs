@@ -119,6 +119,7 @@ impl<T> SharedHatch<T> {
     pub fn send(&self, value: T) -> Result<(), SendError<T>> {
         let hatch = &self.hatch;
         // Full and open at this look: where the send takes effect, no lock needed.
+        // ORDERING: nothing is read or written after the look, so its ordering does not matter.
         if hatch.peek() & (VALUE | R_CLOSED | S_CLOSED) == VALUE {
             return Err(SendError::Full(value));
         }

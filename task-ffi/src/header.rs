@@ -144,6 +144,7 @@ impl<M: fmt::Debug, D: fmt::Debug> fmt::Debug for TaskHead<M, D> {
 
 impl fmt::Debug for Header {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // ORDERING: for `Debug` only: nothing is read through it.
         let state = self.state.load(Ordering::Acquire);
         crate::state::debug_state(f, "Header", state)
     }
@@ -173,6 +174,10 @@ impl Header {
     /// Takes the awaiter out of its slot, unless a registration is in progress (the registrar
     /// then wakes it) or another notifier is at work. Returns `None` for `current`'s own waker.
     pub(crate) fn take(&self, current: Option<&Waker>) -> Option<Waker> {
+        // ORDERING: `Acquire` pairs with the registrar's `Release` compare-and-swap that cleared
+        // REGISTERING: the waker it stored is visible before we take it. `Release`: a registrar
+        // that sees our NOTIFYING (and so wakes its waker in our place) also sees what we did
+        // before notifying.
         let state = self.state.fetch_or(NOTIFYING, Ordering::AcqRel);
         if state & (NOTIFYING | REGISTERING) != 0 {
             return None;
@@ -181,6 +186,8 @@ impl Header {
         // finished writing and will not write again until we clear NOTIFYING, and no other
         // notifier can get here, so we have exclusive access to the slot.
         let waker = self.awaiter.with_mut(|slot| unsafe { (*slot).take() });
+        // ORDERING: `Release` publishes our take of the slot: the next registrar's `Acquire`
+        // compare-and-swap that sets REGISTERING sees the slot empty before writing it.
         self.state
             .fetch_and(!NOTIFYING & !AWAITER, Ordering::Release);
         // NOTIFYING is clear again: a panicking destructor below leaves the state consistent.
@@ -198,6 +205,7 @@ impl Header {
     /// The clone of `waker` happens before the state is touched, so a panicking clone leaves the
     /// task as it was and simply unwinds out of the `Task`'s poll.
     pub(crate) fn register(&self, waker: &Waker) {
+        // ORDERING: a first guess; on NOTIFYING we only wake our own waker, reading nothing.
         let mut state = self.state.load(Ordering::Acquire);
         if state & NOTIFYING != 0 {
             waker.wake_by_ref();
@@ -211,6 +219,9 @@ impl Header {
                 waker.wake_by_ref();
                 return;
             }
+            // ORDERING: success `Acquire` pairs with the last notifier's `Release` clear of
+            // NOTIFYING, so its take of the slot happens-before our write. Failure `Acquire`:
+            // the retry decides on it (only to wake our own waker).
             match self.state.compare_exchange_weak(
                 state,
                 state | REGISTERING,
@@ -241,6 +252,9 @@ impl Header {
             } else {
                 state & !NOTIFYING & !REGISTERING & !AWAITER
             };
+            // ORDERING: `Release` publishes the waker we stored: the next notifier's `Acquire`
+            // `fetch_or` sees it. The `Acquire` half is not needed (the slot is ours until this
+            // succeeds).
             match self
                 .state
                 .compare_exchange_weak(state, new, Ordering::AcqRel, Ordering::Acquire)

@@ -107,6 +107,10 @@ pub(crate) unsafe fn drop_ref(ptr: *const ()) {
     // SAFETY: our reference keeps the task alive until the `fetch_sub` below.
     let header = unsafe { header(ptr) };
     let destroy = header.vtable.destroy;
+    // ORDERING: as `Arc`'s drop. `Release` publishes every use of the task through this
+    // reference to whoever frees it; `Acquire`, when ours was the last reference and the `Task`
+    // is gone, makes every other handle's uses (published by their own `Release` decrement or
+    // `HANDLE` clear) happen-before `destroy`.
     let new = header.state.fetch_sub(REFERENCE, Ordering::AcqRel) - REFERENCE;
     if new & (REFS | HANDLE) == 0 {
         // SAFETY: no reference and no handle remain, so nobody else can reach the task.
@@ -159,6 +163,9 @@ impl Drop for Release {
         // SAFETY: the guard owns the runnable's reference and SCHEDULED (see `new`), which
         // keep the task alive until `finish`.
         let header = unsafe { header(ptr) };
+        // ORDERING: `Release` publishes the drop of the future: a `Task` whose `Acquire` load
+        // sees the task closed with neither SCHEDULED nor RUNNING set sees its destructor's
+        // effects. The `Acquire` half is not needed (`finish` acquires on its own).
         let state = header.state.fetch_and(!SCHEDULED, Ordering::AcqRel);
         // SAFETY: we give up the runnable's reference (after waking the awaiter).
         unsafe { finish(ptr, state) };
@@ -452,6 +459,9 @@ where
     unsafe fn clone_waker(ptr: *const ()) -> RawWaker {
         // SAFETY: the waker being cloned holds a reference, so the task is alive.
         let header = unsafe { header(ptr) };
+        // ORDERING: `Relaxed`, as `Arc::clone`: the new reference is made from one we hold, so
+        // the task cannot be freed meanwhile and nothing needs to be ordered; the overflow check
+        // only needs the count.
         let state = header.state.fetch_add(REFERENCE, Ordering::Relaxed);
         if state > isize::MAX as usize {
             abort();
@@ -463,6 +473,9 @@ where
     unsafe fn wake(ptr: *const ()) {
         // SAFETY: the waker holds a reference until we pass it on or drop it.
         let header = unsafe { header(ptr) };
+        // ORDERING: a first guess for the compare-and-swap. Its `Acquire` is more than needed:
+        // every path after it goes through a read-modify-write that orders by itself (the
+        // compare-and-swap below, or `drop_waker`'s decrement).
         let mut state = header.state.load(Ordering::Acquire);
         loop {
             if state & (COMPLETED | CLOSED) != 0 {
@@ -472,6 +485,14 @@ where
             }
             // Already scheduled: an RMW that changes nothing still orders our writes before
             // the coming poll (release sequence), then our reference goes.
+            // ORDERING: `Release`: what the waker wrote before waking is published to the next
+            // poll, whose `Acquire` compare-and-swap in `run` (or `run`'s `Pending` exit, when
+            // we set SCHEDULED during a poll) reads this write or a later one of its release
+            // sequence. `Acquire` on success: when we make the runnable (the task was idle), the
+            // last poll's effects on the future (published by `run`'s `Release` exit) happen-
+            // before the schedule function hands the runnable on, and so before the next poll,
+            // wherever it runs. Failure `Acquire`: the retry decides on the value (a
+            // COMPLETED/CLOSED exit only drops our reference, which orders by itself).
             let new = state | SCHEDULED;
             match header.state.compare_exchange_weak(
                 state,
@@ -500,11 +521,16 @@ where
     unsafe fn wake_by_ref(ptr: *const ()) {
         // SAFETY: the waker holds a reference for the duration of the call.
         let header = unsafe { header(ptr) };
+        // ORDERING: a first guess for the compare-and-swap; on a finished task we return
+        // without touching anything, so `Acquire` is more than needed.
         let mut state = header.state.load(Ordering::Acquire);
         loop {
             if state & (COMPLETED | CLOSED) != 0 {
                 return;
             }
+            // ORDERING: as in `wake`: `Release` publishes the waker's writes to the next poll,
+            // `Acquire` (success) orders the last poll before the runnable we make here. The
+            // added reference needs no ordering (as in `clone_waker`).
             let new = if state & (SCHEDULED | RUNNING) == 0 {
                 (state | SCHEDULED) + REFERENCE
             } else {
@@ -536,10 +562,15 @@ where
     unsafe fn drop_waker(ptr: *const ()) {
         // SAFETY: the waker holds a reference until the `fetch_sub`.
         let header = unsafe { header(ptr) };
+        // ORDERING: as in `drop_ref`: `Release` publishes our uses, `Acquire` (when last) orders
+        // everyone else's before the final schedule or `destroy`.
         let new = header.state.fetch_sub(REFERENCE, Ordering::AcqRel) - REFERENCE;
         if new & (REFS | HANDLE) == 0 {
             if new & (COMPLETED | CLOSED) == 0 {
                 // Nobody else can reach the task: no reference, no handle.
+                // ORDERING: a plain store, since we are alone; `Release` is more than needed:
+                // the runnable reaches another thread only through the schedule function, which
+                // must synchronise to move it there.
                 header
                     .state
                     .store(SCHEDULED | CLOSED | REFERENCE, Ordering::Release);
@@ -626,6 +657,9 @@ where
     unsafe fn run(ptr: *const ()) -> bool {
         // SAFETY: the runnable's reference keeps the task alive until we give it up.
         let header = unsafe { header(ptr) };
+        // ORDERING: a first guess. On the CLOSED exit we drop the future without a
+        // compare-and-swap: SCHEDULED already makes it ours (the runnable reached us through the
+        // schedule function, which synchronises), and the `Release` guard publishes the drop.
         let mut state = header.state.load(Ordering::Acquire);
         loop {
             if state & CLOSED != 0 {
@@ -637,6 +671,10 @@ where
                 unsafe { Self::drop_future(ptr) };
                 return false;
             }
+            // ORDERING: success `Acquire` is what makes a waker's writes visible to this poll
+            // when its wake found the task already scheduled and made no runnable: its
+            // `Release` compare-and-swap is in the release sequence this one reads. The
+            // `Release` half publishes nothing yet. Failure `Acquire`: the retry decides on it.
             match header.state.compare_exchange_weak(
                 state,
                 (state & !SCHEDULED) | RUNNING,
@@ -682,6 +720,10 @@ where
                     if state & HANDLE == 0 {
                         new |= CLOSED;
                     }
+                    // ORDERING: `Release` publishes the output written above (and the drop of
+                    // the future): the `Task`'s `Acquire` that sees COMPLETED reads it. The
+                    // `Acquire` half is not needed: without a handle we read back the output
+                    // we wrote ourselves, and `finish` acquires on its own.
                     match header.state.compare_exchange_weak(
                         state,
                         new,
@@ -721,6 +763,13 @@ where
                 } else {
                     state & !RUNNING
                 };
+                // ORDERING: `Release` publishes this poll's effects on the future (and its
+                // drop, if cancelled): to the waker whose `Acquire` compare-and-swap finds the
+                // task idle and makes the next runnable, and to a `Task` that sees it idle and
+                // closed. When a wake set SCHEDULED during the poll, this read-modify-write
+                // continues that wake's release sequence, so the next `run`'s `Acquire` sees the
+                // waker's writes. The `Acquire` half is not needed here (`finish`, `drop_ref`
+                // and the next `run` acquire on their own).
                 match header.state.compare_exchange_weak(
                     state,
                     new,
@@ -784,6 +833,9 @@ impl Drop for RunGuard {
             // SAFETY: RUNNING is still set: the future is ours.
             unsafe { (header.vtable.drop_future)(ptr) };
         }
+        // ORDERING: the load is a first guess. The compare-and-swap's `Release` publishes the
+        // drop of the future to a `Task` that sees the task closed and idle (as in the `Release` guard);
+        // its `Acquire` half is not needed (`finish` acquires on its own).
         let mut state = header.state.load(Ordering::Acquire);
         loop {
             match header.state.compare_exchange_weak(

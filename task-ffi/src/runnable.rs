@@ -155,6 +155,8 @@ impl<M, D> Runnable<M, D> {
         let ptr = self.ptr.as_ptr().cast_const();
         // SAFETY: our reference keeps the task alive.
         let header = unsafe { header(ptr) };
+        // ORDERING: `Relaxed`, as `Arc::clone`: the new reference is made from ours, so the
+        // task cannot be freed meanwhile; the overflow check only needs the count.
         let state = header.state.fetch_add(REFERENCE, Ordering::Relaxed);
         if state > isize::MAX as usize {
             abort();
@@ -194,6 +196,10 @@ impl<M, D> Drop for Runnable<M, D> {
         // SAFETY: the runnable's reference keeps the task alive until `drop_ref`.
         let header = unsafe { header(ptr) };
         // Close the task (unless it is already), so no wake schedules it again.
+        // ORDERING: setting CLOSED publishes nothing and reads nothing we rely on: SCHEDULED
+        // already makes the future ours (this runnable reached us through the schedule
+        // function, which synchronises), and the `Release` guard below publishes its drop. So
+        // the `Acquire`/`AcqRel` of this loop is more than needed.
         let mut state = header.state.load(Ordering::Acquire);
         while state & (COMPLETED | CLOSED) == 0 {
             match header.state.compare_exchange_weak(
@@ -218,6 +224,7 @@ impl<M, D> Drop for Runnable<M, D> {
 impl<M, D> Runnable<M, D> {
     /// The task's state word now (for `Debug` and `defmt` output).
     pub(crate) fn state_word(&self) -> usize {
+        // ORDERING: `Acquire`, for `Debug` only: nothing is read through it.
         // SAFETY: our reference keeps the task alive.
         unsafe { header(self.ptr.as_ptr()) }
             .state

@@ -272,8 +272,9 @@ impl<const SIZE: usize, A: Alignment> Memory for TaskSlot<SIZE, A> {
         // made from a pointer to the whole slot (`claim`), so it reaches the flag; the slot
         // outlives its task (the spawn functions' contracts).
         let slot = unsafe { &*ptr.cast_const().cast::<Self>() };
-        // Release: every access of the old task (its parts' drops included) happens before the
-        // next claim, whose compare-and-swap acquires this store.
+        // ORDERING: `Release`: every access of the old task (its parts' drops included, ordered
+        // before us by the last reference's `Acquire` decrement) happens-before the next claim,
+        // whose `Acquire` compare-and-swap reads this store.
         slot.taken.store(false, Ordering::Release);
     }
 }
@@ -291,6 +292,8 @@ impl<const SIZE: usize, A: Alignment> TaskSlot<SIZE, A> {
 
     /// Whether the slot is free (a spawn into it would succeed now).
     pub fn is_free(&self) -> bool {
+        // ORDERING: `Acquire` pairs with the `Release` store that freed the slot (`release`):
+        // once free, the old task's drops are visible to the caller.
         !self.taken.load(Ordering::Acquire)
     }
 
@@ -310,7 +313,8 @@ impl<const SIZE: usize, A: Alignment> TaskSlot<SIZE, A> {
 
     /// Claims the slot; `Some` with a pointer to the whole slot (whose block comes first).
     fn claim(&self) -> Option<*mut u8> {
-        // Acquire: see `release`. Relaxed on failure: nothing is read then.
+        // ORDERING: success `Acquire` pairs with `release`'s `Release` store, so the old task
+        // happens-before the new one is written. `Relaxed` on failure: nothing is read then.
         self.taken
             .compare_exchange(false, true, Ordering::Acquire, Ordering::Relaxed)
             .ok()?;

@@ -108,6 +108,8 @@ impl<T, M> Task<T, M> {
     /// Awaiting a closed task still waits until its future is dropped, if a `Runnable` still
     /// holds it (a cancelled task waiting in the executor's queue, or one being run).
     pub fn is_finished(&self) -> bool {
+        // ORDERING: `Acquire` pairs with the runner's `Release` that set COMPLETED (or dropped
+        // the future of a closed task): once this says finished, what the task did is visible.
         let state = self.header().state.load(Ordering::Acquire);
         state & (CLOSED | COMPLETED) != 0
     }
@@ -145,11 +147,17 @@ impl<T, M> Task<T, M> {
     fn set_canceled(&mut self) {
         let ptr = self.ptr.as_ptr().cast_const();
         let header = self.header();
+        // ORDERING: a first guess; a finished task is left alone, nothing read.
         let mut state = header.state.load(Ordering::Acquire);
         loop {
             if state & (COMPLETED | CLOSED) != 0 {
                 return;
             }
+            // ORDERING: success `Acquire`, as in a wake: when the task is idle we make the
+            // runnable that will drop the future, so the last poll's effects on it (published
+            // by `run`'s `Release` exit) must happen-before that drop, through the schedule
+            // function. `Release`: setting CLOSED publishes nothing of ours. Failure `Acquire`:
+            // the retry decides on it.
             let idle = state & (SCHEDULED | RUNNING) == 0;
             let new = if idle {
                 (state | SCHEDULED | CLOSED) + REFERENCE
@@ -190,6 +198,9 @@ impl<T, M> Task<T, M> {
         let header = unsafe { header(ptr) };
         let mut output = None;
         // Fast path: spawned and dropped at once.
+        // ORDERING: `Release`, as for every clearing of HANDLE: our uses of the task (`&M`)
+        // happen-before its destruction by the last reference, whose `Acquire` decrement reads
+        // this write or a later one. Nothing is read after it.
         if header
             .state
             .compare_exchange(
@@ -202,10 +213,13 @@ impl<T, M> Task<T, M> {
         {
             return None;
         }
+        // ORDERING: a first guess for the compare-and-swaps below, which decide.
         let mut state = header.state.load(Ordering::Acquire);
         loop {
             if state & COMPLETED != 0 && state & CLOSED == 0 {
                 // Take the output before letting go.
+                // ORDERING: success `Acquire` pairs with the runner's `Release` that set
+                // COMPLETED: the output we read next is the one it wrote.
                 match header.state.compare_exchange_weak(
                     state,
                     state | CLOSED,
@@ -228,6 +242,10 @@ impl<T, M> Task<T, M> {
             } else {
                 state & !HANDLE
             };
+            // ORDERING: as `Arc`'s drop. `Release` publishes our uses of the task to whoever
+            // frees it; `Acquire` (success), when no reference is left and we destroy it or
+            // schedule it a last time, orders every other handle's uses (and the last poll)
+            // before that.
             match header.state.compare_exchange_weak(
                 state,
                 new,
@@ -256,6 +274,11 @@ impl<T, M> Task<T, M> {
     fn poll_task(&mut self, cx: &mut Context<'_>) -> Poll<Option<T>> {
         let ptr = self.ptr.as_ptr().cast_const();
         let header = self.header();
+        // ORDERING: `Acquire` here and in the loads after `register`: when one shows the task
+        // closed with neither SCHEDULED nor RUNNING we return at once, and this pairs with the
+        // `Release` that dropped the future (the `Release` guard's `fetch_and`, `run`'s `Pending` exit, the
+        // `RunGuard`), so its destructor's effects are visible when `cancel().await` returns.
+        // `register` orders the awaiter slot itself (header module).
         let mut state = header.state.load(Ordering::Acquire);
         loop {
             if state & CLOSED != 0 {
@@ -281,6 +304,9 @@ impl<T, M> Task<T, M> {
                     return Poll::Pending;
                 }
             }
+            // ORDERING: success `Acquire` pairs with the runner's `Release` that set COMPLETED:
+            // the output read below is the one it wrote. `Release`: we publish nothing but the
+            // CLOSED bit. Failure `Acquire`: the retry may return on it (see the first load).
             match header.state.compare_exchange(
                 state,
                 state | CLOSED,
@@ -356,6 +382,7 @@ impl<T, M> Future for Task<T, M> {
 impl<T, M> Task<T, M> {
     /// The task's state word now (for `Debug` and `defmt` output).
     pub(crate) fn state_word(&self) -> usize {
+        // ORDERING: `Acquire`, for `Debug` only: nothing is read through it.
         self.header().state.load(Ordering::Acquire)
     }
 }
