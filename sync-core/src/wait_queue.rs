@@ -75,6 +75,17 @@
 //! (`Relaxed` loads and stores, plain moves on every target). The number of waiting places is the
 //! exception that justifies the arrangement: fast paths read it without entering the critical
 //! section ([`WaitQueue::len`], `Acquire`; it is stored with `Release`).
+//!
+//! # Testing
+//!
+//! The loom models in `sync-core/tests/loom_wait_queue.rs` check, over the interleavings of two
+//! or three threads (the critical section is loom's mutex there): a notify racing a waiter is
+//! never lost; a waiter notified then cancelled passes its token on; with three waiters, two
+//! notifications racing a cancellation of the middle one still go in FIFO order; and
+//! `wake_all` racing a cancellation and a newcomer accounts for every notification exactly once.
+//! miri runs every sync-core test, this module's included (`tests/wait_queue.rs`), with strict
+//! provenance on the host and once more on `i686-unknown-linux-gnu`, which exercises the 32-bit
+//! layout (links in one 32-bit word, 31-bit tokens) (`cargo xtask miri`).
 
 use core::fmt;
 use core::future::Future;

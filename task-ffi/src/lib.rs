@@ -160,6 +160,18 @@
 //! the `extern "C"` functions in [`ffi`]: the process aborts there. The process also aborts if
 //! the reference count would overflow (more than `isize::MAX / 256` wakers, as with `Arc`).
 //!
+//! # Testing
+//!
+//! The loom models in `tests/loom_task.rs` race a run against a wake, a cancel, a detach with
+//! the last waker, the awaiter's registration, `cancel().await`, two wakes, a cancel and a wake
+//! together, a dropped runnable with a wake and an await, and destructors that panic while the
+//! handle awaits or is dropped; each model runs with the task on the heap and in a
+//! [`TaskSlot`], plus a spawn into a slot racing the drop that frees it. Drop counters are loom
+//! atomics, so a double drop or a leak shows up as a wrong count and a lost wake-up as an
+//! unfinished task. miri runs every task-ffi test (`cargo xtask miri`, host, strict
+//! provenance), including the property test `tests/model.rs` (random operations and panicking
+//! callbacks against a reference model) and the raw-pointer executor of `tests/c_abi.rs`.
+//!
 //! # Without a heap
 //!
 //! A task can live in static memory instead of a heap allocation: a [`TaskSlot`] (a `static`
