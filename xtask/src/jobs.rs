@@ -138,11 +138,24 @@ pub(crate) fn test(_: &mut Run) -> Result {
     crate::readme::build_manifests()
 }
 
+/// `cargo doc` of the workspace, warnings denied; then the library crates as docs.rs builds them
+/// (nightly, `--cfg docsrs`, every feature), so the feature badges (`doc(cfg)`) render.
 pub(crate) fn doc(_: &mut Run) -> Result {
     Cmd::cargo(None)
         .env("RUSTDOCFLAGS", "-D warnings")
         .args(&["doc", "--workspace", "--all-features", "--no-deps"])
-        .run()
+        .run()?;
+    let mut docsrs = Cmd::cargo(Some("nightly"))
+        .env("RUSTDOCFLAGS", "--cfg docsrs -D warnings")
+        .env(
+            "CARGO_TARGET_DIR",
+            target_dir().join("docsrs").to_str().expect("utf-8 path"),
+        )
+        .args(&["doc", "--all-features", "--no-deps"]);
+    for krate in crates::select(|_| true)? {
+        docsrs = docsrs.args(&["-p", krate.name]);
+    }
+    docsrs.run()
 }
 
 /// The examples of the `examples` package, as `cargo metadata` reports them.
