@@ -58,7 +58,6 @@ pub(crate) fn wall(case: &Case, rounds: usize, iters: u64) -> Vec<(f64, f64, f64
         for (i, imp) in case.impls.iter().enumerate() {
             let start = Instant::now();
             checked(case, imp, iters);
-            #[allow(clippy::cast_precision_loss)]
             samples[i].push(start.elapsed().as_nanos() as f64 / iters as f64);
         }
     }

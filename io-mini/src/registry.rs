@@ -210,7 +210,6 @@ impl FileId {
         let mixed = ino ^ dev.rotate_left(29);
         // Folding 64 bits into 32 on purpose: equal digests of different files only make
         // io-mini refuse or keep a registration it could have replaced, never the reverse.
-        #[allow(clippy::cast_possible_truncation)]
         let digest = (mixed ^ (mixed >> 32)) as u32;
         // Bit 1 marks a known id (never 0), bit 0 a socket.
         Self((digest << 2) | 0b10 | if socket { 1 } else { 0 })
@@ -426,7 +425,6 @@ impl<const N: usize, const W: usize> Registry<N, W> {
             && self.waiters[last].state == State::Free
         {
             // `last` < `waiter_end` <= W < NIL.
-            #[allow(clippy::cast_possible_truncation)]
             let end = last as u16;
             self.waiter_end = end;
         }
@@ -490,7 +488,6 @@ impl<const N: usize, const W: usize> Registry<N, W> {
         entry.snap = 0;
         entry.ready = 0;
         // N < NIL (checked at compile time), so the slot fits.
-        #[allow(clippy::cast_possible_truncation)]
         let slot = slot as u16;
         Ok(Key {
             slot,
@@ -522,7 +519,6 @@ impl<const N: usize, const W: usize> Registry<N, W> {
     pub fn entry(&self, slot: usize) -> Option<(Key, i32, FileId)> {
         let entry = self.live_entries().get(slot)?;
         // N < NIL, so the slot fits.
-        #[allow(clippy::cast_possible_truncation)]
         let key = Key {
             slot: slot as u16,
             generation: entry.generation,
@@ -570,7 +566,6 @@ impl<const N: usize, const W: usize> Registry<N, W> {
             && self.entries[last].fd < 0
         {
             // `last` < `entry_end` <= N < NIL.
-            #[allow(clippy::cast_possible_truncation)]
             let end = last as u16;
             self.entry_end = end;
         }
@@ -653,7 +648,6 @@ impl<const N: usize, const W: usize> Registry<N, W> {
         place.dir = dir;
         let notify = self.request_wakeup(known);
         // W < NIL (checked at compile time), so the index fits.
-        #[allow(clippy::cast_possible_truncation)]
         let id = WaiterId(index as u16);
         Ok((id, notify))
     }
@@ -783,7 +777,6 @@ impl<const N: usize, const W: usize> Registry<N, W> {
             if want != 0 && entry.fd >= 0 && n < out.len() {
                 entry.snap = want;
                 // N < NIL, so the slot fits.
-                #[allow(clippy::cast_possible_truncation)]
                 let slot = slot as u16;
                 out[n] = Interest {
                     fd: entry.fd,

@@ -105,7 +105,6 @@ pub(crate) fn bench(_: &mut Run, mode: Mode) -> Result {
         while per_iter.len() < reps {
             let low = callgrind(binary, row, n)?;
             let high = callgrind(binary, row, 2 * n)?;
-            #[allow(clippy::cast_precision_loss)]
             per_iter.push((high.saturating_sub(low)) as f64 / n as f64);
             // Two identical counts: a deterministic (single-threaded) case, no need for more.
             if per_iter.len() == 2 && per_iter[0] == per_iter[1] {
@@ -165,7 +164,6 @@ fn gate_run(binary: &str, mode: Mode) -> Result {
         for count in &mut counts {
             let low = callgrind(binary, &row, GATE_ITERS)?;
             let high = callgrind(binary, &row, 2 * GATE_ITERS)?;
-            #[allow(clippy::cast_precision_loss)]
             let per_iter = high.saturating_sub(low) as f64 / GATE_ITERS as f64;
             *count = per_iter;
         }
@@ -365,14 +363,12 @@ fn svg(rows: &[Row]) -> String {
     }
     let (width, bar_h, label_w, scale_w) = (900.0, 22.0, 520.0, 330.0);
     let max = bars.iter().map(|b| b.1).fold(1.5_f64, f64::max);
-    #[allow(clippy::cast_precision_loss)]
     let height = 40.0 + bar_h * bars.len() as f64;
     let mut s = format!(
         "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{width}\" height=\"{height}\" font-family=\"sans-serif\" font-size=\"12\">\n\
          <text x=\"10\" y=\"16\" font-weight=\"bold\">frugal / peer, instructions per iteration (lower is better)</text>\n"
     );
     for (i, (label, ratio)) in bars.iter().enumerate() {
-        #[allow(clippy::cast_precision_loss)]
         let y = 28.0 + bar_h * i as f64;
         let w = ratio / max * scale_w;
         let color = if *ratio <= 1.0 { "#2a9d4b" } else { "#d1495b" };

@@ -87,7 +87,6 @@ pub(crate) fn size(_: &mut Run, mode: Mode) -> Result {
     let mut figures = crate::gate::Figures::new();
     for (group, rows) in &groups {
         for (imp, _, delta) in rows.iter().filter(|r| r.0.starts_with("frugal")) {
-            #[allow(clippy::cast_precision_loss)]
             let (flash, ram) = (delta.flash as f64, delta.ram as f64);
             figures.insert(format!("{group}_{imp} flash"), flash);
             figures.insert(format!("{group}_{imp} ram"), ram);
@@ -162,7 +161,6 @@ fn render(
             .min();
         for (imp, _, delta) in rows {
             let ratio = |ours: Option<u64>, best: Option<u64>| match (ours, best) {
-                #[allow(clippy::cast_precision_loss)]
                 (Some(o), Some(b)) if imp == "frugal" && b > 0 => {
                     format!("{:.2}", o as f64 / b as f64)
                 }
