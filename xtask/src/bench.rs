@@ -120,7 +120,7 @@ pub(crate) fn bench(_: &mut Run, mode: Mode) -> Result {
     print!("{report}");
     // A --quick run is a smoke test: its numbers stay out of the committed results.
     let dir = if quick {
-        root().join("target/bench-quick")
+        target_dir().join("bench-quick")
     } else {
         root().join("bench")
     };
@@ -194,7 +194,7 @@ fn gate_run(binary: &str, mode: Mode) -> Result {
 
 /// Total instructions of one `bench one` run under callgrind.
 fn callgrind(binary: &str, row: &Row, iters: u64) -> Result<u64> {
-    let out_file = root().join("target/callgrind.out");
+    let out_file = target_dir().join("callgrind.out");
     let out_file = out_file.to_str().expect("utf-8 path");
     Cmd::new("valgrind")
         .args(&[
