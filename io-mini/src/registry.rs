@@ -19,9 +19,8 @@
 //! * `entry_end`, `waiter_end: u16` — *high-water marks*: one past the highest taken entry and
 //!   waiter place. Every scan (snapshot, dispatch, taking wakers, looking for a free place or a
 //!   duplicate fd) stops there, so its cost follows the sources and waiters in use, not the
-//!   capacity: with the host default of 256 / 256 and one connection, the reactor used to walk
-//!   three arrays of 256 per loop (about 3 000 instructions of a 3 800-instruction echo round
-//!   trip). A new source or place takes the lowest free index (holes first), and freeing the
+//!   capacity: with the host default of 256 / 256 and one connection, a full scan would walk
+//!   three arrays of 256 entries per reactor loop for one live source. A new source or place takes the lowest free index (holes first), and freeing the
 //!   last one shrinks the mark past every free index below it, so the marks stay tight.
 //!   4 bytes.
 //!
