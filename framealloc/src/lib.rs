@@ -1,5 +1,5 @@
 //! A frame, pool and heap allocator for game-style main loops, with task-scoped helpers for async
-//! code ([`task::TaskAlloc`], [`task::AsyncPoolGuard`], feature `tokio`).
+//! code ([`task::TaskAlloc`], [`task::AsyncPoolGuard`], feature `task`).
 //!
 //! # The three tiers
 //!

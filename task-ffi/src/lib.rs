@@ -200,6 +200,8 @@
 //!   [`spawn_unchecked`], [`spawn_unchecked_with`] and their `Builder` forms). Without it the
 //!   crate needs no allocator (no `alloc` crate is linked) and tasks live in [`TaskSlot`]s.
 //! - `pool`: [`InPool`], tasks in the slots of a `pool` pool.
+//! - `defmt`: `defmt::Format` for [`Runnable`], [`Task`] (their state in words) and
+//!   [`Occupied`].
 //!
 //! Without `std` the crate is `no_std` and runs on targets without compare-and-swap through
 //! sync-core's portable-atomic fallback.
