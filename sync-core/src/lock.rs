@@ -56,12 +56,16 @@
 //!   thread may allocate (its hash table and the thread's entry), so a lock of this module
 //!   must not be used inside a global allocator there.
 //!
-//! Writing the waiting ourselves rather than using `std::sync::Mutex` removes what the
-//! uncontended path paid for std's poisoning and lets [`Section`] be a bare word. Writing it
-//! over the futex rather than over `parking_lot_core` on Linux keeps the hosts where frugal is
-//! measured and tested free of allocation on contention (hatch's and io-mini's "no allocation
-//! per message" hold even when a lock is contended) and of any new dependency. `parking_lot`'s
-//! own `RawMutex` was not used because it spins a while before it parks. Loom does not see this
+//! Why this shape. `std::sync::Mutex` made every uncontended lock and unlock pay for its
+//! poisoning and made [`Section`] a guard of a mutex; the word above is all the uncontended path
+//! touches. On Linux and Android the futex is two system-call wrappers over `libc`: no new
+//! crate, no allocation on contention (so hatch's and io-mini's "no allocation per message"
+//! hold even when a lock is contended), no global table. `parking_lot_core` is used only where
+//! there is no futex: it is larger (a global hash table of queues, per-thread data, `smallvec`)
+//! and allocates on a thread's first wait, but it covers every hosted target with one
+//! well-kept API (version 0.10, whose park and unpark pass Miri with strict provenance; this
+//! module's unit tests run that path on every host, Miri included). `parking_lot`'s own `RawMutex` (through
+//! `lock_api`) was not used because it spins a while before it parks. Loom does not see this
 //! backend (under `cfg(loom)` the locks are loom's mutex); the lock word's protocol is the
 //! classic futex mutex, and the tests of this crate and of its users exercise it under
 //! contention, under Miri and with real-time priorities.
