@@ -347,6 +347,21 @@ pub mod realtime {
         Ok(())
     }
 
+    /// Runs one side, turning a panic into an error that names the side (a panicking side must
+    /// fail the test with its message, not be mistaken for a hang).
+    fn run(side: &'static str, f: impl FnOnce()) -> Result<&'static str, String> {
+        std::panic::catch_unwind(std::panic::AssertUnwindSafe(f))
+            .map(|()| side)
+            .map_err(|p| {
+                let message = p
+                    .downcast_ref::<&str>()
+                    .map(|s| std::string::String::from(*s))
+                    .or_else(|| p.downcast_ref::<String>().cloned())
+                    .unwrap_or_default();
+                format!("the {side}-priority thread panicked: {message}")
+            })
+    }
+
     /// Runs `low` on a `SCHED_FIFO` thread of priority 10 and, once it has started, `high` on
     /// one of priority 20, both pinned to CPU 0, and waits for both.
     ///
@@ -377,8 +392,7 @@ pub mod realtime {
                 return;
             }
             let _ = started_tx.send(());
-            low();
-            let _ = low_done.send(Ok("low"));
+            let _ = low_done.send(run("low", low));
         });
         if started.recv_timeout(limit).is_err() {
             println!("FAILED: {what}: the low-priority thread did not start");
@@ -389,8 +403,7 @@ pub mod realtime {
                 let _ = done.send(Err(why));
                 return;
             }
-            high();
-            let _ = done.send(Ok("high"));
+            let _ = done.send(run("high", high));
         });
         for _ in 0..2 {
             match finished.recv_timeout(limit) {
