@@ -114,8 +114,9 @@
 //! **Several handlers sending to one task**: a [`SharedHatch`] in a `static` takes sends through
 //! `&self` ([`SharedHatch::send`], [`SharedHatch::replace`]) from any number of handlers, with
 //! no mutex around a handle, while the task awaits its one [`Receiver`]. Each send is one locked
-//! critical section; it never waits and never panics, and a value that cannot be delivered comes
-//! back in the error.
+//! critical section; it never waits for the receiver and never panics itself (only the receiver's
+//! waker, which it wakes, is foreign code), and a value that cannot be delivered comes back in
+//! the error.
 //!
 //! ```
 //! static EVENTS: hatch::SharedHatch<u32> = hatch::SharedHatch::new();
@@ -134,11 +135,13 @@
 //!
 //! The lock never spins. It is sync-core's lock section for the hatch's address
 //! (`sync_core::lock`): on bare metal the critical section above; on a hosted target with
-//! feature `std` one of 64 striped OS mutexes (futex on Linux, a FreeRTOS mutex on ESP-IDF), so
+//! feature `std` one of 64 striped OS lock words (sleeping in a futex on Linux and Android, in
+//! `parking_lot_core` elsewhere, ESP-IDF included), so
 //! a thread of higher priority (`SCHED_FIFO`, FreeRTOS priorities) that finds it held sleeps and
 //! lets the holder finish; on a host without `std`, the binary's critical section (an OS mutex in
 //! critical-section's `std` implementation). The lock-free paths above take no lock at all. An
-//! OS signal handler must not use a hatch that the thread it interrupted may be using. Tested by
+//! OS signal handler must not use a hatch's locked paths at all on a hosted target: the thread it
+//! interrupted may hold that hatch's lock, or another hatch's that shares its stripe. Tested by
 //! `tests/priority.rs` (two `SCHED_FIFO` threads on one CPU).
 //!
 //! ## Known bug classes, each with a test

@@ -25,8 +25,8 @@
 //! received by the next receiver.
 //!
 //! Nothing waits on the sending side: a send to a full slot fails with [`SendError::Full`]
-//! (or [`replace`](SharedHatch::replace) swaps the value), so a handler never blocks and never
-//! panics, and no sender waker is ever parked.
+//! (or [`replace`](SharedHatch::replace) swaps the value), so a handler never waits for the
+//! receiver and never panics itself, and no sender waker is ever parked.
 
 use core::fmt;
 use core::ptr::NonNull;
@@ -59,8 +59,10 @@ use crate::shared::{Hatch, R_CLOSED, R_DROPPED, S_CLOSED, Side, VALUE, WAKERS};
 ///
 /// On bare metal each send is one short critical section (the same as the locked paths of a
 /// [`Sender`]), so it is safe in interrupt handlers of any priority, also while thread mode is in
-/// the middle of a receive. A send never waits and never panics; the value comes back in the
-/// error when it cannot be delivered.
+/// the middle of a receive. A send never waits for the receiver and never panics itself (it wakes
+/// the receiver's waker, which is foreign code); the value comes back in the error when it cannot
+/// be delivered. On a hosted target a send may sleep briefly in the OS while another thread holds
+/// the lock (see "Threads and tasks of different priorities" in the crate docs).
 ///
 /// `SharedHatch<T>` is `Sync` (shareable by handlers and threads) only if `T: Send`:
 ///

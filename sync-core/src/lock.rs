@@ -597,8 +597,8 @@ pub struct Section {
     _guard: loom::sync::MutexGuard<'static, ()>,
     #[cfg(all(feature = "std", not(target_os = "none"), not(loom)))]
     stripe: &'static os::RawLock,
-    /// Not `Send` (it is left in the context that entered it).
-    #[cfg(all(feature = "std", not(target_os = "none"), not(loom)))]
+    /// Not `Send` on any backend (it is left in the context that entered it).
+    #[cfg(not(loom))]
     _not_send: core::marker::PhantomData<*const ()>,
     #[cfg(all(not(all(feature = "std", not(target_os = "none"))), not(loom)))]
     restore: critical_section::RestoreState,
@@ -606,7 +606,7 @@ pub struct Section {
 
 // SAFETY: a `&Section` gives access to nothing (only `Debug`, which prints the backend name), so
 // sharing one between threads cannot race; it stays not `Send`.
-#[cfg(all(feature = "std", not(target_os = "none"), not(loom)))]
+#[cfg(not(loom))]
 unsafe impl Sync for Section {}
 
 #[cfg(loom)]
@@ -621,10 +621,12 @@ impl Section {
     /// # Safety
     ///
     /// No other `Section` may be entered by this thread or interrupt context until this one is
-    /// dropped, and a `Section` is dropped in the context that entered it. (On the
-    /// critical-section backend sections must be left in the reverse order of entering, which
-    /// this rules out breaking; on the OS backend a nested entry for the same stripe would
-    /// deadlock.)
+    /// dropped; the `Section` is dropped in the context that entered it (it is not `Send`); and
+    /// it is dropped before any critical section or lock that was already held when it was
+    /// entered is left (sections nest strictly inside what surrounds them). On the
+    /// critical-section backend a section *is* a critical section, and critical sections must be
+    /// left in the reverse order of entering; on the OS backend a nested entry for the same stripe
+    /// would deadlock.
     #[inline]
     pub unsafe fn enter(key: *const ()) -> Self {
         let _ = key;
@@ -648,8 +650,10 @@ impl Section {
         #[cfg(all(not(all(feature = "std", not(target_os = "none"))), not(loom)))]
         {
             Self {
-                // SAFETY: released exactly once, by `Drop`, and (the caller's contract) no other
-                // section is entered meanwhile, so the releases happen in reverse order.
+                _not_send: core::marker::PhantomData,
+                // SAFETY: released exactly once, by `Drop`; by the caller's contract no other
+                // section is entered meanwhile and every critical section that surrounds this one
+                // is left after it, so the releases happen in reverse order of the acquires.
                 restore: unsafe { critical_section::acquire() },
             }
         }

@@ -155,7 +155,9 @@ impl defmt::Format for Ticket {
 /// A ticket belongs to the queue that issued it. Given to another queue it cannot harm that
 /// queue's structure: a place that is free there, or beyond its size, is refused with a panic
 /// before anything changes; a place that is taken there is some other waiter's, whose
-/// notification it may then consume (a logic error of the caller, never undefined behaviour).
+/// notification it may then consume, or which `cancel` removes from the queue (its waker dropped,
+/// never woken). That is a logic error of the caller that can leave the other waiter hanging,
+/// never undefined behaviour.
 /// Code whose tokens stand for ownership (the `pool` crate passes slot indices) must therefore
 /// keep its queue private, as `pool` does.
 #[derive(Debug, PartialEq, Eq)]
