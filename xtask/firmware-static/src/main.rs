@@ -11,46 +11,13 @@
 #![no_std]
 #![no_main]
 
-mod exec;
-mod isr;
 mod tests_c_executor;
 mod tests_static;
 
-use core::sync::atomic::{AtomicUsize, Ordering};
+// The shared harness: what the tests name as `crate::{Test, exec, isr}`.
+pub use firmware_harness::{Test, exec, isr};
 
-use cortex_m_rt::entry;
-use cortex_m_semihosting::{debug, hprint, hprintln};
-
-/// Tests passed so far (read by the panic handler for the summary line).
-static PASSED: AtomicUsize = AtomicUsize::new(0);
-
-/// A named test.
-pub type Test = (&'static str, fn());
-
-#[entry]
+#[cortex_m_rt::entry]
 fn main() -> ! {
-    isr::init();
-    let suites: &[&[Test]] = &[tests_static::TESTS, tests_c_executor::TESTS];
-    for suite in suites {
-        for (name, test) in *suite {
-            hprint!("test {} ... ", name);
-            test();
-            isr::clear_hook();
-            hprintln!("ok");
-            PASSED.fetch_add(1, Ordering::Relaxed);
-        }
-    }
-    hprintln!("{} passed, 0 failed", PASSED.load(Ordering::Relaxed));
-    debug::exit(debug::EXIT_SUCCESS);
-    #[allow(clippy::empty_loop)]
-    loop {}
-}
-
-#[panic_handler]
-fn panic(info: &core::panic::PanicInfo<'_>) -> ! {
-    hprintln!("FAILED: {}", info);
-    hprintln!("{} passed, 1 failed", PASSED.load(Ordering::Relaxed));
-    debug::exit(debug::EXIT_FAILURE);
-    #[allow(clippy::empty_loop)]
-    loop {}
+    firmware_harness::run(&[tests_static::TESTS, tests_c_executor::TESTS])
 }

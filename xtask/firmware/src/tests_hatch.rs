@@ -151,7 +151,11 @@ fn systick_sends_through_a_shared_hatch() {
     });
     for expected in 1..=20 {
         let (value, polls) = exec::block_on(r.receive());
-        assert_eq!(value, Ok(expected), "values from the handler, in order, each once");
+        assert_eq!(
+            value,
+            Ok(expected),
+            "values from the handler, in order, each once"
+        );
         assert!(polls <= 2, "woken once by the send ({polls} polls)");
     }
     isr::clear_hook();
