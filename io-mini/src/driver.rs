@@ -17,8 +17,8 @@
 //! Set them for example in `.cargo/config.toml` (`[env] IO_MINI_MAX_SOURCES = "32"`); cargo
 //! rebuilds io-mini when they change. At the ESP-IDF defaults the registry takes
 //! 20 × 8 + 20 × 12 + 3 flags + 2 high-water marks = 408 bytes on a 32-bit target, and the
-//! whole static reactor 420 bytes with the mutex and the wake-up fd cell (both measured for
-//! riscv32imc-esp-espidf); on x86_64 the same capacities take 744 bytes, and the host default
+//! whole static reactor 420 bytes with the lock and the wake-up fd cell (asserted at compile time
+//! for ESP-IDF); on x86_64 the same capacities take 744 bytes, and the host default
 //! (256 / 256) 9 240 bytes. The time the reactor spends per loop follows the sources and waiters
 //! in use, not these capacities (see the high-water marks in [`crate::registry`]).
 //! `N` and `W` are const generics of the internal registry, so the loom models and unit tests

@@ -72,7 +72,7 @@
 //!
 //! | | 32-bit (ESP-IDF defaults: 20 sources, 20 waiters) | x86_64, 20 / 20 | x86_64, 64 / 64 | x86_64, host default 256 / 256 |
 //! | --- | --- | --- | --- | --- |
-//! | static reactor | 420 B (registry 408 B) | 744 B | 2 328 B | 9 240 B |
+//! | static reactor | 420 B | 744 B | 2 328 B | 9 240 B |
 //! | per `Async<T>` | handle + 8 B | handle + 8 B | handle + 8 B | handle + 8 B |
 //! | heap | none¹ | none | none | none |
 //!
@@ -82,11 +82,9 @@
 //! x86_64 figures are `size_of` measurements (`tests/footprint.rs`, [`reactor_size`]): 12 bytes
 //! per source, of which 4 identify the file behind the fd (to recognise a leaked
 //! registration, see [`Async::new`]); ESP-IDF, where lwIP reports no file identity, stores
-//! none and takes 8. The 32-bit figures were measured with a compile-time `size_of` probe in a
-//! type-check of this crate for `riscv32imc-esp-espidf` (nightly, `-Zbuild-std`): 420 B for
-//! the whole static reactor at the ESP-IDF defaults (the registry alone, 408 B), and 12 B for
-//! an `Async<TcpStream>`; the 12 B above the registry are the mutex, its poison flag and the
-//! eventfd cell. The reactor thread's stack is described
+//! none and takes 8. The ESP-IDF figures (420 B for the whole static reactor at 20 / 20, and an
+//! `Async<T>` at its handle plus 8 B) are asserted at compile time when the crate is built for
+//! ESP-IDF, which `cargo xtask cross` does for `riscv32imc-esp-espidf`. The reactor thread's stack is described
 //! at [`REACTOR_STACK_SIZE`] (measured: 16 KiB suffice on Linux unless a waker panics; the
 //! host default reserves 64 KiB for that case). Change the capacities with the
 //! `IO_MINI_MAX_SOURCES`, `IO_MINI_MAX_WAITERS` and `IO_MINI_REACTOR_STACK` environment
@@ -190,3 +188,17 @@ pub const fn reactor_size() -> usize {
 pub const fn reactor_size_for<const SOURCES: usize, const WAITERS: usize>() -> usize {
     size_of::<reactor::Core<SOURCES, WAITERS, driver::EventFd>>()
 }
+
+/// The ESP-IDF figures of the memory table (crate docs), checked at compile time whenever the
+/// crate is built for ESP-IDF (`cargo xtask cross` type-checks it for `riscv32imc-esp-espidf`).
+#[cfg(all(target_os = "espidf", not(loom)))]
+const _: () = {
+    assert!(
+        reactor_size_for::<20, 20>() == 420,
+        "the ESP-IDF reactor at 20 sources / 20 waiters is 420 bytes (crate docs, # Memory)"
+    );
+    assert!(
+        size_of::<Async<std::net::TcpStream>>() == size_of::<std::net::TcpStream>() + 8,
+        "an Async<T> is its handle plus 8 bytes (crate docs, # Memory)"
+    );
+};
