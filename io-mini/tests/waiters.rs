@@ -7,7 +7,6 @@
 
 mod common;
 
-use std::future::Future;
 use std::io::{self, Write};
 use std::net::UdpSocket;
 use std::os::fd::{AsFd, BorrowedFd};
@@ -18,7 +17,7 @@ use std::task::{Context, Poll, Wake, Waker};
 
 use futures_lite::future::{self, block_on};
 use io_mini::Async;
-use sync_core::testing::WakeCounter;
+use sync_core::testing::{WakeCounter, poll_with};
 
 use common::wait_until;
 
@@ -30,10 +29,6 @@ fn udp_pair() -> io::Result<(Async<UdpSocket>, Async<UdpSocket>)> {
     Ok((a, b))
 }
 
-fn poll_once<F: Future>(fut: std::pin::Pin<&mut F>, waker: &Waker) -> Poll<F::Output> {
-    fut.poll(&mut Context::from_waker(waker))
-}
-
 #[test]
 fn two_tasks_waiting_readable_are_both_woken() -> io::Result<()> {
     let (a, b) = udp_pair()?;
@@ -41,14 +36,14 @@ fn two_tasks_waiting_readable_are_both_woken() -> io::Result<()> {
     let (w1, w2) = (c1.waker(), c2.waker());
     let mut r1 = pin!(b.readable());
     let mut r2 = pin!(b.readable());
-    assert!(poll_once(r1.as_mut(), &w1).is_pending());
-    assert!(poll_once(r2.as_mut(), &w2).is_pending());
+    assert!(poll_with(&mut r1.as_mut(), &w1).is_pending());
+    assert!(poll_with(&mut r2.as_mut(), &w2).is_pending());
     // Re-polling with the same task's waker neither clones nor wakes anything.
-    assert!(poll_once(r1.as_mut(), &w1).is_pending());
+    assert!(poll_with(&mut r1.as_mut(), &w1).is_pending());
     a.get_ref().send(b"x")?;
     wait_until("both waiters woken", || c1.wakes() == 1 && c2.wakes() == 1);
-    assert!(matches!(poll_once(r1.as_mut(), &w1), Poll::Ready(Ok(()))));
-    assert!(matches!(poll_once(r2.as_mut(), &w2), Poll::Ready(Ok(()))));
+    assert!(matches!(poll_with(&mut r1.as_mut(), &w1), Poll::Ready(Ok(()))));
+    assert!(matches!(poll_with(&mut r2.as_mut(), &w2), Poll::Ready(Ok(()))));
     assert_eq!((c1.wakes(), c2.wakes()), (1, 1));
     drop((w1, w2));
     assert_eq!((c1.live(), c2.live()), (0, 0), "the reactor kept a waker");
@@ -89,7 +84,7 @@ fn cancelled_read_is_never_woken() -> io::Result<()> {
     {
         let mut buf = [0; 16];
         let mut read = pin!(b.recv(&mut buf));
-        assert!(poll_once(read.as_mut(), &cancelled.waker()).is_pending());
+        assert!(poll_with(&mut read.as_mut(), &cancelled.waker()).is_pending());
         assert_eq!(cancelled.live(), 1, "the reactor holds one clone");
     }
     assert_eq!(cancelled.live(), 0, "cancel dropped the reactor's clone");
@@ -115,7 +110,7 @@ fn panicking_waker_does_not_stop_the_reactor() -> io::Result<()> {
     let (a, b) = udp_pair()?;
     let bad = Waker::from(Arc::new(PanicWaker));
     let mut readable = pin!(b.readable());
-    assert!(poll_once(readable.as_mut(), &bad).is_pending());
+    assert!(poll_with(&mut readable.as_mut(), &bad).is_pending());
     a.get_ref().send(b"boom")?;
     // The reactor must survive the panic and keep serving new waits.
     let (c, d) = udp_pair()?;
@@ -126,7 +121,7 @@ fn panicking_waker_does_not_stop_the_reactor() -> io::Result<()> {
     }));
     assert_eq!(&buf[..n?], b"alive");
     wait_until("the panicking waiter marked ready", || {
-        poll_once(readable.as_mut(), &bad).is_ready()
+        poll_with(&mut readable.as_mut(), &bad).is_ready()
     });
     Ok(())
 }
@@ -208,13 +203,13 @@ fn one_event_wakes_more_waiters_than_a_wake_chunk() -> io::Result<()> {
     let waker = counter.waker();
     let mut waits: Vec<_> = (0..WAITERS).map(|_| Box::pin(b.readable())).collect();
     for wait in &mut waits {
-        assert!(poll_once(wait.as_mut(), &waker).is_pending());
+        assert!(poll_with(&mut wait.as_mut(), &waker).is_pending());
     }
     a.get_ref().send(b"x")?;
     wait_until("every waiter woken", || counter.wakes() == WAITERS);
     for wait in &mut waits {
         assert!(matches!(
-            poll_once(wait.as_mut(), &waker),
+            poll_with(&mut wait.as_mut(), &waker),
             Poll::Ready(Ok(()))
         ));
     }
@@ -240,11 +235,11 @@ fn smoke_sources_registered_after_drops_are_watched() -> io::Result<()> {
         let counter = WakeCounter::new();
         let waker = counter.waker();
         let mut readable = pin!(rx.readable());
-        assert!(poll_once(readable.as_mut(), &waker).is_pending());
+        assert!(poll_with(&mut readable.as_mut(), &waker).is_pending());
         tx.get_ref().send(b"x")?;
         wait_until("the waiter is woken", || counter.wakes() == 1);
         assert!(matches!(
-            poll_once(readable.as_mut(), &waker),
+            poll_with(&mut readable.as_mut(), &waker),
             Poll::Ready(Ok(()))
         ));
         let mut buf = [0; 4];
@@ -307,12 +302,12 @@ fn async_read_rearms_a_stale_place_and_gets_every_message() -> io::Result<()> {
     let mut buf = [0; 8];
     for i in 0..50u64 {
         let mut read = pin!(b.read(&mut buf));
-        assert!(poll_once(read.as_mut(), &waker).is_pending());
+        assert!(poll_with(&mut read.as_mut(), &waker).is_pending());
         assert_eq!(would_block.load(SeqCst), i as usize + 1, "one failed read");
         // A Unix stream with room takes the 8 bytes at once.
         assert_eq!((&a).write(&i.to_le_bytes())?, 8);
         wait_until("the reader is woken", || counter.wakes() == i as usize + 1);
-        match poll_once(read.as_mut(), &waker) {
+        match poll_with(&mut read.as_mut(), &waker) {
             Poll::Ready(Ok(8)) => {}
             other => panic!("expected 8 bytes, got {other:?}"),
         }
@@ -348,8 +343,8 @@ fn two_tasks_reading_one_shared_async_both_complete() -> io::Result<()> {
     {
         let mut r1 = pin!(reader1.read(&mut buf1));
         let mut r2 = pin!(reader2.read(&mut buf2));
-        assert!(poll_once(r1.as_mut(), &w1).is_pending());
-        assert!(poll_once(r2.as_mut(), &w2).is_pending());
+        assert!(poll_with(&mut r1.as_mut(), &w1).is_pending());
+        assert!(poll_with(&mut r2.as_mut(), &w2).is_pending());
         let displaced = c1.wakes();
         a.get_ref().write_all(b"01234567")?;
         let (mut seen1, mut seen2) = (0, 0);
@@ -357,13 +352,13 @@ fn two_tasks_reading_one_shared_async_both_complete() -> io::Result<()> {
         wait_until("both readers complete", || {
             if n1.is_none() && c1.wakes() > seen1 {
                 seen1 = c1.wakes();
-                if let Poll::Ready(n) = poll_once(r1.as_mut(), &w1) {
+                if let Poll::Ready(n) = poll_with(&mut r1.as_mut(), &w1) {
                     n1 = Some(n.unwrap());
                 }
             }
             if n2.is_none() && c2.wakes() > seen2 {
                 seen2 = c2.wakes();
-                if let Poll::Ready(n) = poll_once(r2.as_mut(), &w2) {
+                if let Poll::Ready(n) = poll_with(&mut r2.as_mut(), &w2) {
                     n2 = Some(n.unwrap());
                 }
             }

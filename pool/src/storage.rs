@@ -394,7 +394,7 @@ impl<T, const N: usize, const K: usize, Q: Waiters> fmt::Debug for PoolStorage<T
     }
 }
 
-#[cfg(test)]
+#[cfg(all(test, not(loom)))]
 mod tests {
     use super::PoolStorage;
     use crate::NoWaiters;

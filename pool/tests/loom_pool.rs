@@ -10,15 +10,12 @@
 //! before the next owner's write is reported as a data race.
 #![cfg(loom)]
 
-use std::future::Future;
-use std::pin::Pin;
-use std::task::{Context, Poll};
 
 use pool::{Box, Pool};
 use sync_core::sync::atomic::AtomicBool;
 use sync_core::sync::atomic::Ordering::{Acquire, Release};
 use sync_core::sync::loom_only::{Arc, block_on, model, thread};
-use sync_core::testing::WakeCounter;
+use sync_core::testing::{WakeCounter, poll_with};
 
 /// Declares a pool type for loom: `$name: [$ty; $n], $w` with `$n <= 32`.
 macro_rules! loom_pool {
@@ -51,12 +48,6 @@ macro_rules! loom_pool {
             }
         }
     };
-}
-
-/// Polls `fut` once with a counting waker (outside any executor).
-fn poll_once<F: Future + Unpin>(fut: &mut F, counter: &WakeCounter) -> Poll<F::Output> {
-    let waker = counter.waker();
-    Pin::new(fut).poll(&mut Context::from_waker(&waker))
 }
 
 /// A Box is dropped while a waiter registers: the waiter always ends up with the slot (a lost
@@ -128,8 +119,8 @@ fn two_waiters_fifo() {
                 let held = Box::<P>::new(0).unwrap();
                 let mut a = Box::<P>::new_async(1);
                 let mut b = Box::<P>::new_async(2);
-                assert!(poll_once(&mut a, &counter).is_pending());
-                assert!(poll_once(&mut b, &counter).is_pending());
+                assert!(poll_with(&mut a, &counter.waker()).is_pending());
+                assert!(poll_with(&mut b, &counter.waker()).is_pending());
                 let a_done = Arc::new(AtomicBool::new(false));
                 let ta = {
                     let a_done = a_done.clone();
@@ -172,7 +163,7 @@ fn cancel_races_hand_off() {
                 let counter = WakeCounter::new();
                 let held = Box::<P>::new(0).unwrap();
                 let mut a = Box::<P>::new_async(1);
-                assert!(poll_once(&mut a, &counter).is_pending());
+                assert!(poll_with(&mut a, &counter.waker()).is_pending());
                 let ta = thread::spawn(move || drop(a));
                 let tb = thread::spawn(|| {
                     let got = block_on(Box::<P>::new_async(2)).expect("a place is free");
