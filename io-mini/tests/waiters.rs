@@ -42,8 +42,14 @@ fn two_tasks_waiting_readable_are_both_woken() -> io::Result<()> {
     assert!(poll_with(&mut r1.as_mut(), &w1).is_pending());
     a.get_ref().send(b"x")?;
     wait_until("both waiters woken", || c1.wakes() == 1 && c2.wakes() == 1);
-    assert!(matches!(poll_with(&mut r1.as_mut(), &w1), Poll::Ready(Ok(()))));
-    assert!(matches!(poll_with(&mut r2.as_mut(), &w2), Poll::Ready(Ok(()))));
+    assert!(matches!(
+        poll_with(&mut r1.as_mut(), &w1),
+        Poll::Ready(Ok(()))
+    ));
+    assert!(matches!(
+        poll_with(&mut r2.as_mut(), &w2),
+        Poll::Ready(Ok(()))
+    ));
     assert_eq!((c1.wakes(), c2.wakes()), (1, 1));
     drop((w1, w2));
     assert_eq!((c1.live(), c2.live()), (0, 0), "the reactor kept a waker");

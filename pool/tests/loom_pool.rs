@@ -10,7 +10,6 @@
 //! before the next owner's write is reported as a data race.
 #![cfg(loom)]
 
-
 use pool::{Box, Pool};
 use sync_core::sync::atomic::AtomicBool;
 use sync_core::sync::atomic::Ordering::{Acquire, Release};
