@@ -17,6 +17,7 @@
 //! ```text
 //! let counter = Rc::new(Cell::new(0usize));
 //! let c = counter.clone();
+//! // SAFETY: none — this is the misuse the contract forbids (the `Task` moves threads below).
 //! let (runnable, task) = unsafe {
 //!     task_ffi::spawn_unchecked(std::future::pending::<()>(), move |r: Runnable| {
 //!         let _clone = c.clone(); // touches the Rc's counter
