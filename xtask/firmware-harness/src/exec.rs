@@ -4,7 +4,7 @@
 //! interrupt handler is polled again right after the handler returns. The number of polls is
 //! returned so tests can assert that waiting did not busy-poll.
 
-use core::future::Future;
+use core::future::{Future, poll_fn};
 use core::pin::pin;
 use core::sync::atomic::{AtomicBool, Ordering};
 use core::task::{Context, Poll, RawWaker, RawWakerVTable, Waker};
@@ -40,4 +40,18 @@ pub fn block_on<F: Future>(future: F) -> (F::Output, usize) {
             cortex_m::asm::wfi();
         }
     }
+}
+
+/// Pending once (waking itself), then ready: lets the executor run other tasks.
+pub async fn yield_now() {
+    let mut yielded = false;
+    poll_fn(move |cx: &mut Context<'_>| {
+        if core::mem::replace(&mut yielded, true) {
+            Poll::Ready(())
+        } else {
+            cx.waker().wake_by_ref();
+            Poll::Pending
+        }
+    })
+    .await;
 }

@@ -49,20 +49,6 @@ fn run_all() -> usize {
     n
 }
 
-/// Pending once (waking itself), then ready.
-pub async fn yield_now() {
-    let mut yielded = false;
-    poll_fn(move |cx: &mut Context<'_>| {
-        if core::mem::replace(&mut yielded, true) {
-            Poll::Ready(())
-        } else {
-            cx.waker().wake_by_ref();
-            Poll::Pending
-        }
-    })
-    .await;
-}
-
 static TICK_WAKER: AtomicWaker = AtomicWaker::new();
 static TICKED: AtomicBool = AtomicBool::new(false);
 
@@ -89,7 +75,7 @@ fn slots_run_complete_and_respawn_woken_from_systick() {
             .spawn(
                 async move {
                     for _ in 0..3 {
-                        yield_now().await;
+                        exec::yield_now().await;
                     }
                     round + 2
                 },

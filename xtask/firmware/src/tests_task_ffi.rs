@@ -4,9 +4,7 @@
 extern crate alloc;
 
 use core::cell::RefCell;
-use core::future::poll_fn;
 use core::sync::atomic::{AtomicUsize, Ordering};
-use core::task::Poll;
 
 use critical_section::Mutex;
 use embedded_alloc::LlffHeap;
@@ -14,7 +12,7 @@ use heapless::Deque;
 use sync_core::WaitQueue;
 use task_ffi::Runnable;
 
-use crate::{Test, isr};
+use crate::{Test, exec, isr};
 
 pub const TESTS: &[Test] = &[
     (
@@ -70,21 +68,6 @@ fn run_until(done: impl Fn() -> bool) -> usize {
     runs
 }
 
-/// Yields once: wakes itself and returns `Pending` the first time.
-pub(crate) async fn yield_now() {
-    let mut yielded = false;
-    poll_fn(|cx| {
-        if yielded {
-            Poll::Ready(())
-        } else {
-            yielded = true;
-            cx.waker().wake_by_ref();
-            Poll::Pending
-        }
-    })
-    .await;
-}
-
 static FINISHED: AtomicUsize = AtomicUsize::new(0);
 
 fn static_executor_runs_yielding_tasks() {
@@ -94,7 +77,7 @@ fn static_executor_runs_yielding_tasks() {
         let (runnable, task) = task_ffi::spawn(
             async move {
                 for _ in 0..i + 1 {
-                    yield_now().await;
+                    exec::yield_now().await;
                 }
                 FINISHED.fetch_add(1, Ordering::Relaxed);
                 i * 10
