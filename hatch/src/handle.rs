@@ -29,7 +29,8 @@
 //! `F_BOXED`) is freed, which drops a pending value and the waker slots (`free_boxed`, out of line
 //! so that the drop inlines). A hatch whose memory you manage (`clean_up_managed`) loses its
 //! wakers and, unless `recycles` is set, its pending value; then one `Release` store marks it
-//! `FREE` (`reclaims` or `recycles` set: a later `try_split` may reuse it) or `SPENT`.
+//! free (`IN_USE` cleared: `reclaims` or `recycles` set, a later `try_split` may reuse it) or
+//! `SPENT`.
 
 use core::marker::PhantomData;
 use core::ptr::NonNull;
@@ -37,7 +38,7 @@ use core::ptr::NonNull;
 use sync_core::sync::atomic::Ordering;
 
 use crate::shared::{
-    FREE, Hatch, LOCK, R_CLOSED, RECLAIM, RECYCLE, S_CLOSED, SPENT, Side, VALUE, WAKERS,
+    Hatch, IN_USE, LOCK, R_CLOSED, RECLAIM, RECYCLE, S_CLOSED, SPENT, Side, VALUE, WAKERS,
     transition, unlock_final,
 };
 #[cfg(doc)]
@@ -208,7 +209,7 @@ impl<'a, T> Handle<'a, T> {
         }
         // The peer's slot is empty: its drop took its waker out (invariants 1 and 2).
         // Keep the waker hints: a slot left by a forgotten future is still there.
-        hatch.unlock(locked, state & (VALUE | WAKERS));
+        hatch.unlock(locked, state & (VALUE | WAKERS | IN_USE));
         // SAFETY: the old peer is gone (its `DROPPED` bit, seen under the lock, which we cleared
         // in the same critical section), so this is the only handle of its side; the hatch is
         // valid for `'a`, as for `self`.
@@ -354,7 +355,7 @@ impl<'a, T> Handle<'a, T> {
             None
         };
         let end = if next & (RECLAIM | RECYCLE) != 0 {
-            FREE | (next & VALUE)
+            next & VALUE
         } else {
             SPENT
         };

@@ -40,7 +40,7 @@
 //! | `VALUE` | the value slot holds a `T` | a send | a receive, the cleanup |
 //! | `S_CLOSED` / `R_CLOSED` | that side will not send / receive any more | drop, `closes` | recycle, split |
 //! | `S_DROPPED` / `R_DROPPED` | that side's handle is gone (implies closed) | drop | recycle, split |
-//! | `FREE` | a hatch you manage is idle and may be split | `new`, the cleanup | split |
+//! | `IN_USE` | a pair was split from the hatch and has not given it back (clear: free) | split, `hatch()`, a `SharedHatch`'s first receiver | the cleanup of a reclaimed or recycled hatch, `split` |
 //! | `RECLAIM` / `RECYCLE` | a dropped handle asked for reclaiming / recycling | drop | split |
 //! | `S_WAKER` / `R_WAKER` | that side's waker slot *may* be `Some` | parking | taking that slot |
 //!
@@ -110,8 +110,10 @@ pub(crate) const R_CLOSED: u32 = 1 << 3;
 pub(crate) const S_DROPPED: u32 = 1 << 4;
 /// The receiver handle is gone.
 pub(crate) const R_DROPPED: u32 = 1 << 5;
-/// The hatch (memory you manage) is idle and may be split into a new pair.
-pub(crate) const FREE: u32 = 1 << 6;
+/// A pair uses the hatch, or used it and did not give it back; clear: the hatch (memory you
+/// manage) is free and may be split into a new pair. Clear in a new hatch, so that the initial
+/// state is all zeros and a `static` hatch lands in `.bss`.
+pub(crate) const IN_USE: u32 = 1 << 6;
 /// A dropped handle had `reclaims` set.
 pub(crate) const RECLAIM: u32 = 1 << 7;
 /// A dropped handle had `recycles` set.
@@ -123,7 +125,7 @@ pub(crate) const R_WAKER: u32 = 1 << 10;
 /// Both waker hints.
 pub(crate) const WAKERS: u32 = S_WAKER | R_WAKER;
 /// The state of a hatch whose pair is gone and which was neither reclaimed nor recycled.
-pub(crate) const SPENT: u32 = S_CLOSED | R_CLOSED | S_DROPPED | R_DROPPED;
+pub(crate) const SPENT: u32 = IN_USE | S_CLOSED | R_CLOSED | S_DROPPED | R_DROPPED;
 
 // The 32-bit sizes of the module docs, checked whenever the crate is built for a 32-bit target.
 #[cfg(all(target_pointer_width = "32", not(loom)))]
@@ -203,20 +205,7 @@ impl<T> Hatch<T> {
         #[must_use]
         pub const fn new() -> Self {
             Self {
-                state: AtomicU32::new(FREE),
-                value: UnsafeCell::new(MaybeUninit::uninit()),
-                sender: UnsafeCell::new(None),
-                receiver: UnsafeCell::new(None),
-            }
-        }
-    }
-
-    sync_core::const_fn! {
-        /// The hatch of a [`SharedHatch`](crate::SharedHatch): the sending side open and owned by
-        /// the `SharedHatch`, the receiving side dropped until `receiver()` reopens it.
-        pub(crate) const fn new_shared() -> Self {
-            Self {
-                state: AtomicU32::new(R_CLOSED | R_DROPPED),
+                state: AtomicU32::new(0),
                 value: UnsafeCell::new(MaybeUninit::uninit()),
                 sender: UnsafeCell::new(None),
                 receiver: UnsafeCell::new(None),
@@ -230,7 +219,7 @@ impl<T> Hatch<T> {
         let hatch = Self::new();
         // ORDERING: the hatch is not shared yet; the handles that reach it later get there by
         // being moved, and a move to another thread synchronises by itself.
-        hatch.state.store(0, Ordering::Relaxed);
+        hatch.state.store(IN_USE, Ordering::Relaxed);
         hatch
     }
 
@@ -240,10 +229,10 @@ impl<T> Hatch<T> {
     /// [`recycles`](Sender::set_recycles) set.
     #[must_use]
     pub fn is_free(&self) -> bool {
-        // ORDERING: `Acquire` pairs with the `Release` store of `FREE` by the last handle's
+        // ORDERING: `Acquire` pairs with the `Release` store of the free state by the last handle's
         // cleanup (`clean_up_managed`): once this says free, everything the old pair did to the
         // memory (drops included) happens-before what the caller does with it next.
-        self.state.load(Ordering::Acquire) & (FREE | LOCK) == FREE
+        self.state.load(Ordering::Acquire) & (IN_USE | LOCK) == 0
     }
 
     /// Splits a free hatch into a sender and a receiver that borrow it; `None` if a pair is using
@@ -276,7 +265,7 @@ impl<T> Hatch<T> {
         let s = self.sender.with_mut(|p| unsafe { take(p) });
         // SAFETY: as above.
         let r = self.receiver.with_mut(|p| unsafe { take(p) });
-        self.state.store(FREE | value, Ordering::Relaxed);
+        self.state.store(value, Ordering::Relaxed);
         drop((s, r));
         // SAFETY: the exclusive borrow lasts as long as the handles; the hatch is free (just
         // stored, and nobody else can reach it).
@@ -301,18 +290,18 @@ impl<T> Hatch<T> {
         // ORDERING: `Relaxed`: only a first guess for the compare-and-swap, which decides.
         let mut state = this.state.load(Ordering::Relaxed);
         loop {
-            if state & (FREE | LOCK) != FREE {
+            if state & (IN_USE | LOCK) != 0 {
                 return None;
             }
             // The new pair starts open; a recycled value stays.
-            // ORDERING: success `Acquire` pairs with the `Release` store of `FREE` by the old
+            // ORDERING: success `Acquire` pairs with the `Release` store of the free state by the old
             // pair's cleanup, so its accesses to the cells (a kept value, dropped wakers)
             // happen-before the new pair's. No `Release`: nothing of ours is published yet (the
             // new handles publish with their own operations). Failure `Relaxed`: we only retry
             // or return `None`, touching nothing.
             match this.state.compare_exchange_weak(
                 state,
-                state & VALUE,
+                (state & VALUE) | IN_USE,
                 Ordering::Acquire,
                 Ordering::Relaxed,
             ) {
@@ -320,7 +309,7 @@ impl<T> Hatch<T> {
                 Err(now) => state = now,
             }
         }
-        // SAFETY: we won the transition out of FREE, so this is the only sender; the caller keeps
+        // SAFETY: we won the transition to `IN_USE`, so this is the only sender; the caller keeps
         // the memory valid for `'a`.
         let sender = unsafe { Sender::from_raw(hatch, 0) };
         // SAFETY: as above, the only receiver.
@@ -697,7 +686,7 @@ impl Words {
             slot: if state & VALUE != 0 { "full" } else { "empty" },
             sender: side(state, S_CLOSED, S_DROPPED),
             receiver: side(state, R_CLOSED, R_DROPPED),
-            usage: if state & FREE != 0 {
+            usage: if state & IN_USE == 0 {
                 "free"
             } else if state & SPENT == SPENT {
                 "spent"
@@ -717,5 +706,19 @@ impl<T> fmt::Debug for Hatch<T> {
             .field("receiver", &format_args!("{}", words.receiver))
             .field("usage", &format_args!("{}", words.usage))
             .finish()
+    }
+}
+
+#[cfg(all(test, not(loom)))]
+mod tests {
+    use super::Hatch;
+    use crate::SharedHatch;
+
+    /// A new hatch's state word is zero, so a `static` hatch (whose waker slots are `None` and
+    /// whose value slot is uninitialised) is all zeros and goes to `.bss`, not `.data`.
+    #[test]
+    fn new_state_is_zero() {
+        assert_eq!(Hatch::<u32>::new().peek(), 0);
+        assert_eq!(SharedHatch::<u32>::new().state(), 0);
     }
 }

@@ -16,8 +16,8 @@
 //!
 //! Because no `Sender` of the inner hatch can exist, a lock-free send can never race a shared one:
 //! the type rules that misuse out at compile time. The state machine is the one of `shared.rs`
-//! with the sender never dropped: a new `SharedHatch` starts with the receiving side dropped
-//! (sends give their value back as [`SendError::Closed`]); [`receiver`](SharedHatch::receiver)
+//! with the sender never dropped: a new `SharedHatch` starts with no receiver (all zeros; sends
+//! give their value back as [`SendError::Closed`]); [`receiver`](SharedHatch::receiver)
 //! reopens both sides like a recycle (a value left by an earlier receiver stays and is received
 //! first) and fails with [`RecycleError`] while a receiver is alive. A receiver's drop closes
 //! the receiving side again; nothing is freed, since the memory belongs to the `SharedHatch`, and
@@ -35,7 +35,18 @@ use crate::Receiver;
 #[cfg(doc)]
 use crate::Sender;
 use crate::error::{RecycleError, SendError};
-use crate::shared::{Hatch, R_CLOSED, R_DROPPED, S_CLOSED, Side, VALUE, WAKERS};
+use crate::shared::{Hatch, IN_USE, R_CLOSED, R_DROPPED, S_CLOSED, Side, VALUE, WAKERS};
+
+/// The bits that must read `IN_USE` alone for a send to be delivered: a receiver was made
+/// (`IN_USE`, set by the first [`SharedHatch::receiver`] and never cleared) and neither side is
+/// closed (the receiver's drop closes its side). A new `SharedHatch` is all zeros, so a `static`
+/// one lands in `.bss`: no receiver yet reads as closed.
+const OPEN: u32 = IN_USE | R_CLOSED | S_CLOSED;
+
+/// Whether `state` has no live receiver: none was made yet, or the last one was dropped.
+const fn no_receiver(state: u32) -> bool {
+    state & IN_USE == 0 || state & R_DROPPED != 0
+}
 
 /// A hatch with a shared sending side: send with `&self` from any number of interrupt handlers
 /// or threads, receive with one [`Receiver`].
@@ -81,7 +92,7 @@ impl<T> SharedHatch<T> {
         /// [`SendError::Closed`].
         #[must_use]
         pub const fn new() -> Self {
-            Self { hatch: Hatch::new_shared() }
+            Self { hatch: Hatch::new() }
         }
     }
 
@@ -102,15 +113,15 @@ impl<T> SharedHatch<T> {
     pub fn receiver(&self) -> Result<Receiver<'_, T>, RecycleError> {
         let hatch = &self.hatch;
         let (state, locked) = hatch.lock();
-        if state & R_DROPPED == 0 {
+        if !no_receiver(state) {
             hatch.unlock(locked, state);
             return Err(RecycleError(()));
         }
         // Both sides open (the sending side never closes); the value and the waker hints stay
         // (a hint of a forgotten receive future may still be true).
-        hatch.unlock(locked, state & (VALUE | WAKERS));
-        // SAFETY: `R_DROPPED` was set under the lock, so no other receiver is alive, and we
-        // cleared it in the same critical section; the hatch is borrowed for the receiver's
+        hatch.unlock(locked, (state & (VALUE | WAKERS)) | IN_USE);
+        // SAFETY: no receiver was alive (`IN_USE` clear or `R_DROPPED` set, under the lock), and
+        // we marked one alive in the same critical section; the hatch is borrowed for the receiver's
         // lifetime, so it outlives it and does not move.
         Ok(unsafe { Receiver::from_raw(NonNull::from(hatch), 0) })
     }
@@ -122,11 +133,11 @@ impl<T> SharedHatch<T> {
         let hatch = &self.hatch;
         // Full and open at this look: where the send takes effect, no lock needed.
         // ORDERING: nothing is read or written after the look, so its ordering does not matter.
-        if hatch.peek() & (VALUE | R_CLOSED | S_CLOSED) == VALUE {
+        if hatch.peek() & (VALUE | OPEN) == VALUE | IN_USE {
             return Err(SendError::Full(value));
         }
         let (state, locked) = hatch.lock();
-        if state & (R_CLOSED | S_CLOSED) != 0 {
+        if state & OPEN != IN_USE {
             hatch.unlock(locked, state);
             return Err(SendError::Closed(value));
         }
@@ -146,7 +157,7 @@ impl<T> SharedHatch<T> {
     pub fn replace(&self, value: T) -> Result<Option<T>, SendError<T>> {
         let hatch = &self.hatch;
         let (state, locked) = hatch.lock();
-        if state & (R_CLOSED | S_CLOSED) != 0 {
+        if state & OPEN != IN_USE {
             hatch.unlock(locked, state);
             return Err(SendError::Closed(value));
         }
@@ -165,13 +176,19 @@ impl<T> SharedHatch<T> {
     /// Whether a receiver is alive and open: sends can be delivered.
     #[must_use]
     pub fn is_open(&self) -> bool {
-        self.hatch.peek() & (R_CLOSED | S_CLOSED) == 0
+        self.hatch.peek() & OPEN == IN_USE
     }
 
     /// Whether an unreceived value is in the slot.
     #[must_use]
     pub fn has_value(&self) -> bool {
         self.hatch.peek() & VALUE != 0
+    }
+
+    /// The state word (for the crate's tests).
+    #[cfg(all(test, not(loom)))]
+    pub(crate) fn state(&self) -> u32 {
+        self.hatch.peek()
     }
 
     /// Moves `value` into the empty slot, publishes `VALUE` with the unlock, then wakes a
@@ -207,7 +224,7 @@ impl<T> fmt::Debug for SharedHatch<T> {
                 "receiver",
                 &format_args!(
                     "{}",
-                    if state & R_DROPPED != 0 {
+                    if no_receiver(state) {
                         "none"
                     } else if state & R_CLOSED != 0 {
                         "closed"
@@ -224,7 +241,7 @@ impl<T> fmt::Debug for SharedHatch<T> {
 impl<T> defmt::Format for SharedHatch<T> {
     fn format(&self, f: defmt::Formatter<'_>) {
         let state = self.hatch.peek();
-        let receiver = if state & R_DROPPED != 0 {
+        let receiver = if no_receiver(state) {
             "none"
         } else if state & R_CLOSED != 0 {
             "closed"
