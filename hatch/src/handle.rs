@@ -26,8 +26,9 @@
 //! # The cleanup
 //!
 //! The last handle owns the hatch exclusively. A boxed hatch ([`hatch()`](crate::hatch()),
-//! `F_BOXED`) is freed, which drops a pending value and the waker slots (`free_boxed`, out of line
-//! so that the drop inlines). A hatch whose memory you manage (`clean_up_managed`) loses its
+//! `F_BOXED`) is freed, which drops a pending value and the waker slots (`drop_boxed`, out of line
+//! so that the drop inlines), or only deallocated when the state says nothing in it needs
+//! dropping (`free_boxed`). A hatch whose memory you manage (`clean_up_managed`) loses its
 //! wakers and, unless `recycles` is set, its pending value; then one `Release` store marks it
 //! free (`IN_USE` cleared: `reclaims` or `recycles` set, a later `try_split` may reuse it) or
 //! `SPENT`.
@@ -321,21 +322,40 @@ impl<'a, T> Handle<'a, T> {
     fn clean_up(&mut self, state: u32) {
         #[cfg(feature = "alloc")]
         if self.get(F_BOXED) {
-            self.free_boxed();
+            self.free_boxed(state);
             return;
         }
         self.clean_up_managed(state);
     }
 
-    /// [`clean_up`](Self::clean_up) of a boxed hatch: frees it. Out of line, so that a handle's
-    /// drop stays small enough to inline.
+    /// [`clean_up`](Self::clean_up) of a boxed hatch: frees it. When nothing in it needs
+    /// dropping (both waker hints clear, so both slots are `None` by invariant 3, and the value
+    /// slot empty or `T` without drop glue) the memory is only deallocated; otherwise the box is
+    /// dropped, out of line, so that a handle's drop stays small enough to inline.
+    #[cfg(feature = "alloc")]
+    #[inline(always)]
+    fn free_boxed(&mut self, state: u32) {
+        let ptr = self.hatch.as_ptr();
+        let value = core::mem::needs_drop::<T>() && state & VALUE != 0;
+        if state & WAKERS == 0 && !value {
+            // SAFETY: boxed hatches come from `Box::new_uninit` in `hatch()` (the global
+            // allocator, `Layout::new::<Hatch<T>>()`), and both handles are gone, so this is the
+            // last reference. Skipping the drop glue leaks nothing: both waker slots are `None`
+            // (hints clear, invariant 3) and the value slot holds nothing that needs dropping.
+            unsafe {
+                alloc::alloc::dealloc(ptr.cast(), core::alloc::Layout::new::<Hatch<T>>());
+            }
+        } else {
+            Self::drop_boxed(ptr);
+        }
+    }
+
+    /// Drops a boxed hatch: a pending value and the wakers with it, then frees it.
     #[cfg(feature = "alloc")]
     #[inline(never)]
-    fn free_boxed(&mut self) {
-        let ptr = self.hatch.as_ptr();
-        // SAFETY: boxed hatches come from `Box::leak` in `hatch()`, and both handles are gone,
-        // so this is the last reference. `Drop for Hatch` drops a pending value and the waker
-        // slots drop themselves.
+    fn drop_boxed(ptr: *mut Hatch<T>) {
+        // SAFETY: as in `free_boxed`: the last reference to a leaked box. `Drop for Hatch` drops
+        // a pending value and the waker slots drop themselves.
         drop(unsafe { alloc::boxed::Box::from_raw(ptr) });
     }
 
