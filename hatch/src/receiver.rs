@@ -181,15 +181,15 @@ impl<T> Receiver<'_, T> {
         } else if seen & (VALUE | S_CLOSED | R_CLOSED) == 0 {
             return Ok(None);
         }
-        self.receive_locked(seen)
+        self.receive_locked()
     }
 
     /// The locked part of [`receive_now`](Self::receive_now): closed, or a waker to move, or the
     /// lock was busy.
     #[inline(never)]
-    fn receive_locked(&mut self, seen: u32) -> Result<Option<T>, Closed> {
+    fn receive_locked(&mut self) -> Result<Option<T>, Closed> {
         let hatch = self.handle.hatch();
-        let (state, locked) = hatch.lock_from(seen);
+        let (state, locked) = hatch.lock();
         if state & VALUE != 0 {
             return Ok(Some(self.take(state, locked, self.closes())));
         }
@@ -270,8 +270,8 @@ impl<T> Receiving<'_, '_, T> {
     fn poll_receive(&mut self, cx: &Context<'_>) -> Poll<Result<T, Closed>> {
         let hatch = self.receiver.handle.hatch();
         let closes = self.receiver.closes();
-        // ORDERING: this look only decides whether to clone the waker early and gives the lock a
-        // first guess; everything is decided again under the lock, which acquires.
+        // ORDERING: this look only decides whether to clone the waker early; everything is
+        // decided again under the lock, which acquires.
         let seen = hatch.peek();
         // Empty, open and no waker of ours in the slot: we are about to park, so clone the waker
         // now, before the lock, and save a second critical section. (If a value arrives
@@ -281,10 +281,8 @@ impl<T> Receiving<'_, '_, T> {
         } else {
             None
         };
-        let mut guess = seen;
         loop {
-            let (state, locked) = hatch.lock_from(guess);
-            guess = state;
+            let (state, locked) = hatch.lock();
             if state & VALUE != 0 {
                 self.parked = false;
                 let value = self.receiver.take(state, locked, closes);

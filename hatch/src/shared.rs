@@ -325,45 +325,27 @@ impl<T> Hatch<T> {
     /// releasing store. A second locker waits in the section, so nobody ever spins on the lock
     /// bit: not an interrupt handler on the code it preempted, not a high-priority thread on a
     /// low-priority holder.
-    #[inline]
+    ///
+    /// Out of line on bare metal, where every locked path calls it and a call is smaller than
+    /// the critical-section entry and the read-modify-write; inlined on hosts.
+    #[cfg_attr(target_os = "none", inline(never))]
+    #[cfg_attr(not(target_os = "none"), inline)]
     pub(crate) fn lock(&self) -> (u32, Locked) {
-        // ORDERING: `Relaxed`: only a guess; the compare-and-swap in `lock_from` synchronises.
-        self.lock_from(self.state.load(Ordering::Relaxed))
-    }
-
-    /// [`lock`](Self::lock) with a first guess of the state, from a look the caller just took
-    /// (saves a load; a wrong guess only costs a retry).
-    #[inline]
-    pub(crate) fn lock_from(&self, guess: u32) -> (u32, Locked) {
         let locked = Locked::enter(self.key());
-        // A compare-and-swap, not `fetch_or`: a failed attempt must not write, so that while the
-        // lock is held its holder is the only writer and may release it with a plain store.
-        // (On x86 both compile to `lock cmpxchg`, because the old state is used.)
-        let mut state = guess & !LOCK;
-        loop {
-            // ORDERING: success `Acquire` reads the word as the last writer left it: an unlock
-            // (`Release` store), a lock-free send's publish or a handle's drop (`Release`
-            // compare-and-swap, `transition`). So the previous critical section's cell accesses,
-            // and the slot write of a lock-free send, happen-before ours. No `Release`: taking
-            // the lock publishes nothing (`unlock` does). Failure `Relaxed`: the value only
-            // becomes the next guess; nothing is read on it.
-            match self.state.compare_exchange_weak(
-                state,
-                state | LOCK,
-                Ordering::Acquire,
-                Ordering::Relaxed,
-            ) {
-                Ok(_) => return (state, locked),
-                Err(now) => {
-                    // Not the lock bit: only a holder of this hatch's section sets it, and we hold
-                    // the section. A lock-free path (a send into an empty slot, a handle's drop)
-                    // changed another bit; retry from what we saw. Each retry follows a completed
-                    // operation of another thread, so this never waits for a preempted one.
-                    debug_assert_eq!(now & LOCK, 0, "lock bit set outside the section");
-                    state = now & !LOCK;
-                }
-            }
-        }
+        // Only a holder of this hatch's section sets the lock bit, and it clears the bit before
+        // it leaves the section; we hold the section, so the bit is clear and adding it sets it.
+        // One read-modify-write that cannot fail, so no retry loop and no first guess (on x86 a
+        // single `lock xadd`). The lock-free paths compare-and-swap from an unlocked state, so
+        // they fail (and come here) from now on, and while the lock is held its holder is the
+        // only writer and may release it with a plain store.
+        // ORDERING: `Acquire` reads the word as the last writer left it: an unlock (`Release`
+        // store), a lock-free send's publish or a handle's drop (`Release` compare-and-swap,
+        // `transition`). So the previous critical section's cell accesses, and the slot write of
+        // a lock-free send, happen-before ours. No `Release`: taking the lock publishes nothing
+        // (`unlock` does).
+        let state = self.state.fetch_add(LOCK, Ordering::Acquire);
+        debug_assert_eq!(state & LOCK, 0, "lock bit set outside the section");
+        (state, locked)
     }
 
     /// One attempt to take the lock from the unlocked state `seen`: `None` (and nothing held) if
@@ -372,7 +354,7 @@ impl<T> Hatch<T> {
     pub(crate) fn try_lock(&self, seen: u32) -> Option<Locked> {
         debug_assert_eq!(seen & LOCK, 0);
         let locked = Locked::try_enter(self.key())?;
-        // ORDERING: as in `lock_from`: success `Acquire` pairs with the `Release` of whoever
+        // ORDERING: as in `lock`: success `Acquire` pairs with the `Release` of whoever
         // wrote `seen` (for `receive_now`: the sender's publish of `VALUE`, so the value in the
         // slot is visible); failure `Relaxed`, we give up and touch nothing.
         if self
@@ -389,7 +371,11 @@ impl<T> Hatch<T> {
 
     /// Publishes `state` (without the lock bit) and releases the lock (and, on bare metal, the
     /// critical section taken by [`lock`](Self::lock)).
-    #[inline]
+    ///
+    /// Out of line on bare metal (a call is smaller than the barrier, the store and the
+    /// interrupt restore), inlined on hosts.
+    #[cfg_attr(target_os = "none", inline(never))]
+    #[cfg_attr(not(target_os = "none"), inline)]
     pub(crate) fn unlock(&self, locked: Locked, state: u32) {
         debug_assert_eq!(state & LOCK, 0);
         // ORDERING: `Release` publishes this critical section (its cell accesses and the new
