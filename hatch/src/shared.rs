@@ -287,27 +287,25 @@ impl<T> Hatch<T> {
     pub unsafe fn split_raw<'a>(hatch: NonNull<Self>) -> Option<(Sender<'a, T>, Receiver<'a, T>)> {
         // SAFETY: valid for the handles' lifetime (caller's contract).
         let this = unsafe { hatch.as_ref() };
-        // ORDERING: `Relaxed`: only a first guess for the compare-and-swap, which decides.
-        let mut state = this.state.load(Ordering::Relaxed);
-        loop {
-            if state & (IN_USE | LOCK) != 0 {
-                return None;
-            }
-            // The new pair starts open; a recycled value stays.
-            // ORDERING: success `Acquire` pairs with the `Release` store of the free state by the old
-            // pair's cleanup, so its accesses to the cells (a kept value, dropped wakers)
-            // happen-before the new pair's. No `Release`: nothing of ours is published yet (the
-            // new handles publish with their own operations). Failure `Relaxed`: we only retry
-            // or return `None`, touching nothing.
-            match this.state.compare_exchange_weak(
-                state,
-                (state & VALUE) | IN_USE,
-                Ordering::Acquire,
-                Ordering::Relaxed,
-            ) {
-                Ok(_) => break,
-                Err(now) => state = now,
-            }
+        // ORDERING: `Relaxed`: only the expected value of the compare-and-swap, which decides.
+        let state = this.state.load(Ordering::Relaxed);
+        if state & IN_USE != 0 {
+            return None;
+        }
+        // A free hatch's state is `0` or `VALUE` (a kept value): the cleanup and `split` leave
+        // nothing else, no handle exists to change it, and only a split sets `IN_USE`. So the
+        // split only sets `IN_USE` (the new pair starts open, a kept value stays), and if the
+        // state is no longer what we saw, another split won: no retry.
+        // ORDERING: success `Acquire` pairs with the `Release` store of the free state by the
+        // old pair's cleanup, so its accesses to the cells (a kept value, dropped wakers)
+        // happen-before the new pair's. No `Release`: nothing of ours is published yet (the new
+        // handles publish with their own operations). Failure `Relaxed`: we touch nothing.
+        if this
+            .state
+            .compare_exchange(state, state | IN_USE, Ordering::Acquire, Ordering::Relaxed)
+            .is_err()
+        {
+            return None;
         }
         // SAFETY: we won the transition to `IN_USE`, so this is the only sender; the caller keeps
         // the memory valid for `'a`.
