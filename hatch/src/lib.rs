@@ -152,7 +152,8 @@
 //! `lazy_send_vs_receiver_drop`, `receive_vs_sender_drop`, `waker_update_vs_send`,
 //! `recycle_then_receive_on_third_thread`, and for the lock-free paths
 //! `send_now_vs_receiver_close`, `send_now_vs_receive_now`,
-//! `receive_now_vs_overwrite_and_drop`):
+//! `receive_now_vs_overwrite_and_drop`, and for a hatch you manage
+//! `try_split_vs_recycling_cleanup`):
 //!
 //! * `rustsec_2026_0005_receiver_polled_then_dropped_during_send` — the use-after-free of the
 //!   `oneshot` crate: a receive future parked, then the receiver dropped while a send runs.

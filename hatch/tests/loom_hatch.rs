@@ -394,3 +394,31 @@ fn shared_send_vs_parked_receive_drop() {
         assert_eq!(counter.live(), 0);
     });
 }
+
+/// A split racing the cleanup of the previous pair, which recycles and so keeps its value: the
+/// split fails while that pair is alive, or succeeds after the cleanup and receives the kept
+/// value (published by the cleanup's `Release` store); the value is dropped exactly once.
+#[test]
+fn try_split_vs_recycling_cleanup() {
+    use sync_core::sync::loom_only::Arc;
+    model(|| {
+        let drops = StdArc::new(AtomicUsize::new(0));
+        let hatch = Arc::new(hatch::Hatch::new());
+        let (mut s, r) = hatch.try_split().expect("a new hatch is free");
+        s.set_recycles(true);
+        assert!(s.send(Tracked(drops.clone())).now().is_ok());
+        let other = {
+            let hatch = hatch.clone();
+            thread::spawn(move || {
+                if let Some((_s, mut r)) = hatch.try_split() {
+                    assert!(matches!(r.receive().now(), Ok(Some(_))), "the kept value");
+                }
+            })
+        };
+        drop(s);
+        drop(r);
+        other.join().unwrap();
+        drop(hatch);
+        assert_eq!(drops.load(SeqCst), 1);
+    });
+}
