@@ -52,10 +52,12 @@
 //!
 //! The shared state ([`Hatch<T>`]) is one value slot, one waker slot per side and one atomic
 //! word: a lock bit, a "slot full" bit, the closed and dropped bits of both sides and the
-//! free/reclaim/recycle bits of a hatch you manage (table in `shared.rs`). Waker slots, an
-//! overwrite and every slow path are guarded by the lock bit: a relaxed load and an `Acquire`
-//! compare-and-swap that sets the bit (retried only under contention; a failed attempt writes
-//! nothing, so the holder is the only writer), then a `Release` store of the new state. The hot
+//! in-use/reclaim/recycle bits of a hatch you manage (table in `shared.rs`; a new hatch's word
+//! is zero, so a `static` hatch is all zeros and lands in `.bss`). Waker slots, an
+//! overwrite and every slow path are guarded by the lock bit, which only a holder of the hatch's
+//! lock section sets: inside the section one `Acquire` `fetch_add` sets it (the bit is clear
+//! there, so this never fails or retries, and the holder is then the only writer), then a
+//! `Release` store of the new state clears it. The hot
 //! paths need less (two "may hold a waker" hint bits in the word tell them that nothing waits):
 //! `send().now()` on an empty hatch writes the slot, which only the sender touches while the
 //! slot is empty, and publishes it with one compare-and-swap, no lock; `receive().now()` takes

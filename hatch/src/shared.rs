@@ -377,7 +377,7 @@ impl<T> Hatch<T> {
     pub(crate) fn unlock(&self, locked: Locked, state: u32) {
         debug_assert_eq!(state & LOCK, 0);
         // ORDERING: `Release` publishes this critical section (its cell accesses and the new
-        // state) to the next locker's `Acquire` compare-and-swap and to the `Acquire` looks
+        // state) to the next locker's `Acquire` `fetch_add` and to the `Acquire` looks
         // (`peek`) of the lock-free paths. A plain store, not a read-modify-write, is enough:
         // while the lock bit is set nobody else writes the word (every other write is a
         // compare-and-swap from an unlocked state, see `lock`).
