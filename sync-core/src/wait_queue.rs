@@ -92,11 +92,16 @@ use core::future::Future;
 use core::pin::Pin;
 use core::task::{Context, Poll, Waker};
 
-use crate::sync::atomic::{AtomicU16, Ordering::Acquire, Ordering::Relaxed, Ordering::Release};
-use crate::sync::cs::CsCell;
+use crate::sync::UnsafeCell;
+use crate::sync::atomic::{
+    AtomicU16, AtomicUsize, Ordering::Acquire, Ordering::Relaxed,
+    Ordering::Release,
+};
+use crate::sync::cs;
 
-/// Index meaning "no place".
-const NIL: u16 = u16::MAX;
+/// Index meaning "no place". Below `1 << 15`, so the word of a waiting place never has its top
+/// bit set, not even on 32-bit targets where the two links fill the word.
+const NIL: u16 = 0x7fff;
 
 /// The top bit of a notified place's word: set there, and never in a free place's word (a 16-bit
 /// distance), so the two states can be told apart. Tokens are the other bits.
@@ -176,17 +181,23 @@ impl Ticket {
 
 /// One place (see "Layout" in the module docs).
 struct Place {
-    /// The waiter's waker: `Some` exactly while the place is waiting.
-    waker: Option<Waker>,
+    /// The waiter's waker: `Some` exactly while the place is waiting. Only touched inside the
+    /// critical section.
+    waker: UnsafeCell<Option<Waker>>,
     /// Free: the distance to the next free place, minus one. Waiting: `prev | next << 16`.
-    /// Notified: the token.
-    word: usize,
+    /// Notified: the token with the `NOTIFIED` mark. Written inside the critical section, except
+    /// by the owner of a notified place, which takes the token and frees the place without it.
+    word: AtomicUsize,
 }
 
 impl Place {
-    /// Whether this place was notified and still holds its token (not free, not waiting).
-    fn is_notified(&self) -> bool {
-        self.waker.is_none() && self.word & NOTIFIED != 0
+    /// The word, inside the critical section or by the place's owner.
+    fn word(&self) -> usize {
+        self.word.load(Relaxed)
+    }
+
+    fn set_word(&self, word: usize) {
+        self.word.store(word, Relaxed);
     }
 
     /// The next free place after this one, `index`, which is free.
@@ -195,35 +206,42 @@ impl Place {
     /// place right after; past the last place is `N`, or `NIL`: both mean "none".
     fn next_free(&self, index: u16) -> u16 {
         // A free place's word is a `u16` distance: the cast is exact.
-        index.wrapping_add(1).wrapping_add(self.word as u16)
+        index.wrapping_add(1).wrapping_add(self.word() as u16)
     }
 
     /// Makes `next` the next free place after this one, `index`.
-    fn set_next_free(&mut self, index: u16, next: u16) {
-        self.word = usize::from(next.wrapping_sub(index).wrapping_sub(1));
+    fn set_next_free(&self, index: u16, next: u16) {
+        self.set_word(usize::from(next.wrapping_sub(index).wrapping_sub(1)));
     }
 
     /// The previous (older) waiting place, of a waiting place.
     fn prev(&self) -> u16 {
         // Bits 0..16 hold `prev`: the cast keeps exactly them.
-        self.word as u16
+        self.word() as u16
     }
 
     /// The next (newer) waiting place, of a waiting place.
     fn next(&self) -> u16 {
         // Bits 16..32 hold `next`: the cast keeps exactly them.
-        (self.word >> 16) as u16
+        (self.word() >> 16) as u16
     }
 
-    fn set_links(&mut self, prev: u16, next: u16) {
-        self.word = usize::from(prev) | (usize::from(next) << 16);
+    /// `(prev, next)` of a waiting place, from one load.
+    fn links(&self) -> (u16, u16) {
+        let word = self.word();
+        // Bits 0..16 and 16..32: the casts keep exactly them.
+        (word as u16, (word >> 16) as u16)
     }
 
-    fn set_prev(&mut self, prev: u16) {
+    fn set_links(&self, prev: u16, next: u16) {
+        self.set_word(usize::from(prev) | (usize::from(next) << 16));
+    }
+
+    fn set_prev(&self, prev: u16) {
         self.set_links(prev, self.next());
     }
 
-    fn set_next(&mut self, next: u16) {
+    fn set_next(&self, next: u16) {
         self.set_links(self.prev(), next);
     }
 }
@@ -260,13 +278,19 @@ pub struct WaitQueue<const N: usize> {
     head: AtomicU16,
     /// Newest waiting place, meaningless while `waiting` is 0.
     tail: AtomicU16,
-    /// First free place; none if `N` or more.
+    /// First free place; none if `N` or more. Popped inside the critical section only; pushed
+    /// inside it or by the owner of a notified place, lock-free (so both use compare-and-swap).
     free: AtomicU16,
-    places: CsCell<[Place; N]>,
+    places: [Place; N],
 }
 
+// SAFETY: a place's waker is only reached inside the critical section (`lock`, never re-entered),
+// which excludes every other thread and interrupt handler; everything else is atomic. Wakers are
+// `Send`, so moving them between contexts with the critical section is sound.
+unsafe impl<const N: usize> Sync for WaitQueue<N> {}
+
 impl<const N: usize> WaitQueue<N> {
-    const FITS: () = assert!(N < NIL as usize, "WaitQueue holds at most 65 534 places");
+    const FITS: () = assert!(N < NIL as usize, "WaitQueue holds at most 32 766 places");
 
     /// The largest token [`notify_one`](Self::notify_one) takes, `usize::MAX / 2` (the top bit
     /// marks a notified place).
@@ -284,7 +308,18 @@ impl<const N: usize> WaitQueue<N> {
                 head: AtomicU16::new(0),
                 tail: AtomicU16::new(0),
                 free: AtomicU16::new(0),
-                places: CsCell::new([const { Place { waker: None, word: 0 } }; N]),
+                #[cfg(not(loom))]
+                places: [const {
+                    Place {
+                        waker: UnsafeCell::new(None),
+                        word: AtomicUsize::new(0),
+                    }
+                }; N],
+                #[cfg(loom)]
+                places: core::array::from_fn(|_| Place {
+                    waker: UnsafeCell::new(None),
+                    word: AtomicUsize::new(0),
+                }),
             }
         }
     }
@@ -311,18 +346,15 @@ impl<const N: usize> WaitQueue<N> {
     ///
     /// Every closure passed here only moves plain data (links, tokens, `Option<Waker>` values
     /// taken out or put in) and never calls `lock` again; wakers are cloned before and woken or
-    /// dropped after the critical section.
+    /// dropped after the critical section. So at most one [`Locked`] exists at a time, which is
+    /// what makes its access to the wakers sound.
     fn lock<R>(&self, f: impl FnOnce(&mut Locked<'_, N>) -> R) -> R {
-        // SAFETY: the closures of this module run no foreign code and do not re-enter `lock`
-        // (see above), so `places` is lent once at a time.
-        unsafe {
-            self.places.with(|places| {
-                f(&mut Locked {
-                    queue: self,
-                    places,
-                })
+        cs::with(|| {
+            f(&mut Locked {
+                queue: self,
+                places: &self.places,
             })
-        }
+        })
     }
 
     /// Queues a waiter at the tail with a clone of `waker`.
@@ -337,8 +369,11 @@ impl<const N: usize> WaitQueue<N> {
             let index = q.pop_free()?;
             // A free place holds no waker (the lists are intact: foreign tickets are refused), so
             // this assignment drops nothing inside the critical section.
-            debug_assert!(q.places[usize::from(index)].waker.is_none());
-            q.places[usize::from(index)].waker = waker.take();
+            q.with_waker(index, |slot| {
+                debug_assert!(slot.is_none());
+                // Nothing to drop (see above): `forget` spares the check for one.
+                core::mem::forget(core::mem::replace(slot, waker.take()));
+            });
             q.push_back(index);
             Some(Ticket { index })
         });
@@ -355,15 +390,21 @@ impl<const N: usize> WaitQueue<N> {
             panic!("WaitQueue::poll_ticket called without a ticket");
         };
         let index = Self::checked_index(t);
+        // A notified place is taken without the critical section.
+        if let Some(token) = self.try_take_token(index) {
+            *ticket = None;
+            return Poll::Ready(token);
+        }
         // First look: consume a notification, or see whether the stored waker is still right.
         let first = self.lock(|q| {
-            let place = &q.places[usize::from(index)];
-            match &place.waker {
-                None if place.is_notified() => Some(Some(Poll::Ready(q.take_token(index)))),
+            if let Some(token) = q.queue.try_take_token(index) {
+                return Some(Some(Poll::Ready(token)));
+            }
+            q.with_waker(index, |slot| match slot {
                 None => None,
                 Some(current) if current.will_wake(waker) => Some(Some(Poll::Pending)),
                 Some(_) => Some(None),
-            }
+            })
         });
         let poll = match first {
             None => Self::foreign_ticket(),
@@ -372,17 +413,13 @@ impl<const N: usize> WaitQueue<N> {
                 // The waker changed: clone outside the critical section, then swap it in.
                 let mut new = Some(waker.clone());
                 let swapped = self.lock(|q| {
-                    let place = &mut q.places[usize::from(index)];
-                    if place.waker.is_some() {
-                        Some((
-                            Poll::Pending,
-                            core::mem::replace(&mut place.waker, new.take()),
-                        ))
-                    } else if place.is_notified() {
-                        Some((Poll::Ready(q.take_token(index)), None))
-                    } else {
-                        None
+                    if let Some(token) = q.queue.try_take_token(index) {
+                        return Some((Poll::Ready(token), None));
                     }
+                    q.with_waker(index, |slot| {
+                        slot.is_some()
+                            .then(|| (Poll::Pending, core::mem::replace(slot, new.take())))
+                    })
                 });
                 drop(new);
                 let Some((poll, old)) = swapped else {
@@ -408,16 +445,13 @@ impl<const N: usize> WaitQueue<N> {
     pub fn cancel(&self, ticket: Ticket) -> Option<usize> {
         let index = Self::checked_index(&ticket);
         let outcome = self.lock(|q| {
-            let place = &mut q.places[usize::from(index)];
-            if let Some(waker) = place.waker.take() {
+            if let Some(waker) = q.with_waker(index, Option::take) {
                 // Still waiting: leave the list.
                 q.unlink(index);
-                q.release(index);
+                q.queue.push_free(index);
                 Some((None, Some(waker)))
-            } else if place.is_notified() {
-                Some((Some(q.take_token(index)), None))
             } else {
-                None
+                q.queue.try_take_token(index).map(|token| (Some(token), None))
             }
         });
         let Some((notified, waker)) = outcome else {
@@ -437,23 +471,35 @@ impl<const N: usize> WaitQueue<N> {
     /// # Panics
     ///
     /// If `token` is above [`Self::MAX_TOKEN`] (`usize::MAX / 2`; the top bit marks notified places).
+    #[inline]
     pub fn notify_one(&self, token: usize) -> Result<(), usize> {
-        assert!(
-            token <= Self::MAX_TOKEN,
-            "WaitQueue::notify_one: token {token:#x} is above MAX_TOKEN"
-        );
+        if token > Self::MAX_TOKEN {
+            token_too_large(token);
+        }
+        // Nobody waits: done without the critical section (inlined, so a caller's own look at
+        // the queue and this one are a single load).
         if self.is_empty() {
             return Err(token);
         }
+        self.notify_locked(token)
+    }
+
+    /// [`notify_one`](Self::notify_one) once somebody seemed to wait.
+    #[inline(never)]
+    fn notify_locked(&self, token: usize) -> Result<(), usize> {
         let waker = self.lock(|q| {
             if q.queue.waiting.load(Relaxed) == 0 {
                 return Err(token);
             }
-            let index = q.queue.head.load(Relaxed);
-            q.unlink(index);
-            let place = &mut q.places[usize::from(index)];
-            place.word = token | NOTIFIED;
-            Ok(place.waker.take())
+            let index = q.pop_front();
+            let waker = q.with_waker(index, Option::take);
+            // `Release`: the waiter may take the token without the critical section
+            // (`try_take_token`); what was done before this notification, and the waker taken
+            // out just above, happen-before its `Acquire`.
+            q.places[usize::from(index)]
+                .word
+                .store(token | NOTIFIED, Release);
+            Ok(waker)
         })?;
         if let Some(waker) = waker {
             waker.wake();
@@ -471,6 +517,45 @@ impl<const N: usize> WaitQueue<N> {
             ticket.index
         );
         ticket.index
+    }
+
+    /// Takes the token of place `index` if it was notified, and frees the place, all without the
+    /// critical section; `None` if it was not notified (then nothing changed).
+    ///
+    /// Only the owner of a place frees it, so nothing else writes a notified place's word; the
+    /// compare-and-swap still makes sure that a ticket used with the wrong queue cannot free a
+    /// place twice.
+    fn try_take_token(&self, index: u16) -> Option<usize> {
+        let word = &self.places[usize::from(index)].word;
+        let current = word.load(Acquire);
+        if current & NOTIFIED == 0 {
+            return None;
+        }
+        // `Acquire` (load and success): pairs with the `Release` store of `notify_one`. Replaced
+        // by the free-list link right after; any value without the mark does here.
+        word.compare_exchange(current, 0, Acquire, Relaxed).ok()?;
+        self.push_free(index);
+        Some(current & !NOTIFIED)
+    }
+
+    /// Puts place `index` (not waiting, not notified, waker taken out) on the free list. Called
+    /// inside the critical section or by the owner of a notified place without it: the place is
+    /// its caller's alone until the compare-and-swap publishes it.
+    fn push_free(&self, index: u16) {
+        let place = &self.places[usize::from(index)];
+        let mut head = self.free.load(Relaxed);
+        loop {
+            place.set_next_free(index, head);
+            // `Release`: the link above, and the waker taken out of the place before (by
+            // `notify_one` or `cancel`), happen-before the `Acquire` of the next `pop_free`.
+            match self
+                .free
+                .compare_exchange_weak(head, index, Release, Relaxed)
+            {
+                Ok(_) => return,
+                Err(now) => head = now,
+            }
+        }
     }
 
     /// Refuses a ticket whose place is free in this queue: it was issued by another queue.
@@ -537,35 +622,44 @@ impl<const N: usize> fmt::Debug for WaitQueue<N> {
 }
 
 /// The state of a queue inside its critical section: the places, and the header through `queue`.
+///
+/// Exists only inside [`WaitQueue::lock`], which is never re-entered: so there is one at a time,
+/// and its `&mut self` methods are the only access to the wakers.
 struct Locked<'q, const N: usize> {
     queue: &'q WaitQueue<N>,
-    places: &'q mut [Place; N],
+    places: &'q [Place; N],
 }
 
 impl<const N: usize> Locked<'_, N> {
+    /// Lends the waker slot of place `index`.
+    fn with_waker<R>(&mut self, index: u16, f: impl FnOnce(&mut Option<Waker>) -> R) -> R {
+        self.places[usize::from(index)].waker.with_mut(|slot| {
+            // SAFETY: we are inside the critical section, the only place wakers are reached, and
+            // `lock` is not re-entered, so this `Locked` (borrowed mutably) is the only access.
+            f(unsafe { &mut *slot })
+        })
+    }
+
     /// Takes a place off the free list.
     fn pop_free(&mut self) -> Option<u16> {
-        let index = self.queue.free.load(Relaxed);
-        if usize::from(index) >= N {
-            return None;
+        // `Acquire`: pairs with the `Release` of `push_free`, which may run outside the critical
+        // section. Only the critical section pops, so the head cannot be popped and pushed back
+        // between the load and the compare-and-swap (no ABA): a failure is a concurrent push.
+        let mut index = self.queue.free.load(Acquire);
+        loop {
+            if usize::from(index) >= N {
+                return None;
+            }
+            let next = self.places[usize::from(index)].next_free(index);
+            match self
+                .queue
+                .free
+                .compare_exchange_weak(index, next, Acquire, Acquire)
+            {
+                Ok(_) => return Some(index),
+                Err(now) => index = now,
+            }
         }
-        let next = self.places[usize::from(index)].next_free(index);
-        self.queue.free.store(next, Relaxed);
-        Some(index)
-    }
-
-    /// Returns an unlinked place, its waker already taken out, to the free list.
-    fn release(&mut self, index: u16) {
-        let free = self.queue.free.load(Relaxed);
-        self.places[usize::from(index)].set_next_free(index, free);
-        self.queue.free.store(index, Relaxed);
-    }
-
-    /// Reads the token of a notified place and frees the place.
-    fn take_token(&mut self, index: u16) -> usize {
-        let token = self.places[usize::from(index)].word & !NOTIFIED;
-        self.release(index);
-        token
     }
 
     /// Adds `delta` (±1) to the number of waiting places.
@@ -593,13 +687,26 @@ impl<const N: usize> Locked<'_, N> {
         self.add_waiting(1);
     }
 
+    /// Unlinks the oldest waiting place (there is one) and returns it: [`Locked::unlink`] of the
+    /// head, without the work a head does not need.
+    #[inline]
+    fn pop_front(&mut self) -> u16 {
+        let index = self.queue.head.load(Relaxed);
+        let next = self.places[usize::from(index)].next();
+        if next != NIL {
+            // Not the last one: `next` becomes the head. (When it was the last, the count drops
+            // to zero and head and tail are not read until a place is pushed again.)
+            self.queue.head.store(next, Relaxed);
+            self.places[usize::from(next)].set_prev(NIL);
+        }
+        self.add_waiting(-1);
+        index
+    }
+
     /// Unlinks a waiting place from the waiting list.
     #[inline]
     fn unlink(&mut self, index: u16) {
-        let (prev, next) = {
-            let place = &self.places[usize::from(index)];
-            (place.prev(), place.next())
-        };
+        let (prev, next) = self.places[usize::from(index)].links();
         if prev == NIL {
             self.queue.head.store(next, Relaxed);
         } else {
@@ -612,6 +719,14 @@ impl<const N: usize> Locked<'_, N> {
         }
         self.add_waiting(-1);
     }
+}
+
+/// The panic of [`WaitQueue::notify_one`] for a token above [`WaitQueue::MAX_TOKEN`], out of line.
+#[cold]
+#[inline(never)]
+#[track_caller]
+fn token_too_large(token: usize) -> ! {
+    panic!("WaitQueue::notify_one: token {token:#x} is above MAX_TOKEN")
 }
 
 /// Future returned by [`WaitQueue::wait`].
