@@ -485,9 +485,13 @@ impl<P: Pool, F: FnOnce() -> P::Item> Future for NewAsync<P, F> {
 }
 
 impl<P: Pool, F: FnOnce() -> P::Item> Drop for NewAsync<P, F> {
+    #[inline]
     fn drop(&mut self) {
-        // SAFETY: `self.state` is this future's own, used with `P`'s storage only.
-        unsafe { P::get().abandon(&mut self.state) };
+        // Only a future still queued has anything to give up; the others drop for free.
+        if self.state.is_queued() {
+            // SAFETY: `self.state` is this future's own, used with `P`'s storage only.
+            unsafe { P::get().abandon(&mut self.state) };
+        }
     }
 }
 

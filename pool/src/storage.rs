@@ -109,16 +109,18 @@ unsafe impl<T, const N: usize, const K: usize, Q: Sync> Sync for PoolStorage<T, 
 #[doc(hidden)]
 #[derive(Debug, Default)]
 pub struct AcquireState {
+    /// The waiter ticket, while queued.
     ticket: Option<sync_core::Ticket>,
-    phase: Phase,
+    /// Completed (with or without a slot).
+    done: bool,
 }
 
-#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
-enum Phase {
-    #[default]
-    Start,
-    Queued,
-    Done,
+impl AcquireState {
+    /// Whether the allocation holds a waiter ticket (it is queued and not complete).
+    #[inline]
+    pub(crate) fn is_queued(&self) -> bool {
+        self.ticket.is_some()
+    }
 }
 
 impl<T, const N: usize, const K: usize, Q: Waiters> PoolStorage<T, N, K, Q> {
@@ -218,48 +220,42 @@ impl<T, const N: usize, const K: usize, Q: Waiters> PoolStorage<T, N, K, Q> {
         state: &mut AcquireState,
         waker: &Waker,
     ) -> Poll<Option<usize>> {
-        match state.phase {
-            Phase::Start => {
-                if let Some(index) = self.bitmap.acquire(N) {
-                    state.phase = Phase::Done;
-                    return Poll::Ready(Some(index));
-                }
-                if !Q::ENABLED {
-                    state.phase = Phase::Done;
-                    return Poll::Ready(None);
-                }
-                match self.waiters.enqueue(waker) {
-                    Ok(ticket) => {
-                        state.ticket = Some(ticket);
-                        state.phase = Phase::Queued;
-                    }
-                    Err(_full) => {
-                        state.phase = Phase::Done;
-                        return Poll::Ready(None);
-                    }
-                }
-                // Registered; now re-check (Dekker with `release`, see the module docs).
-                fence(SeqCst);
-                if let Some(index) = self.bitmap.acquire(N) {
-                    // Not ours to keep: the oldest waiter (perhaps this one) gets it.
-                    if let Err(index) = self.waiters.notify_one(index) {
-                        // Nobody waits: this future was notified meanwhile and holds a slot
-                        // already. Give the extra one back.
-                        // SAFETY: `acquire` just gave us this slot; it holds no value.
-                        unsafe { self.release(index) };
-                    }
-                }
+        if state.ticket.is_none() {
+            assert!(!state.done, "pool: allocation future polled after completion");
+            if let Some(index) = self.bitmap.acquire(N) {
+                state.done = true;
+                return Poll::Ready(Some(index));
             }
-            Phase::Queued => {}
-            Phase::Done => panic!("pool: allocation future polled after completion"),
-        }
-        match self.waiters.poll_ticket(&mut state.ticket, waker) {
-            Poll::Ready(index) => {
-                state.phase = Phase::Done;
-                Poll::Ready(Some(index))
+            if !Q::ENABLED {
+                state.done = true;
+                return Poll::Ready(None);
             }
-            Poll::Pending => Poll::Pending,
+            let Ok(ticket) = self.waiters.enqueue(waker) else {
+                state.done = true;
+                return Poll::Ready(None);
+            };
+            state.ticket = Some(ticket);
+            // Registered; now re-check (Dekker with `release`, see the module docs).
+            fence(SeqCst);
+            let Some(index) = self.bitmap.acquire(N) else {
+                // A slot freed from now on reaches the queue, and a notification wakes the
+                // waker just stored: nothing to look at before then.
+                return Poll::Pending;
+            };
+            // Not ours to keep: the oldest waiter (perhaps this one) gets it.
+            if let Err(index) = self.waiters.notify_one(index) {
+                // Nobody waits: this future was notified meanwhile and holds a slot
+                // already. Give the extra one back.
+                // SAFETY: `acquire` just gave us this slot; it holds no value.
+                unsafe { self.release(index) };
+            }
         }
+        // Queued: `poll_ticket` takes a delivered slot without a critical section.
+        let poll = self.waiters.poll_ticket(&mut state.ticket, waker);
+        if poll.is_ready() {
+            state.done = true;
+        }
+        poll.map(Some)
     }
 
     /// Gives up an asynchronous allocation; a slot handed to it meanwhile is passed on.
@@ -267,8 +263,10 @@ impl<T, const N: usize, const K: usize, Q: Waiters> PoolStorage<T, N, K, Q> {
     /// # Safety
     ///
     /// As for [`PoolStorage::poll_acquire`].
+    #[cold]
+    #[inline(never)]
     pub(crate) unsafe fn abandon(&self, state: &mut AcquireState) {
-        state.phase = Phase::Done;
+        state.done = true;
         if let Some(ticket) = state.ticket.take()
             && let Some(index) = self.waiters.cancel(ticket)
         {
@@ -287,7 +285,8 @@ impl<T, const N: usize, const K: usize, Q: Waiters> PoolStorage<T, N, K, Q> {
     /// value; the caller does not touch the slot afterwards.
     pub(crate) unsafe fn release(&self, mut index: usize) {
         loop {
-            if Q::ENABLED && !self.waiters.is_empty() {
+            if Q::ENABLED {
+                // Looks at the queue without the critical section first (`notify_one` is inlined).
                 match self.waiters.notify_one(index) {
                     Ok(()) => return,
                     Err(back) => index = back,
