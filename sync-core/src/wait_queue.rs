@@ -6,7 +6,7 @@
 //! it at the tail of the queue with a clone of its waker, and keeps the returned [`Ticket`].
 //! [`WaitQueue::notify_one`] picks the oldest *waiting* place, marks it *notified* with a `usize`
 //! token and wakes its waker. The waiter learns of it through [`WaitQueue::poll_ticket`], which
-//! returns the token and frees the place. The token lets a producer hand something to exactly one
+//! returns the token and frees the place, without a critical section (see "Locking"). The token lets a producer hand something to exactly one
 //! waiter (the `pool` crate passes the index of a freed slot through it); [`WaitQueue::wake_one`]
 //! and [`WaitQueue::wake_all`] are plain wake-ups with token `0`.
 //!
@@ -37,17 +37,19 @@
 //! | state | `waker` | `word` |
 //! | --- | --- | --- |
 //! | Free | `None` | distance to the next free place, minus one |
-//! | Waiting | `Some` | the list links, `prev \| next << 16` |
-//! | Notified | `None` | the token |
+//! | Waiting | `Some` | the list links, `prev \| next << 16`, each below `1 << 15` |
+//! | Notified | `None` | the token, with the top bit set |
 //!
 //! This works because a place holds a waker exactly while it waits: `enqueue` stores one,
 //! `notify_one` takes it out (and wakes it after the critical section), `cancel` takes it out. A
 //! notified place has left the waiting list, so its word no longer carries links and can carry a
 //! token of up to `usize::BITS - 1` bits ([`WaitQueue::MAX_TOKEN`]) with the top bit set as the *notified*
-//! mark. A free place's word is a 16-bit distance, so the mark tells Free from Notified even when
-//! a [`Ticket`] is used with a queue that did not issue it: such a ticket is refused with a panic
-//! instead of freeing a place twice, and the lists stay intact. (Links take 32 bits, so the queue
-//! needs a pointer width of at least 32 bits.)
+//! mark. Neither a free place's word (a 16-bit distance) nor a waiting one's (two links of 15
+//! bits, which is why a queue has at most 32 766 places) ever has the top bit, so the word alone
+//! tells a notified place from the others: its owner can check it without the critical section,
+//! and a [`Ticket`] used with a queue that did not issue it is refused with a panic instead of
+//! freeing a place twice, and the lists stay intact. (Links take 32 bits, so the queue needs a
+//! pointer width of at least 32 bits.)
 //!
 //! The header is four 16-bit fields: the number of waiting places, the head and tail of the
 //! waiting list and the head of the free list, 8 bytes. A queue is thus 8 + 12·N bytes on 32-bit
@@ -58,7 +60,7 @@
 //! waiting count is non-zero (a zero head is not "place 0"), why the free list starts at place 0
 //! and why a free place stores the distance to the next free place minus one: zero links each
 //! place to the one after it, and the last one to `N`, past the end, which ends the list (as does
-//! the `u16::MAX` that ends the list links).
+//! the `0x7fff` that ends the list links).
 //!
 //! # Locking
 //!
@@ -70,11 +72,23 @@
 //! cloned, woken or dropped inside the critical section: that happens after it ends, so a waker
 //! that panics or re-enters the queue cannot deadlock or corrupt it.
 //!
-//! The header fields are atomics, but only so that they can sit outside the cell that holds the
-//! places without padding: they are written only inside the critical section, which orders them
-//! (`Relaxed` loads and stores, plain moves on every target). The number of waiting places is the
-//! exception that justifies the arrangement: fast paths read it without entering the critical
-//! section ([`WaitQueue::len`], `Acquire`; it is stored with `Release`).
+//! A waker is only reached inside the critical section. The words and the header fields are
+//! atomics; most are only written inside the critical section, which orders them (`Relaxed` loads
+//! and stores, plain moves on every target). Three accesses happen outside it:
+//!
+//! * fast paths read the number of waiting places ([`WaitQueue::len`], `Acquire`; it is stored
+//!   with `Release`), so `notify_one` on an empty queue costs one load;
+//! * the owner of a notified place takes its token in [`WaitQueue::poll_ticket`] with a
+//!   compare-and-swap of the place's word (`Acquire`, pairing with the `Release` store of
+//!   `notify_one`: what the notifier did before notifying happens-before what the waiter does
+//!   with the token), so a hand-off costs the waiter no critical section. Only the owner frees a
+//!   notified place; the compare-and-swap keeps a ticket used with the wrong queue from freeing
+//!   it twice;
+//! * it then pushes the place on the free list with a compare-and-swap of the head (`Release`).
+//!   Places are popped only inside the critical section (`Acquire`, also a compare-and-swap, as
+//!   pushes may race with it), so a popper cannot see its head popped and pushed back meanwhile:
+//!   the list has no ABA problem. On targets without compare-and-swap these are portable-atomic's,
+//!   itself a critical section.
 //!
 //! # Testing
 //!
@@ -82,7 +96,9 @@
 //! or three threads (the critical section is loom's mutex there): a notify racing a waiter is
 //! never lost; a waiter notified then cancelled passes its token on; with three waiters, two
 //! notifications racing a cancellation of the middle one still go in FIFO order; and
-//! `wake_all` racing a cancellation and a newcomer accounts for every notification exactly once.
+//! `wake_all` racing a cancellation and a newcomer accounts for every notification exactly once;
+//! a waiter that takes its token lock-free while another thread takes a place leaves the free
+//! list intact.
 //! miri runs every sync-core test, this module's included (`tests/wait_queue.rs`), with strict
 //! provenance on the host and once more on `i686-unknown-linux-gnu`, which exercises the 32-bit
 //! layout (links in one 32-bit word, 31-bit tokens) (`cargo xtask miri`).
@@ -248,7 +264,7 @@ impl Place {
 
 /// A bounded FIFO queue of up to `N` waiting tasks (see the [module docs](crate::wait_queue) for the design).
 ///
-/// `N` must be at most 65 534. The size of a queue is 8 + 12·N bytes on 32-bit targets (8 + 24·N on
+/// `N` must be at most 32 766. The size of a queue is 8 + 12·N bytes on 32-bit targets (8 + 24·N on
 /// 64-bit): per place a waker and one word, which holds the two 16-bit list links while the place
 /// waits and the token once it is notified. A new queue is all zeros, so a `static` one is placed
 /// in `.bss` and needs no flash.

@@ -1,5 +1,5 @@
 //! loom models of `WaitQueue`: FIFO, cancellation pass-on, notify racing a waiter, `wake_all`
-//! racing a cancellation.
+//! racing a cancellation, a lock-free token take racing an enqueue.
 #![cfg(loom)]
 
 use std::future::poll_fn;
@@ -128,6 +128,31 @@ fn wake_all_vs_cancel_and_newcomer() {
             1 + usize::from(c_ready) + usize::from(returned.is_some()),
             "each wake-up delivered once"
         );
+        assert!(queue.is_empty());
+    });
+}
+
+/// A notified waiter takes its token and frees its place without the critical section, while
+/// another thread takes a place off the free list inside it: the token arrives, and afterwards
+/// exactly the places not held are free (the push and the pop did not lose each other).
+#[test]
+fn lock_free_take_vs_enqueue() {
+    model(|| {
+        let queue = Arc::new(WaitQueue::<2>::new());
+        let waker = futures_noop_waker();
+        let mut first = Some(queue.enqueue(&waker).unwrap());
+        queue.notify_one(5).unwrap();
+        let other = {
+            let queue = queue.clone();
+            thread::spawn(move || queue.enqueue(&futures_noop_waker()).unwrap())
+        };
+        assert_eq!(queue.poll_ticket(&mut first, &waker), Poll::Ready(5));
+        let held = other.join().unwrap();
+        let again = queue.enqueue(&waker).expect("the freed place is free");
+        assert_ne!(again.index(), held.index());
+        assert!(queue.enqueue(&waker).is_err(), "two places, both held");
+        assert_eq!(queue.cancel(held), None);
+        assert_eq!(queue.cancel(again), None);
         assert!(queue.is_empty());
     });
 }
