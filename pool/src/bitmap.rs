@@ -7,13 +7,14 @@
 //! every word but the last).
 //!
 //! * [`Bitmap::acquire`] scans the words in order and, in the first word with a clear bit, sets
-//!   its lowest clear bit with a compare-and-swap (retrying on contention). The policy is
-//!   *lowest free index first*, like atomic-pool's. It costs O(⌈N/32⌉) loads in the worst case and
-//!   one load plus one CAS when slot 0's word has room.
+//!   its lowest clear bit with a `fetch_or` (if a racer set that bit first, it looks again). The
+//!   policy is *lowest free index first*, like atomic-pool's. It costs O(⌈N/32⌉) loads in the
+//!   worst case and one load plus one `fetch_or` when slot 0's word has room. Only the last word
+//!   has padding bits, so a one-word bitmap compiles to the scan of one word.
 //! * [`Bitmap::release`] clears one bit with a single `fetch_and`.
 //!
 //! A bitmap has no ABA problem (no next pointers) and works on targets without CAS through
-//! portable-atomic. Orderings: the CAS that sets a bit is `Acquire` and the `fetch_and` that clears
+//! portable-atomic. Orderings: the `fetch_or` that sets a bit is `Acquire` and the `fetch_and` that clears
 //! it is `Release`, so everything the previous owner did to the slot (dropping its value)
 //! happens-before the next owner writes to it.
 
@@ -44,6 +45,26 @@ const fn padding_bits(n: usize, word: usize) -> u32 {
     }
 }
 
+/// Sets the lowest bit of `word` that is clear in it and in `padding`, and returns its number.
+///
+/// `fetch_or` of the chosen bit (`Acquire`: pairs with the `Release` clear of its last owner).
+/// If a racer set that bit first, it was set already and nothing changed: look again.
+#[inline(always)]
+fn take_lowest(word: &AtomicU32, padding: u32) -> Option<usize> {
+    let mut current = word.load(Relaxed);
+    loop {
+        let free = !(current | padding);
+        if free == 0 {
+            return None;
+        }
+        let bit = free.trailing_zeros();
+        if word.fetch_or(1 << bit, Acquire) & (1 << bit) == 0 {
+            return Some(bit as usize);
+        }
+        current = word.load(Relaxed);
+    }
+}
+
 /// `K` words of allocation bits (see the [module docs](self)).
 pub(crate) struct Bitmap<const K: usize> {
     words: [AtomicU32; K],
@@ -67,20 +88,18 @@ impl<const K: usize> Bitmap<K> {
     }
 
     /// Sets the lowest clear bit below `n` and returns its index, or `None` if every one is set.
+    ///
+    /// Every word but the last is all slots; only the last one has padding bits (a constant
+    /// once inlined), so a one-word bitmap compiles to a single word's scan.
     #[inline]
     pub(crate) fn acquire(&self, n: usize) -> Option<usize> {
-        for (w, word) in self.words.iter().enumerate() {
-            let padding = padding_bits(n, w);
-            let mut current = word.load(Relaxed);
-            while current | padding != u32::MAX {
-                let bit = (current | padding).trailing_ones();
-                match word.compare_exchange_weak(current, current | (1 << bit), Acquire, Relaxed) {
-                    Ok(_) => return Some(w * BITS + bit as usize),
-                    Err(now) => current = now,
-                }
+        let last = K.checked_sub(1)?;
+        for w in 0..last {
+            if let Some(bit) = take_lowest(&self.words[w], 0) {
+                return Some(w * BITS + bit);
             }
         }
-        None
+        take_lowest(&self.words[last], padding_bits(n, last)).map(|bit| last * BITS + bit)
     }
 
     /// Clears bit `index`, which must be set.
