@@ -94,7 +94,7 @@ impl<P: Pool> Drop for ReleaseGuard<P> {
 impl<P: Pool> Box<P> {
     /// Puts `value` in a free slot; `None` (dropping `value`) when every slot is taken.
     ///
-    /// Lock-free: one load and one compare-and-swap when a slot is free in the first bitmap word.
+    /// Lock-free: one load and one `fetch_or` when a slot is free in the first bitmap word.
     #[inline]
     #[must_use]
     pub fn new(value: P::Item) -> Option<Self> {

@@ -36,7 +36,7 @@
 //! * a [`PoolStorage`]: `N` slots of `UnsafeCell<MaybeUninit<T>>`, so a slot has `T`'s size and
 //!   alignment (over-aligned `T`, 64 or 4096, keep theirs), and a bitmap of `⌈N/32⌉` `AtomicU32`
 //!   words, one bit per slot, set while the slot is taken. Allocation sets the lowest clear bit
-//!   with a compare-and-swap (**lock-free**, no ABA). This `static` is all zeros, so it lives in
+//!   with a `fetch_or` (**lock-free**, no ABA). This `static` is all zeros, so it lives in
 //!   `.bss` and costs no flash;
 //! * for `pool!(P: [T; N], W)`, in the same `static`, a [`sync_core::WaitQueue<W>`]: the bounded
 //!   FIFO of waiting futures, one waker per place, also all zeros when new. `pool!(P: [T; N])` has
@@ -75,10 +75,11 @@
 //!
 //! | operation | cost |
 //! | --- | --- |
-//! | [`Box::new`] / [`Box::try_new`] | lock-free: ≥ 1 load + 1 CAS, O(⌈N/32⌉) loads worst case |
+//! | [`Box::new`] / [`Box::try_new`] | lock-free: ≥ 1 load + 1 `fetch_or`, O(⌈N/32⌉) loads worst case |
 //! | drop, pool without waiters | one `fetch_and` |
 //! | drop, waiters possible, none waiting | one `fetch_and`, one fence, two loads |
 //! | drop with a waiter | one short critical section + one wake, independent of `W` and `N` |
+//! | [`Box::new_async`] on a full pool | one critical section to queue; collecting the slot handed to it takes none |
 //! | `Box`, `Option<Box>` | one pointer |
 //! | static footprint | `N·size_of::<T>()` + 4·⌈N/32⌉ in `.bss`, plus `size_of::<WaitQueue<W>>()` (0 without waiters) |
 //!

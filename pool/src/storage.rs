@@ -7,7 +7,7 @@
 //! # State of a slot
 //!
 //! ```text
-//!            acquire: CAS sets the bit              write the value
+//!      acquire: fetch_or sets the bit               write the value
 //!   Free ──────────────────────────────► Reserved ─────────────────► Owned (by one Box)
 //!  (bit 0)                               (bit 1)                           │ drop the value
 //!     ▲                                    ▲   ▲                           ▼ (guarded)
@@ -43,7 +43,13 @@
 //!    at once.
 //! 2. `fence(SeqCst)`, then try the bitmap again. A slot found here is not kept: it is handed with
 //!    `notify_one` to the oldest waiter (which may be this one), so waiters are never overtaken.
-//! 3. From then on, `poll_ticket` until the queue delivers a slot index.
+//!    If none was found, return `Pending` at once: a slot released from now on is notified to
+//!    the queue, which wakes the waker stored in step 1.
+//! 3. From then on, `poll_ticket` until the queue delivers a slot index. Collecting a delivered
+//!    index takes no critical section (one compare-and-swap of the place, one to free it).
+//!
+//! A hand-off thus costs one critical section on the releasing side (`notify_one`) and none on
+//! the waiting side, besides the one that queued the waiter.
 //!
 //! **No lost wake-up.** The waiter's step 2 and the releaser's step 2 form Dekker's pattern: each
 //! writes (enqueue / clear bit), fences with `SeqCst`, then reads the other's location. With both
@@ -52,10 +58,10 @@
 //! cancels passes to the next waiter (`WaitQueue::cancel`) or comes back to the cancelling future,
 //! which releases it by the same procedure. loom checks these races (`tests/loom_pool.rs`).
 //!
-//! **Memory ordering of slot contents.** Bitmap: `Release` clear / `Acquire` CAS. Queue hand-off:
-//! the critical section of the queue orders the releaser's `notify_one` before the waiter's
-//! `poll_ticket`. Either way the previous owner's drop of the value happens-before the next owner's
-//! write.
+//! **Memory ordering of slot contents.** Bitmap: `Release` clear / `Acquire` `fetch_or`. Queue hand-off:
+//! `notify_one` stores the index in the waiter's place with `Release` and `poll_ticket` takes it
+//! with an `Acquire` compare-and-swap (or inside the critical section, which orders it too). Either
+//! way the previous owner's drop of the value happens-before the next owner's write.
 
 use core::cell::UnsafeCell;
 use core::fmt;
