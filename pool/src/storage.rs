@@ -227,7 +227,10 @@ impl<T, const N: usize, const K: usize, Q: Waiters> PoolStorage<T, N, K, Q> {
         waker: &Waker,
     ) -> Poll<Option<usize>> {
         if state.ticket.is_none() {
-            assert!(!state.done, "pool: allocation future polled after completion");
+            assert!(
+                !state.done,
+                "pool: allocation future polled after completion"
+            );
             if let Some(index) = self.bitmap.acquire(N) {
                 state.done = true;
                 return Poll::Ready(Some(index));

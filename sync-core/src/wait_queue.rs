@@ -110,8 +110,7 @@ use core::task::{Context, Poll, Waker};
 
 use crate::sync::UnsafeCell;
 use crate::sync::atomic::{
-    AtomicU16, AtomicUsize, Ordering::Acquire, Ordering::Relaxed,
-    Ordering::Release,
+    AtomicU16, AtomicUsize, Ordering::Acquire, Ordering::Relaxed, Ordering::Release,
 };
 use crate::sync::cs;
 
@@ -467,7 +466,9 @@ impl<const N: usize> WaitQueue<N> {
                 q.queue.push_free(index);
                 Some((None, Some(waker)))
             } else {
-                q.queue.try_take_token(index).map(|token| (Some(token), None))
+                q.queue
+                    .try_take_token(index)
+                    .map(|token| (Some(token), None))
             }
         });
         let Some((notified, waker)) = outcome else {
