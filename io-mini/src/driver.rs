@@ -67,8 +67,6 @@
 //! was not copied, so every operation there fails.
 
 use std::io;
-use std::os::fd::{AsRawFd, OwnedFd};
-use std::sync::OnceLock;
 
 use sync_core::sync::atomic::{
     AtomicBool,
@@ -76,8 +74,9 @@ use sync_core::sync::atomic::{
 };
 
 use crate::reactor::{Core, Wakeup, contain};
-use crate::registry::{FileId, Interest, Key, READ, WRITE};
+use crate::registry::{FileId, Key};
 use crate::sys;
+use crate::sys::backend;
 use sync_core::lock::Mutex;
 
 /// Parses a decimal compile-time setting (`Err` says what is wrong with it).
@@ -154,35 +153,35 @@ pub const MAX_WAITERS: usize = setting(option_env!("IO_MINI_MAX_WAITERS"), DEFAU
 /// wakers may panic and you unwind.
 pub const REACTOR_STACK_SIZE: usize = setting(option_env!("IO_MINI_REACTOR_STACK"), DEFAULT_STACK);
 
-/// The reactor loop's arrays on its stack: the `pollfd`s and the interests.
-const LOOP_ARRAYS: usize = size_of::<PollFds>() + size_of::<[Interest; MAX_SOURCES]>();
-
 // A stack too small for the loop's arrays (`IO_MINI_MAX_SOURCES` raised without
-// `IO_MINI_REACTOR_STACK`) stops the build instead of overflowing the thread's stack at run
-// time. 1 KiB for the rest is a floor, not an estimate (see `REACTOR_STACK_SIZE`).
+// `IO_MINI_REACTOR_STACK`, with `poll(2)`) stops the build instead of overflowing the thread's
+// stack at run time. 1 KiB for the rest is a floor, not an estimate (see `REACTOR_STACK_SIZE`).
 const _: () = assert!(
-    LOOP_ARRAYS.saturating_add(1024) <= REACTOR_STACK_SIZE,
+    backend::LOOP_STACK.saturating_add(1024) <= REACTOR_STACK_SIZE,
     "io-mini: IO_MINI_REACTOR_STACK is too small for IO_MINI_MAX_SOURCES: the reactor loop \
      keeps 20 bytes per source on its stack, plus at least 1 KiB for the rest"
 );
 
-/// The wake-up hook of the static reactor: writes the eventfd once it exists.
-#[derive(Debug)]
-pub(crate) struct EventFd(OnceLock<OwnedFd>);
-
-impl Wakeup for EventFd {
-    fn wakeup(&self) {
-        if let Some(fd) = self.0.get() {
-            sys::signal(fd.as_raw_fd());
-        }
-    }
-}
-
 /// The reactor type with the crate's capacities.
-pub(crate) type Reactor = Core<MAX_SOURCES, MAX_WAITERS, EventFd>;
+pub(crate) type Reactor = Core<MAX_SOURCES, MAX_WAITERS, backend::Hook>;
 
 /// The one reactor.
-pub(crate) static REACTOR: Reactor = Core::new(EventFd(OnceLock::new()));
+pub(crate) static REACTOR: Reactor = Core::new(backend::Hook::new());
+
+/// Set by [`stop`]: the reactor thread ends at its next wake-up.
+static STOP: AtomicBool = AtomicBool::new(false);
+
+/// Whether [`stop`] asked the thread to end (cleared by the question).
+pub(crate) fn stop_requested() -> bool {
+    STOP.swap(false, Relaxed)
+}
+
+/// Ends the reactor thread as a failure would (pending operations fail; the next one starts a
+/// new thread), for tests of that path.
+pub(crate) fn stop() {
+    STOP.store(true, Relaxed);
+    REACTOR.hook().wakeup();
+}
 
 /// Whether a reactor thread runs (or is being started). Set under [`START`] before the thread
 /// is spawned; cleared by the thread's [`ShutdownGuard`] after it has shut the registry down,
@@ -268,14 +267,8 @@ fn start() -> io::Result<()> {
             .map_err(|err| failed("register a fork handler", err))?;
         started.fork_handler = true;
     }
-    // The eventfd outlives a failed start (and an ended thread): it is created once.
-    let raw = match REACTOR.hook().0.get() {
-        Some(fd) => fd.as_raw_fd(),
-        None => {
-            let fd = sys::wakeup_fd().map_err(|err| failed("create the reactor's eventfd", err))?;
-            REACTOR.hook().0.get_or_init(|| fd).as_raw_fd()
-        }
-    };
+    // The backend's fds outlive a failed start (and an ended thread): they are created once.
+    backend::prepare(REACTOR.hook()).map_err(|(what, err)| failed(what, err))?;
     // After a thread that ended, the registry refuses everything until revived. Revive it and
     // mark the thread running before spawning it: the thread's guard clears the mark when it
     // ends, which must come after this store.
@@ -284,7 +277,7 @@ fn start() -> io::Result<()> {
     let spawned = std::thread::Builder::new()
         .name("io-mini".into())
         .stack_size(REACTOR_STACK_SIZE)
-        .spawn(move || run(raw));
+        .spawn(run);
     match spawned {
         Ok(_) => Ok(()),
         Err(err) => {
@@ -307,105 +300,11 @@ impl Drop for ShutdownGuard {
     }
 }
 
-/// `pollfd`s for the wake-up fd followed by one per source, contiguous.
-#[repr(C)]
-struct PollFds {
-    wake: libc::pollfd,
-    sources: [libc::pollfd; MAX_SOURCES],
-}
-
-const NO_FD: libc::pollfd = libc::pollfd {
-    fd: -1,
-    events: 0,
-    revents: 0,
-};
-
-fn run(wake_fd: i32) {
+fn run() {
     let _guard = ShutdownGuard;
-    if let Err(err) = run_loop(wake_fd) {
+    if let Err(err) = backend::run_loop(&REACTOR) {
         // The logger is user code: it may panic.
         contain(|| log::error!("io-mini: the reactor stops: {err}"));
-    }
-}
-
-fn run_loop(wake_fd: i32) -> io::Result<()> {
-    let mut fds = PollFds {
-        wake: libc::pollfd {
-            fd: wake_fd,
-            events: libc::POLLIN,
-            revents: 0,
-        },
-        sources: [NO_FD; MAX_SOURCES],
-    };
-    let mut interests = [Interest::EMPTY; MAX_SOURCES];
-    let mut n = REACTOR.snapshot(&mut interests);
-    loop {
-        for (pollfd, interest) in fds.sources.iter_mut().zip(&interests[..n]) {
-            let mut events = 0;
-            if interest.dirs & READ != 0 {
-                events |= libc::POLLIN;
-            }
-            if interest.dirs & WRITE != 0 {
-                events |= libc::POLLOUT;
-            }
-            *pollfd = libc::pollfd {
-                fd: interest.fd,
-                events,
-                revents: 0,
-            };
-        }
-        fds.wake.revents = 0;
-        match sys::poll(fds.as_mut_slice(n + 1)) {
-            Ok(_) => {}
-            // Transient shortage of kernel memory: back off briefly and retry, keep serving.
-            Err(err) if err.raw_os_error() == Some(libc::ENOMEM) => {
-                contain(|| log::warn!("io-mini: poll(2) failed ({err}); retrying"));
-                std::thread::sleep(std::time::Duration::from_millis(1));
-                continue;
-            }
-            Err(err) => return Err(err),
-        }
-        if fds.wake.revents != 0 {
-            sys::drain(wake_fd);
-        }
-        // Narrow each interest to what was reported ready, then hand them to `Core::turn`
-        // (dispatch, wake outside the lock, then the next snapshot).
-        for (pollfd, interest) in fds.sources[..n].iter().zip(&mut interests[..n]) {
-            interest.dirs &= ready_dirs(pollfd.revents);
-        }
-        n = REACTOR.turn(&mut interests, n);
-    }
-}
-
-/// `POLLNVAL` (an fd that is not open); lwIP's `poll` on ESP-IDF never reports it.
-#[cfg(not(target_os = "espidf"))]
-const POLLNVAL: libc::c_short = libc::POLLNVAL;
-#[cfg(target_os = "espidf")]
-const POLLNVAL: libc::c_short = 0;
-
-/// Which directions a `revents` makes ready: errors and hang-ups wake both, so the task's next
-/// system call reports them.
-fn ready_dirs(revents: libc::c_short) -> u8 {
-    let failed = revents & (libc::POLLERR | libc::POLLHUP | POLLNVAL) != 0;
-    let mut dirs = 0;
-    if failed || revents & (libc::POLLIN | libc::POLLPRI) != 0 {
-        dirs |= READ;
-    }
-    if failed || revents & libc::POLLOUT != 0 {
-        dirs |= WRITE;
-    }
-    dirs
-}
-
-impl PollFds {
-    /// The first `len` pollfds (the wake-up fd, then `len - 1` sources).
-    fn as_mut_slice(&mut self, len: usize) -> &mut [libc::pollfd] {
-        assert!(len <= MAX_SOURCES + 1);
-        let first = (&raw mut *self).cast::<libc::pollfd>();
-        // SAFETY: `PollFds` is `repr(C)` with a `pollfd` followed by an array of `pollfd`, so it
-        // is `MAX_SOURCES + 1` contiguous pollfds without padding; the pointer is derived from
-        // the whole struct, `len` is within it, and `&mut self` is exclusive for the lifetime.
-        unsafe { core::slice::from_raw_parts_mut(first, len) }
     }
 }
 

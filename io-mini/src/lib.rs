@@ -173,6 +173,20 @@ pub fn reactor_usage() -> (usize, usize) {
     driver::live().map_or((0, 0), driver::Reactor::usage)
 }
 
+/// Which backend the reactor waits in: `"epoll"` (Linux, Android) or `"poll"` (ESP-IDF, other
+/// targets, and Linux built with `--cfg io_mini_poll`), for tests and diagnostics.
+#[cfg(not(loom))]
+#[doc(hidden)]
+pub const BACKEND: &str = sys::backend::NAME;
+
+/// Ends the reactor thread as a failure of its wait would: pending operations fail with an
+/// `io::Error`, and the next operation starts a new thread. For tests of that path.
+#[cfg(not(loom))]
+#[doc(hidden)]
+pub fn stop_reactor_thread() {
+    driver::stop();
+}
+
 /// The size in bytes of the static reactor (registry, lock and wake-up fd cell).
 #[cfg(not(loom))]
 #[must_use]
@@ -186,7 +200,7 @@ pub const fn reactor_size() -> usize {
 #[doc(hidden)]
 #[must_use]
 pub const fn reactor_size_for<const SOURCES: usize, const WAITERS: usize>() -> usize {
-    size_of::<reactor::Core<SOURCES, WAITERS, driver::EventFd>>()
+    size_of::<reactor::Core<SOURCES, WAITERS, sys::backend::Hook>>()
 }
 
 /// The ESP-IDF figures of the memory table (crate docs), checked at compile time whenever the

@@ -68,10 +68,42 @@ use sync_core::lock::Mutex;
 /// How many wakers the reactor takes out of the registry per lock when waking.
 pub const WAKE_CHUNK: usize = 8;
 
-/// How the reactor thread is told to re-read the registry (an eventfd write in production).
+/// The reactor's system side: how the reactor thread is told to re-read the registry (an
+/// eventfd write for `poll(2)`), or, for a kernel set that holds every fd (epoll), how fds are
+/// added, armed and removed. See `registry/armed.rs` for the arming protocol.
 pub trait Wakeup {
-    /// Interrupts the reactor's `poll(2)`.
+    /// `true`: the arming protocol (`watch`/`arm`/`unwatch` are called, under the registry's
+    /// lock); `false`: the snapshot protocol (only `wakeup` is called).
+    const ARMS: bool = false;
+
+    /// Interrupts the reactor's wait.
     fn wakeup(&self);
+
+    /// Adds `fd` (registration `key`) to the kernel set with `dirs` armed; an fd already in it
+    /// (registered twice) is re-armed with `dirs` and tagged with `key`.
+    ///
+    /// # Errors
+    ///
+    /// The kernel refused the fd; the registration is undone.
+    fn watch(&self, fd: i32, key: Key, dirs: u8) -> io::Result<()> {
+        let _ = (fd, key, dirs);
+        Ok(())
+    }
+
+    /// Arms exactly `dirs` of `fd` for one report, tagged with `key`.
+    ///
+    /// # Errors
+    ///
+    /// The kernel refused; the waiting places are woken instead.
+    fn arm(&self, fd: i32, key: Key, dirs: u8) -> io::Result<()> {
+        let _ = (fd, key, dirs);
+        Ok(())
+    }
+
+    /// Takes `fd` out of the kernel set (its last registration is gone; it is still open).
+    fn unwatch(&self, fd: i32) {
+        let _ = fd;
+    }
 }
 
 /// The registry behind its lock plus the wake-up hook.
@@ -185,7 +217,8 @@ impl<const N: usize, const W: usize, S: Wakeup> Core<N, W, S> {
     sync_core::const_fn! {
         /// An empty reactor core.
         pub const fn new(wakeup: S) -> Self {
-            Self { registry: Mutex::new(Registry::new()), wakeup }
+            let registry = if S::ARMS { Registry::arming() } else { Registry::new() };
+            Self { registry: Mutex::new(registry), wakeup }
         }
     }
 
@@ -209,10 +242,21 @@ impl<const N: usize, const W: usize, S: Wakeup> Core<N, W, S> {
             } else {
                 Freed::default()
             };
-            (registry.insert(fd, file), freed)
+            let mut inserted = registry.insert(fd, file).map_err(insert_error);
+            if S::ARMS
+                && let Ok(key) = inserted
+            {
+                let (fd, dirs) = registry.arm_request(key);
+                if let Err(err) = self.wakeup.watch(fd, key, dirs) {
+                    // Nothing can wait on it yet: the entry goes as if never inserted.
+                    registry.remove(key);
+                    inserted = Err(err);
+                }
+            }
+            (inserted, freed)
         };
         self.after_free(freed);
-        inserted.map_err(insert_error)
+        inserted
     }
 
     /// Frees every registration for which `is_stale(fd, file)` says that its fd is closed or
@@ -236,7 +280,11 @@ impl<const N: usize, const W: usize, S: Wakeup> Core<N, W, S> {
                     let mut registry = self.registry.lock();
                     // The entry may have been removed (and its slot reused) meanwhile.
                     let current = registry.entry(slot).is_some_and(|(now, ..)| now == key);
-                    current.then(|| registry.remove(key))
+                    // A stale entry's fd is closed or names another file: nothing to unwatch.
+                    current.then(|| Freed {
+                        unwatch: None,
+                        ..registry.remove(key)
+                    })
                 };
                 if let Some(freed) = freed {
                     self.after_free(freed);
@@ -272,7 +320,12 @@ impl<const N: usize, const W: usize, S: Wakeup> Core<N, W, S> {
                     *slot = registry.cancel(id);
                 }
             }
-            registry.remove(key)
+            let freed = registry.remove(key);
+            if let Some(fd) = freed.unwatch {
+                // Under the lock: a new registration of the same fd cannot slip in between.
+                self.wakeup.unwatch(fd);
+            }
+            freed
         };
         self.after_free(freed);
         drop(dropped);
@@ -334,12 +387,23 @@ impl<const N: usize, const W: usize, S: Wakeup> Core<N, W, S> {
     ) -> Poll<io::Result<()>> {
         if id.is_none() {
             let clone = waker.clone();
-            let added = self.registry.lock().add_waiter(key, dir, clone);
+            let (added, armed) = {
+                let mut registry = self.registry.lock();
+                let added = registry.add_waiter(key, dir, clone);
+                let armed = match added {
+                    Ok((_, true)) if S::ARMS => self.arm_locked(&mut registry, key, dir),
+                    _ => true,
+                };
+                (added, armed)
+            };
             return match added {
                 Ok((new, notify)) => {
                     *id = Some(new);
-                    if notify {
+                    if notify && !S::ARMS {
                         self.wakeup.wakeup();
+                    }
+                    if !armed {
+                        self.wake_marked();
                     }
                     Poll::Pending
                 }
@@ -368,12 +432,32 @@ impl<const N: usize, const W: usize, S: Wakeup> Core<N, W, S> {
             return self.poll_place(key, dir, id, waker, true);
         }
         let clone = waker.clone();
-        let (poll, notify, spare) = self.registry.lock().rearm(id, clone);
-        if notify {
+        let (poll, notify, spare, armed) = {
+            let mut registry = self.registry.lock();
+            let (poll, notify, spare) = registry.rearm(id, clone);
+            let armed = !(S::ARMS && notify) || self.arm_locked(&mut registry, key, dir);
+            (poll, notify, spare, armed)
+        };
+        if notify && !S::ARMS {
             self.wakeup.wakeup();
+        }
+        if !armed {
+            self.wake_marked();
         }
         release(spare, waker, true);
         self.finish_poll(poll, id, waker, true)
+    }
+
+    /// Arming protocol: arms the fd of `key` as the registry now records it, under the lock.
+    /// On failure the direction's waiting places are marked woken and `false` is returned: the
+    /// caller wakes them after unlocking ([`Core::wake_marked`]).
+    fn arm_locked(&self, registry: &mut Registry<N, W>, key: Key, dir: Direction) -> bool {
+        let (fd, dirs) = registry.arm_request(key);
+        if self.wakeup.arm(fd, key, dirs).is_ok() {
+            return true;
+        }
+        registry.arm_failed(key, dir);
+        false
     }
 
     /// Stores a clone of `waker` if the registry asked for one, and maps the result.
@@ -425,6 +509,23 @@ impl<const N: usize, const W: usize, S: Wakeup> Core<N, W, S> {
             } else {
                 (0, 0)
             }
+        };
+        self.finish_wakes(woken, taken, chunk)
+    }
+
+    /// Reactor, arming protocol: the kernel reported `events` (`(key, fd, directions)`, each fd
+    /// now disarmed). Their waiters are woken (outside the lock) and the fds that still have
+    /// waiters are re-armed (under it). Returns how many waiters were woken.
+    pub fn dispatch_events(&self, events: impl IntoIterator<Item = (Key, i32, u8)>) -> usize {
+        let mut chunk: [Option<Waker>; WAKE_CHUNK] = Default::default();
+        let (woken, taken) = {
+            let mut registry = self.registry.lock();
+            for (key, fd, dirs) in events {
+                registry.mark_event(key, fd, dirs);
+            }
+            registry.wake_events_into(&mut chunk, |fd, key, dirs| {
+                self.wakeup.arm(fd, key, dirs).is_ok()
+            })
         };
         self.finish_wakes(woken, taken, chunk)
     }

@@ -244,12 +244,16 @@ pub struct Freed {
     /// Waiting places of the source that were failed (waits leaked with the source); hand
     /// their wakers out with [`Registry::take_wakers`].
     pub failed: usize,
+    /// In the arming protocol, the fd that no registration names any more: take it out of
+    /// the kernel's set (only [`Registry::remove`] sets it; never for a stale entry).
+    pub unwatch: Option<i32>,
 }
 
 impl Freed {
     fn merge(&mut self, other: Self) {
         self.wakeup |= other.wakeup;
         self.failed += other.failed;
+        self.unwatch = self.unwatch.or(other.unwatch);
     }
 }
 
@@ -367,6 +371,8 @@ pub struct Registry<const N: usize, const W: usize> {
     entry_end: u16,
     /// One past the highest taken waiter place: every place from here on is free.
     waiter_end: u16,
+    /// [`ARMING`] and [`SHARED`] (see `registry/armed.rs`); 0 for the snapshot protocol.
+    mode: u8,
 }
 
 impl<const N: usize, const W: usize> Registry<N, W> {
@@ -401,6 +407,7 @@ impl<const N: usize, const W: usize> Registry<N, W> {
             dead: false,
             entry_end: 0,
             waiter_end: 0,
+            mode: 0,
         }
     }
 
@@ -463,9 +470,13 @@ impl<const N: usize, const W: usize> Registry<N, W> {
             return Err(InsertError::BadFd);
         }
         let mut free = None;
+        let mut twice = false;
         for (slot, entry) in self.live_entries().iter().enumerate() {
-            if entry.fd == fd && entry.file.relation(file) == FileRelation::SameSocket {
-                return Err(InsertError::Duplicate);
+            if entry.fd == fd {
+                if entry.file.relation(file) == FileRelation::SameSocket {
+                    return Err(InsertError::Duplicate);
+                }
+                twice = true;
             }
             if entry.fd < 0 && free.is_none() {
                 free = Some(slot);
@@ -480,6 +491,9 @@ impl<const N: usize, const W: usize> Registry<N, W> {
             }
             None => return Err(InsertError::Full),
         };
+        if twice && self.mode & ARMING != 0 {
+            self.mode |= SHARED;
+        }
         let entry = &mut self.entries[slot];
         entry.fd = fd;
         entry.file = file;
@@ -543,7 +557,14 @@ impl<const N: usize, const W: usize> Registry<N, W> {
         if !self.is_current(key) {
             return Freed::default();
         }
-        self.free_entry(usize::from(key.slot))
+        let fd = self.entries[usize::from(key.slot)].fd;
+        let mut freed = self.free_entry(usize::from(key.slot));
+        if self.mode & ARMING != 0
+            && (self.mode & SHARED == 0 || !self.live_entries().iter().any(|e| e.fd == fd))
+        {
+            freed.unwatch = Some(fd);
+        }
+        freed
     }
 
     /// Whether `key` names a live registration.
@@ -577,8 +598,10 @@ impl<const N: usize, const W: usize> Registry<N, W> {
             }
         }
         Freed {
-            wakeup: self.request_wakeup(!watched),
+            // A kernel set that holds each fd (epoll) keeps no reference that needs a wake-up.
+            wakeup: self.mode & ARMING == 0 && self.request_wakeup(!watched),
             failed,
+            unwatch: None,
         }
     }
 
@@ -603,6 +626,20 @@ impl<const N: usize, const W: usize> Registry<N, W> {
             true
         } else {
             false
+        }
+    }
+
+    /// A place of `slot` waits for `dir` (again): whether the caller must tell the reactor
+    /// ([`Registry::request_wakeup`]) or, in the arming protocol, arm the direction in the
+    /// kernel (it is recorded as armed here; see `registry/armed.rs`).
+    fn interest_added(&mut self, slot: usize, dir: Direction) -> bool {
+        let entry = &mut self.entries[slot];
+        let known = entry.snap & dir.bit() != 0;
+        if self.mode & ARMING != 0 {
+            entry.snap |= dir.bit();
+            !known
+        } else {
+            self.request_wakeup(known)
         }
     }
 
@@ -639,13 +676,12 @@ impl<const N: usize, const W: usize> Registry<N, W> {
             }
             None => return Err((AddError::NoPlace, waker)),
         };
-        let known = self.entries[usize::from(key.slot)].snap & dir.bit() != 0;
         let place = &mut self.waiters[index];
         place.waker = Some(waker);
         place.slot = key.slot;
         place.state = State::Waiting;
         place.dir = dir;
-        let notify = self.request_wakeup(known);
+        let notify = self.interest_added(usize::from(key.slot), dir);
         // W < NIL (checked at compile time), so the index fits.
         let id = WaiterId(index as u16);
         Ok((id, notify))
@@ -714,8 +750,8 @@ impl<const N: usize, const W: usize> Registry<N, W> {
             State::Waiting => false,
             State::Woken => {
                 place.state = State::Waiting;
-                let known = self.entries[usize::from(place.slot)].snap & place.dir.bit() != 0;
-                self.request_wakeup(known)
+                let (slot, dir) = (usize::from(place.slot), place.dir);
+                self.interest_added(slot, dir)
             }
             State::Failed | State::Free => {
                 let (poll, old) = self.poll_waiter(id, &waker);
@@ -876,5 +912,8 @@ impl<const N: usize, const W: usize> Registry<N, W> {
     }
 }
 
+mod armed;
 #[cfg(all(test, not(loom)))]
 mod tests;
+
+pub use armed::{ARMING, SHARED};

@@ -13,6 +13,17 @@ use std::os::fd::{AsRawFd, BorrowedFd, FromRawFd, OwnedFd, RawFd};
 
 use crate::registry::{FileId, FileRelation};
 
+// The reactor's backend, chosen at build time; both modules have the same items (`Hook`,
+// `prepare`, `run_loop`, `NAME`, `LOOP_STACK`), and nothing else in the crate knows which one
+// it uses. epoll on Linux and Android unless `--cfg io_mini_poll` forces `poll(2)` (to test it
+// there); `poll(2)` everywhere else (ESP-IDF).
+#[cfg(all(any(target_os = "linux", target_os = "android"), not(io_mini_poll)))]
+#[path = "sys/epoll.rs"]
+pub(crate) mod backend;
+#[cfg(not(all(any(target_os = "linux", target_os = "android"), not(io_mini_poll))))]
+#[path = "sys/poll.rs"]
+pub(crate) mod backend;
+
 /// Returns the last OS error if `ret == -1`.
 fn check(ret: libc::c_int) -> io::Result<libc::c_int> {
     if ret == -1 {
@@ -118,18 +129,6 @@ pub(crate) fn drain(fd: RawFd) {
         if ret >= 0 || io::Error::last_os_error().kind() != io::ErrorKind::Interrupted {
             return;
         }
-    }
-}
-
-/// `poll(2)` without timeout. `EINTR` is returned as `Ok(0)` (the caller re-polls).
-pub(crate) fn poll(fds: &mut [libc::pollfd]) -> io::Result<usize> {
-    let len = libc::nfds_t::try_from(fds.len()).map_err(|_| io::ErrorKind::InvalidInput)?;
-    // SAFETY: `fds` is a valid, exclusively borrowed array of `len` pollfd structs.
-    let ret = unsafe { libc::poll(fds.as_mut_ptr(), len, -1) };
-    match check(ret) {
-        Ok(n) => Ok(usize::try_from(n).unwrap_or(0)),
-        Err(err) if err.kind() == io::ErrorKind::Interrupted => Ok(0),
-        Err(err) => Err(err),
     }
 }
 

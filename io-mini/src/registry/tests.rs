@@ -11,7 +11,11 @@ fn file(fd: i32) -> FileId {
 }
 
 fn freed(wakeup: bool, failed: usize) -> Freed {
-    Freed { wakeup, failed }
+    Freed {
+        wakeup,
+        failed,
+        unwatch: None,
+    }
 }
 
 #[test]
