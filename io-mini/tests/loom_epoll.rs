@@ -1,0 +1,247 @@
+//! loom models of the arming protocol (the epoll backend, `registry/armed.rs`): the registry,
+//! its lock and the one-shot arming, with the epoll set modelled by a mutex and condvar ("the
+//! kernel"). Like epoll with `EPOLLONESHOT`: an fd is reported once it is armed and readable,
+//! which disarms it.
+//!
+//! Run with `RUSTFLAGS="--cfg loom" LOOM_MAX_PREEMPTIONS=2 cargo test --profile loom -p io-mini
+//! --test loom_epoll`.
+#![cfg(loom)]
+
+use std::future::poll_fn;
+use std::io;
+use std::task::Poll;
+
+use io_mini::reactor::{Core, Wakeup};
+use io_mini::registry::{Direction, FileId, Key, NIL, READ, WaiterId};
+use loom::sync::{Arc, Condvar, Mutex};
+use loom::thread;
+use sync_core::sync::atomic::{AtomicU16, Ordering::SeqCst};
+
+#[derive(Default)]
+struct KState {
+    /// The socket's readability (level).
+    readable: bool,
+    /// Messages queued on the socket.
+    messages: u32,
+    /// The directions armed in the epoll set, and the tag they report with.
+    armed: u8,
+    tag: Option<Key>,
+    stop: bool,
+}
+
+struct Kernel {
+    state: Mutex<KState>,
+    cv: Condvar,
+}
+
+impl Kernel {
+    fn update(&self, f: impl FnOnce(&mut KState)) {
+        f(&mut self.state.lock().unwrap());
+        self.cv.notify_all();
+    }
+}
+
+/// `epoll_ctl`.
+struct Hook(Arc<Kernel>);
+
+impl Wakeup for Hook {
+    const ARMS: bool = true;
+
+    fn wakeup(&self) {}
+
+    fn watch(&self, _fd: i32, key: Key, dirs: u8) -> io::Result<()> {
+        self.arm(3, key, dirs)
+    }
+
+    fn arm(&self, _fd: i32, key: Key, dirs: u8) -> io::Result<()> {
+        self.0.update(|st| {
+            st.armed = dirs;
+            st.tag = Some(key);
+        });
+        Ok(())
+    }
+
+    fn unwatch(&self, _fd: i32) {
+        self.0.update(|st| {
+            st.armed = 0;
+            st.tag = None;
+        });
+    }
+}
+
+type Reactor = Core<2, 2, Hook>;
+
+/// The reactor thread's loop as in the epoll backend: "epoll_wait" (an armed, readable fd is
+/// reported once and disarmed), then [`Core::dispatch_events`]; until `stop`.
+fn reactor_thread(core: Arc<Reactor>, kernel: Arc<Kernel>) {
+    loop {
+        let key = {
+            let mut st = kernel.state.lock().unwrap();
+            loop {
+                if st.stop {
+                    return;
+                }
+                if st.readable && st.armed & READ != 0 {
+                    break;
+                }
+                st = kernel.cv.wait(st).unwrap();
+            }
+            st.armed = 0;
+            st.tag.expect("an armed fd has a tag")
+        };
+        core.dispatch_events([(key, 3, READ)]);
+    }
+}
+
+fn start() -> (Arc<Reactor>, Arc<Kernel>, thread::JoinHandle<()>) {
+    let kernel = Arc::new(Kernel {
+        state: Mutex::new(KState::default()),
+        cv: Condvar::new(),
+    });
+    let core = Arc::new(Core::new(Hook(kernel.clone())));
+    let reactor = thread::spawn({
+        let (core, kernel) = (core.clone(), kernel.clone());
+        move || reactor_thread(core, kernel)
+    });
+    (core, kernel, reactor)
+}
+
+fn stop(kernel: &Kernel, reactor: thread::JoinHandle<()>) {
+    kernel.update(|st| st.stop = true);
+    reactor.join().unwrap();
+}
+
+/// `read_with`: try the "read", wait for readability on `WouldBlock`, retry. Data arriving
+/// between the failed read and the arming must not be lost (arming is level-triggered).
+#[test]
+fn read_with_is_woken_by_data_arriving_at_any_time() {
+    loom::model(|| {
+        let (core, kernel, reactor) = start();
+        let key = core.register(3, FileId::UNKNOWN).unwrap();
+        let producer = thread::spawn({
+            let kernel = kernel.clone();
+            move || kernel.update(|st| st.readable = true)
+        });
+        let mut id: Option<WaiterId> = None;
+        loom::future::block_on(poll_fn(|cx| {
+            loop {
+                if kernel.state.lock().unwrap().readable {
+                    return Poll::Ready(());
+                }
+                match core.poll_wait(key, Direction::Read, &mut id, cx.waker()) {
+                    Poll::Ready(res) => res.unwrap(),
+                    Poll::Pending => return Poll::Pending,
+                }
+            }
+        }));
+        if let Some(id) = id.take() {
+            core.cancel(id);
+        }
+        producer.join().unwrap();
+        core.deregister(key, [None, None]);
+        assert_eq!(core.usage(), (0, 0));
+        assert_eq!(kernel.state.lock().unwrap().tag, None, "unwatched");
+        stop(&kernel, reactor);
+    });
+}
+
+/// `AsyncRead`'s path: one place, re-armed after every `WouldBlock`. The one-shot report that
+/// woke the place for the first message disarmed the fd: the re-arm for the second must arm it
+/// again, or the second message is never reported.
+#[test]
+fn rearmed_reads_get_every_message() {
+    loom::model(|| {
+        let (core, kernel, reactor) = start();
+        let key = core.register(3, FileId::UNKNOWN).unwrap();
+        let producer = thread::spawn({
+            let kernel = kernel.clone();
+            move || {
+                kernel.update(|st| st.readable = true);
+                let mut st = kernel.state.lock().unwrap();
+                while st.readable {
+                    st = kernel.cv.wait(st).unwrap();
+                }
+                st.readable = true;
+                drop(st);
+                kernel.cv.notify_all();
+            }
+        });
+        let mut parked: Option<WaiterId> = None;
+        for _ in 0..2 {
+            loom::future::block_on(poll_fn(|cx| {
+                loop {
+                    let mut st = kernel.state.lock().unwrap();
+                    if st.readable {
+                        st.readable = false;
+                        drop(st);
+                        kernel.cv.notify_all();
+                        return Poll::Ready(());
+                    }
+                    drop(st);
+                    match core.poll_rearm(key, Direction::Read, &mut parked, cx.waker()) {
+                        Poll::Ready(res) => res.unwrap(),
+                        Poll::Pending => return Poll::Pending,
+                    }
+                }
+            }));
+        }
+        producer.join().unwrap();
+        core.deregister(key, [parked.take(), None]);
+        assert_eq!(core.usage(), (0, 0));
+        stop(&kernel, reactor);
+    });
+}
+
+/// One task of [`two_readers_sharing_a_parked_place_both_complete`]: reads one message,
+/// waiting through the shared `parked` place; `send` queues both messages after its first
+/// `Pending`.
+fn read_one(core: &Reactor, kernel: &Kernel, parked: &AtomicU16, key: Key, send: bool) {
+    let mut sent = !send;
+    loom::future::block_on(poll_fn(|cx| {
+        loop {
+            let mut st = kernel.state.lock().unwrap();
+            if st.messages > 0 {
+                st.messages -= 1;
+                st.readable = st.messages > 0;
+                drop(st);
+                kernel.cv.notify_all();
+                return Poll::Ready(());
+            }
+            drop(st);
+            match core.poll_parked(parked, key, Direction::Read, cx.waker(), true) {
+                Poll::Ready(res) => res.unwrap(),
+                Poll::Pending => {
+                    if !sent {
+                        sent = true;
+                        kernel.update(|st| {
+                            st.messages = 2;
+                            st.readable = true;
+                        });
+                    }
+                    return Poll::Pending;
+                }
+            }
+        }
+    }));
+}
+
+/// Two tasks reading through one shared parked place: one report wakes the place's waker, and
+/// the displaced task and the re-arms must still get both messages through one-shot reports.
+#[test]
+fn two_readers_sharing_a_parked_place_both_complete() {
+    loom::model(|| {
+        let (core, kernel, reactor) = start();
+        let key = core.register(3, FileId::UNKNOWN).unwrap();
+        let parked = Arc::new(AtomicU16::new(NIL));
+        let other = thread::spawn({
+            let (core, kernel, parked) = (core.clone(), kernel.clone(), parked.clone());
+            move || read_one(&core, &kernel, &parked, key, true)
+        });
+        read_one(&core, &kernel, &parked, key, false);
+        other.join().unwrap();
+        let raw = parked.swap(NIL, SeqCst);
+        core.deregister(key, [(raw != NIL).then(|| WaiterId::from_raw(raw)), None]);
+        assert_eq!(core.usage(), (0, 0), "no place leaked");
+        stop(&kernel, reactor);
+    });
+}
