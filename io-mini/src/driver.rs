@@ -29,16 +29,13 @@
 //! The first `Async::new*` creates the wake-up eventfd and spawns one thread named `io-mini`
 //! with a stack of [`REACTOR_STACK_SIZE`] bytes, under a lock, so that callers racing to start
 //! it start one. If that fails (no descriptor left for the eventfd, no memory for the thread),
-//! the call fails and nothing is remembered: the next call tries again (the eventfd, once
-//! created, is kept). The loop keeps two arrays on that stack:
-//! `MAX_SOURCES + 1` `pollfd`s (8 bytes each) and `MAX_SOURCES` interests (12 bytes each), i.e.
-//! 20 bytes per source (about 5 KiB at the host default of 256, 400 bytes at 20), plus the
-//! `WAKE_CHUNK` (8) wakers it wakes at a time and a few small frames.
-//!
-//! One loop: build the `pollfd`s from the snapshot, `poll(2)`, drain the eventfd if it fired,
-//! narrow each interest to the directions reported ready, and hand them to
-//! [`Core::turn`](crate::reactor::Core::turn), which wakes their waiters and returns the next
-//! snapshot.
+//! the call fails and nothing is remembered: the next call tries again (the eventfd, and the
+//! epoll set, once created, are kept). The loop itself is the backend's (`sys/epoll.rs` on
+//! Linux and Android, `sys/poll.rs` elsewhere, see there): with `poll(2)` it keeps
+//! `MAX_SOURCES + 1` `pollfd`s (8 bytes each) and `MAX_SOURCES` interests (12 bytes each) on
+//! that stack, i.e. 20 bytes per source (about 5 KiB at 256, 400 bytes at 20); with epoll a
+//! fixed buffer of 32 events (384 bytes). Plus the `WAKE_CHUNK` (8) wakers it wakes at a time
+//! and a few small frames.
 //!
 //! Measured on x86_64 Linux at the host default of 256 sources: the whole test suite runs with
 //! a 16 KiB stack (Linux's `PTHREAD_STACK_MIN`, the smallest it grants) **except** when a waker
@@ -51,14 +48,10 @@
 //! program whatever the stack size. Raise `IO_MINI_REACTOR_STACK` if your wakers may panic and
 //! you unwind.
 //!
-//! It waits in `poll(2)`, not `select(2)`: `poll` has no `FD_SETSIZE` ceiling (an fd of 1024
-//! and above is fine on Linux, and there is no out-of-bounds `FD_SET` to guard against), its
-//! cost is proportional to the fds watched rather than to the highest fd, and ESP-IDF's lwIP VFS
-//! implements it on top of `select` anyway.
-//!
-//! The thread ends only if `poll(2)` fails with something other than `EINTR` (retried at once)
-//! or `ENOMEM` (retried after 1 ms) — `EINVAL` when the process's descriptor limit was lowered
-//! below the number of fds watched, otherwise a bug — or if it panics, which it does not do by
+//! The thread ends only if its wait fails with something other than `EINTR` (retried at once)
+//! or, for `poll(2)`, `ENOMEM` (retried after 1 ms) — with `poll(2)`, `EINVAL` when the
+//! process's descriptor limit was lowered below the number of fds watched; otherwise a bug —
+//! or if it panics, which it does not do by
 //! design (wakers and the logger run inside `catch_unwind`). A guard then shuts the reactor
 //! down, so every pending operation fails with an `io::Error` instead of hanging, and marks the
 //! thread gone: the next operation (a new `Async`, or a wait on an existing one) revives the
@@ -124,9 +117,9 @@ const DEFAULT_STACK: usize = if cfg!(target_os = "espidf") {
 /// How many sources (`Async` values) can be registered at once.
 ///
 /// Set at build time by the `IO_MINI_MAX_SOURCES` environment variable (default 20 on ESP-IDF,
-/// 256 elsewhere; at most 65 534). Each costs 12 bytes of static memory (8 on ESP-IDF) and 20
-/// bytes of the reactor thread's stack; a build whose [`REACTOR_STACK_SIZE`] cannot hold those
-/// 20 bytes per source plus 1 KiB fails to compile.
+/// 256 elsewhere; at most 65 534). Each costs 12 bytes of static memory (8 on ESP-IDF) and,
+/// with `poll(2)`, 20 bytes of the reactor thread's stack; a build whose [`REACTOR_STACK_SIZE`]
+/// cannot hold the reactor loop's arrays plus 1 KiB fails to compile.
 pub const MAX_SOURCES: usize = setting(option_env!("IO_MINI_MAX_SOURCES"), DEFAULT_SOURCES);
 
 /// How many waiters (pending `readable()`/`writable()` futures, pending `poll_readable` /
@@ -140,9 +133,10 @@ pub const MAX_WAITERS: usize = setting(option_env!("IO_MINI_MAX_WAITERS"), DEFAU
 /// The stack size requested for the `io-mini` thread (`IO_MINI_REACTOR_STACK` at build time;
 /// default 4 KiB on ESP-IDF, 64 KiB elsewhere).
 ///
-/// The reactor loop keeps `MAX_SOURCES + 1` `pollfd`s and `MAX_SOURCES` interests on its stack
-/// (20 bytes per source: 400 B at 20 sources, about 5 KiB at 256), plus the 8 wakers it wakes at
-/// a time and a few small frames. Measured on x86_64 Linux at 256 sources: everything runs in a
+/// With `poll(2)` the reactor loop keeps `MAX_SOURCES + 1` `pollfd`s and `MAX_SOURCES`
+/// interests on its stack (20 bytes per source: 400 B at 20 sources, about 5 KiB at 256); with
+/// epoll, 384 bytes of events whatever the sources. Plus the 8 wakers it wakes at a time and a
+/// few small frames. Measured on x86_64 Linux at 256 sources: everything runs in a
 /// 16 KiB stack (Linux's minimum) **except a panicking waker**: unwinding plus std's default
 /// panic hook need more than 16 KiB in a release build (32 KiB suffice) and more than 32 KiB in
 /// a debug build (64 KiB suffice). Hence the 64 KiB host default; it is reserved address space,

@@ -74,7 +74,8 @@ impl<T: AsFd> Async<T> {
     /// Setting non-blocking mode failed; the socket is already registered by a live `Async`
     /// (`AlreadyExists`; see below); the registry holds [`MAX_SOURCES`](crate::MAX_SOURCES)
     /// sources already (`OutOfMemory`); the reactor thread cannot start (the next call tries
-    /// again).
+    /// again); with epoll (Linux, Android), the kernel refuses the fd (`EPERM` for a regular
+    /// file, as in async-io).
     ///
     /// # Registering one fd twice
     ///
@@ -84,8 +85,8 @@ impl<T: AsFd> Async<T> {
     /// registration of the number replaces its registration. io-mini tells the two apart by
     /// the file behind the number (`fstat`'s device and inode), which identifies a socket; for
     /// other fds (pipes, files, devices) and on ESP-IDF (where lwIP reports no identity) it
-    /// cannot tell, and accepts the second registration: both work, `poll(2)` watching the fd
-    /// once for each.
+    /// cannot tell, and accepts the second registration: both work (with epoll one kernel entry
+    /// serves both, with `poll(2)` the fd is watched once for each).
     ///
     /// # Examples
     ///

@@ -41,12 +41,17 @@
 //!   [`MAX_SOURCES`], [`MAX_WAITERS`] and how to change them). No heap allocation at start or
 //!   while polling; an `Async<T>` is the handle plus 8 bytes.
 //! * **One thread** named `io-mini`, spawned on first use with a [`REACTOR_STACK_SIZE`] stack,
-//!   waits in `poll(2)` (no `FD_SETSIZE` ceiling) on the fds that have waiters plus an eventfd.
+//!   waits in epoll on Linux and Android, and in `poll(2)` everywhere else (ESP-IDF); neither
+//!   has an `FD_SETSIZE` ceiling. The backend is chosen at build time; on Linux,
+//!   `RUSTFLAGS="--cfg io_mini_poll"` forces `poll(2)` (it exists to test that backend there).
 //! * **No round trip on the fast path.** Every operation tries its system call first; a read of
 //!   data that is already queued costs no context switch and no lock. Only on `WouldBlock` does
-//!   the task add a waiter, and it writes the eventfd only when the reactor's current `poll`
-//!   set lacks that fd and direction and nobody has written since (at most one write per change
-//!   of interest). It never waits for the reactor to confirm. `AsyncRead`/`AsyncWrite` keep
+//!   the task add a waiter. With epoll it then arms the fd's direction with one `epoll_ctl`
+//!   (one-shot and level-triggered, so readiness that came first is reported) unless it is
+//!   armed already; the reactor's loop is `epoll_wait` and a dispatch of what it reported, with
+//!   no list of fds to rebuild or scan. With `poll(2)` the task writes the eventfd only when the
+//!   reactor's current `poll` set lacks that fd and direction and nobody has written since (at
+//!   most one write per change of interest). It never waits for the reactor to confirm. `AsyncRead`/`AsyncWrite` keep
 //!   their waiter place between calls and re-arm it in place, so a request/response exchange
 //!   costs one failing system call per wait.
 //! * **Cost follows use, not capacity.** The reactor's scans stop at high-water marks of the
@@ -72,12 +77,14 @@
 //!
 //! | | 32-bit (ESP-IDF defaults: 20 sources, 20 waiters) | x86_64, 20 / 20 | x86_64, 64 / 64 | x86_64, host default 256 / 256 |
 //! | --- | --- | --- | --- | --- |
-//! | static reactor | 420 B | 744 B | 2 328 B | 9 240 B |
+//! | static reactor | 420 B | 752 B² | 2 336 B² | 9 248 B² |
 //! | per `Async<T>` | handle + 8 B | handle + 8 B | handle + 8 B | handle + 8 B |
 //! | heap | none¹ | none | none | none |
 //!
 //! ¹ io-mini allocates nothing; on ESP-IDF, std's `Mutex` (pthread-based there, futex-based
 //! on Linux) allocates its pthread mutex once, on first lock.
+//! ² With epoll (Linux): the epoll fd is kept next to the eventfd; 8 bytes less with `poll(2)`.
+//! The kernel's epoll set takes kernel memory per registered fd (not counted here).
 //!
 //! x86_64 figures are `size_of` measurements (`tests/footprint.rs`, [`reactor_size`]): 12 bytes
 //! per source, of which 4 identify the file behind the fd (to recognise a leaked
@@ -109,7 +116,8 @@
 //!   past them, `Async::new` or the wait fails with `OutOfMemory`.
 //! * `Async<UnixStream>::connect` fails with `WouldBlock` when the listener's backlog is full
 //!   (async-io returns a socket that is not connected; see [Unix sockets](crate#unix-sockets)).
-//! * `poll(2)` reports regular files as always ready (async-io on epoll refuses them).
+//! * With epoll (Linux, Android) `Async::new` refuses regular files (`EPERM`), as async-io
+//!   does; `poll(2)` (ESP-IDF) reports them as always ready.
 //! * A second `Async` on one fd fails with `AlreadyExists` only for a socket on Linux and
 //!   Android; on other fds (pipes, files, devices) and on ESP-IDF, where io-mini cannot tell a
 //!   second registration of the same file from a new file on the number of a leaked one, both

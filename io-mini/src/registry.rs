@@ -70,6 +70,10 @@
 //! `poll(2)` is level-triggered, so readiness that arrived *before* the waiter was added (between
 //! the caller's failed `read` and its registration) is still reported: no wake-up is lost.
 //!
+//! That is the *snapshot protocol*, for `poll(2)`. With epoll the registry follows the *arming
+//! protocol* instead (`registry/armed.rs`): the kernel holds every fd, tasks arm directions
+//! themselves under the lock, and the reactor never takes a snapshot.
+//!
 //! # A leaked registration
 //!
 //! An `Async` deregisters in `Drop`. One that is leaked (`mem::forget`, an `Rc` cycle) never

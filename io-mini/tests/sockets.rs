@@ -186,3 +186,20 @@ fn anonymous_pipe_read_write() -> io::Result<()> {
         Ok(())
     })
 }
+
+/// A regular file: refused by epoll (as in async-io), always ready with `poll(2)`.
+#[test]
+fn regular_file_follows_the_backend() -> io::Result<()> {
+    let file = std::fs::File::open("Cargo.toml")?;
+    match io_mini::BACKEND {
+        "epoll" => {
+            let err = Async::new(file).unwrap_err();
+            assert_eq!(err.raw_os_error(), Some(libc::EPERM));
+        }
+        _ => {
+            let file = Async::new(file)?;
+            block_on(file.readable())?;
+        }
+    }
+    Ok(())
+}
