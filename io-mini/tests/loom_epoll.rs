@@ -12,15 +12,16 @@ use std::io;
 use std::task::Poll;
 
 use io_mini::reactor::{Core, Wakeup};
-use io_mini::registry::{Direction, FileId, Key, NIL, READ, WaiterId};
+use io_mini::registry::{Direction, FileId, Key, NIL, READ, WRITE, WaiterId};
 use loom::sync::{Arc, Condvar, Mutex};
 use loom::thread;
 use sync_core::sync::atomic::{AtomicU16, Ordering::SeqCst};
 
 #[derive(Default)]
 struct KState {
-    /// The socket's readability (level).
+    /// The socket's readability and writability (levels).
     readable: bool,
+    writable: bool,
     /// Messages queued on the socket.
     messages: u32,
     /// The directions armed in the epoll set, and the tag they report with.
@@ -71,25 +72,28 @@ impl Wakeup for Hook {
 
 type Reactor = Core<2, 2, Hook>;
 
-/// The reactor thread's loop as in the epoll backend: "epoll_wait" (an armed, readable fd is
-/// reported once and disarmed), then [`Core::dispatch_events`]; until `stop`.
+/// The reactor thread's loop as in the epoll backend: "epoll_wait" (an fd with an armed
+/// direction that is ready is reported once, with its ready armed directions, and disarmed
+/// entirely), then [`Core::dispatch_events`]; until `stop`.
 fn reactor_thread(core: Arc<Reactor>, kernel: Arc<Kernel>) {
     loop {
-        let key = {
+        let (key, dirs) = {
             let mut st = kernel.state.lock().unwrap();
-            loop {
+            let dirs = loop {
                 if st.stop {
                     return;
                 }
-                if st.readable && st.armed & READ != 0 {
-                    break;
+                let level =
+                    if st.readable { READ } else { 0 } | if st.writable { WRITE } else { 0 };
+                if st.armed & level != 0 {
+                    break st.armed & level;
                 }
                 st = kernel.cv.wait(st).unwrap();
-            }
+            };
             st.armed = 0;
-            st.tag.expect("an armed fd has a tag")
+            (st.tag.expect("an armed fd has a tag"), dirs)
         };
-        core.dispatch_events([(key, 3, READ)]);
+        core.dispatch_events([(key, 3, dirs)]);
     }
 }
 
@@ -242,6 +246,66 @@ fn two_readers_sharing_a_parked_place_both_complete() {
         let raw = parked.swap(NIL, SeqCst);
         core.deregister(key, [(raw != NIL).then(|| WaiterId::from_raw(raw)), None]);
         assert_eq!(core.usage(), (0, 0), "no place leaked");
+        stop(&kernel, reactor);
+    });
+}
+
+/// A reader and a writer wait on the two directions of one fd. The report that wakes one of
+/// them disarms the whole fd (one-shot): the reactor must re-arm the direction still waited
+/// for, or the other task is never woken.
+#[test]
+fn a_report_for_one_direction_rearms_the_other() {
+    loom::model(|| {
+        let (core, kernel, reactor) = start();
+        let key = core.register(3, FileId::UNKNOWN).unwrap();
+        let writer = thread::spawn({
+            let (core, kernel) = (core.clone(), kernel.clone());
+            move || {
+                let mut id: Option<WaiterId> = None;
+                let mut made_readable = false;
+                loom::future::block_on(poll_fn(|cx| {
+                    loop {
+                        if kernel.state.lock().unwrap().writable {
+                            return Poll::Ready(());
+                        }
+                        match core.poll_wait(key, Direction::Write, &mut id, cx.waker()) {
+                            Poll::Ready(res) => res.unwrap(),
+                            Poll::Pending => {
+                                if !made_readable {
+                                    // Both wait now (or soon): the read side fires first.
+                                    made_readable = true;
+                                    kernel.update(|st| st.readable = true);
+                                }
+                                return Poll::Pending;
+                            }
+                        }
+                    }
+                }));
+                if let Some(id) = id.take() {
+                    core.cancel(id);
+                }
+            }
+        });
+        let mut id: Option<WaiterId> = None;
+        loom::future::block_on(poll_fn(|cx| {
+            loop {
+                if kernel.state.lock().unwrap().readable {
+                    return Poll::Ready(());
+                }
+                match core.poll_wait(key, Direction::Read, &mut id, cx.waker()) {
+                    Poll::Ready(res) => res.unwrap(),
+                    Poll::Pending => return Poll::Pending,
+                }
+            }
+        }));
+        if let Some(id) = id.take() {
+            core.cancel(id);
+        }
+        // The read side has been reported; now the write side becomes ready.
+        kernel.update(|st| st.writable = true);
+        writer.join().unwrap();
+        core.deregister(key, [None, None]);
+        assert_eq!(core.usage(), (0, 0));
         stop(&kernel, reactor);
     });
 }
