@@ -105,7 +105,7 @@
 //!
 //! The state machine that tasks and the reactor thread share lives in `registry.rs` and
 //! `reactor.rs` (module docs there), free of system calls so that loom checks the hand-off
-//! (`tests/loom_handoff.rs`).
+//! (`tests/loom_handoff.rs` with `poll(2)`, `tests/loom_epoll.rs` with epoll).
 //!
 //! # Differences from async-io v2
 //!
