@@ -34,8 +34,8 @@
 //! Linux and Android, `sys/poll.rs` elsewhere, see there): with `poll(2)` it keeps
 //! `MAX_SOURCES + 1` `pollfd`s (8 bytes each) and `MAX_SOURCES` interests (12 bytes each) on
 //! that stack, i.e. 20 bytes per source (about 5 KiB at 256, 400 bytes at 20); with epoll a
-//! fixed buffer of 32 events (384 bytes). Plus the `WAKE_CHUNK` (8) wakers it wakes at a time
-//! and a few small frames.
+//! fixed buffer of 32 events and what they report (768 bytes). Plus the `WAKE_CHUNK` (8)
+//! wakers it wakes at a time and a few small frames.
 //!
 //! Measured on x86_64 Linux at the host default of 256 sources: the whole test suite runs with
 //! a 16 KiB stack (Linux's `PTHREAD_STACK_MIN`, the smallest it grants) **except** when a waker
@@ -135,7 +135,7 @@ pub const MAX_WAITERS: usize = setting(option_env!("IO_MINI_MAX_WAITERS"), DEFAU
 ///
 /// With `poll(2)` the reactor loop keeps `MAX_SOURCES + 1` `pollfd`s and `MAX_SOURCES`
 /// interests on its stack (20 bytes per source: 400 B at 20 sources, about 5 KiB at 256); with
-/// epoll, 384 bytes of events whatever the sources. Plus the 8 wakers it wakes at a time and a
+/// epoll, 768 bytes of events whatever the sources. Plus the 8 wakers it wakes at a time and a
 /// few small frames. Measured on x86_64 Linux at 256 sources: everything runs in a
 /// 16 KiB stack (Linux's minimum) **except a panicking waker**: unwinding plus std's default
 /// panic hook need more than 16 KiB in a release build (32 KiB suffice) and more than 32 KiB in

@@ -516,14 +516,14 @@ impl<const N: usize, const W: usize, S: Wakeup> Core<N, W, S> {
     /// Reactor, arming protocol: the kernel reported `events` (`(key, fd, directions)`, each fd
     /// now disarmed). Their waiters are woken (outside the lock) and the fds that still have
     /// waiters are re-armed (under it). Returns how many waiters were woken.
-    pub fn dispatch_events(&self, events: impl IntoIterator<Item = (Key, i32, u8)>) -> usize {
+    pub fn dispatch_events(&self, events: &[(Key, i32, u8)]) -> usize {
         let mut chunk: [Option<Waker>; WAKE_CHUNK] = Default::default();
         let (woken, taken) = {
             let mut registry = self.registry.lock();
-            for (key, fd, dirs) in events {
+            for &(key, fd, dirs) in events {
                 registry.mark_event(key, fd, dirs);
             }
-            registry.wake_events_into(&mut chunk, |fd, key, dirs| {
+            registry.wake_events_into(events, &mut chunk, |fd, key, dirs| {
                 self.wakeup.arm(fd, key, dirs).is_ok()
             })
         };

@@ -93,7 +93,7 @@ fn reactor_thread(core: Arc<Reactor>, kernel: Arc<Kernel>) {
             st.armed = 0;
             (st.tag.expect("an armed fd has a tag"), dirs)
         };
-        core.dispatch_events([(key, 3, dirs)]);
+        core.dispatch_events(&[(key, 3, dirs)]);
     }
 }
 

@@ -132,9 +132,12 @@ impl<const N: usize, const W: usize> Registry<N, W> {
     /// Reactor, arming protocol: marks `Woken` every waiting place whose direction was reported
     /// (moving its waker into `out` as far as it has room, as [`Registry::wake_ready_into`]),
     /// then re-arms with `arm(fd, key, dirs)` every reported fd that still has waiting places
-    /// for other directions. A failed re-arm wakes those places too. Returns `(woken, taken)`.
+    /// for other directions. A failed re-arm wakes those places too. `events` are those just
+    /// given to [`Registry::mark_event`]: only their entries are visited again (all entries
+    /// when the registry is [`SHARED`]). Returns `(woken, taken)`.
     pub fn wake_events_into(
         &mut self,
+        events: &[(Key, i32, u8)],
         out: &mut [Option<Waker>],
         mut arm: impl FnMut(i32, Key, u8) -> bool,
     ) -> (usize, usize) {
@@ -157,25 +160,22 @@ impl<const N: usize, const W: usize> Registry<N, W> {
                 entry.snap |= place.dir.bit();
             }
         }
+        // Every entry marked by an event is one the events name by key, unless the registry is
+        // shared (then marked by fd): only those need the second look.
         let mut failed = false;
-        for slot in 0..entries {
-            let entry = &self.entries[slot];
-            if entry.ready & EVENT != 0 && entry.snap != 0 {
-                // N < NIL, so the slot fits.
-                let key = Key {
-                    slot: slot as u16,
-                    generation: entry.generation,
-                };
-                let (fd, mask) = (entry.fd, self.fd_mask(slot));
-                if !arm(fd, key, mask) {
-                    let entry = &mut self.entries[slot];
-                    entry.snap = 0;
-                    entry.ready = ARM_FAILED;
-                    failed = true;
-                    continue;
+        if self.mode & SHARED == 0 {
+            for &(key, ..) in events {
+                let slot = usize::from(key.slot);
+                if slot < entries && self.entries[slot].ready != 0 {
+                    failed |= !self.rearm_reported(slot, &mut arm);
                 }
             }
-            self.entries[slot].ready = 0;
+        } else {
+            for slot in 0..entries {
+                if self.entries[slot].ready != 0 {
+                    failed |= !self.rearm_reported(slot, &mut arm);
+                }
+            }
         }
         if failed {
             for place in &mut self.waiters[..waiters] {
@@ -191,5 +191,28 @@ impl<const N: usize, const W: usize> Registry<N, W> {
             }
         }
         (woken, taken)
+    }
+
+    /// The entry in `slot` was reported: re-arms the directions still waited for (recorded in
+    /// its armed bits by [`Registry::wake_events_into`]) and clears its marks. On failure it
+    /// is marked [`ARM_FAILED`] instead and `false` is returned.
+    fn rearm_reported(&mut self, slot: usize, arm: &mut impl FnMut(i32, Key, u8) -> bool) -> bool {
+        let entry = &self.entries[slot];
+        if entry.ready & EVENT != 0 && entry.snap != 0 {
+            // N < NIL, so the slot fits.
+            let key = Key {
+                slot: slot as u16,
+                generation: entry.generation,
+            };
+            let (fd, mask) = (entry.fd, self.fd_mask(slot));
+            if !arm(fd, key, mask) {
+                let entry = &mut self.entries[slot];
+                entry.snap = 0;
+                entry.ready = ARM_FAILED;
+                return false;
+            }
+        }
+        self.entries[slot].ready = 0;
+        true
     }
 }

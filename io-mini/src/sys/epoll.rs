@@ -32,8 +32,9 @@ pub(crate) const NAME: &str = "epoll";
 /// Events taken per `epoll_wait` (more wait for the next call).
 const EVENTS: usize = 32;
 
-/// What the loop keeps on the reactor thread's stack: the event buffer.
-pub(crate) const LOOP_STACK: usize = EVENTS * size_of::<libc::epoll_event>();
+/// What the loop keeps on the reactor thread's stack: the kernel's events and what they report.
+pub(crate) const LOOP_STACK: usize =
+    EVENTS * (size_of::<libc::epoll_event>() + size_of::<(Key, i32, u8)>());
 
 /// The tag of the eventfd's events (a source's tag has a 32-bit fd in its low half, never -1).
 const WAKE: u64 = u64::MAX;
@@ -176,6 +177,7 @@ pub(crate) fn run_loop(reactor: &Reactor) -> io::Result<()> {
         .ok_or_else(|| io::Error::other("no epoll set"))?;
     let (epoll, wake) = (fds.epoll.as_raw_fd(), fds.wake.as_raw_fd());
     let mut events = [libc::epoll_event { events: 0, u64: 0 }; EVENTS];
+    let mut reported = [(Key::EMPTY, -1, 0); EVENTS];
     loop {
         // SAFETY: `events` is a valid, exclusively borrowed array of `EVENTS` epoll_events.
         let n = unsafe { libc::epoll_wait(epoll, events.as_mut_ptr(), EVENTS as libc::c_int, -1) };
@@ -187,18 +189,22 @@ pub(crate) fn run_loop(reactor: &Reactor) -> io::Result<()> {
             return Err(err);
         };
         let mut woken = false;
-        let reported = events[..n].iter().filter_map(|event| {
+        let mut len = 0;
+        for event in &events[..n] {
             // Copies out of the (packed on x86_64) struct: no reference to its fields.
             let (tag, bits) = (event.u64, event.events);
             if tag == WAKE {
                 woken = true;
-                return None;
+                continue;
             }
             #[allow(clippy::cast_possible_truncation, clippy::cast_possible_wrap)]
             let (key, fd) = (Key::from_bits((tag >> 32) as u32), tag as u32 as i32);
-            Some((key, fd, ready_dirs(bits)))
-        });
-        reactor.dispatch_events(reported);
+            reported[len] = (key, fd, ready_dirs(bits));
+            len += 1;
+        }
+        if len > 0 {
+            reactor.dispatch_events(&reported[..len]);
+        }
         if woken {
             sys::drain(wake);
             if stop_requested() {
