@@ -209,6 +209,7 @@ fn forked() -> io::Error {
 }
 
 /// The static reactor if this process has one (`Err` in a forked child), without starting it.
+#[inline]
 pub(crate) fn live() -> io::Result<&'static Reactor> {
     if FORKED.load(Relaxed) {
         Err(forked())
@@ -221,6 +222,7 @@ pub(crate) fn live() -> io::Result<&'static Reactor> {
 ///
 /// A failed start is not remembered: the next call tries again (running out of file
 /// descriptors for the eventfd, or of memory for the thread, is usually transient).
+#[inline]
 pub(crate) fn reactor() -> io::Result<&'static Reactor> {
     live()?;
     // Acquire/Release on `RUNNING` order it after what `start` and the guard did before their

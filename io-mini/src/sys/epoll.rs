@@ -56,6 +56,7 @@ impl Hook {
         Self(OnceLock::new())
     }
 
+    #[inline]
     fn epoll(&self) -> io::Result<RawFd> {
         self.0
             .get()
