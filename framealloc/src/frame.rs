@@ -157,7 +157,11 @@ impl FrameArena {
         if align > ARENA_ALIGN {
             return None;
         }
-        let start = self.pos.get().checked_add(align - 1)? & !(align - 1);
+        // Cannot overflow: `pos <= cap <= isize::MAX` (the arena's layout is valid) and
+        // `align - 1 < ARENA_ALIGN`, so the sum stays below `usize::MAX`.
+        let start = (self.pos.get() + (align - 1)) & !(align - 1);
+        // The one checked step: `start` may exceed `cap` by less than `align`, and a size may be
+        // as large as `isize::MAX`.
         let end = start.checked_add(layout.size())?;
         if end > self.cap {
             return None;
@@ -332,6 +336,7 @@ impl<'a> Frame<'a> {
     }
 
     #[cold]
+    #[inline(never)]
     fn alloc_overflow(&self, layout: Layout) -> Option<NonNull<u8>> {
         if self.inner.config.frame_overflow == Overflow::Error {
             return None;
