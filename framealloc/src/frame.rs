@@ -26,9 +26,11 @@
 //! ```
 //!
 //! The offset is aligned on the real address (the block is 4096-aligned, so aligning the offset
-//! aligns the address), which serves every alignment up to 4096. A request that does not fit,
-//! or that asks for more than 4096 alignment, goes to the heap tier for this frame (the frame
-//! keeps a list and frees those blocks at its end) — or fails under
+//! aligns the address), which serves every alignment up to 4096. Every block takes a whole number
+//! of 8-byte granules (a `u8` takes 8 bytes, a 12-byte value 16), so the offset is always
+//! 8-aligned and the common requests, aligned to 8 or less, need no rounding on the fast path.
+//! A request that does not fit, or that asks for more than 4096 alignment, goes to the heap tier
+//! for this frame (the frame keeps a list and frees those blocks at its end) — or fails under
 //! [`Overflow::Error`](crate::Overflow::Error). With [`Overflow::Grow`](crate::Overflow::Grow)
 //! the arena is also re-reserved at the frame boundary, big enough for the last frame (never
 //! smaller than it was; if the bigger block cannot be had, the arena keeps its size).
@@ -42,8 +44,9 @@
 //! token ([`core::mem::forget`]) loses the arena, as forgetting a `MutexGuard` keeps its mutex
 //! locked.
 //!
-//! Invariants: `pos <= cap`; the bytes `[0, pos)` of the block belong to values of the open
-//! frame; every entry of `overflow` is a live heap block of the open frame.
+//! Invariants: `pos <= cap`; `pos` is a multiple of `GRANULE` (8); the bytes `[0, pos)` of the
+//! block belong to values of the open frame; every entry of `overflow` is a live heap block of the
+//! open frame.
 
 use core::alloc::Layout;
 use core::cell::{Cell, RefCell};
@@ -62,6 +65,16 @@ use crate::smart::SmartAlloc;
 
 /// Alignment of the arena block: every alignment up to this one is served from the arena.
 pub(crate) const ARENA_ALIGN: usize = 4096;
+
+/// Granule of the arena: every arena block starts at a multiple of it and takes a whole number of
+/// granules, so `pos` stays a multiple of it and requests aligned to it or less need no rounding.
+pub(crate) const GRANULE: usize = 8;
+
+/// `size` rounded up to whole granules; `size <= isize::MAX` (a [`Layout`]'s), so no overflow.
+#[inline]
+const fn granules(size: usize) -> usize {
+    (size + (GRANULE - 1)) & !(GRANULE - 1)
+}
 
 /// The layout of an arena block of `cap` bytes, or `None` if no allocation can have it.
 pub(crate) fn arena_layout(cap: usize) -> Option<Layout> {
@@ -157,12 +170,18 @@ impl FrameArena {
         if align > ARENA_ALIGN {
             return None;
         }
-        // Cannot overflow: `pos <= cap <= isize::MAX` (the arena's layout is valid) and
-        // `align - 1 < ARENA_ALIGN`, so the sum stays below `usize::MAX`.
-        let start = (self.pos.get() + (align - 1)) & !(align - 1);
+        let pos = self.pos.get();
+        let start = if align <= GRANULE {
+            // `pos` is a multiple of `GRANULE`, so it is aligned already.
+            pos
+        } else {
+            // Cannot overflow: `pos <= cap <= isize::MAX` (the arena's layout is valid) and
+            // `align - 1 < ARENA_ALIGN`, so the sum stays below `usize::MAX`.
+            (pos + (align - 1)) & !(align - 1)
+        };
         // The one checked step: `start` may exceed `cap` by less than `align`, and a size may be
-        // as large as `isize::MAX`.
-        let end = start.checked_add(layout.size())?;
+        // as large as `isize::MAX` (rounding it up cannot overflow).
+        let end = start.checked_add(granules(layout.size()))?;
         if end > self.cap {
             return None;
         }
@@ -177,10 +196,18 @@ impl FrameArena {
     pub(crate) fn try_extend(&self, p: NonNull<u8>, old: usize, new: usize) -> bool {
         let base = self.base.addr().get();
         let addr = p.addr().get();
-        if self.cap == 0 || addr < base || (addr - base).checked_add(old) != Some(self.pos.get()) {
+        if self.cap == 0 || addr < base {
             return false;
         }
-        let end = match (addr - base).checked_add(new) {
+        let off = addr - base;
+        // Blocks start on a granule and end where the next granule begins, so only the last
+        // block of the arena ends at `pos` once rounded up.
+        let rounded_end =
+            |size: usize| Some(off.checked_add(size)?.checked_add(GRANULE - 1)? & !(GRANULE - 1));
+        if rounded_end(old) != Some(self.pos.get()) {
+            return false;
+        }
+        let end = match rounded_end(new) {
             Some(end) if end <= self.cap => end,
             _ => return false,
         };
@@ -349,7 +376,9 @@ impl<'a> Frame<'a> {
         if layout.align() <= ARENA_ALIGN {
             // What the arena would have needed for it, padding included. Over-aligned requests
             // never fit the arena, so they do not make it grow.
-            let need = layout.size().saturating_add(layout.align() - 1);
+            let need = layout
+                .size()
+                .saturating_add(layout.align().max(GRANULE) - 1);
             let demand = &self.arena.overflow_demand;
             demand.set(demand.get().saturating_add(need));
         }
@@ -482,7 +511,8 @@ impl<'a> Frame<'a> {
         Some(unsafe { core::slice::from_raw_parts_mut(p.as_ptr(), src.len()) })
     }
 
-    /// Bytes of the arena used so far in this frame (including alignment padding).
+    /// Bytes of the arena used so far in this frame, including alignment padding and the
+    /// rounding of every block up to whole 8-byte granules.
     pub fn used(&self) -> usize {
         self.arena.pos.get()
     }

@@ -4,7 +4,7 @@
 //! `allocations - frees == live_count()` and `bytes_allocated - bytes_freed == live_bytes()`.
 //! Bytes are what the tier really takes: the block size for the pool tier (a 24-byte value
 //! takes a 32-byte block), the arena bytes a frame used for the frame tier (alignment padding
-//! included, as [`Frame::used`](crate::Frame::used) shows), the requested size for the heap tier.
+//! and whole 8-byte granules included, as [`Frame::used`](crate::Frame::used) shows), the requested size for the heap tier.
 //! Zero-sized values take no memory and are not counted anywhere.
 //!
 //! Counters wrap on overflow (after 2^64 allocations on 64-bit targets, 2^32 on 32-bit); the

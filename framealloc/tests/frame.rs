@@ -123,7 +123,11 @@ fn over_capacity_falls_back_to_the_heap() {
     let st = alloc.stats();
     assert_eq!(st.heap.live_count(), 0);
     assert_eq!(st.frame.allocations, 2);
-    assert_eq!(st.frame.bytes_allocated, 900);
+    assert_eq!(
+        st.frame.bytes_allocated,
+        600 + 304,
+        "arena blocks take whole 8-byte granules"
+    );
     assert_eq!(
         st.frame.reserved_bytes, 1024,
         "the configured capacity is honoured"
@@ -311,6 +315,27 @@ fn frame_vec_grows_in_place_while_last() {
     let s = v.leak();
     assert!(s.is_empty());
     drop(other);
+    alloc.end_frame(frame);
+}
+
+#[test]
+fn frame_blocks_take_whole_granules_and_the_last_still_grows_in_place() {
+    let alloc = SmartAlloc::new(Default::default());
+    let frame = alloc.begin_frame();
+    let a = frame.frame_box(1u8);
+    assert_eq!(frame.used(), 8, "a 1-byte value takes one 8-byte granule");
+    let mut v = frame.frame_vec_with_capacity::<u8>(5);
+    let p = v.as_ptr();
+    assert_eq!(p.addr() % 8, 0, "every block starts on a granule");
+    assert_eq!(frame.used(), 16);
+    v.extend([1, 2, 3, 4, 5, 6]); // 5 -> 10 bytes: still the last block, so in place
+    assert_eq!(v.as_ptr(), p, "an odd-sized last block grows in place");
+    assert_eq!(frame.used(), 8 + 16);
+    let b = frame.frame_box(2u16);
+    assert_eq!(std::ptr::from_ref::<u16>(&b).addr(), p.addr() + 16);
+    assert_eq!(frame.used(), 8 + 16 + 8);
+    assert_eq!((*a, *b, v[5]), (1, 2, 6));
+    drop((a, b, v));
     alloc.end_frame(frame);
 }
 

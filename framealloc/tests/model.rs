@@ -25,6 +25,8 @@ use proptest::prelude::*;
 
 const ARENA_ALIGN: usize = 4096;
 const MAX_BLOCK: usize = 4096;
+/// Every arena block starts on a multiple of this and takes whole multiples of it.
+const GRANULE: usize = 8;
 
 thread_local! {
     /// Drops of `Tracked` values in the current case (the cases run one after another on the
@@ -231,9 +233,9 @@ impl FrameModel {
     /// Places `size` (> 0) bytes at `align`.
     fn place(&mut self, size: usize, align: usize) -> Place {
         if align <= ARENA_ALIGN {
-            let start = align_up(self.pos, align);
-            if start + size <= self.cap {
-                self.pos = start + size;
+            let start = align_up(self.pos, align.max(GRANULE));
+            if start + align_up(size, GRANULE) <= self.cap {
+                self.pos = start + align_up(size, GRANULE);
                 self.count += 1;
                 return Place::Arena(start);
             }
@@ -476,7 +478,8 @@ impl VecItem<'_> {
             );
             let in_place = match self.place {
                 Some(Place::Arena(off)) => {
-                    off + old_cap * 4 == model.pos && off + cap * 4 <= model.cap
+                    align_up(off + old_cap * 4, GRANULE) == model.pos
+                        && align_up(off + cap * 4, GRANULE) <= model.cap
                 }
                 _ => false,
             };
@@ -485,7 +488,7 @@ impl VecItem<'_> {
                 let Some(Place::Arena(off)) = self.place else {
                     unreachable!()
                 };
-                model.pos = off + cap * 4;
+                model.pos = align_up(off + cap * 4, GRANULE);
             } else {
                 let place = model.place(cap * 4, 4);
                 assert_ne!(place, Place::Refused, "grew although the model refused");
