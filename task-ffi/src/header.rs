@@ -21,8 +21,8 @@
 //! reaches its data with `(struct my_data *)((char *)ptr + DATA_OFFSET)`, without a call.
 //!
 //! The header is 4 machine words (32 bytes on 64-bit, 16 on 32-bit): async-task keeps the
-//! `propagate_panic` flag in its header (40 bytes with `std`); here it lives in the `'static`
-//! vtable, which has one instance per task type and flag value.
+//! `propagate_panic` flag in its header (40 bytes with `std`); here the flag picks one of two
+//! `'static` vtables of the task type (their `run` differs), so it takes no room and no test.
 //!
 //! # The awaiter slot
 //!
@@ -56,11 +56,10 @@ pub(crate) struct TaskVTable {
     pub(crate) get_output: unsafe fn(*const ()) -> *const (),
     /// Drops `S`, `D` and `M` and frees the allocation.
     pub(crate) destroy: unsafe fn(*const ()),
-    /// Polls the future once (the body of `Runnable::run`).
+    /// Polls the future once (the body of `Runnable::run`). A task whose future's panics are
+    /// caught and resumed in the awaiter (`propagate_panic`) has a vtable of its own with the
+    /// catching `run`, so the choice costs no test at run time.
     pub(crate) run: unsafe fn(*const ()) -> bool,
-    /// Whether a panic of the future is caught and resumed in the awaiter.
-    #[cfg(feature = "std")]
-    pub(crate) propagate_panic: bool,
 }
 
 /// The header at offset 0 of every task allocation (4 machine words).

@@ -97,8 +97,8 @@
 //!
 //! One allocation per task: `Header` (state word, awaiter waker, vtable pointer: 4 words, 32
 //! bytes on 64-bit), `M`, `D`, the schedule function `S`, then a union of the future `F` and the
-//! output `Result<T, Panic>`. `propagate_panic` lives in the per-type `'static` vtable instead of
-//! the header. See [`TaskHead`].
+//! output `Result<T, Panic>`. `propagate_panic` picks one of two per-type `'static` vtables
+//! instead of taking room in the header. See [`TaskHead`].
 //!
 //! # State machine
 //!

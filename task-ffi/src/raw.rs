@@ -90,23 +90,28 @@ pub(crate) unsafe fn header<'a>(ptr: *const ()) -> &'a Header {
     unsafe { &*ptr.cast::<Header>() }
 }
 
-/// The task pointer as `NonNull` (task pointers are never null).
-#[inline(always)]
-fn non_null(ptr: *const ()) -> NonNull<()> {
-    NonNull::new(ptr.cast_mut()).unwrap_or_else(|| unreachable!())
-}
-
-/// Drops one reference (of a `Runnable` or a `Waker` that does not close the task) and frees
-/// the task if it was the last one and the `Task` is gone.
+/// The task pointer as `NonNull`.
 ///
 /// # Safety
 ///
-/// The caller owns one reference to the live task at `ptr`.
-#[inline]
-pub(crate) unsafe fn drop_ref(ptr: *const ()) {
+/// `ptr` points at a task (task pointers are never null).
+#[inline(always)]
+unsafe fn non_null(ptr: *const ()) -> NonNull<()> {
+    // SAFETY: the caller's promise: a pointer to a task is not null.
+    unsafe { NonNull::new_unchecked(ptr.cast_mut()) }
+}
+
+/// Drops one reference (of a `Runnable` or a `Waker` that does not close the task) and frees
+/// the task with `destroy` (the task's own, known statically inside its functions, so a direct
+/// call there) if it was the last one and the `Task` is gone.
+///
+/// # Safety
+///
+/// The caller owns one reference to the live task at `ptr`; `destroy` is its vtable's.
+#[inline(always)]
+unsafe fn drop_ref(ptr: *const (), destroy: unsafe fn(*const ())) {
     // SAFETY: our reference keeps the task alive until the `fetch_sub` below.
     let header = unsafe { header(ptr) };
-    let destroy = header.vtable.destroy;
     // ORDERING: as `Arc`'s drop. `Release` publishes every use of the task through this
     // reference to whoever frees it; `Acquire`, when ours was the last reference and the `Task`
     // is gone, makes every other handle's uses (published by their own `Release` decrement or
@@ -130,6 +135,19 @@ pub(crate) unsafe fn drop_ref(ptr: *const ()) {
 /// The caller owns one reference to the live task.
 pub(crate) unsafe fn finish(ptr: *const (), state: usize) {
     // SAFETY: our reference keeps the task alive.
+    let destroy = unsafe { header(ptr) }.vtable.destroy;
+    // SAFETY: the caller's promise; `destroy` is the task's own.
+    unsafe { finish_with(ptr, state, destroy) };
+}
+
+/// [`finish`] with the task's `destroy` function given (see [`drop_ref`]).
+///
+/// # Safety
+///
+/// The caller owns one reference to the live task; `destroy` is its vtable's.
+#[inline(always)]
+unsafe fn finish_with(ptr: *const (), state: usize, destroy: unsafe fn(*const ())) {
+    // SAFETY: our reference keeps the task alive.
     let header = unsafe { header(ptr) };
     let awaiter = if state & AWAITER != 0 {
         header.take(None)
@@ -137,7 +155,7 @@ pub(crate) unsafe fn finish(ptr: *const (), state: usize) {
         None
     };
     // SAFETY: we own the reference; the header is not touched after this.
-    unsafe { drop_ref(ptr) };
+    unsafe { drop_ref(ptr, destroy) };
     if let Some(w) = awaiter {
         w.wake();
     }
@@ -286,14 +304,13 @@ where
         drop_future: Self::drop_future,
         get_output: Self::get_output,
         destroy: Self::destroy,
-        run: Self::run,
-        #[cfg(feature = "std")]
-        propagate_panic: false,
+        run: Self::run::<false>,
     };
 
+    /// The vtable of a task that catches the panics of its future (`run` differs).
     #[cfg(feature = "std")]
     const VTABLE_PROPAGATE: TaskVTable = TaskVTable {
-        propagate_panic: true,
+        run: Self::run::<true>,
         ..Self::VTABLE
     };
 
@@ -391,7 +408,8 @@ where
         mem::forget((drop_schedule, drop_head, memory));
         // SAFETY: in bounds of the task's memory; the stage now holds the future.
         unsafe { Self::future_ptr(raw).write(future) };
-        non_null(raw.cast_const().cast())
+        // SAFETY: `raw` is not null (the caller's promise).
+        unsafe { non_null(raw.cast_const().cast()) }
     }
 
     /// Drops the future in place.
@@ -447,6 +465,7 @@ where
             None
         };
         // SAFETY: the caller hands its reference and the SCHEDULED right to the runnable.
+        // `ptr` points at the task, so it is not null.
         let runnable = unsafe { Runnable::<M, D>::from_raw(non_null(ptr)) };
         let raw = Self::cast(ptr);
         // SAFETY: the guard (or the `Runnable`, for a stateless `S`) keeps the task alive during
@@ -588,7 +607,11 @@ where
     /// # Safety
     ///
     /// The caller set RUNNING, so it owns the live, pinned future.
-    unsafe fn poll(ptr: *const (), cx: &mut Context<'_>) -> Poll<Result<T, Panic>> {
+    #[inline(always)]
+    unsafe fn poll<const PROPAGATE: bool>(
+        ptr: *const (),
+        cx: &mut Context<'_>,
+    ) -> Poll<Result<T, Panic>> {
         let raw = Self::cast(ptr);
         // SAFETY: RUNNING gives us the future; it never moves (it lives in the allocation).
         let future = unsafe { &mut *Self::future_ptr(raw) };
@@ -596,8 +619,7 @@ where
         let future = unsafe { Pin::new_unchecked(future) };
         #[cfg(feature = "std")]
         {
-            // SAFETY: the task is alive while we run it.
-            if unsafe { header(ptr) }.vtable.propagate_panic {
+            if PROPAGATE {
                 let poll =
                     std::panic::catch_unwind(core::panic::AssertUnwindSafe(|| future.poll(cx)));
                 return match poll {
@@ -620,14 +642,14 @@ where
     /// # Safety
     ///
     /// The caller set RUNNING, so it owns the live future.
-    unsafe fn drop_completed(
+    #[inline(always)]
+    unsafe fn drop_completed<const PROPAGATE: bool>(
         ptr: *const (),
         out: Result<T, Panic>,
     ) -> (Result<T, Panic>, Option<Result<T, Panic>>) {
         #[cfg(feature = "std")]
         {
-            // SAFETY: the task is alive while we run it.
-            if unsafe { header(ptr) }.vtable.propagate_panic {
+            if PROPAGATE {
                 let dropped = std::panic::catch_unwind(core::panic::AssertUnwindSafe(|| {
                     // SAFETY: RUNNING: the future is ours, dropped once, here.
                     unsafe { Self::drop_future(ptr) }
@@ -654,7 +676,7 @@ where
     /// # Safety
     ///
     /// The caller owns the runnable's reference and `SCHEDULED`.
-    unsafe fn run(ptr: *const ()) -> bool {
+    unsafe fn run<const PROPAGATE: bool>(ptr: *const ()) -> bool {
         // SAFETY: the runnable's reference keeps the task alive until we give it up.
         let header = unsafe { header(ptr) };
         // ORDERING: a first guess. On the CLOSED exit we drop the future without a
@@ -702,14 +724,14 @@ where
             future_alive: true,
         };
         // SAFETY: we set RUNNING.
-        let poll = unsafe { Self::poll(ptr, cx) };
+        let poll = unsafe { Self::poll::<PROPAGATE>(ptr, cx) };
 
         match poll {
             Poll::Ready(out) => {
                 // Whatever happens in its destructor, the future is gone after this call.
                 guard.future_alive = false;
                 // SAFETY: RUNNING: the future is ours; the output takes its place.
-                let (out, discarded) = unsafe { Self::drop_completed(ptr, out) };
+                let (out, discarded) = unsafe { Self::drop_completed::<PROPAGATE>(ptr, out) };
                 let output = Self::cast(ptr);
                 // SAFETY: the stage is ours and now empty.
                 unsafe { Self::output_ptr(output).write(out) };
@@ -738,7 +760,7 @@ where
                                 None
                             };
                             // SAFETY: we own the reference.
-                            unsafe { finish(ptr, state) };
+                            unsafe { finish_with(ptr, state, Self::destroy) };
                             // User destructors, after the transition.
                             drop(output);
                             drop(discarded);
@@ -780,7 +802,7 @@ where
                         mem::forget(guard);
                         if state & CLOSED != 0 {
                             // SAFETY: we own the reference.
-                            unsafe { finish(ptr, state) };
+                            unsafe { finish_with(ptr, state, Self::destroy) };
                         } else if state & SCHEDULED != 0 {
                             // Woken while running: our reference becomes the new runnable.
                             // SAFETY: SCHEDULED stayed set and we own the reference.
@@ -788,7 +810,7 @@ where
                             return true;
                         } else {
                             // SAFETY: we own the reference.
-                            unsafe { drop_ref(ptr) };
+                            unsafe { drop_ref(ptr, Self::destroy) };
                         }
                         return false;
                     }

@@ -192,6 +192,9 @@ impl<T, M> Task<T, M> {
     }
 
     /// Gives up the handle; returns the output if it was there and nobody took it.
+    // Inlined into `Drop` (the common way to let go of a finished task) and `detach`; the
+    // unwinding guard of `Drop` has its own, cold copy.
+    #[inline(always)]
     fn set_detached(&mut self) -> Option<Result<T, Panic>> {
         let ptr = self.ptr.as_ptr().cast_const();
         // SAFETY: the handle keeps the task alive until we clear HANDLE below.
@@ -353,17 +356,22 @@ fn unwrap_output<T>(output: Result<T, Panic>) -> T {
 
 impl<T, M> Drop for Task<T, M> {
     fn drop(&mut self) {
-        /// Gives up the handle when it goes out of scope, so also when cancelling unwinds (a
-        /// panicking schedule function or awaiter waker): the handle never outlives the `Task`.
+        /// Gives up the handle if cancelling unwinds (a panicking schedule function or awaiter
+        /// waker): the handle never outlives the `Task`.
         struct Detach<'a, T, M>(&'a mut Task<T, M>);
         impl<T, M> Drop for Detach<'_, T, M> {
+            #[cold]
+            #[inline(never)]
             fn drop(&mut self) {
-                // The output (if the task completed) is dropped after the transition.
                 drop(self.0.set_detached());
             }
         }
         let detach = Detach(self);
         detach.0.set_canceled();
+        // The normal path detaches inline; the guard is for unwinding only.
+        let mut this = ManuallyDrop::new(detach);
+        // The output (if the task completed) is dropped after the transition.
+        drop(this.0.set_detached());
     }
 }
 
