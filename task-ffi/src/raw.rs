@@ -464,9 +464,10 @@ where
         } else {
             None
         };
+        // SAFETY: `ptr` points at the task (the caller owns a reference).
+        let ptr_nn = unsafe { non_null(ptr) };
         // SAFETY: the caller hands its reference and the SCHEDULED right to the runnable.
-        // `ptr` points at the task, so it is not null.
-        let runnable = unsafe { Runnable::<M, D>::from_raw(non_null(ptr)) };
+        let runnable = unsafe { Runnable::<M, D>::from_raw(ptr_nn) };
         let raw = Self::cast(ptr);
         // SAFETY: the guard (or the `Runnable`, for a stateless `S`) keeps the task alive during
         // the call; `S` is only ever shared (`&S`), never mutated, until `destroy`.
