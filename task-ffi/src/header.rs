@@ -159,6 +159,17 @@ impl Header {
         }
     }
 
+    /// Whether the awaiter slot is empty, read by the owner of a task being destroyed.
+    ///
+    /// # Safety
+    ///
+    /// Nobody else can reach the task (no reference and no handle are left).
+    #[inline]
+    pub(crate) unsafe fn awaiter_is_empty(&self) -> bool {
+        // SAFETY: nobody else can reach the slot (the caller's promise).
+        self.awaiter.with(|slot| unsafe { (*slot).is_none() })
+    }
+
     /// Takes the awaiter and wakes it, unless it is `current` (the caller is the awaiter).
     ///
     /// The wake runs after the slot is released, with the state word consistent: a panicking

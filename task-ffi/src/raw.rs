@@ -275,6 +275,31 @@ impl<F, T, S, M, D, Mem: Memory> RawTask<F, T, S, M, D, Mem> {
     /// function written, nobody else can reach it, and the stage holds nothing that still needs
     /// a drop.
     unsafe fn free(raw: *mut Self) {
+        // Nothing to drop (the usual case): give the memory back without the guards below.
+        let nothing_to_drop =
+            !mem::needs_drop::<S>() && !mem::needs_drop::<M>() && !mem::needs_drop::<D>() && {
+                // SAFETY: the head is alive (the caller's promise).
+                let header = unsafe { header(raw.cast_const().cast()) };
+                // SAFETY: the task is ours alone (the caller's promise).
+                unsafe { header.awaiter_is_empty() }
+            };
+        if nothing_to_drop {
+            // SAFETY: the caller hands us the memory, of kind `Mem`; nothing in it needs a drop.
+            unsafe { Mem::release(raw.cast(), Layout::new::<Self>()) };
+        } else {
+            // SAFETY: the caller's promise.
+            unsafe { Self::drop_and_free(raw) };
+        }
+    }
+
+    /// [`Self::free`] when something needs a drop: out of line, so that its unwinding cleanup
+    /// costs the fast path nothing.
+    ///
+    /// # Safety
+    ///
+    /// As for [`Self::free`].
+    #[inline(never)]
+    unsafe fn drop_and_free(raw: *mut Self) {
         // Declared in reverse order of their drops.
         // SAFETY: the caller hands us the memory, of kind `Mem`.
         let _memory = unsafe { GiveBack::<Self, Mem>::new(raw) };
