@@ -214,6 +214,7 @@ impl Header {
     ///
     /// The clone of `waker` happens before the state is touched, so a panicking clone leaves the
     /// task as it was and simply unwinds out of the `Task`'s poll.
+    #[inline(never)]
     pub(crate) fn register(&self, waker: &Waker) {
         // ORDERING: a first guess; on NOTIFYING we only wake our own waker, reading nothing.
         let mut state = self.state.load(Ordering::Acquire);

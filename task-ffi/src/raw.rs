@@ -102,16 +102,16 @@ unsafe fn non_null(ptr: *const ()) -> NonNull<()> {
 }
 
 /// Drops one reference (of a `Runnable` or a `Waker` that does not close the task) and frees
-/// the task with `destroy` (the task's own, known statically inside its functions, so a direct
-/// call there) if it was the last one and the `Task` is gone.
+/// the task if it was the last one and the `Task` is gone.
 ///
 /// # Safety
 ///
-/// The caller owns one reference to the live task at `ptr`; `destroy` is its vtable's.
-#[inline(always)]
-unsafe fn drop_ref(ptr: *const (), destroy: unsafe fn(*const ())) {
+/// The caller owns one reference to the live task at `ptr`.
+#[inline]
+pub(crate) unsafe fn drop_ref(ptr: *const ()) {
     // SAFETY: our reference keeps the task alive until the `fetch_sub` below.
     let header = unsafe { header(ptr) };
+    let destroy = header.vtable.destroy;
     // ORDERING: as `Arc`'s drop. `Release` publishes every use of the task through this
     // reference to whoever frees it; `Acquire`, when ours was the last reference and the `Task`
     // is gone, makes every other handle's uses (published by their own `Release` decrement or
@@ -135,19 +135,6 @@ unsafe fn drop_ref(ptr: *const (), destroy: unsafe fn(*const ())) {
 /// The caller owns one reference to the live task.
 pub(crate) unsafe fn finish(ptr: *const (), state: usize) {
     // SAFETY: our reference keeps the task alive.
-    let destroy = unsafe { header(ptr) }.vtable.destroy;
-    // SAFETY: the caller's promise; `destroy` is the task's own.
-    unsafe { finish_with(ptr, state, destroy) };
-}
-
-/// [`finish`] with the task's `destroy` function given (see [`drop_ref`]).
-///
-/// # Safety
-///
-/// The caller owns one reference to the live task; `destroy` is its vtable's.
-#[inline(always)]
-unsafe fn finish_with(ptr: *const (), state: usize, destroy: unsafe fn(*const ())) {
-    // SAFETY: our reference keeps the task alive.
     let header = unsafe { header(ptr) };
     let awaiter = if state & AWAITER != 0 {
         header.take(None)
@@ -155,7 +142,7 @@ unsafe fn finish_with(ptr: *const (), state: usize, destroy: unsafe fn(*const ()
         None
     };
     // SAFETY: we own the reference; the header is not touched after this.
-    unsafe { drop_ref(ptr, destroy) };
+    unsafe { drop_ref(ptr) };
     if let Some(w) = awaiter {
         w.wake();
     }
@@ -275,9 +262,14 @@ impl<F, T, S, M, D, Mem: Memory> RawTask<F, T, S, M, D, Mem> {
     /// function written, nobody else can reach it, and the stage holds nothing that still needs
     /// a drop.
     unsafe fn free(raw: *mut Self) {
-        // Nothing to drop (the usual case): give the memory back without the guards below.
-        let nothing_to_drop =
-            !mem::needs_drop::<S>() && !mem::needs_drop::<M>() && !mem::needs_drop::<D>() && {
+        // Nothing to drop (the usual case): give the memory back without the guards below,
+        // whose unwinding cleanup costs registers. Without unwinding they cost nothing and the
+        // test would only add code.
+        let nothing_to_drop = cfg!(panic = "unwind")
+            && !mem::needs_drop::<S>()
+            && !mem::needs_drop::<M>()
+            && !mem::needs_drop::<D>()
+            && {
                 // SAFETY: the head is alive (the caller's promise).
                 let header = unsafe { header(raw.cast_const().cast()) };
                 // SAFETY: the task is ours alone (the caller's promise).
@@ -292,13 +284,13 @@ impl<F, T, S, M, D, Mem: Memory> RawTask<F, T, S, M, D, Mem> {
         }
     }
 
-    /// [`Self::free`] when something needs a drop: out of line, so that its unwinding cleanup
-    /// costs the fast path nothing.
+    /// [`Self::free`] when something needs a drop: out of line when panics unwind, so that its
+    /// unwinding cleanup costs the fast path nothing.
     ///
     /// # Safety
     ///
     /// As for [`Self::free`].
-    #[inline(never)]
+    #[cfg_attr(panic = "unwind", inline(never))]
     unsafe fn drop_and_free(raw: *mut Self) {
         // Declared in reverse order of their drops.
         // SAFETY: the caller hands us the memory, of kind `Mem`.
@@ -786,7 +778,7 @@ where
                                 None
                             };
                             // SAFETY: we own the reference.
-                            unsafe { finish_with(ptr, state, Self::destroy) };
+                            unsafe { finish(ptr, state) };
                             // User destructors, after the transition.
                             drop(output);
                             drop(discarded);
@@ -828,7 +820,7 @@ where
                         mem::forget(guard);
                         if state & CLOSED != 0 {
                             // SAFETY: we own the reference.
-                            unsafe { finish_with(ptr, state, Self::destroy) };
+                            unsafe { finish(ptr, state) };
                         } else if state & SCHEDULED != 0 {
                             // Woken while running: our reference becomes the new runnable.
                             // SAFETY: SCHEDULED stayed set and we own the reference.
@@ -836,7 +828,7 @@ where
                             return true;
                         } else {
                             // SAFETY: we own the reference.
-                            unsafe { drop_ref(ptr, Self::destroy) };
+                            unsafe { drop_ref(ptr) };
                         }
                         return false;
                     }

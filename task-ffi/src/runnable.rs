@@ -191,11 +191,11 @@ impl<M, D> Runnable<M, D> {
 }
 
 impl<M, D> Drop for Runnable<M, D> {
-    // Dropping a runnable cancels the task: rare, and mostly reached from unwinding cleanup
-    // (a schedule function that panics), where inlining it would only cost registers on the
-    // normal path of the caller.
+    // Dropping a runnable cancels the task: rare, and with unwinding mostly reached from the
+    // cleanup of a schedule function that panics, where inlining it would only cost registers
+    // on the normal path of the caller.
     #[cold]
-    #[inline(never)]
+    #[cfg_attr(panic = "unwind", inline(never))]
     fn drop(&mut self) {
         let ptr = self.ptr.as_ptr().cast_const();
         // SAFETY: the runnable's reference keeps the task alive until `drop_ref`.

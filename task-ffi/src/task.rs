@@ -192,9 +192,9 @@ impl<T, M> Task<T, M> {
     }
 
     /// Gives up the handle; returns the output if it was there and nobody took it.
-    // Inlined into `Drop` (the common way to let go of a finished task) and `detach`; the
-    // unwinding guard of `Drop` has its own, cold copy.
-    #[inline(always)]
+    // With unwinding, inlined into `Drop` (the common way to let go of a finished task) and
+    // `detach`, and the unwinding guard of `Drop` has its own, cold copy. Without, one copy.
+    #[cfg_attr(panic = "unwind", inline(always))]
     fn set_detached(&mut self) -> Option<Result<T, Panic>> {
         let ptr = self.ptr.as_ptr().cast_const();
         // SAFETY: the handle keeps the task alive until we clear HANDLE below.
@@ -272,50 +272,10 @@ impl<T, M> Task<T, M> {
         }
     }
 
-    /// Takes the output of a task that completed before it is awaited, the common case, which
-    /// needs neither the waker nor a wake; `None` in every other case (then
-    /// [`Self::poll_task`] decides).
-    #[inline]
-    fn try_take_completed(&mut self) -> Option<T> {
-        let header = self.header();
-        // ORDERING: a first guess; the compare-and-swap below decides.
-        let state = header.state.load(Ordering::Relaxed);
-        if state & (COMPLETED | CLOSED | AWAITER) != COMPLETED {
-            return None;
-        }
-        // ORDERING: as in `poll_task`: success `Acquire` pairs with the runner's `Release` that
-        // set COMPLETED, so the output read next is the one it wrote. On failure `poll_task`
-        // starts over with its own load.
-        header
-            .state
-            .compare_exchange(state, state | CLOSED, Ordering::AcqRel, Ordering::Relaxed)
-            .ok()?;
-        // SAFETY: we closed the completed task: the output is ours. No awaiter to wake.
-        let output = unsafe { read_output::<T>(header, self.ptr.as_ptr().cast_const()) };
-        Some(unwrap_output(output))
-    }
-
-    /// Moves the output out, then wakes another awaiter if `state` (the state before we set
-    /// CLOSED) had one.
-    ///
-    /// # Safety
-    ///
-    /// The caller set CLOSED on the COMPLETED task, so the output is there and is its to take.
-    unsafe fn take_output(&self, state: usize, cx: &mut Context<'_>) -> T {
-        let header = self.header();
-        // SAFETY: the caller's promise. Taken before the wake below, so a panicking waker drops
-        // it instead of leaking it.
-        let output = unsafe { read_output::<T>(header, self.ptr.as_ptr().cast_const()) };
-        if state & AWAITER != 0 {
-            header.notify(Some(cx.waker()));
-        }
-        unwrap_output(output)
-    }
-
     /// Polls for the output: `Some` once completed, `None` if closed without an output (once
     /// the future has been dropped).
-    #[inline(never)]
     fn poll_task(&mut self, cx: &mut Context<'_>) -> Poll<Option<T>> {
+        let ptr = self.ptr.as_ptr().cast_const();
         let header = self.header();
         // ORDERING: `Acquire` here and in the loads after `register`: when one shows the task
         // closed with neither SCHEDULED nor RUNNING we return at once, and this pairs with the
@@ -357,8 +317,13 @@ impl<T, M> Task<T, M> {
                 Ordering::Acquire,
             ) {
                 Ok(_) => {
-                    // SAFETY: we closed the completed task: the output is ours.
-                    return Poll::Ready(Some(unsafe { self.take_output(state, cx) }));
+                    // SAFETY: we closed the completed task: the output is ours. Taken before
+                    // the wake below, so a panicking waker drops it instead of leaking it.
+                    let output = unsafe { read_output::<T>(header, ptr) };
+                    if state & AWAITER != 0 {
+                        header.notify(Some(cx.waker()));
+                    }
+                    return Poll::Ready(Some(unwrap_output(output)));
                 }
                 Err(s) => state = s,
             }
@@ -414,9 +379,6 @@ impl<T, M> Future for Task<T, M> {
     type Output = T;
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<T> {
-        if let Some(t) = self.try_take_completed() {
-            return Poll::Ready(t);
-        }
         match self.poll_task(cx) {
             Poll::Ready(Some(t)) => Poll::Ready(t),
             Poll::Ready(None) => panic!("Task polled after completion"),
@@ -487,9 +449,6 @@ impl<T, M> Future for FallibleTask<T, M> {
     type Output = Option<T>;
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<T>> {
-        if let Some(t) = self.task.try_take_completed() {
-            return Poll::Ready(Some(t));
-        }
         self.task.poll_task(cx)
     }
 }
