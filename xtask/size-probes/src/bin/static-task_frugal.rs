@@ -64,12 +64,8 @@ fn schedule(runnable: Runnable<(), usize>) {
 
 #[cortex_m_rt::entry]
 fn main() -> ! {
-    let Ok((a, ta)) = SLOT_A.spawn_with(waiter(), schedule, 0) else {
-        panic!()
-    };
-    let Ok((b, tb)) = SLOT_B.spawn_with(signaller(), schedule, 1) else {
-        panic!()
-    };
+    let (a, ta) = SLOT_A.spawn_with(waiter(), schedule, 0).unwrap();
+    let (b, tb) = SLOT_B.spawn_with(signaller(), schedule, 1).unwrap();
     ta.detach();
     tb.detach();
     a.schedule();
