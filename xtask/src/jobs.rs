@@ -129,6 +129,20 @@ pub(crate) fn test(_: &mut Run) -> Result {
         cmd = cmd.args(&["-p", krate.name]);
     }
     cmd.run()?;
+    // io-mini picks epoll on Linux; its poll(2) backend (ESP-IDF and every other target) is
+    // tested here too, forced by `--cfg io_mini_poll`, in a target dir of its own.
+    Cmd::cargo(None)
+        .env("RUSTFLAGS", "--cfg io_mini_poll")
+        .env(
+            "CARGO_TARGET_DIR",
+            target_dir()
+                .join("io-mini-poll")
+                .to_str()
+                .expect("utf-8 path"),
+        )
+        .args(&["test", "-p", "io-mini", "--all-features", "--no-fail-fast"])
+        .args(&["--lib", "--tests"])
+        .run()?;
     // The umbrella as a firmware manifest names it: `hatch` alone gives a hatch that can be
     // awaited (its doctest awaits one in a `static`, without an allocator).
     Cmd::cargo(None)
