@@ -562,7 +562,8 @@ impl<const N: usize, const W: usize, S: Wakeup> Core<N, W, S> {
         taken: usize,
         mut chunk: [Option<Waker>; WAKE_CHUNK],
     ) -> usize {
-        for waker in chunk.iter_mut().filter_map(Option::take) {
+        // The registry fills the chunk from the front: only the first `taken` hold wakers.
+        for waker in chunk.iter_mut().take(taken).filter_map(Option::take) {
             wake(waker);
         }
         // Every element is `None` now: skip the drop glue's pass over the array.

@@ -377,6 +377,26 @@ pub struct Registry<const N: usize, const W: usize> {
     waiter_end: u16,
     /// [`ARMING`] and [`SHARED`] (see `registry/armed.rs`); 0 for the snapshot protocol.
     mode: u8,
+    /// Bit `i` set: waiter place `i` is `Waiting` (for the first [`MASKED`] places; the others
+    /// are scanned). Lets the reactor visit only the waiting places of the first ones when it
+    /// dispatches an event, instead of every taken place.
+    waiting: usize,
+}
+
+/// How many waiter places [`Registry`]'s `waiting` mask covers.
+const MASKED: usize = usize::BITS as usize;
+
+/// Records in `mask` whether place `index` is `Waiting` (`on`).
+#[inline]
+fn mark_waiting(mask: &mut usize, index: usize, on: bool) {
+    if index < MASKED {
+        let bit = 1 << index;
+        if on {
+            *mask |= bit;
+        } else {
+            *mask &= !bit;
+        }
+    }
 }
 
 impl<const N: usize, const W: usize> Registry<N, W> {
@@ -412,6 +432,7 @@ impl<const N: usize, const W: usize> Registry<N, W> {
             entry_end: 0,
             waiter_end: 0,
             mode: 0,
+            waiting: 0,
         }
     }
 
@@ -430,6 +451,7 @@ impl<const N: usize, const W: usize> Registry<N, W> {
         let place = &mut self.waiters[index];
         place.state = State::Free;
         place.slot = NIL;
+        mark_waiting(&mut self.waiting, index, false);
         let waker = place.waker.take();
         while let Some(last) = usize::from(self.waiter_end).checked_sub(1)
             && self.waiters[last].state == State::Free
@@ -595,9 +617,10 @@ impl<const N: usize, const W: usize> Registry<N, W> {
         }
         let mut failed = 0;
         let end = usize::from(self.waiter_end);
-        for place in &mut self.waiters[..end] {
+        for (index, place) in self.waiters[..end].iter_mut().enumerate() {
             if place.state == State::Waiting && usize::from(place.slot) == slot {
                 place.state = State::Failed;
+                mark_waiting(&mut self.waiting, index, false);
                 failed += 1;
             }
         }
@@ -685,6 +708,7 @@ impl<const N: usize, const W: usize> Registry<N, W> {
         place.slot = key.slot;
         place.state = State::Waiting;
         place.dir = dir;
+        mark_waiting(&mut self.waiting, index, true);
         let notify = self.interest_added(usize::from(key.slot), dir);
         // W < NIL (checked at compile time), so the index fits.
         let id = WaiterId(index as u16);
@@ -754,6 +778,7 @@ impl<const N: usize, const W: usize> Registry<N, W> {
             State::Waiting => false,
             State::Woken => {
                 place.state = State::Waiting;
+                mark_waiting(&mut self.waiting, index, true);
                 let (slot, dir) = (usize::from(place.slot), place.dir);
                 self.interest_added(slot, dir)
             }
@@ -860,11 +885,12 @@ impl<const N: usize, const W: usize> Registry<N, W> {
     pub fn wake_ready_into(&mut self, out: &mut [Option<Waker>]) -> (usize, usize) {
         let (entries, waiters) = (usize::from(self.entry_end), usize::from(self.waiter_end));
         let (mut woken, mut taken) = (0, 0);
-        for place in &mut self.waiters[..waiters] {
+        for (index, place) in self.waiters[..waiters].iter_mut().enumerate() {
             if place.state == State::Waiting
                 && self.entries[usize::from(place.slot)].ready & place.dir.bit() != 0
             {
                 place.state = State::Woken;
+                mark_waiting(&mut self.waiting, index, false);
                 woken += 1;
                 if let Some(slot) = out.get_mut(taken) {
                     *slot = place.waker.take();
@@ -911,6 +937,22 @@ impl<const N: usize, const W: usize> Registry<N, W> {
         for place in &mut self.waiters[..end] {
             if place.state == State::Waiting {
                 place.state = State::Failed;
+            }
+        }
+        self.waiting = 0;
+    }
+}
+
+/// Checks the `waiting` mask against the places' states (debug builds, tests).
+impl<const N: usize, const W: usize> Registry<N, W> {
+    fn check_waiting(&self) {
+        if cfg!(debug_assertions) {
+            for (index, place) in self.waiters.iter().enumerate().take(MASKED) {
+                debug_assert_eq!(
+                    self.waiting & (1 << index) != 0,
+                    place.state == State::Waiting,
+                    "waiting mask out of date for place {index}"
+                );
             }
         }
     }

@@ -2,8 +2,8 @@
 //!
 //! Per source 12 bytes (8 on ESP-IDF, which stores no file identity); per waiter place 24
 //! bytes on 64-bit targets (12 on 32-bit: a two-word waker plus an index and two tags); plus
-//! the mutex, three flags, a mode byte, two `u16` high-water marks and the backend's fd cell
-//! (the eventfd; with epoll, the epoll fd too).
+//! the mutex, three flags, a mode byte, two `u16` high-water marks, a one-word mask of the
+//! waiting places and the backend's fd cell (the eventfd; with epoll, the epoll fd too).
 //!
 //! The ESP-IDF figures cannot be measured by a host test: they are asserted at compile time in
 //! the crate (`src/lib.rs`) whenever it is built for ESP-IDF, as `cargo xtask cross` does.
@@ -22,7 +22,7 @@ const PLACE: usize = (2 * WORD + 4).div_ceil(WORD) * WORD;
 #[test]
 fn reactor_size_follows_the_formula() {
     let overhead = io_mini::reactor_size_for::<0, 0>();
-    assert!(overhead <= 32, "fixed overhead {overhead} B");
+    assert!(overhead <= 40, "fixed overhead {overhead} B");
     assert_eq!(
         io_mini::reactor_size_for::<20, 20>(),
         (overhead + 20 * SOURCE + 20 * PLACE).next_multiple_of(8)
@@ -35,9 +35,9 @@ fn reactor_size_follows_the_formula() {
     // fd next to the eventfd, 8 bytes more than `poll(2)`'s.
     if WORD == 8 {
         let epoll = if io_mini::BACKEND == "epoll" { 8 } else { 0 };
-        assert_eq!(io_mini::reactor_size_for::<20, 20>(), 744 + epoll);
-        assert_eq!(io_mini::reactor_size_for::<64, 64>(), 2_328 + epoll);
-        assert_eq!(io_mini::reactor_size_for::<256, 256>(), 9_240 + epoll);
+        assert_eq!(io_mini::reactor_size_for::<20, 20>(), 752 + epoll);
+        assert_eq!(io_mini::reactor_size_for::<64, 64>(), 2_336 + epoll);
+        assert_eq!(io_mini::reactor_size_for::<256, 256>(), 9_248 + epoll);
     }
 }
 

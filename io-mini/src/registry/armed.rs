@@ -24,7 +24,7 @@
 
 use core::task::Waker;
 
-use super::{Direction, Key, Registry, State};
+use super::{Direction, Key, MASKED, Registry, State, mark_waiting};
 
 /// Mode bit: the arming protocol (see the module docs).
 pub const ARMING: u8 = 1;
@@ -95,10 +95,11 @@ impl<const N: usize, const W: usize> Registry<N, W> {
         self.entries[slot].snap &= !dir.bit();
         let end = usize::from(self.waiter_end);
         let mut woken = 0;
-        for place in &mut self.waiters[..end] {
+        for (index, place) in self.waiters[..end].iter_mut().enumerate() {
             if place.state == State::Waiting && usize::from(place.slot) == slot && place.dir == dir
             {
                 place.state = State::Woken;
+                mark_waiting(&mut self.waiting, index, false);
                 woken += 1;
             }
         }
@@ -143,13 +144,28 @@ impl<const N: usize, const W: usize> Registry<N, W> {
     ) -> (usize, usize) {
         let (entries, waiters) = (usize::from(self.entry_end), usize::from(self.waiter_end));
         let (mut woken, mut taken) = (0, 0);
-        for place in &mut self.waiters[..waiters] {
-            if place.state != State::Waiting {
-                continue;
-            }
+        self.check_waiting();
+        // The waiting places: those of the mask, lowest first, then the unmasked rest.
+        let mut mask = self.waiting;
+        let mut rest = MASKED..waiters;
+        loop {
+            let index = if mask != 0 {
+                let index = mask.trailing_zeros() as usize;
+                mask &= mask - 1;
+                index
+            } else if let Some(index) = rest.next() {
+                if self.waiters[index].state != State::Waiting {
+                    continue;
+                }
+                index
+            } else {
+                break;
+            };
+            let place = &mut self.waiters[index];
             let entry = &mut self.entries[usize::from(place.slot)];
             if entry.ready & place.dir.bit() != 0 {
                 place.state = State::Woken;
+                mark_waiting(&mut self.waiting, index, false);
                 woken += 1;
                 if let Some(slot) = out.get_mut(taken) {
                     *slot = place.waker.take();
@@ -178,11 +194,12 @@ impl<const N: usize, const W: usize> Registry<N, W> {
             }
         }
         if failed {
-            for place in &mut self.waiters[..waiters] {
+            for (index, place) in self.waiters[..waiters].iter_mut().enumerate() {
                 if place.state == State::Waiting
                     && self.entries[usize::from(place.slot)].ready & ARM_FAILED != 0
                 {
                     place.state = State::Woken;
+                    mark_waiting(&mut self.waiting, index, false);
                     woken += 1;
                 }
             }

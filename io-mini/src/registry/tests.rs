@@ -489,3 +489,48 @@ fn entry_lists_taken_slots_for_the_sweep() {
     assert_eq!(r.entry(1), Some((b, 4, file(4))));
     assert_eq!(r.entry(2), None);
 }
+
+#[test]
+fn events_reach_waiting_places_past_the_mask() {
+    // More places than the `waiting` mask covers: the first ones are found through the mask,
+    // the rest by the scan; a place woken or freed leaves the mask.
+    const PLACES: usize = MASKED + 8;
+    let counter = WakeCounter::new();
+    let w = counter.waker();
+    let mut r = Registry::<2, PLACES>::arming();
+    let key = r.insert(3, file(3)).unwrap();
+    let mut reads: Vec<_> = (0..PLACES - 1)
+        .map(|_| Some(r.add_waiter(key, Direction::Read, w.clone()).unwrap().0))
+        .collect();
+    let mut write = Some(r.add_waiter(key, Direction::Write, w.clone()).unwrap().0);
+    // One read place goes before the event, another one is woken by it and re-armed.
+    drop(r.cancel(reads.swap_remove(5).unwrap()));
+    r.check_waiting();
+    r.mark_event(key, 3, READ);
+    let mut out: [Option<Waker>; 4] = Default::default();
+    let mut armed = Vec::new();
+    let events = [(key, 3, READ)];
+    let (woken, taken) = r.wake_events_into(&events, &mut out, |fd, key, dirs| {
+        armed.push((fd, key, dirs));
+        true
+    });
+    assert_eq!((woken, taken), (PLACES - 2, 4));
+    assert_eq!(armed, [(3, key, WRITE)], "the write place is armed again");
+    r.check_waiting();
+    let (poll, notify, spare) = r.rearm(&mut reads[0], w.clone());
+    assert_eq!((poll, notify), (WaiterPoll::Pending, true));
+    drop(spare);
+    r.check_waiting();
+    for id in &mut reads[1..] {
+        assert_eq!(r.poll_waiter(id, &w).0, WaiterPoll::Ready);
+    }
+    assert_eq!(r.poll_waiter(&mut write, &w).0, WaiterPoll::Pending);
+    r.check_waiting();
+    drop(r.cancel(reads[0].take().unwrap()));
+    drop(r.cancel(write.take().unwrap()));
+    r.check_waiting();
+    drop((out, w));
+    let mut rest: [Option<Waker>; 4] = Default::default();
+    assert_eq!(r.take_wakers(&mut rest), 0);
+    assert_eq!((r.waiters(), counter.wakes(), counter.live()), (0, 0, 0));
+}
