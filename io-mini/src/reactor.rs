@@ -184,12 +184,19 @@ fn wake(waker: Waker) {
 /// (loom's `block_on` does this); waking such a "displaced" waker would make a lone task wake
 /// itself on every poll, a busy loop. Two wakers with one data pointer and different vtables
 /// that stand for different tasks are not known to exist.
-fn release(wakers: impl IntoIterator<Item = Option<Waker>>, current: &Waker, shared: bool) {
-    for old in wakers.into_iter().flatten() {
-        if shared && !old.will_wake(current) && old.data() != current.data() {
+fn release<const K: usize>(mut wakers: [Option<Waker>; K], current: &Waker, shared: bool) {
+    // Taken out one by one rather than iterated by value: no iterator state to drop after.
+    for slot in &mut wakers {
+        if let Some(old) = slot.take()
+            && shared
+            && !old.will_wake(current)
+            && old.data() != current.data()
+        {
             wake(old);
         }
     }
+    // Every element is `None` now (a panicking `drop` above unwinds past this instead).
+    core::mem::forget(wakers);
 }
 
 /// A place taken out of an `Async`'s parked cell by [`Core::poll_parked`]; parks it back on
