@@ -6,7 +6,7 @@
 //! | `pool` | `pool` | `pool` | static object pool with a std-like `Box` and async waiting | yes |
 //! | `hatch` | `hatch` | `hatch` | single-message, reusable async channel | yes |
 //! | `task-ffi` | `task` | `task-ffi` | task abstraction for executors (async-task compatible); tasks on the heap (`alloc`) or in static slots | yes |
-//! | `io-mini` | `io` | `io-mini` | `Async<T>` on a static `poll(2)` reactor | no (`std`) |
+//! | `io-mini` | `io` | `io-mini` | `Async<T>` on a static epoll (Linux) or `poll(2)` reactor | no (`std`) |
 //! | `framealloc` | `framealloc` | `framealloc` | frame / pool / heap allocator with async helpers | no (`std`) |
 //!
 //! Environment features: `alloc`, `std` (forwarded to the enabled crates) and `framealloc-task`
