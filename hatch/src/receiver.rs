@@ -19,7 +19,9 @@ use core::task::{Context, Poll};
 use crate::Sender;
 use crate::error::{Closed, RecycleError};
 use crate::handle::Handle;
-use crate::shared::{Hatch, LOCK, Locked, R_CLOSED, R_WAKER, S_CLOSED, Side, VALUE, WAKERS};
+#[cfg(any(feature = "async", all(feature = "std", not(loom))))]
+use crate::shared::R_WAKER;
+use crate::shared::{Hatch, LOCK, Locked, R_CLOSED, S_CLOSED, Side, VALUE, WAKERS};
 
 /// The receiving half of a hatch.
 ///
@@ -190,35 +192,31 @@ impl<T> Receiver<'_, T> {
     fn receive_locked(&mut self) -> Result<Option<T>, Closed> {
         let hatch = self.handle.hatch();
         let (state, locked) = hatch.lock();
-        if state & VALUE != 0 {
-            return Ok(Some(self.take(state, locked, self.closes())));
-        }
-        if state & (S_CLOSED | R_CLOSED) != 0 {
-            // SAFETY: we hold the lock.
-            let own = unsafe { hatch.take_waker(Side::Receiver) };
-            hatch.unlock(locked, state);
-            drop(own);
-            return Err(Closed);
+        if state & (VALUE | S_CLOSED | R_CLOSED) != 0 {
+            return self.finish(state, locked, self.closes()).map(Some);
         }
         hatch.unlock(locked, state);
         Ok(None)
     }
 
-    /// Completes a receive under the lock taken with `state` (the slot is full): moves the value
-    /// out, clears `VALUE` (and closes this side if `closes`) with the unlock, then wakes the
-    /// sender and drops our own waker.
+    /// Ends a receive under the lock taken with `state`, which has a value or a closed side.
+    /// With a value: moves it out, clears `VALUE` (and closes this side if `closes`); without
+    /// one the answer is `Closed`. Either way our own waker leaves its slot, and the sender's
+    /// (a sender waiting for room) is woken after the unlock.
     #[inline]
-    fn take(&self, state: u32, locked: Locked, closes: bool) -> T {
+    fn finish(&self, state: u32, locked: Locked, closes: bool) -> Result<T, Closed> {
         let hatch = self.handle.hatch();
-        // SAFETY: we hold the lock and the slot is full; `VALUE` is cleared below.
-        let value = unsafe { hatch.take_value() };
-        let mut next = state & !(VALUE | WAKERS);
-        if closes {
-            next |= R_CLOSED;
-        }
+        let (result, next) = if state & VALUE != 0 {
+            // SAFETY: we hold the lock and the slot is full; `VALUE` is cleared below.
+            let value = unsafe { hatch.take_value() };
+            let closes = if closes { R_CLOSED } else { 0 };
+            (Ok(value), (state & !VALUE) | closes)
+        } else {
+            (Err(Closed), state)
+        };
         // SAFETY: `locked` is this hatch's lock, taken with `state`.
-        unsafe { hatch.unlock_and_wake(locked, Side::Receiver, state, next) };
-        value
+        unsafe { hatch.unlock_and_wake(locked, Side::Receiver, state, None, next) };
+        result
     }
 }
 
@@ -283,19 +281,11 @@ impl<T> Receiving<'_, '_, T> {
         };
         loop {
             let (state, locked) = hatch.lock();
-            if state & VALUE != 0 {
+            if state & (VALUE | S_CLOSED | R_CLOSED) != 0 {
                 self.parked = false;
-                let value = self.receiver.take(state, locked, closes);
+                let result = self.receiver.finish(state, locked, closes);
                 drop(clone);
-                return Poll::Ready(Ok(value));
-            }
-            if state & (S_CLOSED | R_CLOSED) != 0 {
-                // SAFETY: we hold the lock.
-                let own = unsafe { hatch.take_waker(Side::Receiver) };
-                hatch.unlock(locked, state);
-                self.parked = false;
-                drop((own, clone));
-                return Poll::Ready(Err(Closed));
+                return Poll::Ready(result);
             }
             // SAFETY: we hold the lock.
             if unsafe { hatch.will_wake(Side::Receiver, cx.waker()) } {
@@ -303,30 +293,17 @@ impl<T> Receiving<'_, '_, T> {
                 drop(clone);
                 return Poll::Pending;
             }
-            match clone.take() {
-                None => {
-                    hatch.unlock(locked, state);
-                    clone = Some(cx.waker().clone());
-                }
-                Some(waker) => {
-                    // SAFETY: we hold the lock.
-                    let old = unsafe { hatch.put_waker(Side::Receiver, waker) };
-                    // The first time we listen, a lazy sender may be waiting for it.
-                    let lazy = if old.is_none() {
-                        // SAFETY: we hold the lock.
-                        unsafe { hatch.take_waker(Side::Sender) }
-                    } else {
-                        None
-                    };
-                    hatch.unlock(locked, state | R_WAKER);
-                    self.parked = true;
-                    if let Some(lazy) = lazy {
-                        lazy.wake();
-                    }
-                    drop(old);
-                    return Poll::Pending;
-                }
-            }
+            let Some(waker) = clone.take() else {
+                hatch.unlock(locked, state);
+                clone = Some(cx.waker().clone());
+                continue;
+            };
+            // Park: our waker goes in (dropping one of another task's), and the first time we
+            // listen a lazy sender waiting in `Sender::wait` has its waker taken out and woken.
+            // SAFETY: `locked` is this hatch's lock, taken with `state`.
+            unsafe { hatch.unlock_and_wake(locked, Side::Receiver, state, Some(waker), state) };
+            self.parked = true;
+            return Poll::Pending;
         }
     }
 }
@@ -347,10 +324,9 @@ impl<T> Receiving<'_, '_, T> {
     fn unpark(&mut self) {
         let hatch = self.receiver.handle.hatch();
         let (state, locked) = hatch.lock();
-        // SAFETY: we hold the lock.
-        let own = unsafe { hatch.take_waker(Side::Receiver) };
-        hatch.unlock(locked, state & !R_WAKER);
-        drop(own);
+        // SAFETY: `locked` is this hatch's lock, taken with `state`. (The sender's slot is empty
+        // while ours is full, invariant 1: nobody is woken.)
+        unsafe { hatch.unlock_and_wake(locked, Side::Receiver, state, None, state) };
     }
 }
 

@@ -312,7 +312,7 @@ impl<'a, T> Sender<'a, T> {
             next |= S_CLOSED;
         }
         // SAFETY: `locked` is this hatch's lock, taken with `state`.
-        unsafe { hatch.unlock_and_wake(locked, Side::Sender, state, next) };
+        unsafe { hatch.unlock_and_wake(locked, Side::Sender, state, None, next) };
         old
     }
 

@@ -153,6 +153,14 @@ impl Side {
         }
     }
 
+    /// This side's waker hint.
+    pub(crate) const fn waker_bit(self) -> u32 {
+        match self {
+            Self::Sender => S_WAKER,
+            Self::Receiver => R_WAKER,
+        }
+    }
+
     /// The other side.
     pub(crate) const fn peer(self) -> Self {
         match self {
@@ -468,26 +476,60 @@ impl<T> Hatch<T> {
         )
     }
 
-    /// Ends a critical section that completed a transfer for `side`: publishes `next` (which
-    /// lacks [`WAKERS`]) and releases the lock, then wakes the peer's parked waker and drops
-    /// `side`'s own, outside the lock. When `state` has no waker hint (invariant 3, the common
-    /// case) the waker cells are not touched.
+    /// Ends a critical section of `side`: puts `own` into `side`'s waker slot (`None` empties
+    /// it) and takes the peer's waker out, publishes `next` with the waker hints to match
+    /// (`side`'s set if `own` is `Some`, the peer's cleared), releases the lock, then wakes the
+    /// peer's waker and drops `side`'s old one, outside the lock. When `own` is `None` and
+    /// `state` has no waker hint (invariant 3, the common case) the waker cells are not touched.
+    ///
+    /// Waking the peer is what a completed transfer, a close and the first park of a receive
+    /// (a lazy sender waits for it) need; elsewhere the peer's slot is empty (a receive parks
+    /// only on an empty slot, a send only on a full one, see invariants 1 and 2), so the take
+    /// finds nothing.
     ///
     /// # Safety
     /// `locked` is this hatch's lock, and `state` is what [`lock`](Self::lock) returned.
     #[inline]
-    pub(crate) unsafe fn unlock_and_wake(&self, locked: Locked, side: Side, state: u32, next: u32) {
-        if state & WAKERS == 0 {
-            self.unlock(locked, next);
+    pub(crate) unsafe fn unlock_and_wake(
+        &self,
+        locked: Locked,
+        side: Side,
+        state: u32,
+        own: Option<Waker>,
+        next: u32,
+    ) {
+        if own.is_none() && state & WAKERS == 0 {
+            self.unlock(locked, next & !WAKERS);
             return;
         }
         // SAFETY: the caller holds this hatch's lock.
-        let (own, peer) = unsafe { self.take_wakers(side) };
-        self.unlock(locked, next);
+        unsafe { self.unlock_and_wake_slow(locked, side, own, next) };
+    }
+
+    /// The waker-moving part of [`unlock_and_wake`](Self::unlock_and_wake), out of line.
+    ///
+    /// # Safety
+    /// `locked` is this hatch's lock.
+    #[inline(never)]
+    unsafe fn unlock_and_wake_slow(
+        &self,
+        locked: Locked,
+        side: Side,
+        own: Option<Waker>,
+        next: u32,
+    ) {
+        let hint = if own.is_some() { side.waker_bit() } else { 0 };
+        // SAFETY: the caller holds this hatch's lock.
+        let old = self
+            .slot(side)
+            .with_mut(|p| unsafe { core::mem::replace(&mut *p, own) });
+        // SAFETY: as above.
+        let peer = unsafe { self.take_waker(side.peer()) };
+        self.unlock(locked, (next & !WAKERS) | hint);
         if let Some(peer) = peer {
             peer.wake();
         }
-        drop(own);
+        drop(old);
     }
 
     /// Takes both wakers out like [`take_wakers`](Self::take_wakers), without touching the

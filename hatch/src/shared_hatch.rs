@@ -205,7 +205,7 @@ impl<T> SharedHatch<T> {
         let next = (state | VALUE) & !WAKERS;
         // SAFETY: `locked` is this hatch's lock, taken with `state`. The sending side's waker slot
         // is always empty (nothing parks on this side), so only the receiver's waker is moved.
-        unsafe { hatch.unlock_and_wake(locked, Side::Sender, state, next) };
+        unsafe { hatch.unlock_and_wake(locked, Side::Sender, state, None, next) };
     }
 }
 
