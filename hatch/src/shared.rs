@@ -487,9 +487,12 @@ impl<T> Hatch<T> {
     /// only on an empty slot, a send only on a full one, see invariants 1 and 2), so the take
     /// finds nothing.
     ///
+    /// Out of line on bare metal (every locked path ends in it), inlined on hosts.
+    ///
     /// # Safety
     /// `locked` is this hatch's lock, and `state` is what [`lock`](Self::lock) returned.
-    #[inline]
+    #[cfg_attr(target_os = "none", inline(never))]
+    #[cfg_attr(not(target_os = "none"), inline)]
     pub(crate) unsafe fn unlock_and_wake(
         &self,
         locked: Locked,
@@ -506,11 +509,14 @@ impl<T> Hatch<T> {
         unsafe { self.unlock_and_wake_slow(locked, side, own, next) };
     }
 
-    /// The waker-moving part of [`unlock_and_wake`](Self::unlock_and_wake), out of line.
+    /// The waker-moving part of [`unlock_and_wake`](Self::unlock_and_wake): out of line on
+    /// hosts, so the hot paths inline only the test; on bare metal, where the whole of
+    /// `unlock_and_wake` stays out of line, inlined into it, so that it is one function.
     ///
     /// # Safety
     /// `locked` is this hatch's lock.
-    #[inline(never)]
+    #[cfg_attr(target_os = "none", inline(always))]
+    #[cfg_attr(not(target_os = "none"), inline(never))]
     unsafe fn unlock_and_wake_slow(
         &self,
         locked: Locked,
