@@ -157,9 +157,15 @@ impl<'a, T> Receiver<'a, T> {
 impl<T> Receiver<'_, T> {
     /// [`Receiving::now`] without the future's machinery: an `Acquire` load on an empty, open
     /// hatch; on a full one with no waker parked, one compare-and-swap that takes the lock, the
-    /// move and the releasing store; otherwise [`receive_locked`](Self::receive_locked).
+    /// move and the releasing store; otherwise, and always on bare metal (`target_os =
+    /// "none"`), [`receive_locked`](Self::receive_locked).
     #[inline(always)]
     fn receive_now(&mut self) -> Result<Option<T>, Closed> {
+        // On bare metal the lock is a short critical section, and one call to the out-of-line
+        // locked receive is smaller than this fast path inlined at every receive.
+        if cfg!(target_os = "none") {
+            return self.receive_locked();
+        }
         let hatch = self.handle.hatch();
         // ORDERING: on an empty, open hatch we return after this look without touching memory,
         // so `peek`'s `Acquire` is not needed for that answer; on a full one the value is read

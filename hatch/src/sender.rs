@@ -1,7 +1,8 @@
 //! The sending side: [`Sender`], its send operation [`Sending`] and the lazy-send wait [`Wait`].
 //!
 //! A [`Sending::now`] ends in one of three ways, cheapest first (as in "Lock-free paths" in
-//! `shared.rs`); a send future always goes the third way, and parks where `now()` says `Full`:
+//! `shared.rs`; on bare metal always the third, which is smaller); a send future always goes
+//! the third way, and parks where `now()` says `Full`:
 //!
 //! * **Empty, open, nothing parked, lock free** (one `Acquire` look at the state): no lock. The
 //!   sender writes the slot, which only it touches while `VALUE` is clear, and publishes `VALUE`
@@ -235,9 +236,15 @@ impl<'a, T> Sender<'a, T> {
     /// with no waker parked and the lock free — takes no lock: the value goes into the slot and
     /// one compare-and-swap publishes `VALUE` (see "Lock-free paths" in `shared`). A full, open
     /// hatch fails with `Full` after that look alone. Anything else goes to
-    /// [`send_locked`](Self::send_locked).
+    /// [`send_locked`](Self::send_locked), and so does every send on bare metal
+    /// (`target_os = "none"`), where code size matters more than the critical section.
     #[inline(always)]
     fn send_now(&mut self, value: T) -> Result<(), SendError<T>> {
+        // On bare metal the lock is a short critical section, and one call to the out-of-line
+        // locked send is far smaller than this fast path inlined at every send.
+        if cfg!(target_os = "none") {
+            return self.send_locked(value);
+        }
         let hatch = self.handle.hatch();
         // ORDERING: `peek` is `Acquire`: when it shows `VALUE` clear, it synchronises with the
         // `Release` that cleared it (the receiver's unlock after its take), so the receiver's

@@ -86,6 +86,10 @@
 //! The slow halves (`send_locked`, `receive_locked`, and `release_locked`, `clean_up_managed` in
 //! `handle.rs`, which also explains the drop and the cleanup) are out of line, so the fast halves
 //! inline into the caller.
+//!
+//! On bare metal (`target_os = "none"`) `send().now()` and `receive().now()` skip their
+//! lock-free paths and always call the out-of-line locked half: there the lock is a critical
+//! section of a few instructions, and flash is what is scarce. The lock-free drop stays.
 
 use core::fmt;
 use core::mem::MaybeUninit;
