@@ -220,8 +220,8 @@ impl<T> Receiver<'_, T> {
         } else {
             (Err(Closed), state)
         };
-        // SAFETY: `locked` is this hatch's lock, taken with `state`.
-        unsafe { hatch.unlock_and_wake(locked, Side::Receiver, state, None, next) };
+        // SAFETY: `locked` is this hatch's lock, and `next` keeps the waker hints of `state`.
+        unsafe { hatch.unlock_and_wake(locked, Side::Receiver, None, next) };
         result
     }
 }
@@ -307,7 +307,7 @@ impl<T> Receiving<'_, '_, T> {
             // Park: our waker goes in (dropping one of another task's), and the first time we
             // listen a lazy sender waiting in `Sender::wait` has its waker taken out and woken.
             // SAFETY: `locked` is this hatch's lock, taken with `state`.
-            unsafe { hatch.unlock_and_wake(locked, Side::Receiver, state, Some(waker), state) };
+            unsafe { hatch.unlock_and_wake(locked, Side::Receiver, Some(waker), state) };
             self.parked = true;
             return Poll::Pending;
         }
@@ -332,7 +332,7 @@ impl<T> Receiving<'_, '_, T> {
         let (state, locked) = hatch.lock();
         // SAFETY: `locked` is this hatch's lock, taken with `state`. (The sender's slot is empty
         // while ours is full, invariant 1: nobody is woken.)
-        unsafe { hatch.unlock_and_wake(locked, Side::Receiver, state, None, state) };
+        unsafe { hatch.unlock_and_wake(locked, Side::Receiver, None, state) };
     }
 }
 

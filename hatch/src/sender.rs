@@ -314,12 +314,13 @@ impl<'a, T> Sender<'a, T> {
         };
         // SAFETY: we hold the lock and the slot is empty now.
         unsafe { hatch.put_value(new) };
-        let mut next = (state | VALUE) & !WAKERS;
+        let mut next = state | VALUE;
         if self.closes() {
             next |= S_CLOSED;
         }
-        // SAFETY: `locked` is this hatch's lock, taken with `state`.
-        unsafe { hatch.unlock_and_wake(locked, Side::Sender, state, None, next) };
+        // SAFETY: `locked` is this hatch's lock, and `next` keeps the waker hints of the state
+        // it returned.
+        unsafe { hatch.unlock_and_wake(locked, Side::Sender, None, next) };
         old
     }
 

@@ -483,8 +483,9 @@ impl<T> Hatch<T> {
     /// Ends a critical section of `side`: puts `own` into `side`'s waker slot (`None` empties
     /// it) and takes the peer's waker out, publishes `next` with the waker hints to match
     /// (`side`'s set if `own` is `Some`, the peer's cleared), releases the lock, then wakes the
-    /// peer's waker and drops `side`'s old one, outside the lock. When `own` is `None` and
-    /// `state` has no waker hint (invariant 3, the common case) the waker cells are not touched.
+    /// peer's waker and drops `side`'s old one, outside the lock. `next` carries the waker hints
+    /// of the state [`lock`](Self::lock) returned: when `own` is `None` and there is no hint
+    /// (invariant 3, the common case) the waker cells are not touched.
     ///
     /// Waking the peer is what a completed transfer, a close and the first park of a receive
     /// (a lazy sender waits for it) need; elsewhere the peer's slot is empty (a receive parks
@@ -494,19 +495,19 @@ impl<T> Hatch<T> {
     /// Out of line on bare metal (every locked path ends in it), inlined on hosts.
     ///
     /// # Safety
-    /// `locked` is this hatch's lock, and `state` is what [`lock`](Self::lock) returned.
+    /// `locked` is this hatch's lock, and the waker hints of `next` are those of the state
+    /// [`lock`](Self::lock) returned.
     #[cfg_attr(target_os = "none", inline(never))]
     #[cfg_attr(not(target_os = "none"), inline)]
     pub(crate) unsafe fn unlock_and_wake(
         &self,
         locked: Locked,
         side: Side,
-        state: u32,
         own: Option<Waker>,
         next: u32,
     ) {
-        if own.is_none() && state & WAKERS == 0 {
-            self.unlock(locked, next & !WAKERS);
+        if own.is_none() && next & WAKERS == 0 {
+            self.unlock(locked, next);
             return;
         }
         // SAFETY: the caller holds this hatch's lock.

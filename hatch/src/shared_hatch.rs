@@ -202,10 +202,10 @@ impl<T> SharedHatch<T> {
         let hatch = &self.hatch;
         // SAFETY: the lock is held and the slot is empty (caller's contract).
         unsafe { hatch.put_value(value) };
-        let next = (state | VALUE) & !WAKERS;
-        // SAFETY: `locked` is this hatch's lock, taken with `state`. The sending side's waker slot
+        let next = state | VALUE;
+        // SAFETY: `locked` is this hatch's lock, and `next` keeps the waker hints of `state`. The sending side's waker slot
         // is always empty (nothing parks on this side), so only the receiver's waker is moved.
-        unsafe { hatch.unlock_and_wake(locked, Side::Sender, state, None, next) };
+        unsafe { hatch.unlock_and_wake(locked, Side::Sender, None, next) };
     }
 }
 
