@@ -284,10 +284,10 @@ impl<'a, T> Sender<'a, T> {
         let hatch = self.handle.hatch();
         let (state, locked) = hatch.lock();
         if state & (R_CLOSED | S_CLOSED) != 0 {
-            // SAFETY: we hold the lock.
-            let own = unsafe { hatch.take_waker(Side::Sender) };
-            hatch.unlock(locked, state);
-            drop(own);
+            // Our waker (left by a forgotten future) leaves its slot; the receiver's, if any, is
+            // woken, which a closed hatch allows.
+            // SAFETY: `locked` is this hatch's lock, taken with `state`.
+            unsafe { hatch.unlock_and_wake(locked, Side::Sender, None, state) };
             return Err(SendError::Closed(value));
         }
         if state & VALUE != 0 && !self.overwrites() {

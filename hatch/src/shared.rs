@@ -299,10 +299,34 @@ impl<T> Hatch<T> {
     pub unsafe fn split_raw<'a>(hatch: NonNull<Self>) -> Option<(Sender<'a, T>, Receiver<'a, T>)> {
         // SAFETY: valid for the handles' lifetime (caller's contract).
         let this = unsafe { hatch.as_ref() };
-        // ORDERING: `Relaxed`: only the expected value of the compare-and-swap, which decides.
-        let state = this.state.load(Ordering::Relaxed);
-        if state & IN_USE != 0 {
+        if !this.claim() {
             return None;
+        }
+        // SAFETY: we won the transition to `IN_USE`, so this is the only sender; the caller keeps
+        // the memory valid for `'a`.
+        let sender = unsafe { Sender::from_raw(hatch, 0) };
+        // SAFETY: as above, the only receiver.
+        let receiver = unsafe { Receiver::from_raw(hatch, 0) };
+        Some((sender, receiver))
+    }
+
+    /// Marks a free hatch `IN_USE` for a new pair: `true` if we did, `false` if a pair is using
+    /// it (or another split won).
+    #[inline]
+    fn claim(&self) -> bool {
+        if cfg!(target_os = "none") {
+            // On bare metal the lock (a critical section) is linked in anyway and smaller than a
+            // compare-and-swap loop inlined here.
+            // ORDERING: the lock's `Acquire` pairs with the `Release` store of the free state by
+            // the old pair's cleanup, as the compare-and-swap below does.
+            let (state, locked) = self.lock();
+            self.unlock(locked, state | IN_USE);
+            return state & IN_USE == 0;
+        }
+        // ORDERING: `Relaxed`: only the expected value of the compare-and-swap, which decides.
+        let state = self.state.load(Ordering::Relaxed);
+        if state & IN_USE != 0 {
+            return false;
         }
         // A free hatch's state is `0` or `VALUE` (a kept value): the cleanup and `split` leave
         // nothing else, no handle exists to change it, and only a split sets `IN_USE`. So the
@@ -312,19 +336,9 @@ impl<T> Hatch<T> {
         // old pair's cleanup, so its accesses to the cells (a kept value, dropped wakers)
         // happen-before the new pair's. No `Release`: nothing of ours is published yet (the new
         // handles publish with their own operations). Failure `Relaxed`: we touch nothing.
-        if this
-            .state
+        self.state
             .compare_exchange(state, state | IN_USE, Ordering::Acquire, Ordering::Relaxed)
-            .is_err()
-        {
-            return None;
-        }
-        // SAFETY: we won the transition to `IN_USE`, so this is the only sender; the caller keeps
-        // the memory valid for `'a`.
-        let sender = unsafe { Sender::from_raw(hatch, 0) };
-        // SAFETY: as above, the only receiver.
-        let receiver = unsafe { Receiver::from_raw(hatch, 0) };
-        Some((sender, receiver))
+            .is_ok()
     }
 
     /// Takes the lock and returns the state it protects (without the lock bit), with the proof
