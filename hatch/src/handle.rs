@@ -273,7 +273,12 @@ impl<'a, T> Handle<'a, T> {
         // the lock, if the state is locked or changed since our look.
         // ORDERING: `transition`'s `Release` publishes every access this handle made, for the
         // peer that will clean up after seeing our `DROPPED` bit (with `Acquire`).
-        if seen & (LOCK | WAKERS) == 0 && transition(hatch.word(), seen, next) {
+        // Not on bare metal, which has no lock-free writers (see "Lock-free paths" in
+        // `shared.rs`).
+        if !cfg!(target_os = "none")
+            && seen & (LOCK | WAKERS) == 0
+            && transition(hatch.word(), seen, next)
+        {
             return;
         }
         self.release_locked(side);

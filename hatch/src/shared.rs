@@ -87,9 +87,13 @@
 //! `handle.rs`, which also explains the drop and the cleanup) are out of line, so the fast halves
 //! inline into the caller.
 //!
-//! On bare metal (`target_os = "none"`) `send().now()` and `receive().now()` skip their
-//! lock-free paths and always call the out-of-line locked half: there the lock is a critical
-//! section of a few instructions, and flash is what is scarce. The lock-free drop stays.
+//! On bare metal (`target_os = "none"`) there are no lock-free writers: `send().now()`,
+//! `receive().now()`, the drop of the first handle and `try_split` take the lock (a critical
+//! section of a few instructions there), and flash is what is scarce, so they call the
+//! out-of-line locked halves. Then every write of the state word happens inside the lock
+//! section, or with exclusive access (the cleanup by the last handle, which also holds on
+//! hosts), and [`Hatch::lock`] takes the lock bit with a load and a store instead of a
+//! read-modify-write.
 
 use core::fmt;
 use core::mem::MaybeUninit;
@@ -367,7 +371,21 @@ impl<T> Hatch<T> {
         // `transition`). So the previous critical section's cell accesses, and the slot write of
         // a lock-free send, happen-before ours. No `Release`: taking the lock publishes nothing
         // (`unlock` does).
-        let state = self.state.fetch_add(LOCK, Ordering::Acquire);
+        let state = if cfg!(target_os = "none") {
+            // On bare metal there are no lock-free writers (module docs): the word changes only
+            // inside this section, or with access that is exclusive (a cleanup by the last
+            // handle), so a load and a store cannot lose an update and stand in for the
+            // read-modify-write, which is larger (and on targets without atomic
+            // read-modify-writes, a critical section of its own).
+            // ORDERING: the load's `Acquire` is the one described above; the store publishes
+            // nothing (only the lock bit, which nobody outside the section reads to act on
+            // the cells).
+            let state = self.state.load(Ordering::Acquire);
+            self.state.store(state | LOCK, Ordering::Relaxed);
+            state
+        } else {
+            self.state.fetch_add(LOCK, Ordering::Acquire)
+        };
         debug_assert_eq!(state & LOCK, 0, "lock bit set outside the section");
         (state, locked)
     }
