@@ -65,9 +65,9 @@
 //! hatch; the first handle to drop needs one compare-and-swap and the second an `Acquire` load.
 //! On bare metal (`target_os = "none"`), where flash is scarce and the lock section is a short
 //! critical section, these paths take the lock instead; with no lock-free writer left, the lock
-//! bit is then set with a load and a store. No `SeqCst` anywhere. Targets without compare-and-swap (thumbv6m, riscv32imc) get the same
-//! operations from `portable-atomic` through sync-core (each one a short critical section
-//! there).
+//! bit is then set with a load and a store. No `SeqCst` anywhere. Targets without
+//! compare-and-swap (thumbv6m, riscv32imc) get the same operations from `portable-atomic`
+//! through sync-core (each one a short critical section there).
 //!
 //! **No waker or destructor code runs while the lock is held.** A critical section moves wakers
 //! and values between the cells and local variables; the waker is cloned before the lock is
@@ -143,7 +143,7 @@
 //! `parking_lot_core` elsewhere, ESP-IDF included), so
 //! a thread of higher priority (`SCHED_FIFO`, FreeRTOS priorities) that finds it held sleeps and
 //! lets the holder finish; on a host without `std`, the binary's critical section (an OS mutex in
-//! critical-section's `std` implementation). The lock-free paths above take no lock at all. An
+//! critical-section's `std` implementation). The lock-free paths above (hosts) take no lock. An
 //! OS signal handler must not use a hatch's locked paths at all on a hosted target: the thread it
 //! interrupted may hold that hatch's lock, or another hatch's that shares its stripe. Tested by
 //! `tests/priority.rs` (two `SCHED_FIFO` threads on one CPU).
