@@ -283,19 +283,20 @@ impl<'a, T> Sender<'a, T> {
     fn send_locked(&mut self, value: T) -> Result<(), SendError<T>> {
         let hatch = self.handle.hatch();
         let (state, locked) = hatch.lock();
-        if state & (R_CLOSED | S_CLOSED) != 0 {
-            // Our waker (left by a forgotten future) leaves its slot; the receiver's, if any, is
-            // woken, which a closed hatch allows.
-            // SAFETY: `locked` is this hatch's lock, taken with `state`.
-            unsafe { hatch.unlock_and_wake(locked, Side::Sender, None, state) };
-            return Err(SendError::Closed(value));
-        }
-        if state & VALUE != 0 && !self.overwrites() {
-            hatch.unlock(locked, state);
-            return Err(SendError::Full(value));
-        }
-        drop(self.deliver(state, locked, value));
-        Ok(())
+        let error = if state & (R_CLOSED | S_CLOSED) != 0 {
+            SendError::Closed(value)
+        } else if state & VALUE != 0 && !self.overwrites() {
+            SendError::Full(value)
+        } else {
+            drop(self.deliver(state, locked, value));
+            return Ok(());
+        };
+        // Nothing changes but the waker cells: our own (left by a forgotten future) leaves its
+        // slot, and the receiver's, if any (none while the slot is full, invariant 1), is woken,
+        // which a closed hatch allows.
+        // SAFETY: `locked` is this hatch's lock, taken with `state`.
+        unsafe { hatch.unlock_and_wake(locked, Side::Sender, None, state) };
+        Err(error)
     }
 
     /// Completes a send under the lock taken with `state` (the receiver is open; the slot is
