@@ -36,7 +36,7 @@
 
 use core::fmt;
 use core::mem::offset_of;
-use core::task::{RawWakerVTable, Waker};
+use core::task::Waker;
 
 use sync_core::sync::UnsafeCell;
 use sync_core::sync::atomic::{AtomicUsize, Ordering};
@@ -46,8 +46,6 @@ use crate::state::{AWAITER, NOTIFYING, REGISTERING};
 
 /// The functions of one task type (`F`, `T`, `S`, `M`, `D`), reached from the header.
 pub(crate) struct TaskVTable {
-    /// The waker vtable of this task type.
-    pub(crate) waker: &'static RawWakerVTable,
     /// Schedules the task, consuming one reference (becomes the `Runnable`).
     pub(crate) schedule: unsafe fn(*const (), ScheduleInfo),
     /// Drops the future in place.

@@ -226,6 +226,7 @@ mod schedule;
 mod slot;
 mod state;
 mod task;
+mod waker;
 
 pub use builder::Builder;
 #[cfg(feature = "alloc")]

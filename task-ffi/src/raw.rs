@@ -1,4 +1,4 @@
-//! The raw task: construction, the waker vtable, `run`, `schedule` and `destroy`.
+//! The raw task: construction, `run`, `schedule` and `destroy` (the waker is in `waker.rs`).
 //!
 //! Everything here works on the type-erased pointer `*const ()` to the start of the task's
 //! memory (a [`RawTask`]) and is monomorphised per task type and per kind of memory (`Mem`: the
@@ -17,14 +17,13 @@ use core::marker::PhantomData;
 use core::mem::{self, ManuallyDrop, offset_of};
 use core::pin::Pin;
 use core::ptr::{self, NonNull};
-use core::task::{Context, Poll, RawWaker, RawWakerVTable, Waker};
+use core::task::{Context, Poll, RawWaker, Waker};
 
 use sync_core::sync::atomic::Ordering;
 
 use crate::header::{Header, TaskHead, TaskVTable};
-use crate::state::{
-    AWAITER, CLOSED, COMPLETED, HANDLE, REFERENCE, REFS, RUNNING, SCHEDULED, abort,
-};
+use crate::state::{AWAITER, CLOSED, COMPLETED, HANDLE, REFERENCE, REFS, RUNNING, SCHEDULED};
+use crate::waker::WAKER_VTABLE;
 use crate::{Runnable, Schedule, ScheduleInfo};
 
 /// The payload of a caught panic (`std`), or nothing (`no_std`, where panics are not caught).
@@ -308,15 +307,7 @@ where
     S: Schedule<M, D>,
     Mem: Memory,
 {
-    const WAKER_VTABLE: RawWakerVTable = RawWakerVTable::new(
-        Self::clone_waker,
-        Self::wake,
-        Self::wake_by_ref,
-        Self::drop_waker,
-    );
-
     const VTABLE: TaskVTable = TaskVTable {
-        waker: &Self::WAKER_VTABLE,
         schedule: Self::schedule,
         drop_future: Self::drop_future,
         get_output: Self::get_output,
@@ -475,7 +466,7 @@ where
         // waker reference guards it; dropping the guard may reschedule or destroy the task.
         let _guard = if mem::size_of::<S>() > 0 || mem::needs_drop::<S>() {
             // SAFETY: our reference keeps the task alive while we clone.
-            let raw = unsafe { Self::clone_waker(ptr) };
+            let raw = unsafe { crate::waker::clone_waker(ptr) };
             // SAFETY: `clone_waker` took a reference for this waker.
             Some(unsafe { Waker::from_raw(raw) })
         } else {
@@ -490,134 +481,6 @@ where
         // the call; `S` is only ever shared (`&S`), never mutated, until `destroy`.
         let schedule = unsafe { &*Self::schedule_ptr(raw) };
         schedule.schedule(runnable, info);
-    }
-
-    /// `RawWakerVTable::clone`: one more reference.
-    unsafe fn clone_waker(ptr: *const ()) -> RawWaker {
-        // SAFETY: the waker being cloned holds a reference, so the task is alive.
-        let header = unsafe { header(ptr) };
-        // ORDERING: `Relaxed`, as `Arc::clone`: the new reference is made from one we hold, so
-        // the task cannot be freed meanwhile and nothing needs to be ordered; the overflow check
-        // only needs the count.
-        let state = header.state.fetch_add(REFERENCE, Ordering::Relaxed);
-        if state > isize::MAX as usize {
-            abort();
-        }
-        RawWaker::new(ptr, &Self::WAKER_VTABLE)
-    }
-
-    /// `RawWakerVTable::wake`: schedules the task with this waker's reference, or drops it.
-    unsafe fn wake(ptr: *const ()) {
-        // SAFETY: the waker holds a reference until we pass it on or drop it.
-        let header = unsafe { header(ptr) };
-        // ORDERING: a first guess for the compare-and-swap. Its `Acquire` is more than needed:
-        // every path after it goes through a read-modify-write that orders by itself (the
-        // compare-and-swap below, or `drop_waker`'s decrement).
-        let mut state = header.state.load(Ordering::Acquire);
-        loop {
-            if state & (COMPLETED | CLOSED) != 0 {
-                // SAFETY: we drop the reference we own.
-                unsafe { Self::drop_waker(ptr) };
-                return;
-            }
-            // Already scheduled: an RMW that changes nothing still orders our writes before
-            // the coming poll (release sequence), then our reference goes.
-            // ORDERING: `Release`: what the waker wrote before waking is published to the next
-            // poll, whose `Acquire` compare-and-swap in `run` (or `run`'s `Pending` exit, when
-            // we set SCHEDULED during a poll) reads this write or a later one of its release
-            // sequence. `Acquire` on success: when we make the runnable (the task was idle), the
-            // last poll's effects on the future (published by `run`'s `Release` exit) happen-
-            // before the schedule function hands the runnable on, and so before the next poll,
-            // wherever it runs. Failure `Acquire`: the retry decides on the value (a
-            // COMPLETED/CLOSED exit only drops our reference, which orders by itself).
-            let new = state | SCHEDULED;
-            match header.state.compare_exchange_weak(
-                state,
-                new,
-                Ordering::AcqRel,
-                Ordering::Acquire,
-            ) {
-                Ok(_) => {
-                    if state & (SCHEDULED | RUNNING) == 0 {
-                        // SAFETY: we set SCHEDULED and pass our reference to the runnable.
-                        unsafe { Self::schedule(ptr, ScheduleInfo::new(false)) };
-                    } else {
-                        // Scheduled already, or running (the runner reschedules when it sees
-                        // SCHEDULED): our reference is not needed.
-                        // SAFETY: we drop the reference we own.
-                        unsafe { Self::drop_waker(ptr) };
-                    }
-                    return;
-                }
-                Err(s) => state = s,
-            }
-        }
-    }
-
-    /// `RawWakerVTable::wake_by_ref`: schedules the task with a new reference.
-    unsafe fn wake_by_ref(ptr: *const ()) {
-        // SAFETY: the waker holds a reference for the duration of the call.
-        let header = unsafe { header(ptr) };
-        // ORDERING: a first guess for the compare-and-swap; on a finished task we return
-        // without touching anything, so `Acquire` is more than needed.
-        let mut state = header.state.load(Ordering::Acquire);
-        loop {
-            if state & (COMPLETED | CLOSED) != 0 {
-                return;
-            }
-            // ORDERING: as in `wake`: `Release` publishes the waker's writes to the next poll,
-            // `Acquire` (success) orders the last poll before the runnable we make here. The
-            // added reference needs no ordering (as in `clone_waker`).
-            let new = if state & (SCHEDULED | RUNNING) == 0 {
-                (state | SCHEDULED) + REFERENCE
-            } else {
-                state | SCHEDULED
-            };
-            match header.state.compare_exchange_weak(
-                state,
-                new,
-                Ordering::AcqRel,
-                Ordering::Acquire,
-            ) {
-                Ok(_) => {
-                    if state & (SCHEDULED | RUNNING) == 0 {
-                        if state > isize::MAX as usize {
-                            abort();
-                        }
-                        // SAFETY: we set SCHEDULED and took a reference for the runnable.
-                        unsafe { Self::schedule(ptr, ScheduleInfo::new(false)) };
-                    }
-                    return;
-                }
-                Err(s) => state = s,
-            }
-        }
-    }
-
-    /// `RawWakerVTable::drop`: drops a reference; the last one of a detached, unfinished task
-    /// closes it and schedules it once more so the executor drops the future on its thread.
-    unsafe fn drop_waker(ptr: *const ()) {
-        // SAFETY: the waker holds a reference until the `fetch_sub`.
-        let header = unsafe { header(ptr) };
-        // ORDERING: as in `drop_ref`: `Release` publishes our uses, `Acquire` (when last) orders
-        // everyone else's before the final schedule or `destroy`.
-        let new = header.state.fetch_sub(REFERENCE, Ordering::AcqRel) - REFERENCE;
-        if new & (REFS | HANDLE) == 0 {
-            if new & (COMPLETED | CLOSED) == 0 {
-                // Nobody else can reach the task: no reference, no handle.
-                // ORDERING: a plain store, since we are alone; `Release` is more than needed:
-                // the runnable reaches another thread only through the schedule function, which
-                // must synchronise to move it there.
-                header
-                    .state
-                    .store(SCHEDULED | CLOSED | REFERENCE, Ordering::Release);
-                // SAFETY: we own the new reference and SCHEDULED.
-                unsafe { Self::schedule(ptr, ScheduleInfo::new(false)) };
-            } else {
-                // SAFETY: nothing else can reach the task and the future is gone.
-                unsafe { Self::destroy(ptr) };
-            }
-        }
     }
 
     /// Polls the future once, catching a panic when the task propagates panics.
@@ -732,7 +595,7 @@ where
         // The context's waker borrows the runnable's reference: never dropped.
         let waker = ManuallyDrop::new(
             // SAFETY: the vtable implements the RawWaker contract for this task.
-            unsafe { Waker::from_raw(RawWaker::new(ptr, &Self::WAKER_VTABLE)) },
+            unsafe { Waker::from_raw(RawWaker::new(ptr, &WAKER_VTABLE)) },
         );
         let cx = &mut Context::from_waker(&waker);
         // Until RUNNING is cleared, a panic closes the task (dropping the future if it is

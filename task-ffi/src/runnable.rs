@@ -18,6 +18,7 @@ use crate::ScheduleInfo;
 use crate::header::TaskHead;
 use crate::raw::{Release, header};
 use crate::state::{CLOSED, COMPLETED, REFERENCE, abort};
+use crate::waker::WAKER_VTABLE;
 
 /// A handle to a scheduled task: run it, schedule it, or drop it to cancel it.
 ///
@@ -161,8 +162,8 @@ impl<M, D> Runnable<M, D> {
         if state > isize::MAX as usize {
             abort();
         }
-        // SAFETY: we took a reference for the new waker; the vtable is the task's own.
-        unsafe { Waker::from_raw(RawWaker::new(ptr, header.vtable.waker)) }
+        // SAFETY: we took a reference for the new waker; the vtable is that of every task.
+        unsafe { Waker::from_raw(RawWaker::new(ptr, &WAKER_VTABLE)) }
     }
 
     /// Turns the runnable into a raw pointer to the task (a [`TaskHead<M, D>`]), keeping its
