@@ -558,40 +558,12 @@ where
     ///
     /// The caller owns the runnable's reference and `SCHEDULED`.
     unsafe fn run<const PROPAGATE: bool>(ptr: *const ()) -> bool {
+        // SAFETY: the caller owns the runnable's reference and SCHEDULED.
+        let Some(mut state) = (unsafe { start_run(ptr, Self::drop_future) }) else {
+            return false;
+        };
         // SAFETY: the runnable's reference keeps the task alive until we give it up.
         let header = unsafe { header(ptr) };
-        // ORDERING: a first guess. On the CLOSED exit we drop the future without a
-        // compare-and-swap: SCHEDULED already makes it ours (the runnable reached us through the
-        // schedule function, which synchronises), and the `Release` guard publishes the drop.
-        let mut state = header.state.load(Ordering::Acquire);
-        loop {
-            if state & CLOSED != 0 {
-                // Cancelled: drop the future here, on the executor's thread; then (also if
-                // its destructor panics) give up SCHEDULED and the reference.
-                // SAFETY: we own the runnable's reference and SCHEDULED.
-                let _release = unsafe { Release::new(ptr) };
-                // SAFETY: SCHEDULED makes the future ours.
-                unsafe { Self::drop_future(ptr) };
-                return false;
-            }
-            // ORDERING: success `Acquire` is what makes a waker's writes visible to this poll
-            // when its wake found the task already scheduled and made no runnable: its
-            // `Release` compare-and-swap is in the release sequence this one reads. The
-            // `Release` half publishes nothing yet. Failure `Acquire`: the retry decides on it.
-            match header.state.compare_exchange_weak(
-                state,
-                (state & !SCHEDULED) | RUNNING,
-                Ordering::AcqRel,
-                Ordering::Acquire,
-            ) {
-                Ok(_) => {
-                    state = (state & !SCHEDULED) | RUNNING;
-                    break;
-                }
-                Err(s) => state = s,
-            }
-        }
-
         // The context's waker borrows the runnable's reference: never dropped.
         let waker = ManuallyDrop::new(
             // SAFETY: the vtable implements the RawWaker contract for this task.
@@ -652,51 +624,9 @@ where
                 }
                 false
             }
-            Poll::Pending => loop {
-                if state & CLOSED != 0 && guard.future_alive {
-                    // Cancelled while running: drop the future while RUNNING still guards
-                    // it, so an awaiter that sees the task idle sees it dropped. If the
-                    // destructor panics, the guard finishes the transition.
-                    guard.future_alive = false;
-                    // SAFETY: RUNNING makes the future ours.
-                    unsafe { Self::drop_future(ptr) };
-                }
-                let new = if state & CLOSED != 0 {
-                    state & !RUNNING & !SCHEDULED
-                } else {
-                    state & !RUNNING
-                };
-                // ORDERING: `Release` publishes this poll's effects on the future (and its
-                // drop, if cancelled): to the waker whose `Acquire` compare-and-swap finds the
-                // task idle and makes the next runnable, and to a `Task` that sees it idle and
-                // closed. When a wake set SCHEDULED during the poll, this read-modify-write
-                // continues that wake's release sequence, so the next `run`'s `Acquire` sees the
-                // waker's writes. The `Acquire` half is not needed here (`finish`, `drop_ref`
-                // and the next `run` acquire on their own).
-                match header.state.compare_exchange_weak(
-                    state,
-                    new,
-                    Ordering::AcqRel,
-                    Ordering::Acquire,
-                ) {
-                    Ok(_) => {
-                        mem::forget(guard);
-                        if state & CLOSED != 0 {
-                            // SAFETY: we own the reference.
-                            unsafe { finish(ptr, state) };
-                        } else if state & SCHEDULED != 0 {
-                            // Woken while running: our reference becomes the new runnable.
-                            // SAFETY: SCHEDULED stayed set and we own the reference.
-                            unsafe { Self::schedule(ptr, ScheduleInfo::new(true)) };
-                            return true;
-                        } else {
-                            // SAFETY: we own the reference.
-                            unsafe { drop_ref(ptr) };
-                        }
-                        return false;
-                    }
-                    Err(s) => state = s,
-                }
+            // SAFETY: we set RUNNING and own the reference; the guard passes on.
+            Poll::Pending => unsafe {
+                end_pending(guard, state, Self::drop_future, Self::schedule)
             },
         }
     }
@@ -710,6 +640,115 @@ where
         let raw = Self::cast(ptr);
         // SAFETY: the caller owns the output, which is read exactly once.
         unsafe { ptr::read(Self::output_ptr(raw)) }
+    }
+}
+
+/// The first step of `run`, the same for every task type: trades SCHEDULED for RUNNING and
+/// returns the new state; or, if the task was cancelled, drops its future and gives up
+/// SCHEDULED and the runnable's reference, and returns `None`.
+///
+/// # Safety
+///
+/// The caller owns the runnable's reference to the live task at `ptr` and `SCHEDULED`;
+/// `drop_future` is the task's own (that of its [`TaskVTable`]). Taking it as an argument lets
+/// an inlined copy call it directly, while the out-of-line copy is shared by all task types.
+#[inline]
+unsafe fn start_run(ptr: *const (), drop_future: unsafe fn(*const ())) -> Option<usize> {
+    // SAFETY: the runnable's reference keeps the task alive until we give it up.
+    let header = unsafe { header(ptr) };
+    // ORDERING: a first guess. On the CLOSED exit we drop the future without a
+    // compare-and-swap: SCHEDULED already makes it ours (the runnable reached us through the
+    // schedule function, which synchronises), and the `Release` guard publishes the drop.
+    let mut state = header.state.load(Ordering::Acquire);
+    loop {
+        if state & CLOSED != 0 {
+            // Cancelled: drop the future here, on the executor's thread; then (also if
+            // its destructor panics) give up SCHEDULED and the reference.
+            // SAFETY: we own the runnable's reference and SCHEDULED.
+            let _release = unsafe { Release::new(ptr) };
+            // SAFETY: SCHEDULED makes the future ours.
+            unsafe { drop_future(ptr) };
+            return None;
+        }
+        // ORDERING: success `Acquire` is what makes a waker's writes visible to this poll
+        // when its wake found the task already scheduled and made no runnable: its
+        // `Release` compare-and-swap is in the release sequence this one reads. The
+        // `Release` half publishes nothing yet. Failure `Acquire`: the retry decides on it.
+        match header.state.compare_exchange_weak(
+            state,
+            (state & !SCHEDULED) | RUNNING,
+            Ordering::AcqRel,
+            Ordering::Acquire,
+        ) {
+            Ok(_) => return Some((state & !SCHEDULED) | RUNNING),
+            Err(s) => state = s,
+        }
+    }
+}
+
+/// The end of a poll that returned `Pending`, the same for every task type: clears RUNNING
+/// (after dropping the future if the task was cancelled meanwhile), then hands the runnable's
+/// reference on: to a new runnable if the task was woken while it ran (returns `true`), else
+/// it gives it up.
+///
+/// # Safety
+///
+/// The caller set RUNNING (`state` is the state it set, or a later guess), owns the runnable's
+/// reference and hands `guard`, for the live future, to this call. `drop_future` and `schedule`
+/// are the task's own (those of its [`TaskVTable`]), passed as in [`start_run`].
+#[inline]
+unsafe fn end_pending(
+    mut guard: RunGuard,
+    mut state: usize,
+    drop_future: unsafe fn(*const ()),
+    schedule: unsafe fn(*const (), ScheduleInfo),
+) -> bool {
+    let ptr = guard.ptr;
+    // SAFETY: the runnable's reference keeps the task alive until we give it up.
+    let header = unsafe { header(ptr) };
+    loop {
+        if state & CLOSED != 0 && guard.future_alive {
+            // Cancelled while running: drop the future while RUNNING still guards
+            // it, so an awaiter that sees the task idle sees it dropped. If the
+            // destructor panics, the guard finishes the transition.
+            guard.future_alive = false;
+            // SAFETY: RUNNING makes the future ours.
+            unsafe { drop_future(ptr) };
+        }
+        let new = if state & CLOSED != 0 {
+            state & !RUNNING & !SCHEDULED
+        } else {
+            state & !RUNNING
+        };
+        // ORDERING: `Release` publishes this poll's effects on the future (and its
+        // drop, if cancelled): to the waker whose `Acquire` compare-and-swap finds the
+        // task idle and makes the next runnable, and to a `Task` that sees it idle and
+        // closed. When a wake set SCHEDULED during the poll, this read-modify-write
+        // continues that wake's release sequence, so the next `run`'s `Acquire` sees the
+        // waker's writes. The `Acquire` half is not needed here (`finish`, `drop_ref`
+        // and the next `run` acquire on their own).
+        match header
+            .state
+            .compare_exchange_weak(state, new, Ordering::AcqRel, Ordering::Acquire)
+        {
+            Ok(_) => {
+                mem::forget(guard);
+                if state & CLOSED != 0 {
+                    // SAFETY: we own the reference.
+                    unsafe { finish(ptr, state) };
+                } else if state & SCHEDULED != 0 {
+                    // Woken while running: our reference becomes the new runnable.
+                    // SAFETY: SCHEDULED stayed set and we own the reference.
+                    unsafe { schedule(ptr, ScheduleInfo::new(true)) };
+                    return true;
+                } else {
+                    // SAFETY: we own the reference.
+                    unsafe { drop_ref(ptr) };
+                }
+                return false;
+            }
+            Err(s) => state = s,
+        }
     }
 }
 
