@@ -19,7 +19,7 @@ use crate::ScheduleInfo;
 use crate::header::{Header, TaskHead};
 use crate::raw::{Panic, header};
 use crate::state::{
-    AWAITER, CLOSED, COMPLETED, HANDLE, INITIAL, REFERENCE, REFS, RUNNING, SCHEDULED, abort,
+    AWAITER, CLOSED, COMPLETED, HANDLE, REFERENCE, REFS, RUNNING, SCHEDULED, abort,
 };
 
 /// A spawned task: await it for the output, [`detach`](Self::detach) it, or
@@ -200,22 +200,6 @@ impl<T, M> Task<T, M> {
         // SAFETY: the handle keeps the task alive until we clear HANDLE below.
         let header = unsafe { header(ptr) };
         let mut output = None;
-        // Fast path: spawned and dropped at once.
-        // ORDERING: `Release`, as for every clearing of HANDLE: our uses of the task (`&M`)
-        // happen-before its destruction by the last reference, whose `Acquire` decrement reads
-        // this write or a later one. Nothing is read after it.
-        if header
-            .state
-            .compare_exchange(
-                INITIAL,
-                INITIAL & !HANDLE,
-                Ordering::AcqRel,
-                Ordering::Acquire,
-            )
-            .is_ok()
-        {
-            return None;
-        }
         // ORDERING: a first guess for the compare-and-swaps below, which decide.
         let mut state = header.state.load(Ordering::Acquire);
         loop {
