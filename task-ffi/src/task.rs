@@ -197,62 +197,17 @@ impl<T, M> Task<T, M> {
     #[cfg_attr(panic = "unwind", inline(always))]
     fn set_detached(&mut self) -> Option<Result<T, Panic>> {
         let ptr = self.ptr.as_ptr().cast_const();
-        // SAFETY: the handle keeps the task alive until we clear HANDLE below.
-        let header = unsafe { header(ptr) };
-        let mut output = None;
-        // ORDERING: a first guess for the compare-and-swaps below, which decide.
-        let mut state = header.state.load(Ordering::Acquire);
-        loop {
-            if state & COMPLETED != 0 && state & CLOSED == 0 {
-                // Take the output before letting go.
-                // ORDERING: success `Acquire` pairs with the runner's `Release` that set
-                // COMPLETED: the output we read next is the one it wrote.
-                match header.state.compare_exchange_weak(
-                    state,
-                    state | CLOSED,
-                    Ordering::AcqRel,
-                    Ordering::Acquire,
-                ) {
-                    Ok(_) => {
-                        // SAFETY: we closed the completed task: the output is ours.
-                        output = Some(unsafe { read_output::<T>(header, ptr) });
-                        state |= CLOSED;
-                    }
-                    Err(s) => state = s,
-                }
-                continue;
-            }
-            // The last handle of an idle, unfinished task with no waker: nobody could ever
-            // wake it, so close it and schedule it once so its future is dropped.
-            let new = if state & (REFS | CLOSED) == 0 {
-                SCHEDULED | CLOSED | REFERENCE
-            } else {
-                state & !HANDLE
-            };
-            // ORDERING: as `Arc`'s drop. `Release` publishes our uses of the task to whoever
-            // frees it; `Acquire` (success), when no reference is left and we destroy it or
-            // schedule it a last time, orders every other handle's uses (and the last poll)
-            // before that.
-            match header.state.compare_exchange_weak(
-                state,
-                new,
-                Ordering::AcqRel,
-                Ordering::Acquire,
-            ) {
-                Ok(_) => {
-                    if state & REFS == 0 {
-                        if state & CLOSED == 0 {
-                            // SAFETY: we own the new reference and SCHEDULED.
-                            unsafe { (header.vtable.schedule)(ptr, ScheduleInfo::new(false)) };
-                        } else {
-                            // SAFETY: no reference and now no handle: the task is ours to free.
-                            unsafe { (header.vtable.destroy)(ptr) };
-                        }
-                    }
-                    return output;
-                }
-                Err(s) => state = s,
-            }
+        // SAFETY: the handle keeps the task alive; we own it.
+        if unsafe { let_go(ptr) } {
+            // SAFETY: `let_go` closed the completed task for us: the output is ours. The
+            // handle still keeps the task alive.
+            let output = unsafe { read_output::<T>(header(ptr), ptr) };
+            // SAFETY: as above; the task is CLOSED now, so this call clears HANDLE.
+            let again = unsafe { let_go(ptr) };
+            debug_assert!(!again, "the output is taken once");
+            Some(output)
+        } else {
+            None
         }
     }
 
@@ -311,6 +266,71 @@ impl<T, M> Task<T, M> {
                 }
                 Err(s) => state = s,
             }
+        }
+    }
+}
+
+/// Gives up the handle of the task at `ptr`, the same for every output type: clears HANDLE,
+/// and if no reference is left, destroys the task or (unfinished, so nobody could wake it any
+/// more) closes it and schedules it once so that its future is dropped. A completed task whose
+/// output is still there is first closed, and `true` returned with HANDLE still set: the
+/// caller then owns the output, takes it, and calls again.
+///
+/// # Safety
+///
+/// The caller owns the handle of the live task at `ptr`; it is given up when this returns
+/// `false`.
+#[inline]
+unsafe fn let_go(ptr: *const ()) -> bool {
+    // SAFETY: the handle keeps the task alive until we clear HANDLE below.
+    let header = unsafe { header(ptr) };
+    // ORDERING: a first guess for the compare-and-swaps below, which decide.
+    let mut state = header.state.load(Ordering::Acquire);
+    loop {
+        if state & COMPLETED != 0 && state & CLOSED == 0 {
+            // Take the output before letting go.
+            // ORDERING: success `Acquire` pairs with the runner's `Release` that set
+            // COMPLETED: the output we read next is the one it wrote.
+            match header.state.compare_exchange_weak(
+                state,
+                state | CLOSED,
+                Ordering::AcqRel,
+                Ordering::Acquire,
+            ) {
+                // The caller takes the output, then calls again to clear HANDLE.
+                Ok(_) => return true,
+                Err(s) => state = s,
+            }
+            continue;
+        }
+        // The last handle of an idle, unfinished task with no waker: nobody could ever
+        // wake it, so close it and schedule it once so its future is dropped.
+        let new = if state & (REFS | CLOSED) == 0 {
+            SCHEDULED | CLOSED | REFERENCE
+        } else {
+            state & !HANDLE
+        };
+        // ORDERING: as `Arc`'s drop. `Release` publishes our uses of the task to whoever
+        // frees it; `Acquire` (success), when no reference is left and we destroy it or
+        // schedule it a last time, orders every other handle's uses (and the last poll)
+        // before that.
+        match header
+            .state
+            .compare_exchange_weak(state, new, Ordering::AcqRel, Ordering::Acquire)
+        {
+            Ok(_) => {
+                if state & REFS == 0 {
+                    if state & CLOSED == 0 {
+                        // SAFETY: we own the new reference and SCHEDULED.
+                        unsafe { (header.vtable.schedule)(ptr, ScheduleInfo::new(false)) };
+                    } else {
+                        // SAFETY: no reference and now no handle: the task is ours to free.
+                        unsafe { (header.vtable.destroy)(ptr) };
+                    }
+                }
+                return false;
+            }
+            Err(s) => state = s,
         }
     }
 }
