@@ -199,9 +199,10 @@ impl<T, M> Task<T, M> {
         let ptr = self.ptr.as_ptr().cast_const();
         // SAFETY: the handle keeps the task alive; we own it.
         if unsafe { let_go(ptr) } {
-            // SAFETY: `let_go` closed the completed task for us: the output is ours. The
-            // handle still keeps the task alive.
-            let output = unsafe { read_output::<T>(header(ptr), ptr) };
+            // SAFETY: the handle still keeps the task alive.
+            let header = unsafe { header(ptr) };
+            // SAFETY: `let_go` closed the completed task for us: the output is ours.
+            let output = unsafe { read_output::<T>(header, ptr) };
             // SAFETY: as above; the task is CLOSED now, so this call clears HANDLE.
             let again = unsafe { let_go(ptr) };
             debug_assert!(!again, "the output is taken once");
