@@ -1,9 +1,11 @@
 //! The raw task: construction, `run`, `schedule` and `destroy` (the waker is in `waker.rs`).
 //!
 //! Everything here works on the type-erased pointer `*const ()` to the start of the task's
-//! memory (a [`RawTask`]) and is monomorphised per task type and per kind of memory (`Mem`: the
-//! heap, a static [`TaskSlot`](crate::TaskSlot), a slot of a `pool` pool); the handles reach
-//! these functions through the [`TaskVTable`] in the header. The kind of memory only decides how
+//! memory (a [`RawTask`]). The methods of `RawTask` are monomorphised per task type and per
+//! kind of memory (`Mem`: the heap, a static [`TaskSlot`](crate::TaskSlot), a slot of a `pool`
+//! pool); the handles reach them through the [`TaskVTable`] in the header. The steps that do not
+//! depend on the type (`start_run`, `end_pending`, `drop_ref`, `finish`) are free functions,
+//! one copy for all task types. The kind of memory only decides how
 //! the memory is obtained (by the spawn function, before [`RawTask::init`]) and how it is given
 //! back ([`Memory::release`], the last step of `destroy`): the state machine is the same code for
 //! every kind. The transitions are listed in the crate docs; the comments below say which
