@@ -6,8 +6,8 @@
 //! it at the tail of the queue with a clone of its waker, and keeps the returned [`Ticket`].
 //! [`WaitQueue::notify_one`] picks the oldest *waiting* place, marks it *notified* with a `usize`
 //! token and wakes its waker. The waiter learns of it through [`WaitQueue::poll_ticket`], which
-//! returns the token and frees the place, without a critical section (see "Locking"). The token lets a producer hand something to exactly one
-//! waiter (the `pool` crate passes the index of a freed slot through it); [`WaitQueue::wake_one`]
+//! returns the token and frees the place, without a critical section except on bare metal (see
+//! "Locking"). The token lets a producer hand something to exactly one waiter (the `pool` crate passes the index of a freed slot through it); [`WaitQueue::wake_one`]
 //! and [`WaitQueue::wake_all`] are plain wake-ups with token `0`.
 //!
 //! Each place is in one of three states:
@@ -77,7 +77,8 @@
 //! and stores, plain moves on every target). Three accesses happen outside it:
 //!
 //! * fast paths read the number of waiting places ([`WaitQueue::len`], `Acquire`; it is stored
-//!   with `Release`), so `notify_one` on an empty queue costs one load;
+//!   with `Release`), so `notify_one` on an empty queue costs one load (`Relaxed` there: a hint
+//!   that the critical section checks again);
 //! * the owner of a notified place takes its token in [`WaitQueue::poll_ticket`] with a
 //!   compare-and-swap of the place's word (`Acquire`, pairing with the `Release` store of
 //!   `notify_one`: what the notifier did before notifying happens-before what the waiter does
@@ -87,8 +88,15 @@
 //! * it then pushes the place on the free list with a compare-and-swap of the head (`Release`).
 //!   Places are popped only inside the critical section (`Acquire`, also a compare-and-swap, as
 //!   pushes may race with it), so a popper cannot see its head popped and pushed back meanwhile:
-//!   the list has no ABA problem. On targets without compare-and-swap these are portable-atomic's,
-//!   itself a critical section.
+//!   the list has no ABA problem.
+//!
+//! On bare metal (`target_os = "none"`) the last two happen inside the critical section instead:
+//! there a critical section costs a few instructions (masking interrupts on one core), while each
+//! compare-and-swap loop costs flash, and on targets without compare-and-swap would be
+//! portable-atomic's, itself a critical section. Every access to the words and to the free list is
+//! then inside the critical section, which orders them: plain loads and stores (`Relaxed`) suffice,
+//! on one core or several (a multi-core critical-section implementation excludes the other cores
+//! too). A hand-off then costs the waiter one critical section.
 //!
 //! # Testing
 //!
@@ -110,7 +118,7 @@ use core::task::{Context, Poll, Waker};
 
 use crate::sync::UnsafeCell;
 use crate::sync::atomic::{
-    AtomicU16, AtomicUsize, Ordering::Acquire, Ordering::Relaxed, Ordering::Release,
+    AtomicU16, AtomicUsize, Ordering, Ordering::Acquire, Ordering::Relaxed, Ordering::Release,
 };
 use crate::sync::cs;
 
@@ -121,6 +129,21 @@ const NIL: u16 = 0x7fff;
 /// The top bit of a notified place's word: set there, and never in a free place's word (a 16-bit
 /// distance), so the two states can be told apart. Tokens are the other bits.
 const NOTIFIED: usize = 1 << (usize::BITS - 1);
+
+/// Whether the owner of a notified place takes its token without the critical section (see
+/// "Locking" in the module docs): everywhere but on bare metal (`target_os = "none"`). There a
+/// critical section costs a few instructions, while every compare-and-swap loop costs flash (and
+/// on targets without compare-and-swap is itself a critical section), so the token is taken
+/// inside the critical section, and the free list and the words are only ever accessed inside
+/// it, with plain loads and stores.
+const LOCK_FREE_TAKE: bool = !cfg!(target_os = "none");
+
+/// The ordering of the accesses that pair with the lock-free take: `Acquire` / `Release` where
+/// the take may happen outside the critical section, `Relaxed` where every such access happens
+/// inside it (the critical section orders them).
+const TAKE_ACQUIRE: Ordering = if LOCK_FREE_TAKE { Acquire } else { Relaxed };
+/// See [`TAKE_ACQUIRE`].
+const TAKE_RELEASE: Ordering = if LOCK_FREE_TAKE { Release } else { Relaxed };
 
 const _: () = assert!(
     usize::BITS >= 32,
@@ -405,8 +428,9 @@ impl<const N: usize> WaitQueue<N> {
             panic!("WaitQueue::poll_ticket called without a ticket");
         };
         let index = Self::checked_index(t);
-        // A notified place is taken without the critical section.
-        if let Some(token) = self.try_take_token(index) {
+        // A notified place is taken without the critical section (where that is done: on bare
+        // metal the first look below takes it).
+        if LOCK_FREE_TAKE && let Some(token) = self.try_take_token(index) {
             *ticket = None;
             return Poll::Ready(token);
         }
@@ -494,15 +518,17 @@ impl<const N: usize> WaitQueue<N> {
             token_too_large(token);
         }
         // Nobody waits: done without the critical section (inlined, so a caller's own look at
-        // the queue and this one are a single load).
-        if self.is_empty() {
+        // the queue and this one are a single load). `Relaxed`: only a hint, which nothing is
+        // read after; the critical section looks again.
+        if self.waiting.load(Relaxed) == 0 {
             return Err(token);
         }
         self.notify_locked(token)
     }
 
-    /// [`notify_one`](Self::notify_one) once somebody seemed to wait.
-    #[inline(never)]
+    /// [`notify_one`](Self::notify_one) once somebody seemed to wait. Out of line where the
+    /// inlined look at the queue matters for speed; on bare metal, one function is smaller.
+    #[cfg_attr(not(target_os = "none"), inline(never))]
     fn notify_locked(&self, token: usize) -> Result<(), usize> {
         let waker = self.lock(|q| {
             if q.queue.waiting.load(Relaxed) == 0 {
@@ -510,12 +536,12 @@ impl<const N: usize> WaitQueue<N> {
             }
             let index = q.pop_front();
             let waker = q.with_waker(index, Option::take);
-            // `Release`: the waiter may take the token without the critical section
-            // (`try_take_token`); what was done before this notification, and the waker taken
+            // `Release` where the waiter may take the token without the critical section
+            // (`try_take_token`): what was done before this notification, and the waker taken
             // out just above, happen-before its `Acquire`.
             q.places[usize::from(index)]
                 .word
-                .store(token | NOTIFIED, Release);
+                .store(token | NOTIFIED, TAKE_RELEASE);
             Ok(waker)
         })?;
         if let Some(waker) = waker {
@@ -536,31 +562,41 @@ impl<const N: usize> WaitQueue<N> {
         ticket.index
     }
 
-    /// Takes the token of place `index` if it was notified, and frees the place, all without the
-    /// critical section; `None` if it was not notified (then nothing changed).
+    /// Takes the token of place `index` if it was notified, and frees the place; `None` if it was
+    /// not notified (then nothing changed). With [`LOCK_FREE_TAKE`] this may run without the
+    /// critical section; without it, only inside it.
     ///
     /// Only the owner of a place frees it, so nothing else writes a notified place's word; the
-    /// compare-and-swap still makes sure that a ticket used with the wrong queue cannot free a
-    /// place twice.
+    /// compare-and-swap of the lock-free take still makes sure that a ticket used with the wrong
+    /// queue cannot free a place twice (inside the critical section, the mark is gone once the
+    /// place is freed).
     fn try_take_token(&self, index: u16) -> Option<usize> {
         let word = &self.places[usize::from(index)].word;
-        let current = word.load(Acquire);
+        let current = word.load(TAKE_ACQUIRE);
         if current & NOTIFIED == 0 {
             return None;
         }
-        // `Acquire` (load and success): pairs with the `Release` store of `notify_one`. Replaced
-        // by the free-list link right after; any value without the mark does here.
-        word.compare_exchange(current, 0, Acquire, Relaxed).ok()?;
+        if LOCK_FREE_TAKE {
+            // `Acquire` (load and success): pairs with the `Release` store of `notify_one`.
+            // Replaced by the free-list link right after; any value without the mark does here.
+            word.compare_exchange(current, 0, Acquire, Relaxed).ok()?;
+        }
         self.push_free(index);
         Some(current & !NOTIFIED)
     }
 
     /// Puts place `index` (not waiting, not notified, waker taken out) on the free list. Called
-    /// inside the critical section or by the owner of a notified place without it: the place is
-    /// its caller's alone until the compare-and-swap publishes it.
+    /// inside the critical section or, with [`LOCK_FREE_TAKE`], by the owner of a notified place
+    /// without it: the place is its caller's alone until the compare-and-swap publishes it.
     fn push_free(&self, index: u16) {
         let place = &self.places[usize::from(index)];
         let mut head = self.free.load(Relaxed);
+        if !LOCK_FREE_TAKE {
+            // Inside the critical section, the only place the list is then accessed.
+            place.set_next_free(index, head);
+            self.free.store(index, Relaxed);
+            return;
+        }
         loop {
             place.set_next_free(index, head);
             // `Release`: the link above, and the waker taken out of the place before (by
@@ -662,12 +698,17 @@ impl<const N: usize> Locked<'_, N> {
         // `Acquire`: pairs with the `Release` of `push_free`, which may run outside the critical
         // section. Only the critical section pops, so the head cannot be popped and pushed back
         // between the load and the compare-and-swap (no ABA): a failure is a concurrent push.
-        let mut index = self.queue.free.load(Acquire);
+        let mut index = self.queue.free.load(TAKE_ACQUIRE);
         loop {
             if usize::from(index) >= N {
                 return None;
             }
             let next = self.places[usize::from(index)].next_free(index);
+            if !LOCK_FREE_TAKE {
+                // Nobody pushes outside the critical section: a store suffices.
+                self.queue.free.store(next, Relaxed);
+                return Some(index);
+            }
             match self
                 .queue
                 .free
