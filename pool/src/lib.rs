@@ -79,7 +79,7 @@
 //! | drop, pool without waiters | one `fetch_and` |
 //! | drop, waiters possible, none waiting | one `fetch_and`, one fence, two loads |
 //! | drop with a waiter | one short critical section + one wake, independent of `W` and `N` |
-//! | [`Box::new_async`] on a full pool | one critical section to queue; collecting the slot handed to it takes none |
+//! | [`Box::new_async`] on a full pool | one critical section to queue; collecting the slot handed to it takes none (one on bare metal) |
 //! | `Box`, `Option<Box>` | one pointer |
 //! | static footprint | `N·size_of::<T>()` + 4·⌈N/32⌉ in `.bss`, plus `size_of::<WaitQueue<W>>()` (0 without waiters) |
 //!
