@@ -387,12 +387,7 @@ impl<const N: usize> WaitQueue<N> {
     /// dropped after the critical section. So at most one [`Locked`] exists at a time, which is
     /// what makes its access to the wakers sound.
     fn lock<R>(&self, f: impl FnOnce(&mut Locked<'_, N>) -> R) -> R {
-        cs::with(|| {
-            f(&mut Locked {
-                queue: self,
-                places: &self.places,
-            })
-        })
+        cs::with(|| f(&mut Locked { queue: self }))
     }
 
     /// Queues a waiter at the tail with a clone of `waker`.
@@ -539,7 +534,8 @@ impl<const N: usize> WaitQueue<N> {
             // `Release` where the waiter may take the token without the critical section
             // (`try_take_token`): what was done before this notification, and the waker taken
             // out just above, happen-before its `Acquire`.
-            q.places[usize::from(index)]
+            q.queue
+                .place(index)
                 .word
                 .store(token | NOTIFIED, TAKE_RELEASE);
             Ok(waker)
@@ -562,6 +558,21 @@ impl<const N: usize> WaitQueue<N> {
         ticket.index
     }
 
+    /// Place `index`: a checked ticket's, or a link read from the lists, which only ever hold
+    /// places of this queue (links come from checked tickets and the free list, which stops at
+    /// `N`). With `N` a power of two the index is masked instead of checked: as sound, and
+    /// without a bounds check and its panic path at every link followed.
+    #[inline(always)]
+    fn place(&self, index: u16) -> &Place {
+        let index = usize::from(index);
+        debug_assert!(index < N, "WaitQueue: place {index} of {N}");
+        &self.places[if N.is_power_of_two() {
+            index & (N - 1)
+        } else {
+            index
+        }]
+    }
+
     /// Takes the token of place `index` if it was notified, and frees the place; `None` if it was
     /// not notified (then nothing changed). With [`LOCK_FREE_TAKE`] this may run without the
     /// critical section; without it, only inside it.
@@ -571,7 +582,7 @@ impl<const N: usize> WaitQueue<N> {
     /// queue cannot free a place twice (inside the critical section, the mark is gone once the
     /// place is freed).
     fn try_take_token(&self, index: u16) -> Option<usize> {
-        let word = &self.places[usize::from(index)].word;
+        let word = &self.place(index).word;
         let current = word.load(TAKE_ACQUIRE);
         if current & NOTIFIED == 0 {
             return None;
@@ -589,7 +600,7 @@ impl<const N: usize> WaitQueue<N> {
     /// inside the critical section or, with [`LOCK_FREE_TAKE`], by the owner of a notified place
     /// without it: the place is its caller's alone until the compare-and-swap publishes it.
     fn push_free(&self, index: u16) {
-        let place = &self.places[usize::from(index)];
+        let place = self.place(index);
         let mut head = self.free.load(Relaxed);
         if !LOCK_FREE_TAKE {
             // Inside the critical section, the only place the list is then accessed.
@@ -674,19 +685,18 @@ impl<const N: usize> fmt::Debug for WaitQueue<N> {
     }
 }
 
-/// The state of a queue inside its critical section: the places, and the header through `queue`.
+/// The state of a queue inside its critical section (through `queue`).
 ///
 /// Exists only inside [`WaitQueue::lock`], which is never re-entered: so there is one at a time,
 /// and its `&mut self` methods are the only access to the wakers.
 struct Locked<'q, const N: usize> {
     queue: &'q WaitQueue<N>,
-    places: &'q [Place; N],
 }
 
 impl<const N: usize> Locked<'_, N> {
     /// Lends the waker slot of place `index`.
     fn with_waker<R>(&mut self, index: u16, f: impl FnOnce(&mut Option<Waker>) -> R) -> R {
-        self.places[usize::from(index)].waker.with_mut(|slot| {
+        self.queue.place(index).waker.with_mut(|slot| {
             // SAFETY: we are inside the critical section, the only place wakers are reached, and
             // `lock` is not re-entered, so this `Locked` (borrowed mutably) is the only access.
             f(unsafe { &mut *slot })
@@ -703,7 +713,7 @@ impl<const N: usize> Locked<'_, N> {
             if usize::from(index) >= N {
                 return None;
             }
-            let next = self.places[usize::from(index)].next_free(index);
+            let next = self.queue.place(index).next_free(index);
             if !LOCK_FREE_TAKE {
                 // Nobody pushes outside the critical section: a store suffices.
                 self.queue.free.store(next, Relaxed);
@@ -737,10 +747,10 @@ impl<const N: usize> Locked<'_, N> {
             NIL
         } else {
             let tail = self.queue.tail.load(Relaxed);
-            self.places[usize::from(tail)].set_next(index);
+            self.queue.place(tail).set_next(index);
             tail
         };
-        self.places[usize::from(index)].set_links(tail, NIL);
+        self.queue.place(index).set_links(tail, NIL);
         self.queue.tail.store(index, Relaxed);
         self.add_waiting(1);
     }
@@ -750,12 +760,12 @@ impl<const N: usize> Locked<'_, N> {
     #[inline]
     fn pop_front(&mut self) -> u16 {
         let index = self.queue.head.load(Relaxed);
-        let next = self.places[usize::from(index)].next();
+        let next = self.queue.place(index).next();
         if next != NIL {
             // Not the last one: `next` becomes the head. (When it was the last, the count drops
             // to zero and head and tail are not read until a place is pushed again.)
             self.queue.head.store(next, Relaxed);
-            self.places[usize::from(next)].set_prev(NIL);
+            self.queue.place(next).set_prev(NIL);
         }
         self.add_waiting(-1);
         index
@@ -764,16 +774,16 @@ impl<const N: usize> Locked<'_, N> {
     /// Unlinks a waiting place from the waiting list.
     #[inline]
     fn unlink(&mut self, index: u16) {
-        let (prev, next) = self.places[usize::from(index)].links();
+        let (prev, next) = self.queue.place(index).links();
         if prev == NIL {
             self.queue.head.store(next, Relaxed);
         } else {
-            self.places[usize::from(prev)].set_next(next);
+            self.queue.place(prev).set_next(next);
         }
         if next == NIL {
             self.queue.tail.store(prev, Relaxed);
         } else {
-            self.places[usize::from(next)].set_prev(prev);
+            self.queue.place(next).set_prev(prev);
         }
         self.add_waiting(-1);
     }
