@@ -548,13 +548,11 @@ impl<const N: usize> WaitQueue<N> {
 
     /// The place of `ticket`, checked to be one of this queue's (a panic otherwise, before any
     /// critical section).
+    #[inline]
     fn checked_index(ticket: &Ticket) -> u16 {
-        assert!(
-            usize::from(ticket.index) < N,
-            "WaitQueue: a ticket for place {} used with a queue of {N} places (tickets belong to \
-             the queue that issued them)",
-            ticket.index
-        );
+        if usize::from(ticket.index) >= N {
+            ticket_out_of_range(ticket.index, N);
+        }
         ticket.index
     }
 
@@ -581,6 +579,9 @@ impl<const N: usize> WaitQueue<N> {
     /// compare-and-swap of the lock-free take still makes sure that a ticket used with the wrong
     /// queue cannot free a place twice (inside the critical section, the mark is gone once the
     /// place is freed).
+    // Inlined on bare metal (here and in `push_free`): without the compare-and-swap it is a few
+    // instructions that fold into each caller, smaller in flash than a call.
+    #[cfg_attr(target_os = "none", inline(always))]
     fn try_take_token(&self, index: u16) -> Option<usize> {
         let word = &self.place(index).word;
         let current = word.load(TAKE_ACQUIRE);
@@ -599,6 +600,7 @@ impl<const N: usize> WaitQueue<N> {
     /// Puts place `index` (not waiting, not notified, waker taken out) on the free list. Called
     /// inside the critical section or, with [`LOCK_FREE_TAKE`], by the owner of a notified place
     /// without it: the place is its caller's alone until the compare-and-swap publishes it.
+    #[cfg_attr(target_os = "none", inline(always))]
     fn push_free(&self, index: u16) {
         let place = self.place(index);
         let mut head = self.free.load(Relaxed);
@@ -787,6 +789,16 @@ impl<const N: usize> Locked<'_, N> {
         }
         self.add_waiting(-1);
     }
+}
+
+/// The panic for a ticket whose place is beyond the queue's `n` places, out of line.
+#[cold]
+#[inline(never)]
+fn ticket_out_of_range(index: u16, n: usize) -> ! {
+    panic!(
+        "WaitQueue: a ticket for place {index} used with a queue of {n} places (tickets belong to \
+         the queue that issued them)"
+    )
 }
 
 /// The panic of [`WaitQueue::notify_one`] for a token above [`WaitQueue::MAX_TOKEN`], out of line.
