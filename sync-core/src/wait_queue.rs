@@ -109,7 +109,9 @@
 //! list intact.
 //! miri runs every sync-core test, this module's included (`tests/wait_queue.rs`), with strict
 //! provenance on the host and once more on `i686-unknown-linux-gnu`, which exercises the 32-bit
-//! layout (links in one 32-bit word, 31-bit tokens) (`cargo xtask miri`).
+//! layout (links in one 32-bit word, 31-bit tokens) (`cargo xtask miri`). These host runs check
+//! the lock-free take; the bare-metal one (every access inside the critical section) runs in the
+//! QEMU firmware tests (`cargo xtask qemu`), interrupt handlers included.
 
 use core::fmt;
 use core::future::Future;
