@@ -275,7 +275,7 @@ impl<'a, T> Handle<'a, T> {
         // peer that will clean up after seeing our `DROPPED` bit (with `Acquire`).
         // Not on bare metal, which has no lock-free writers (see "Lock-free paths" in
         // `shared.rs`).
-        if !cfg!(target_os = "none")
+        if !crate::shared::LOCKED_ONLY
             && seen & (LOCK | WAKERS) == 0
             && transition(hatch.word(), seen, next)
         {
@@ -384,11 +384,22 @@ impl<'a, T> Handle<'a, T> {
         } else {
             SPENT
         };
-        // ORDERING: `Release` pairs with the `Acquire` of a later `try_split` or `is_free`: they
-        // see the slot and waker cells as we leave them, and the user's reuse of the memory
-        // comes after our drops. A plain store: we are alone (see `clean_up`). Through the word
-        // alone: once free, the memory may be reused at once (see `unlock_final`).
-        hatch.word().store(end, Ordering::Release);
+        if crate::shared::LOCKED_ONLY {
+            // No handle is left, but `try_split` may run now on another core, and there it
+            // claims the hatch with a load and a store inside the lock section: a store of ours
+            // between the two would be lost (the hatch stuck in use). So publish inside the
+            // section too.
+            let (_, locked) = hatch.lock();
+            // ORDERING: `Release`, as in the plain store below; through the word alone, as there.
+            unlock_final(hatch.word(), locked, end);
+        } else {
+            // ORDERING: `Release` pairs with the `Acquire` of a later `try_split` or `is_free`:
+            // they see the slot and waker cells as we leave them, and the user's reuse of the
+            // memory comes after our drops. A plain store: no handle is left (see `clean_up`),
+            // and a split only compare-and-swaps from a free state. Through the word alone: once
+            // free, the memory may be reused at once (see `unlock_final`).
+            hatch.word().store(end, Ordering::Release);
+        }
         drop((own, peer, value));
     }
 }

@@ -163,7 +163,7 @@ impl<T> Receiver<'_, T> {
     fn receive_now(&mut self) -> Result<Option<T>, Closed> {
         // On bare metal the lock is a short critical section, and one call to the out-of-line
         // locked receive is smaller than this fast path inlined at every receive.
-        if cfg!(target_os = "none") {
+        if crate::shared::LOCKED_ONLY {
             return self.receive_locked();
         }
         let hatch = self.handle.hatch();

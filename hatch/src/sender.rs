@@ -242,7 +242,7 @@ impl<'a, T> Sender<'a, T> {
     fn send_now(&mut self, value: T) -> Result<(), SendError<T>> {
         // On bare metal the lock is a short critical section, and one call to the out-of-line
         // locked send is far smaller than this fast path inlined at every send.
-        if cfg!(target_os = "none") {
+        if crate::shared::LOCKED_ONLY {
             return self.send_locked(value);
         }
         let hatch = self.handle.hatch();

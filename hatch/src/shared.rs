@@ -90,10 +90,12 @@
 //! On bare metal (`target_os = "none"`) there are no lock-free writers: `send().now()`,
 //! `receive().now()`, the drop of the first handle and `try_split` take the lock (a critical
 //! section of a few instructions there), and flash is what is scarce, so they call the
-//! out-of-line locked halves. Then every write of the state word happens inside the lock
-//! section, or with exclusive access (the cleanup by the last handle, which also holds on
-//! hosts), and [`Hatch::lock`] takes the lock bit with a load and a store instead of a
-//! read-modify-write.
+//! out-of-line locked halves. Then every write of the state word to a hatch that others can
+//! reach happens inside the lock section (the last handle's cleanup of a hatch you manage
+//! publishes the free state there too, because `try_split` may run on another core), and
+//! [`Hatch::lock`] takes the lock bit with a load and a store instead of a read-modify-write.
+//! Build with `--cfg hatch_locked_only` to get this protocol on any target: `cargo xtask test`
+//! and `cargo xtask loom` run hatch's tests and loom models that way too.
 
 use core::fmt;
 use core::mem::MaybeUninit;
@@ -132,6 +134,11 @@ pub(crate) const S_WAKER: u32 = 1 << 9;
 pub(crate) const R_WAKER: u32 = 1 << 10;
 /// Both waker hints.
 pub(crate) const WAKERS: u32 = S_WAKER | R_WAKER;
+/// Whether every write of the state word happens inside the lock section (no lock-free
+/// writers, see "Lock-free paths"): on bare metal, where that is smaller, and on any target
+/// built with `--cfg hatch_locked_only`, so that the host tests and the loom models check the
+/// protocol firmware runs (`cargo xtask test` and `loom` do).
+pub(crate) const LOCKED_ONLY: bool = cfg!(any(target_os = "none", hatch_locked_only));
 /// The state of a hatch whose pair is gone and which was neither reclaimed nor recycled.
 pub(crate) const SPENT: u32 = IN_USE | S_CLOSED | R_CLOSED | S_DROPPED | R_DROPPED;
 
@@ -318,7 +325,7 @@ impl<T> Hatch<T> {
     /// it (or another split won).
     #[inline]
     fn claim(&self) -> bool {
-        if cfg!(target_os = "none") {
+        if LOCKED_ONLY {
             // On bare metal the lock (a critical section) is linked in anyway and smaller than a
             // compare-and-swap loop inlined here.
             // ORDERING: the lock's `Acquire` pairs with the `Release` store of the free state by
@@ -371,10 +378,11 @@ impl<T> Hatch<T> {
         // `transition`). So the previous critical section's cell accesses, and the slot write of
         // a lock-free send, happen-before ours. No `Release`: taking the lock publishes nothing
         // (`unlock` does).
-        let state = if cfg!(target_os = "none") {
-            // On bare metal there are no lock-free writers (module docs): the word changes only
-            // inside this section, or with access that is exclusive (a cleanup by the last
-            // handle), so a load and a store cannot lose an update and stand in for the
+        let state = if LOCKED_ONLY {
+            // Without lock-free writers (module docs) the word of a hatch others can reach
+            // changes only inside this section (a boxed hatch's cleanup writes nothing; a
+            // managed one's takes the lock), so a load and a store cannot lose an update and
+            // stand in for the
             // read-modify-write, which is larger (and on targets without atomic
             // read-modify-writes, a critical section of its own).
             // ORDERING: the load's `Acquire` is the one described above; the store publishes
@@ -540,7 +548,7 @@ impl<T> Hatch<T> {
     ) {
         // On bare metal, where this is one out-of-line function, the few loads and stores of
         // empty cells cost less flash than this test.
-        if !cfg!(target_os = "none") && own.is_none() && next & WAKERS == 0 {
+        if !LOCKED_ONLY && own.is_none() && next & WAKERS == 0 {
             self.unlock(locked, next);
             return;
         }

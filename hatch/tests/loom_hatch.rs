@@ -412,12 +412,20 @@ fn try_split_vs_recycling_cleanup() {
             thread::spawn(move || {
                 if let Some((_s, mut r)) = hatch.try_split() {
                     assert!(matches!(r.receive().now(), Ok(Some(_))), "the kept value");
+                    true
+                } else {
+                    false
                 }
             })
         };
         drop(s);
         drop(r);
-        other.join().unwrap();
+        let split = other.join().unwrap();
+        // A split that lost the race leaves the cleanup's state alone: the hatch is free.
+        assert!(
+            split || hatch.is_free(),
+            "a failed split kept the hatch from being freed"
+        );
         drop(hatch);
         assert_eq!(drops.load(SeqCst), 1);
     });
