@@ -110,8 +110,10 @@
 //! miri runs every sync-core test, this module's included (`tests/wait_queue.rs`), with strict
 //! provenance on the host and once more on `i686-unknown-linux-gnu`, which exercises the 32-bit
 //! layout (links in one 32-bit word, 31-bit tokens) (`cargo xtask miri`). These host runs check
-//! the lock-free take; the bare-metal one (every access inside the critical section) runs in the
-//! QEMU firmware tests (`cargo xtask qemu`), interrupt handlers included.
+//! the lock-free take. The bare-metal protocol (every access inside the critical section) is
+//! checked by the same tests and loom models built with `--cfg sync_core_locked_only`
+//! (`cargo xtask test` and `loom` run them so, for sync-core and pool), and runs in the QEMU
+//! firmware tests (`cargo xtask qemu`), interrupt handlers included.
 
 use core::fmt;
 use core::future::Future;
@@ -137,8 +139,9 @@ const NOTIFIED: usize = 1 << (usize::BITS - 1);
 /// critical section costs a few instructions, while every compare-and-swap loop costs flash (and
 /// on targets without compare-and-swap is itself a critical section), so the token is taken
 /// inside the critical section, and the free list and the words are only ever accessed inside
-/// it, with plain loads and stores.
-const LOCK_FREE_TAKE: bool = !cfg!(target_os = "none");
+/// it, with plain loads and stores. `--cfg sync_core_locked_only` selects that protocol on any
+/// target, so that the host tests and loom models check it (`cargo xtask test` and `loom` do).
+const LOCK_FREE_TAKE: bool = !cfg!(any(target_os = "none", sync_core_locked_only));
 
 /// The ordering of the accesses that pair with the lock-free take: `Acquire` / `Release` where
 /// the take may happen outside the critical section, `Relaxed` where every such access happens
