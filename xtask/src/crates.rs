@@ -32,6 +32,17 @@ pub(crate) struct Crate {
     pub(crate) tsan: &'static [&'static str],
     /// Type-checked for ESP-IDF (std) with these features; `None`: not.
     pub(crate) espidf: Option<&'static str>,
+    /// A cfg that switches the crate to the protocol or backend its other targets run (bare
+    /// metal, ESP-IDF), so the host checks it too.
+    pub(crate) alt_cfg: Option<AltCfg>,
+}
+
+/// See [`Crate::alt_cfg`]: `test` runs the crate's tests once more with `cfg`, and `loom` its
+/// loom models when `loom` is set (when the cfg changes what they model).
+#[derive(Debug)]
+pub(crate) struct AltCfg {
+    pub(crate) cfg: &'static str,
+    pub(crate) loom: bool,
 }
 
 /// The library crates. Host tools (cargo-fa, examples, bench, xtask) are not listed: the
@@ -44,6 +55,10 @@ pub(crate) const CRATES: &[Crate] = &[
         miri: Miri::HostAnd32Bit,
         tsan: &["wait_queue", "atomic_waker"],
         espidf: None,
+        alt_cfg: Some(AltCfg {
+            cfg: "sync_core_locked_only",
+            loom: true,
+        }),
     },
     Crate {
         name: "pool",
@@ -52,6 +67,10 @@ pub(crate) const CRATES: &[Crate] = &[
         miri: Miri::HostAnd32Bit,
         tsan: &["stress", "async_wait"],
         espidf: None,
+        alt_cfg: Some(AltCfg {
+            cfg: "sync_core_locked_only",
+            loom: true,
+        }),
     },
     Crate {
         name: "hatch",
@@ -60,6 +79,10 @@ pub(crate) const CRATES: &[Crate] = &[
         miri: Miri::Host,
         tsan: &["stress"],
         espidf: None,
+        alt_cfg: Some(AltCfg {
+            cfg: "hatch_locked_only",
+            loom: true,
+        }),
     },
     Crate {
         name: "task-ffi",
@@ -68,6 +91,7 @@ pub(crate) const CRATES: &[Crate] = &[
         miri: Miri::Host,
         tsan: &["stress"],
         espidf: None,
+        alt_cfg: None,
     },
     Crate {
         name: "io-mini",
@@ -76,6 +100,11 @@ pub(crate) const CRATES: &[Crate] = &[
         miri: Miri::No,
         tsan: &["stress"],
         espidf: Some(""),
+        // Its loom models check the registry's protocols for both backends in every build.
+        alt_cfg: Some(AltCfg {
+            cfg: "io_mini_poll",
+            loom: false,
+        }),
     },
     Crate {
         name: "framealloc",
@@ -84,6 +113,7 @@ pub(crate) const CRATES: &[Crate] = &[
         miri: Miri::Host,
         tsan: &["pool"],
         espidf: Some("task"),
+        alt_cfg: None,
     },
     Crate {
         name: "frugal",
@@ -92,6 +122,7 @@ pub(crate) const CRATES: &[Crate] = &[
         miri: Miri::No,
         tsan: &[],
         espidf: Some("pool,hatch,task-ffi,io-mini,framealloc,framealloc-task"),
+        alt_cfg: None,
     },
 ];
 

@@ -129,20 +129,26 @@ pub(crate) fn test(_: &mut Run) -> Result {
         cmd = cmd.args(&["-p", krate.name]);
     }
     cmd.run()?;
-    // io-mini picks epoll on Linux; its poll(2) backend (ESP-IDF and every other target) is
-    // tested here too, forced by `--cfg io_mini_poll`, in a target dir of its own.
-    Cmd::cargo(None)
-        .env("RUSTFLAGS", "--cfg io_mini_poll")
+    // The protocols and backends of the other targets (bare metal's all-in-the-critical-section
+    // paths, io-mini's poll(2)), selected by each crate's `alt_cfg`: one more run, all at once.
+    let (rustflags, alt) = alt_cfgs("")?;
+    let mut cmd = Cmd::cargo(None)
+        .env("RUSTFLAGS", &rustflags)
         .env(
             "CARGO_TARGET_DIR",
-            target_dir()
-                .join("io-mini-poll")
-                .to_str()
-                .expect("utf-8 path"),
+            target_dir().join("alt-cfg").to_str().expect("utf-8 path"),
         )
-        .args(&["test", "-p", "io-mini", "--all-features", "--no-fail-fast"])
-        .args(&["--lib", "--tests"])
-        .run()?;
+        .args(&[
+            "test",
+            "--all-features",
+            "--no-fail-fast",
+            "--lib",
+            "--tests",
+        ]);
+    for krate in &alt {
+        cmd = cmd.args(&["-p", krate.name]);
+    }
+    cmd.run()?;
     // The umbrella as a firmware manifest names it: `hatch` alone gives a hatch that can be
     // awaited (its doctest awaits one in a `static`, without an allocator).
     Cmd::cargo(None)
@@ -268,20 +274,38 @@ pub(crate) fn loom(extended: bool) -> Result {
     if tests.is_empty() {
         return Err("no loom models found (<crate>/tests/loom_*.rs)".into());
     }
-    let target = target_dir().join("loom");
+    // Every model, then once more those of the crates with an `alt_cfg`, built with all of them.
+    let (alt_flags, alt) = alt_cfgs("--cfg loom")?;
+    let runs = tests
+        .iter()
+        .map(|(krate, test)| (krate, test, "--cfg loom", "loom"))
+        .chain(
+            tests
+                .iter()
+                .filter(|(krate, _)| {
+                    alt.iter()
+                        .any(|k| k.name == *krate && k.alt_cfg.as_ref().is_some_and(|a| a.loom))
+                })
+                .map(|(krate, test)| (krate, test, alt_flags.as_str(), "loom-alt-cfg")),
+        );
     let mut failed = Vec::new();
-    for (krate, test) in &tests {
+    let mut count = 0;
+    for (krate, test, flags, dir) in runs {
+        count += 1;
         let outcome = Cmd::cargo(None)
-            .env("RUSTFLAGS", "--cfg loom")
+            .env("RUSTFLAGS", flags)
             .env("LOOM_MAX_PREEMPTIONS", preemptions)
-            .env("CARGO_TARGET_DIR", target.to_str().expect("utf-8 path"))
+            .env(
+                "CARGO_TARGET_DIR",
+                target_dir().join(dir).to_str().expect("utf-8 path"),
+            )
             .args(&["test", "--profile", "loom", "-p", krate, "--test", test])
             .run();
         if let Err(e) = outcome {
             failed.push(e);
         }
     }
-    println!("loom: {} model files, {} failed", tests.len(), failed.len());
+    println!("loom: {count} model runs, {} failed", failed.len());
     if failed.is_empty() {
         Ok(())
     } else {
@@ -373,4 +397,16 @@ pub(crate) fn tsan(_: &mut Run) -> Result {
     } else {
         Err(failed.join("; "))
     }
+}
+
+/// `RUSTFLAGS` that select every crate's `alt_cfg` (after `base`), and those crates.
+fn alt_cfgs(base: &str) -> Result<(String, Vec<&'static crates::Crate>)> {
+    let alt = crates::select(|k| k.alt_cfg.is_some())?;
+    let mut flags = base.to_string();
+    for cfg in alt.iter().filter_map(|k| k.alt_cfg.as_ref()).map(|a| a.cfg) {
+        if !flags.contains(&format!("--cfg {cfg}")) {
+            flags = format!("{flags} --cfg {cfg}").trim_start().to_string();
+        }
+    }
+    Ok((flags, alt))
 }

@@ -57,7 +57,8 @@ const STEPS: &[Step] = &[
     Step {
         name: "test",
         help: "host tests (cargo-nextest when present), doctests, the no_std crates without \
-               default features, and README's manifests built as written",
+               default features, the crates with an alt cfg once more with it (bare-metal \
+               protocols, io-mini's poll(2)), and README's manifests built as written",
         flags: &[],
         ci: Some(&[]),
         job: |run, _| jobs::test(run),
@@ -85,7 +86,8 @@ const STEPS: &[Step] = &[
     },
     Step {
         name: "loom",
-        help: "loom models (RUSTFLAGS=--cfg loom, LOOM_MAX_PREEMPTIONS=2)",
+        help: "loom models (RUSTFLAGS=--cfg loom, LOOM_MAX_PREEMPTIONS=2), then those of the \
+               crates with an alt cfg once more with it",
         flags: &[("--extended", "LOOM_MAX_PREEMPTIONS=3")],
         ci: Some(&[]),
         job: |_, flags| jobs::loom(flags.contains(&"--extended")),
