@@ -12,10 +12,9 @@ use std::io;
 use std::task::Poll;
 
 use io_mini::reactor::{Core, Wakeup};
-use io_mini::registry::{Direction, FileId, Key, NIL, READ, WRITE, WaiterId};
+use io_mini::registry::{Direction, FileId, Key, READ, WRITE, WaiterId};
 use loom::sync::{Arc, Condvar, Mutex};
 use loom::thread;
-use sync_core::sync::atomic::{AtomicU16, Ordering::SeqCst};
 
 #[derive(Default)]
 struct KState {
@@ -72,6 +71,11 @@ impl Wakeup for Hook {
 
 type Reactor = Core<2, 2, Hook>;
 
+#[path = "common/loom_models.rs"]
+mod models;
+
+use models::stop;
+
 /// The reactor thread's loop as in the epoll backend: "epoll_wait" (an fd with an armed
 /// direction that is ready is reported once, with its ready armed directions, and disarmed
 /// entirely), then [`Core::dispatch_events`]; until `stop`.
@@ -110,11 +114,6 @@ fn start() -> (Arc<Reactor>, Arc<Kernel>, thread::JoinHandle<()>) {
     (core, kernel, reactor)
 }
 
-fn stop(kernel: &Kernel, reactor: thread::JoinHandle<()>) {
-    kernel.update(|st| st.stop = true);
-    reactor.join().unwrap();
-}
-
 /// `read_with`: try the "read", wait for readability on `WouldBlock`, retry. Data arriving
 /// between the failed read and the arming must not be lost (arming is level-triggered).
 #[test]
@@ -145,107 +144,6 @@ fn read_with_is_woken_by_data_arriving_at_any_time() {
         core.deregister(key, [None, None]);
         assert_eq!(core.usage(), (0, 0));
         assert_eq!(kernel.state.lock().unwrap().tag, None, "unwatched");
-        stop(&kernel, reactor);
-    });
-}
-
-/// `AsyncRead`'s path: one place, re-armed after every `WouldBlock`. The one-shot report that
-/// woke the place for the first message disarmed the fd: the re-arm for the second must arm it
-/// again, or the second message is never reported.
-#[test]
-fn rearmed_reads_get_every_message() {
-    loom::model(|| {
-        let (core, kernel, reactor) = start();
-        let key = core.register(3, FileId::UNKNOWN).unwrap();
-        let producer = thread::spawn({
-            let kernel = kernel.clone();
-            move || {
-                kernel.update(|st| st.readable = true);
-                let mut st = kernel.state.lock().unwrap();
-                while st.readable {
-                    st = kernel.cv.wait(st).unwrap();
-                }
-                st.readable = true;
-                drop(st);
-                kernel.cv.notify_all();
-            }
-        });
-        let mut parked: Option<WaiterId> = None;
-        for _ in 0..2 {
-            loom::future::block_on(poll_fn(|cx| {
-                loop {
-                    let mut st = kernel.state.lock().unwrap();
-                    if st.readable {
-                        st.readable = false;
-                        drop(st);
-                        kernel.cv.notify_all();
-                        return Poll::Ready(());
-                    }
-                    drop(st);
-                    match core.poll_rearm(key, Direction::Read, &mut parked, cx.waker()) {
-                        Poll::Ready(res) => res.unwrap(),
-                        Poll::Pending => return Poll::Pending,
-                    }
-                }
-            }));
-        }
-        producer.join().unwrap();
-        core.deregister(key, [parked.take(), None]);
-        assert_eq!(core.usage(), (0, 0));
-        stop(&kernel, reactor);
-    });
-}
-
-/// One task of [`two_readers_sharing_a_parked_place_both_complete`]: reads one message,
-/// waiting through the shared `parked` place; `send` queues both messages after its first
-/// `Pending`.
-fn read_one(core: &Reactor, kernel: &Kernel, parked: &AtomicU16, key: Key, send: bool) {
-    let mut sent = !send;
-    loom::future::block_on(poll_fn(|cx| {
-        loop {
-            let mut st = kernel.state.lock().unwrap();
-            if st.messages > 0 {
-                st.messages -= 1;
-                st.readable = st.messages > 0;
-                drop(st);
-                kernel.cv.notify_all();
-                return Poll::Ready(());
-            }
-            drop(st);
-            match core.poll_parked(parked, key, Direction::Read, cx.waker(), true) {
-                Poll::Ready(res) => res.unwrap(),
-                Poll::Pending => {
-                    if !sent {
-                        sent = true;
-                        kernel.update(|st| {
-                            st.messages = 2;
-                            st.readable = true;
-                        });
-                    }
-                    return Poll::Pending;
-                }
-            }
-        }
-    }));
-}
-
-/// Two tasks reading through one shared parked place: one report wakes the place's waker, and
-/// the displaced task and the re-arms must still get both messages through one-shot reports.
-#[test]
-fn two_readers_sharing_a_parked_place_both_complete() {
-    loom::model(|| {
-        let (core, kernel, reactor) = start();
-        let key = core.register(3, FileId::UNKNOWN).unwrap();
-        let parked = Arc::new(AtomicU16::new(NIL));
-        let other = thread::spawn({
-            let (core, kernel, parked) = (core.clone(), kernel.clone(), parked.clone());
-            move || read_one(&core, &kernel, &parked, key, true)
-        });
-        read_one(&core, &kernel, &parked, key, false);
-        other.join().unwrap();
-        let raw = parked.swap(NIL, SeqCst);
-        core.deregister(key, [(raw != NIL).then(|| WaiterId::from_raw(raw)), None]);
-        assert_eq!(core.usage(), (0, 0), "no place leaked");
         stop(&kernel, reactor);
     });
 }
