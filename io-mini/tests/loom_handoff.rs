@@ -62,6 +62,10 @@ impl Wakeup for Hook {
 
 type Reactor = Core<2, 2, Hook>;
 
+/// After a deregistration: `poll(2)` keeps nothing of an fd in the kernel (the reactor's
+/// `pollfd` list is rebuilt from the registry each turn), so there is nothing to check.
+fn unwatched(_: &Kernel) {}
+
 #[path = "common/loom_models.rs"]
 mod models;
 
@@ -107,39 +111,6 @@ fn start() -> (Arc<Reactor>, Arc<Kernel>, thread::JoinHandle<()>) {
         move || reactor_thread(core, kernel)
     });
     (core, kernel, reactor)
-}
-
-/// `read_with`: try the "read", wait for readability on `WouldBlock`, retry. Data arriving
-/// between the failed read and the registration must not be lost.
-#[test]
-fn read_with_is_woken_by_data_arriving_at_any_time() {
-    loom::model(|| {
-        let (core, kernel, reactor) = start();
-        let key = core.register(3, FileId::UNKNOWN).unwrap();
-        let producer = thread::spawn({
-            let kernel = kernel.clone();
-            move || kernel.update(|st| st.readable = true)
-        });
-        let mut id: Option<WaiterId> = None;
-        loom::future::block_on(poll_fn(|cx| {
-            loop {
-                if kernel.state.lock().unwrap().readable {
-                    return Poll::Ready(());
-                }
-                match core.poll_wait(key, Direction::Read, &mut id, cx.waker()) {
-                    Poll::Ready(res) => res.unwrap(),
-                    Poll::Pending => return Poll::Pending,
-                }
-            }
-        }));
-        if let Some(id) = id.take() {
-            core.cancel(id);
-        }
-        producer.join().unwrap();
-        core.deregister(key, [None, None]);
-        assert_eq!(core.usage(), (0, 0));
-        stop(&kernel, reactor);
-    });
 }
 
 /// Two waiters on the same source and direction (as two `readable()` futures): both are woken

@@ -17,6 +17,41 @@ pub(super) fn stop(kernel: &Kernel, reactor: thread::JoinHandle<()>) {
     reactor.join().unwrap();
 }
 
+/// `read_with`: try the "read", wait for readability on `WouldBlock`, retry. Data arriving
+/// between the failed read and the registration (with epoll: the level-triggered arming) must
+/// not be lost. After the deregistration the backend holds nothing of the fd ([`super::unwatched`]).
+#[test]
+fn read_with_is_woken_by_data_arriving_at_any_time() {
+    loom::model(|| {
+        let (core, kernel, reactor) = start();
+        let key = core.register(3, FileId::UNKNOWN).unwrap();
+        let producer = thread::spawn({
+            let kernel = kernel.clone();
+            move || kernel.update(|st| st.readable = true)
+        });
+        let mut id: Option<WaiterId> = None;
+        loom::future::block_on(poll_fn(|cx| {
+            loop {
+                if kernel.state.lock().unwrap().readable {
+                    return Poll::Ready(());
+                }
+                match core.poll_wait(key, Direction::Read, &mut id, cx.waker()) {
+                    Poll::Ready(res) => res.unwrap(),
+                    Poll::Pending => return Poll::Pending,
+                }
+            }
+        }));
+        if let Some(id) = id.take() {
+            core.cancel(id);
+        }
+        producer.join().unwrap();
+        core.deregister(key, [None, None]);
+        assert_eq!(core.usage(), (0, 0));
+        super::unwatched(&kernel);
+        stop(&kernel, reactor);
+    });
+}
+
 /// The `AsyncRead` loop: "read" (which consumes the readable level) and, on `WouldBlock`,
 /// re-arm the parked place ([`Core::poll_rearm`]). Two messages arrive, the second only after
 /// the first was read: both are read whatever the interleaving. The place woken for the first
