@@ -286,7 +286,7 @@ impl<'a, T> Handle<'a, T> {
 
     /// `RECLAIM` / `RECYCLE` for this handle's `reclaims` / `recycles` flags.
     #[inline]
-    fn cleanup_bits(&self) -> u32 {
+    pub(crate) fn cleanup_bits(&self) -> u32 {
         const _: () = assert!((F_RECLAIMS as u32) << 5 == RECLAIM);
         const _: () = assert!((F_RECYCLES as u32) << 5 == RECYCLE);
         u32::from(self.flags & (F_RECLAIMS | F_RECYCLES)) << 5

@@ -16,6 +16,9 @@
 //!   [`SendError::Full`] on a full slot, `.await` waits until the receiver takes the value that is
 //!   there. In **overwrite** mode ([`Sender::set_overwrites`]) both replace the unreceived value
 //!   (dropped exactly once) and never wait. [`SendError::Closed`] gives the value back.
+//! * **One-shot send** — [`Sender::send_last`] sends and uses the sender up, like `oneshot`'s
+//!   `send`: one compare-and-swap publishes the value and the sender's drop together, and the
+//!   receive that follows takes no lock.
 //! * **Lazy send** — [`Sender::wait`] resolves once the receiver is *listening*: a receive future
 //!   is parked, or `Receiver::receive_blocking` waits. (A [`Receiving::now`] never counts.)
 //! * **Receive** — [`Receiver::receive`] returns a [`Receiving`]: `.await` it for
@@ -156,8 +159,9 @@
 //! `lazy_send_vs_receiver_drop`, `receive_vs_sender_drop`, `waker_update_vs_send`,
 //! `recycle_then_receive_on_third_thread`, and for the lock-free paths
 //! `send_now_vs_receiver_close`, `send_now_vs_receive_now`,
-//! `receive_now_vs_overwrite_and_drop`, and for a hatch you manage
-//! `try_split_vs_recycling_cleanup`):
+//! `receive_now_vs_overwrite_and_drop`, `send_last_vs_receive_now`, `send_last_vs_receiver_drop`,
+//! and for a hatch you manage `try_split_vs_recycling_cleanup` and
+//! `send_last_vs_reclaiming_receiver`; `send_last` is also tested alone in `tests/send_last.rs`):
 //!
 //! * `rustsec_2026_0005_receiver_polled_then_dropped_during_send` — the use-after-free of the
 //!   `oneshot` crate: a receive future parked, then the receiver dropped while a send runs.

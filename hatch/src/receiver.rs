@@ -21,7 +21,7 @@ use crate::error::{Closed, RecycleError};
 use crate::handle::Handle;
 #[cfg(any(feature = "async", all(feature = "std", not(loom))))]
 use crate::shared::R_WAKER;
-use crate::shared::{Hatch, LOCK, Locked, R_CLOSED, S_CLOSED, Side, VALUE, WAKERS};
+use crate::shared::{Hatch, LOCK, Locked, R_CLOSED, S_CLOSED, S_DROPPED, Side, VALUE, WAKERS};
 
 /// The receiving half of a hatch.
 ///
@@ -157,22 +157,27 @@ impl<'a, T> Receiver<'a, T> {
 impl<T> Receiver<'_, T> {
     /// [`Receiving::now`] without the future's machinery: an `Acquire` load on an empty, open
     /// hatch; on a full one with no waker parked, one compare-and-swap that takes the lock, the
-    /// move and the releasing store; otherwise, and always on bare metal (`target_os =
+    /// move and the releasing store (or, once the sender is dropped, the move and a plain store:
+    /// [`take_alone`](Self::take_alone)); otherwise, and always on bare metal (`target_os =
     /// "none"`), [`receive_locked`](Self::receive_locked).
     #[inline(always)]
     fn receive_now(&mut self) -> Result<Option<T>, Closed> {
         // On bare metal the lock is a short critical section, and one call to the out-of-line
         // locked receive is smaller than this fast path inlined at every receive.
         if crate::shared::LOCKED_ONLY {
-            return self.receive_locked();
+            return Self::receive_locked(self.handle.hatch(), self.closes());
         }
         let hatch = self.handle.hatch();
         // ORDERING: on an empty, open hatch we return after this look without touching memory,
         // so `peek`'s `Acquire` is not needed for that answer; on a full one the value is read
-        // only after `try_lock`, which acquires by itself.
+        // only after `try_lock`, which acquires by itself, or, when the sender is gone, after
+        // this look, whose `Acquire` then synchronises with the sender's final publish.
         let seen = hatch.peek();
-        // The ready case is tested first, so a receive that finds a value pays one test; an
-        // empty one pays two.
+        // The ready cases are tested first: the one-shot receive after `send_last` pays one
+        // test, the receive of a reused hatch two, and an empty one three.
+        if seen & (LOCK | WAKERS | VALUE | S_DROPPED) == VALUE | S_DROPPED {
+            return Ok(Some(self.take_alone(seen)));
+        }
         // ORDERING: `try_lock` succeeds with an `Acquire` compare-and-swap that reads `VALUE`:
         // it synchronises with the sender's `Release` publish (`transition` or an unlock), so
         // the value in the slot is visible; our unlock below (`Release`) publishes the emptied
@@ -189,17 +194,46 @@ impl<T> Receiver<'_, T> {
         } else if seen & (VALUE | S_CLOSED | R_CLOSED) == 0 {
             return Ok(None);
         }
-        self.receive_locked()
+        Self::receive_locked(hatch, self.closes())
+    }
+
+    /// Takes the value from a full hatch whose sender is gone (`seen`, with `S_DROPPED`, no lock
+    /// bit and no waker hint), without the lock: the receive that follows
+    /// [`Sender::send_last`].
+    ///
+    /// Nobody else writes the state or the slot any more: the sender handle is dropped (only a
+    /// `Sender` sets `S_DROPPED`, so this is no `SharedHatch`), this receiver is borrowed
+    /// mutably, and a `try_split` only compare-and-swaps from a free state, which ours is not
+    /// (`IN_USE` stays set until this receiver's own cleanup). Never on bare metal, where a
+    /// split stores the state inside the lock section and would overwrite a store of ours.
+    #[inline(always)]
+    fn take_alone(&mut self, seen: u32) -> T {
+        let hatch = self.handle.hatch();
+        // SAFETY: the slot is full (`VALUE` in `seen`) and only we can reach it (above); the
+        // caller's `Acquire` look at `S_DROPPED` synchronises with the sender's final publish,
+        // so its write of the slot happens-before this read.
+        let value = unsafe { hatch.take_value() };
+        let closes = if self.closes() { R_CLOSED } else { 0 };
+        // ORDERING: `Relaxed`: until this receiver's own drop, which publishes with `Release`
+        // when it marks the hatch free (or frees the box), nobody acts on what we store. A
+        // `try_split` or `is_free` reads `IN_USE`, which this store keeps.
+        hatch.word().store(
+            (seen & !VALUE) | closes,
+            sync_core::sync::atomic::Ordering::Relaxed,
+        );
+        value
     }
 
     /// The locked part of [`receive_now`](Self::receive_now): closed, or a waker to move, or the
     /// lock was busy.
+    ///
+    /// It takes the hatch and the `closes` flag rather than the receiver, so that the caller
+    /// need not keep its receiver in memory for a call that the fast path usually skips.
     #[inline(never)]
-    fn receive_locked(&mut self) -> Result<Option<T>, Closed> {
-        let hatch = self.handle.hatch();
+    fn receive_locked(hatch: &Hatch<T>, closes: bool) -> Result<Option<T>, Closed> {
         let (state, locked) = hatch.lock();
         if state & (VALUE | S_CLOSED | R_CLOSED) != 0 {
-            return self.finish(state, locked, self.closes()).map(Some);
+            return Self::finish(hatch, state, locked, closes).map(Some);
         }
         hatch.unlock(locked, state);
         Ok(None)
@@ -210,8 +244,7 @@ impl<T> Receiver<'_, T> {
     /// one the answer is `Closed`. Either way our own waker leaves its slot, and the sender's
     /// (a sender waiting for room) is woken after the unlock.
     #[inline]
-    fn finish(&self, state: u32, locked: Locked, closes: bool) -> Result<T, Closed> {
-        let hatch = self.handle.hatch();
+    fn finish(hatch: &Hatch<T>, state: u32, locked: Locked, closes: bool) -> Result<T, Closed> {
         let (result, next) = if state & VALUE != 0 {
             // SAFETY: we hold the lock and the slot is full; `VALUE` is cleared below.
             let value = unsafe { hatch.take_value() };
@@ -289,7 +322,7 @@ impl<T> Receiving<'_, '_, T> {
             let (state, locked) = hatch.lock();
             if state & (VALUE | S_CLOSED | R_CLOSED) != 0 {
                 self.parked = false;
-                let result = self.receiver.finish(state, locked, closes);
+                let result = Receiver::finish(hatch, state, locked, closes);
                 drop(clone);
                 return Poll::Ready(result);
             }

@@ -31,7 +31,7 @@ use crate::error::Closed;
 use crate::error::{RecycleError, SendError};
 use crate::handle::Handle;
 use crate::shared::{
-    Hatch, LOCK, Locked, R_CLOSED, S_CLOSED, S_WAKER, Side, VALUE, WAKERS, transition,
+    Hatch, LOCK, Locked, R_CLOSED, S_CLOSED, S_DROPPED, S_WAKER, Side, VALUE, WAKERS, transition,
 };
 
 /// The sending half of a hatch.
@@ -96,6 +96,61 @@ impl<'a, T> Sender<'a, T> {
             sender: self,
             value: Some(value),
         }
+    }
+
+    /// Sends `value` and drops the sender, in one step: the one-shot send, which uses the sender
+    /// up as `oneshot`'s `Sender::send` does. The receiver gets the value, then `Err(Closed)`.
+    ///
+    /// Cheaper than `send(value).now()` followed by a drop: when the hatch is empty and open
+    /// with nothing parked, one compare-and-swap publishes the value and the sender's drop
+    /// together, and the receiver, then alone, takes the value without the lock. Otherwise it
+    /// is exactly that send and that drop. On `Err` the value comes back and the sender is
+    /// dropped all the same.
+    ///
+    /// ```
+    /// let (s, mut r) = hatch::hatch::<u32>();
+    /// s.send_last(7).unwrap();
+    /// assert_eq!(r.receive().now(), Ok(Some(7)));
+    /// assert_eq!(r.receive().now(), Err(hatch::Closed));
+    ///
+    /// let (s, r) = hatch::hatch::<u32>();
+    /// drop(r);
+    /// assert_eq!(s.send_last(8), Err(hatch::SendError::Closed(8)));
+    /// ```
+    pub fn send_last(self, value: T) -> Result<(), SendError<T>> {
+        if crate::shared::LOCKED_ONLY {
+            return self.send_then_drop(value);
+        }
+        let hatch = self.handle.hatch();
+        // ORDERING: as in `send_now`: the `Acquire` look orders the receiver's last take before
+        // our write of the slot.
+        let seen = hatch.peek();
+        if seen & (LOCK | WAKERS | VALUE | R_CLOSED | S_CLOSED) != 0 {
+            return self.send_then_drop(value);
+        }
+        // SAFETY: as in `send_now`: `VALUE` is clear and we are the live sender, so the slot is
+        // ours until we publish `VALUE`.
+        unsafe { hatch.put_value(value) };
+        // The drop's bits too: `R_CLOSED` is clear, so the receiver is alive and will clean up;
+        // there is no waker of ours to move (hints clear, invariant 3).
+        let next = seen | VALUE | S_CLOSED | S_DROPPED | self.handle.cleanup_bits();
+        // ORDERING: `Release` on success publishes the slot write and everything this sender
+        // did, for the receiver that sees `VALUE` or `S_DROPPED` with `Acquire`; after it we
+        // never touch the hatch again (invariant 4).
+        if transition(hatch.word(), seen, next) {
+            core::mem::forget(self);
+            return Ok(());
+        }
+        // The state changed since our look; the slot is still ours (`VALUE` clear).
+        // SAFETY: as above; the slot holds the value we just wrote.
+        let value = unsafe { hatch.take_value() };
+        self.send_then_drop(value)
+    }
+
+    /// The rest of [`send_last`](Self::send_last): an ordinary send, then the drop.
+    #[inline(never)]
+    fn send_then_drop(mut self, value: T) -> Result<(), SendError<T>> {
+        self.send_now(value)
     }
 
     /// Waits until the receiver is listening — a receive future is parked or a blocking receive

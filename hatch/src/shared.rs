@@ -82,6 +82,13 @@
 //! * **drop** of the first handle with both hints clear and the lock free: one compare-and-swap
 //!   sets its `CLOSED` and `DROPPED` bits; the second handle sees the first's `DROPPED` with an
 //!   `Acquire` load and frees the box (or resets your memory) without any read-modify-write.
+//! * **one-shot send** (`Sender::send_last`) under the same conditions as a send: the sender
+//!   writes the slot and one compare-and-swap publishes `VALUE` together with its drop
+//!   (`S_CLOSED | S_DROPPED`). A receive that then sees `VALUE | S_DROPPED` with both hints clear
+//!   and the lock free is alone with the hatch (no sender, and a split only compare-and-swaps
+//!   from a free state): it moves the value out and clears `VALUE` with a plain store, no lock.
+//!   So `hatch()`, `send_last`, `receive().now()` and the receiver's drop take one
+//!   read-modify-write in all.
 //!
 //! The slow halves (`send_locked`, `receive_locked`, and `release_locked`, `clean_up_managed` in
 //! `handle.rs`, which also explains the drop and the cleanup) are out of line, so the fast halves

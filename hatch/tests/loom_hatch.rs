@@ -262,6 +262,7 @@ fn send_now_vs_receive_now() {
             s.send(Tracked(d)).now().unwrap();
             drop(s);
         });
+        thread::yield_now();
         let early = r.receive().now().unwrap();
         let got = early.is_some();
         drop(early);
@@ -291,6 +292,7 @@ fn receive_now_vs_overwrite_and_drop() {
             s.send((1, Tracked(d.clone()))).now().unwrap();
             s.send((2, Tracked(d))).now().unwrap();
         });
+        thread::yield_now();
         let first = r.receive().now().unwrap().map(|v| v.0);
         sender.join().unwrap();
         let second = r.receive().now().map(|v| v.map(|v| v.0));
@@ -426,6 +428,77 @@ fn try_split_vs_recycling_cleanup() {
             split || hatch.is_free(),
             "a failed split kept the hatch from being freed"
         );
+        drop(hatch);
+        assert_eq!(drops.load(SeqCst), 1);
+    });
+}
+
+/// `send_last` on one thread, the receive (`now()`, then the lone receive once the sender is
+/// gone) and the receiver's drop on the other: the value arrives once and is dropped once, and
+/// the box is freed by whichever handle is last.
+#[test]
+fn send_last_vs_receive_now() {
+    model(|| {
+        let drops = StdArc::new(AtomicUsize::new(0));
+        let (s, mut r) = hatch::hatch();
+        let d = drops.clone();
+        let sender = thread::spawn(move || {
+            assert!(s.send_last(Tracked(d)).is_ok());
+        });
+        thread::yield_now();
+        let early = r.receive().now().unwrap();
+        let got = early.is_some();
+        drop(early);
+        sender.join().unwrap();
+        if !got {
+            assert!(r.receive().now().unwrap().is_some(), "the value waits");
+        }
+        assert_eq!(r.receive().now().map(|v| v.is_some()), Err(Closed));
+        drop(r);
+        assert_eq!(drops.load(SeqCst), 1);
+    });
+}
+
+/// `send_last` racing the receiver's drop: the value comes back (`Closed`) or is dropped with the
+/// hatch by the receiver, exactly once either way.
+#[test]
+fn send_last_vs_receiver_drop() {
+    model(|| {
+        let drops = StdArc::new(AtomicUsize::new(0));
+        let (s, r) = hatch::hatch();
+        let receiver = thread::spawn(move || drop(r));
+        thread::yield_now();
+        match s.send_last(Tracked(drops.clone())) {
+            Ok(()) => {}
+            Err(SendError::Closed(value)) => drop(value),
+            Err(SendError::Full(_)) => panic!("the slot was empty"),
+        }
+        receiver.join().unwrap();
+        assert_eq!(drops.load(SeqCst), 1);
+    });
+}
+
+/// `send_last` into a hatch you manage, racing the receive and the receiver's reclaiming drop on
+/// another thread: the hatch is free afterwards and the value was dropped once.
+#[test]
+fn send_last_vs_reclaiming_receiver() {
+    use sync_core::sync::loom_only::Arc;
+    model(|| {
+        let drops = StdArc::new(AtomicUsize::new(0));
+        let hatch = Arc::new(hatch::Hatch::new());
+        // SAFETY: `hatch` outlives both handles: the receiver's thread is joined and the sender
+        // used up before it is dropped.
+        let pair = unsafe { hatch::Hatch::split_raw(std::ptr::NonNull::from(&*hatch)) };
+        let (s, mut r) = pair.expect("a new hatch is free");
+        r.set_reclaims(true);
+        let receiver = thread::spawn(move || {
+            drop(r.receive().now());
+            drop(r);
+        });
+        thread::yield_now();
+        let _ = s.send_last(Tracked(drops.clone()));
+        receiver.join().unwrap();
+        assert!(hatch.is_free(), "reclaimed by the last handle");
         drop(hatch);
         assert_eq!(drops.load(SeqCst), 1);
     });

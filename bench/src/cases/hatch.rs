@@ -82,8 +82,8 @@ pub(crate) fn cases() -> Vec<Case> {
 fn create_send_receive_ours(iters: u64) -> u64 {
     let mut ok = 0;
     for i in 0..iters {
-        let (mut s, mut r) = hatch::hatch::<u64>();
-        let sent = s.send(black_box(i)).now().is_ok();
+        let (s, mut r) = hatch::hatch::<u64>();
+        let sent = s.send_last(black_box(i)).is_ok();
         ok += u64::from(sent && r.receive().now() == Ok(Some(i)));
     }
     ok
