@@ -262,7 +262,6 @@ fn send_now_vs_receive_now() {
             s.send(Tracked(d)).now().unwrap();
             drop(s);
         });
-        thread::yield_now();
         let early = r.receive().now().unwrap();
         let got = early.is_some();
         drop(early);
@@ -292,7 +291,6 @@ fn receive_now_vs_overwrite_and_drop() {
             s.send((1, Tracked(d.clone()))).now().unwrap();
             s.send((2, Tracked(d))).now().unwrap();
         });
-        thread::yield_now();
         let first = r.receive().now().unwrap().map(|v| v.0);
         sender.join().unwrap();
         let second = r.receive().now().map(|v| v.map(|v| v.0));
@@ -445,7 +443,6 @@ fn send_last_vs_receive_now() {
         let sender = thread::spawn(move || {
             assert!(s.send_last(Tracked(d)).is_ok());
         });
-        thread::yield_now();
         let early = r.receive().now().unwrap();
         let got = early.is_some();
         drop(early);
@@ -467,7 +464,6 @@ fn send_last_vs_receiver_drop() {
         let drops = StdArc::new(AtomicUsize::new(0));
         let (s, r) = hatch::hatch();
         let receiver = thread::spawn(move || drop(r));
-        thread::yield_now();
         match s.send_last(Tracked(drops.clone())) {
             Ok(()) => {}
             Err(SendError::Closed(value)) => drop(value),
@@ -495,7 +491,6 @@ fn send_last_vs_reclaiming_receiver() {
             drop(r.receive().now());
             drop(r);
         });
-        thread::yield_now();
         let _ = s.send_last(Tracked(drops.clone()));
         receiver.join().unwrap();
         assert!(hatch.is_free(), "reclaimed by the last handle");

@@ -49,12 +49,65 @@ pub use loom::cell::UnsafeCell;
 pub use self::cell::UnsafeCell;
 
 /// Items that exist only under loom: its `Arc`, threads, `model` and `block_on`.
+///
+/// # Both orders
+///
+/// loom's search remembers only the *last* access to each atomic when it looks for races to
+/// reorder. So when the thread that runs first makes a plain load and then blocks (on a `join`,
+/// say), and another thread then loads and read-modify-writes the same atomic, the first load is
+/// never moved after that read-modify-write: the model explores one order and passes whatever
+/// the code does. Two hatch models explored a single interleaving that way and missed a publish
+/// before the write it published.
+///
+/// [`model`] therefore runs every model twice: once as written, where a spawning thread goes on
+/// until it blocks, and once where [`thread::spawn`] yields at once, so that each new thread runs
+/// first. Every race a model sets up between a spawning thread and the thread it spawns is then
+/// started from both ends. Use these, not `loom::model` and `loom::thread::spawn`, in models.
 #[cfg(loom)]
 pub mod loom_only {
     pub use loom::future::block_on;
-    pub use loom::model;
     pub use loom::sync::Arc;
-    pub use loom::thread;
+
+    std::thread_local! {
+        /// Whether [`thread::spawn`] yields to the new thread (the second run of [`model`]).
+        /// loom runs a model's threads on the test's OS thread, so one flag per test thread.
+        static SPAWNED_FIRST: core::cell::Cell<bool> = const { core::cell::Cell::new(false) };
+    }
+
+    /// Runs `f` under `loom::model` twice: as written, then with every spawned thread started
+    /// first (see "Both orders" above).
+    pub fn model<F>(f: F)
+    where
+        F: Fn() + Sync + Send + 'static,
+    {
+        let f = std::sync::Arc::new(f);
+        for first in [false, true] {
+            SPAWNED_FIRST.with(|flag| flag.set(first));
+            let f = f.clone();
+            loom::model(move || f());
+        }
+        SPAWNED_FIRST.with(|flag| flag.set(false));
+    }
+
+    /// loom's threads, with a [`spawn`](thread::spawn) that runs the new thread first in the
+    /// second run of [`model`].
+    pub mod thread {
+        pub use loom::thread::*;
+
+        /// `loom::thread::spawn`, followed by a yield to the new thread in the second run of
+        /// [`model`](super::model).
+        pub fn spawn<F, T>(f: F) -> JoinHandle<T>
+        where
+            F: FnOnce() -> T + Send + 'static,
+            T: Send + 'static,
+        {
+            let handle = loom::thread::spawn(f);
+            if super::SPAWNED_FIRST.with(core::cell::Cell::get) {
+                loom::thread::yield_now();
+            }
+            handle
+        }
+    }
 }
 
 #[cfg(not(loom))]
