@@ -173,16 +173,16 @@ impl<T> Receiver<'_, T> {
         // only after `try_lock`, which acquires by itself, or, when the sender is gone, after
         // this look, whose `Acquire` then synchronises with the sender's final publish.
         let seen = hatch.peek();
-        // The ready cases are tested first: the one-shot receive after `send_last` pays one
-        // test, the receive of a reused hatch two, and an empty one three.
-        if seen & (LOCK | WAKERS | VALUE | S_DROPPED) == VALUE | S_DROPPED {
-            return Ok(Some(self.take_alone(seen)));
-        }
+        // The ready case is tested first, so a receive that finds a value pays one test (and
+        // one more for whether the sender is gone); an empty one pays two.
         // ORDERING: `try_lock` succeeds with an `Acquire` compare-and-swap that reads `VALUE`:
         // it synchronises with the sender's `Release` publish (`transition` or an unlock), so
         // the value in the slot is visible; our unlock below (`Release`) publishes the emptied
         // slot to the sender's next `Acquire` look.
         if seen & (LOCK | WAKERS | VALUE) == VALUE {
+            if seen & S_DROPPED != 0 {
+                return Ok(Some(self.take_alone(seen)));
+            }
             if let Some(locked) = hatch.try_lock(seen) {
                 // SAFETY: we hold the lock and `seen` (the state under it) has `VALUE`; it is
                 // cleared below.
