@@ -65,10 +65,11 @@
 //! `send().now()` on an empty hatch writes the slot, which only the sender touches while the
 //! slot is empty, and publishes it with one compare-and-swap, no lock; `receive().now()` takes
 //! the lock with a single compare-and-swap attempt, or needs only an `Acquire` load on an empty
-//! hatch; the first handle to drop needs one compare-and-swap and the second an `Acquire` load.
+//! hatch; the first handle to drop needs one compare-and-swap and the second an `Acquire` load;
+//! after `Sender::send_last` the receive needs no read-modify-write at all.
 //! On bare metal (`target_os = "none"`), where flash is scarce and the lock section is a short
-//! critical section, these paths take the lock instead; with no lock-free writer left, the lock
-//! bit is then set with a load and a store. No `SeqCst` anywhere. Targets without
+//! critical section, these paths take the lock instead; with no lock-free writer left, the
+//! section alone is the lock and the bit is never set. No `SeqCst` anywhere. Targets without
 //! compare-and-swap (thumbv6m, riscv32imc) get the same operations from `portable-atomic`
 //! through sync-core (each one a short critical section there).
 //!

@@ -21,7 +21,9 @@
 //! to an empty slot before it publishes `VALUE` (invariant 5, "Lock-free paths" below).
 //! Taking the lock is an `Acquire` read-modify-write, releasing it is a `Release` store of the
 //! new state; so every state change and every cell write of one critical section happens-before
-//! the next critical section, whoever runs it.
+//! the next critical section, whoever runs it. On bare metal the bit is never set: there every
+//! write of the word happens inside the section, so the section alone is the lock (see the end
+//! of "Lock-free paths").
 //!
 //! **No foreign code runs while the lock is held**: waker `clone`, `wake` and `drop`, and `T`'s
 //! destructor, all run after the lock is released. Under the lock a critical section only moves
@@ -36,7 +38,7 @@
 //!
 //! | bit | meaning | set by | cleared by |
 //! | --- | --- | --- | --- |
-//! | `LOCK` | a critical section runs | lock | unlock |
+//! | `LOCK` | a critical section runs (never set on bare metal) | lock | unlock |
 //! | `VALUE` | the value slot holds a `T` | a send | a receive, the cleanup |
 //! | `S_CLOSED` / `R_CLOSED` | that side will not send / receive any more | drop, `closes` | recycle, split |
 //! | `S_DROPPED` / `R_DROPPED` | that side's handle is gone (implies closed) | drop | recycle, split |
@@ -100,7 +102,7 @@
 //! out-of-line locked halves. Then every write of the state word to a hatch that others can
 //! reach happens inside the lock section (the last handle's cleanup of a hatch you manage
 //! publishes the free state there too, because `try_split` may run on another core), and
-//! [`Hatch::lock`] takes the lock bit with a load and a store instead of a read-modify-write.
+//! [`Hatch::lock`] is the section and one load: the lock bit is never set there.
 //! Build with `--cfg hatch_locked_only` to get this protocol on any target: `cargo xtask test`
 //! and `cargo xtask loom` run hatch's tests and loom models that way too.
 
@@ -388,16 +390,16 @@ impl<T> Hatch<T> {
         let state = if LOCKED_ONLY {
             // Without lock-free writers (module docs) the word of a hatch others can reach
             // changes only inside this section (a boxed hatch's cleanup writes nothing; a
-            // managed one's takes the lock), so a load and a store cannot lose an update and
-            // stand in for the
-            // read-modify-write, which is larger (and on targets without atomic
-            // read-modify-writes, a critical section of its own).
-            // ORDERING: the load's `Acquire` is the one described above; the store publishes
-            // nothing (only the lock bit, which nobody outside the section reads to act on
-            // the cells).
-            let state = self.state.load(Ordering::Acquire);
-            self.state.store(state | LOCK, Ordering::Relaxed);
-            state
+            // managed one's takes the lock), and nobody outside the section acts on the cells
+            // after a look at the lock bit. So the section alone is the lock: the bit is never
+            // set, and taking the lock is one load (no read-modify-write, which is larger, and
+            // on targets without atomic read-modify-writes a critical section of its own).
+            // ORDERING: `Relaxed`: every earlier write of the word and the cells happened in an
+            // earlier holding of this section, and the section orders holdings by itself (a
+            // critical section's acquire is at least `Acquire`, its release at least
+            // `Release`, on a location all critical sections share; an OS or loom mutex
+            // likewise).
+            self.state.load(Ordering::Relaxed)
         } else {
             self.state.fetch_add(LOCK, Ordering::Acquire)
         };
