@@ -35,8 +35,9 @@
 //!
 //! The loom models in `framealloc/tests/loom_pool.rs` run two or three threads allocating and
 //! freeing in one size class with two blocks per slab, so slabs are also reserved concurrently:
-//! no block is handed to two owners, every value stays intact, a block freed on one thread is
-//! reused on another, and the counters balance. miri runs framealloc's tests (`cargo xtask
+//! no block is handed to two owners (also when two threads pop one free list at once), every
+//! value stays intact, a block freed on one thread is reused on another, and the counters
+//! balance. miri runs framealloc's tests (`cargo xtask
 //! miri`, host only; the tokio and real-time priority tests are skipped there, they make
 //! syscalls), among them the pool tier's behaviour tests (`tests/pool.rs`) and the pool
 //! operations of the property test `tests/model.rs`.

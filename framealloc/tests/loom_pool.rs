@@ -62,3 +62,30 @@ fn free_on_one_thread_reuse_on_another() {
         assert!(st.reserved_bytes <= 64, "at most two 2-block slabs");
     });
 }
+
+/// Two blocks freed up front, then two threads pop the class's free list at once: each gets its
+/// own block (a pop that is not one atomic step would hand one block to both, and one thread
+/// would then read the other's value), and no new slab is reserved.
+#[test]
+fn two_concurrent_pops_of_one_free_list() {
+    model(|| {
+        let alloc = small_slabs();
+        drop((alloc.pool_box([0u64; 2]), alloc.pool_box([0u64; 2])));
+        let spawn = |id: u64| {
+            let alloc = alloc.clone();
+            thread::spawn(move || {
+                let b = alloc.pool_box([id; 2]);
+                // Hold the block while the other thread takes and writes its own.
+                thread::yield_now();
+                assert_eq!(*b, [id; 2], "a block was handed to two owners");
+            })
+        };
+        let t1 = spawn(1);
+        let t2 = spawn(2);
+        t1.join().expect("t1");
+        t2.join().expect("t2");
+        let st = alloc.stats().pool;
+        assert_eq!(st.reserved_bytes, 32, "the freed blocks were reused");
+        assert_eq!(st.live_count(), 0);
+    });
+}
