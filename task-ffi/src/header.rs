@@ -42,7 +42,7 @@ use sync_core::sync::UnsafeCell;
 use sync_core::sync::atomic::{AtomicUsize, Ordering};
 
 use crate::ScheduleInfo;
-use crate::state::{AWAITER, NOTIFYING, REGISTERING};
+use crate::state::{AWAITER, INITIAL, NOTIFYING, REGISTERING};
 
 /// The functions of one task type (`F`, `T`, `S`, `M`, `D`), reached from the header.
 pub(crate) struct TaskVTable {
@@ -148,13 +148,32 @@ impl fmt::Debug for Header {
 }
 
 impl Header {
-    /// A header in the initial state for a task with the given vtable.
-    pub(crate) fn new(state: usize, vtable: &'static TaskVTable) -> Self {
-        Self {
-            state: AtomicUsize::new(state),
-            awaiter: UnsafeCell::new(None),
-            vtable,
+    /// Writes a header in the initial state for a task with the given vtable at `ptr`; the
+    /// state word too if `write_state` (memory whose claim already stored it, a
+    /// [`TaskSlot`](crate::TaskSlot)'s, leaves it alone: a spawn into the slot may be reading it).
+    ///
+    /// # Safety
+    ///
+    /// `ptr` is valid for writes and aligned for a `Header`, and its bytes are the caller's
+    /// alone, the state word excepted unless `write_state`; without `write_state` the state word
+    /// already holds an `AtomicUsize` in the initial state.
+    #[inline(always)]
+    pub(crate) unsafe fn write(ptr: *mut Self, vtable: &'static TaskVTable, write_state: bool) {
+        if write_state {
+            // SAFETY: in bounds and ours (the caller's promise).
+            unsafe { (&raw mut (*ptr).state).write(AtomicUsize::new(INITIAL)) };
         }
+        // SAFETY: as above; the field pointers do not cover the state word.
+        unsafe { (&raw mut (*ptr).awaiter).write(UnsafeCell::new(None)) };
+        // SAFETY: as above.
+        unsafe { (&raw mut (*ptr).vtable).write(vtable) };
+    }
+
+    /// Points at the awaiter slot, the only part of a header that needs a drop (no
+    /// dereference: safe).
+    #[inline(always)]
+    pub(crate) fn awaiter_ptr(ptr: *mut Self) -> *mut UnsafeCell<Option<Waker>> {
+        ptr.wrapping_byte_add(offset_of!(Self, awaiter)).cast()
     }
 
     /// Whether the awaiter slot is empty, read by the owner of a task being destroyed.

@@ -55,6 +55,12 @@ pub(crate) struct RawTask<F, T, S, M, D, Mem> {
 
 /// A kind of memory a task lives in: how it is given back once the task is destroyed.
 pub(crate) trait Memory {
+    /// Whether memory of this kind comes with the task's state word already in the initial
+    /// state: a [`TaskSlot`](crate::TaskSlot)'s claim is the task's first transition, and
+    /// [`RawTask::init`] must then leave the word alone (a spawn into the slot may be reading
+    /// it). Other memory is the spawn's alone, and `init` writes the word.
+    const STATE_WRITTEN: bool = false;
+
     /// Gives back the memory of a task whose parts have all been dropped.
     ///
     /// # Safety
@@ -197,6 +203,34 @@ impl<X> Drop for DropInPlace<X> {
     }
 }
 
+/// Drops the parts of a task's head that may need a drop (the awaiter, `M`, `D`, in this
+/// order, all of them also when one destructor panics) when it goes out of scope. The state
+/// word is not touched: a spawn into a slot may be reading it.
+struct DropHead<M, D>(*mut TaskHead<M, D>);
+
+impl<M, D> DropHead<M, D> {
+    /// # Safety
+    ///
+    /// `ptr` points at a live head that the caller owns and whose drop it hands to the guard.
+    unsafe fn new(ptr: *mut TaskHead<M, D>) -> Self {
+        Self(ptr)
+    }
+}
+
+impl<M, D> Drop for DropHead<M, D> {
+    fn drop(&mut self) {
+        let head = self.0;
+        // Declared in reverse order of their drops.
+        // SAFETY: the guard owns the live head (see `new`): each part is dropped once, here;
+        // the field pointers stay in bounds.
+        let _data = unsafe { DropInPlace::new(&raw mut (*head).data) };
+        // SAFETY: as above.
+        let _metadata = unsafe { DropInPlace::new(&raw mut (*head).metadata) };
+        // SAFETY: as above.
+        let _awaiter = unsafe { DropInPlace::new(Header::awaiter_ptr(&raw mut (*head).header)) };
+    }
+}
+
 /// Gives the memory of an `X` back to its kind `Mem` when it goes out of scope (also while
 /// unwinding).
 struct GiveBack<X, Mem: Memory>(*mut X, PhantomData<fn(Mem)>);
@@ -297,7 +331,7 @@ impl<F, T, S, M, D, Mem: Memory> RawTask<F, T, S, M, D, Mem> {
         // SAFETY: the caller hands us the memory, of kind `Mem`.
         let _memory = unsafe { GiveBack::<Self, Mem>::new(raw) };
         // SAFETY: the head is alive and ours (the caller's promise).
-        let _head = unsafe { DropInPlace::new(Self::head_ptr(raw)) };
+        let _head = unsafe { DropHead::new(Self::head_ptr(raw)) };
         // SAFETY: as is the schedule function.
         let _schedule = unsafe { DropInPlace::new(Self::schedule_ptr(raw)) };
     }
@@ -387,14 +421,14 @@ where
             &Self::VTABLE
         };
 
-        let head = TaskHead {
-            header: Header::new(crate::state::INITIAL, vtable),
-            metadata,
-            data,
-        };
-        // SAFETY: `raw` is valid memory for `Self` (the caller's promise); the field pointer is
-        // in bounds.
-        unsafe { Self::head_ptr(raw).write(head) };
+        let head = Self::head_ptr(raw);
+        // SAFETY: `raw` is valid memory for `Self` (the caller's promise), ours but for the
+        // state word of memory whose claim wrote it; the field pointers are in bounds.
+        unsafe { Header::write(&raw mut (*head).header, vtable, !Mem::STATE_WRITTEN) };
+        // SAFETY: as above.
+        unsafe { (&raw mut (*head).metadata).write(metadata) };
+        // SAFETY: as above.
+        unsafe { (&raw mut (*head).data).write(data) };
         // SAFETY: as above.
         unsafe { Self::schedule_ptr(raw).write(schedule) };
 
@@ -404,7 +438,7 @@ where
         // SAFETY: the memory is ours until the guards are forgotten below.
         let memory = unsafe { GiveBack::<Self, Mem>::new(raw) };
         // SAFETY: the head was written above and is ours.
-        let drop_head = unsafe { DropInPlace::new(Self::head_ptr(raw)) };
+        let drop_head = unsafe { DropHead::new(head) };
         // SAFETY: so is the schedule function.
         let drop_schedule = unsafe { DropInPlace::new(Self::schedule_ptr(raw)) };
         // SAFETY: the metadata was written above and lives as long as the task, which the

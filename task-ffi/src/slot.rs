@@ -45,11 +45,14 @@
 //!
 //! A slot is *taken* from a successful spawn until the task is destroyed: the task completed or
 //! was cancelled, its output (if any) was taken or dropped, and its `Task`, every `Runnable` and
-//! every `Waker` are gone. The last of them to go drops the schedule function, the metadata and
-//! the data, then marks the slot free with a `Release` store; a spawn claims it with an
-//! `Acquire` compare-and-swap, so everything the old task did happens before the new task is
-//! written. Spawning into a taken slot returns [`Occupied`] with the arguments, without touching
-//! the live task. A waker kept after its task completed keeps the slot taken (as it keeps a heap
+//! every `Waker` are gone. A slot has no flag of its own: the state word of its task's header,
+//! at offset 0 of the slot, is zero while the slot is free and never zero while a task lives
+//! there (a flag of the word stays set from the spawn until the memory is given back). The last
+//! handle to go drops the schedule function, the awaiter, the metadata and the data, then stores
+//! zero with `Release`; a spawn claims the slot with one `Acquire` compare-and-swap from zero to
+//! the state of a new task, so everything the old task did happens before the new task is
+//! written, and a spawn into a taken slot changes nothing: it returns [`Occupied`] with the
+//! arguments, without touching the live task. A waker kept after its task completed keeps the slot taken (as it keeps a heap
 //! task allocated); a task that is never dropped keeps it for good.
 //!
 //! # Threads
@@ -108,12 +111,12 @@ use core::cell::UnsafeCell;
 use core::fmt;
 use core::future::Future;
 use core::marker::PhantomData;
-use core::mem::{MaybeUninit, align_of, size_of};
-use core::ptr;
+use core::mem::{ManuallyDrop, MaybeUninit, align_of, size_of};
 
-use sync_core::sync::atomic::{AtomicBool, Ordering};
+use sync_core::sync::atomic::{AtomicUsize, Ordering};
 
 use crate::raw::{Memory, RawTask};
+use crate::state::INITIAL;
 use crate::{Builder, Runnable, Schedule, Task};
 
 mod sealed {
@@ -225,7 +228,7 @@ type Spawned<T, M, D> = (Runnable<M, D>, Task<T, M>);
 /// What a static spawn returns: the handles, or the arguments back.
 type SpawnResult<T, F, S, D, M = ()> = Result<Spawned<T, M, D>, Occupied<F, S, D, M>>;
 
-/// Static memory for one task at a time: `SIZE` bytes aligned to `A` and a flag.
+/// Static memory for one task at a time: `SIZE` bytes aligned to `A` (at least one word).
 ///
 /// See the [module docs](crate::TaskSlot#) above for the design; in short: declare it as a
 /// `static`, spawn into it with [`spawn`](Self::spawn) or [`spawn_with`](Self::spawn_with) (or
@@ -246,14 +249,22 @@ type SpawnResult<T, F, S, D, M = ()> = Result<Spawned<T, M, D>, Occupied<F, S, D
 /// ```
 #[repr(C)]
 pub struct TaskSlot<const SIZE: usize, A: Alignment = Align8> {
-    // At offset 0: the task pointer is the slot pointer, which is how `release` finds the flag.
-    block: UnsafeCell<TaskBlock<SIZE, A>>,
-    taken: AtomicBool,
+    memory: UnsafeCell<SlotMemory<SIZE, A>>,
 }
 
-// SAFETY: the block is reached only by the task that owns the slot (claimed through `taken`,
-// exclusively), and that task follows the thread rules of its spawn function: the safe ones
-// require parts that may be used and dropped on any thread.
+/// The memory of a slot: the block a task is written in, whose first word is the state word of
+/// the task's header ([`Header`](crate::Header) is `repr(C)` with the word first), or zero
+/// while the slot is free.
+#[repr(C)]
+union SlotMemory<const SIZE: usize, A: Alignment> {
+    state: ManuallyDrop<AtomicUsize>,
+    block: ManuallyDrop<TaskBlock<SIZE, A>>,
+}
+
+// SAFETY: the state word is only reached atomically; the rest of the block is reached only by
+// the task that owns the slot (claimed through the state word, exclusively), and that task
+// follows the thread rules of its spawn function: the safe ones require parts that may be used
+// and dropped on any thread.
 unsafe impl<const SIZE: usize, A: Alignment> Sync for TaskSlot<SIZE, A> {}
 
 impl<const SIZE: usize, A: Alignment> fmt::Debug for TaskSlot<SIZE, A> {
@@ -267,25 +278,36 @@ impl<const SIZE: usize, A: Alignment> fmt::Debug for TaskSlot<SIZE, A> {
 }
 
 impl<const SIZE: usize, A: Alignment> Memory for TaskSlot<SIZE, A> {
+    // The claim stores the initial state (`claim`).
+    const STATE_WRITTEN: bool = true;
+
     unsafe fn release(ptr: *mut u8, _: core::alloc::Layout) {
-        // SAFETY: a task of kind `TaskSlot` starts at offset 0 of its slot and its pointer was
-        // made from a pointer to the whole slot (`claim`), so it reaches the flag; the slot
-        // outlives its task (the spawn functions' contracts).
-        let slot = unsafe { &*ptr.cast_const().cast::<Self>() };
+        // SAFETY: a task of kind `TaskSlot` starts at offset 0 of its slot, whose first word is
+        // its state word, an `AtomicUsize` that was never dropped or overwritten (the header's
+        // other parts are dropped one by one); the pointer was made from a pointer to the whole
+        // slot (`claim`) and the slot outlives its task (the spawn functions' contracts).
+        let state = unsafe { &*ptr.cast_const().cast::<AtomicUsize>() };
         // ORDERING: `Release`: every access of the old task (its parts' drops included, ordered
         // before us by the last reference's `Acquire` decrement) happens-before the next claim,
         // whose `Acquire` compare-and-swap reads this store.
-        slot.taken.store(false, Ordering::Release);
+        state.store(FREE, Ordering::Release);
     }
 }
+
+// The slot's state word is the header's: the header starts the task, its state word first.
+const _: () = assert!(core::mem::offset_of!(crate::Header, state) == 0);
+
+/// The state word of a free slot. A live task's is never zero (its `TAKEN` flag stays set).
+const FREE: usize = 0;
 
 impl<const SIZE: usize, A: Alignment> TaskSlot<SIZE, A> {
     sync_core::const_fn! {
         /// An empty slot, for a `static`.
         pub const fn new() -> Self {
             Self {
-                block: UnsafeCell::new(TaskBlock::new()),
-                taken: AtomicBool::new(false),
+                memory: UnsafeCell::new(SlotMemory {
+                    state: ManuallyDrop::new(AtomicUsize::new(FREE)),
+                }),
             }
         }
     }
@@ -294,7 +316,15 @@ impl<const SIZE: usize, A: Alignment> TaskSlot<SIZE, A> {
     pub fn is_free(&self) -> bool {
         // ORDERING: `Acquire` pairs with the `Release` store that freed the slot (`release`):
         // once free, the old task's drops are visible to the caller.
-        !self.taken.load(Ordering::Acquire)
+        self.state().load(Ordering::Acquire) == FREE
+    }
+
+    /// The state word: the slot's while it is free, its task's while taken.
+    fn state(&self) -> &AtomicUsize {
+        // SAFETY: the first word of the memory always holds an `AtomicUsize` (written by `new`,
+        // then only reached atomically: a task's header is written and dropped around it), and
+        // it is only ever shared.
+        unsafe { &(*self.memory.get()).state }
     }
 
     /// The number of bytes the task of `future` with `schedule` and `data` takes: a slot of
@@ -311,14 +341,18 @@ impl<const SIZE: usize, A: Alignment> TaskSlot<SIZE, A> {
         size_of::<RawTask<Fut, Fut::Output, S, (), D, Self>>()
     }
 
-    /// Claims the slot; `Some` with a pointer to the whole slot (whose block comes first).
+    /// Claims the slot: stores the state of a new task in its state word, the task's first
+    /// transition; `Some` with a pointer to the whole slot memory.
+    ///
+    /// A live task's word is never zero, so the compare-and-swap fails on a taken slot without
+    /// changing anything, whatever the task is doing.
     fn claim(&self) -> Option<*mut u8> {
         // ORDERING: success `Acquire` pairs with `release`'s `Release` store, so the old task
         // happens-before the new one is written. `Relaxed` on failure: nothing is read then.
-        self.taken
-            .compare_exchange(false, true, Ordering::Acquire, Ordering::Relaxed)
+        self.state()
+            .compare_exchange(FREE, INITIAL, Ordering::Acquire, Ordering::Relaxed)
             .ok()?;
-        Some(ptr::from_ref(self).cast_mut().cast())
+        Some(self.memory.get().cast())
     }
 
     /// Spawns `future` into the slot; see [`spawn`](crate::spawn).

@@ -19,7 +19,7 @@ use crate::ScheduleInfo;
 use crate::header::{Header, TaskHead};
 use crate::raw::{Panic, header};
 use crate::state::{
-    AWAITER, CLOSED, COMPLETED, HANDLE, REFERENCE, REFS, RUNNING, SCHEDULED, abort,
+    AWAITER, CLOSED, COMPLETED, HANDLE, REFERENCE, REFS, RUNNING, SCHEDULED, TAKEN, abort,
 };
 
 /// A spawned task: await it for the output, [`detach`](Self::detach) it, or
@@ -307,7 +307,7 @@ unsafe fn let_go(ptr: *const ()) -> bool {
         // The last handle of an idle, unfinished task with no waker: nobody could ever
         // wake it, so close it and schedule it once so its future is dropped.
         let new = if state & (REFS | CLOSED) == 0 {
-            SCHEDULED | CLOSED | REFERENCE
+            TAKEN | SCHEDULED | CLOSED | REFERENCE
         } else {
             state & !HANDLE
         };

@@ -12,7 +12,9 @@ use sync_core::sync::atomic::Ordering;
 
 use crate::ScheduleInfo;
 use crate::raw::header;
-use crate::state::{CLOSED, COMPLETED, HANDLE, REFERENCE, REFS, RUNNING, SCHEDULED, abort};
+use crate::state::{
+    CLOSED, COMPLETED, HANDLE, REFERENCE, REFS, RUNNING, SCHEDULED, TAKEN, abort,
+};
 
 /// The waker vtable of every task; the data pointer is the task's (its header at offset 0).
 pub(crate) static WAKER_VTABLE: RawWakerVTable =
@@ -145,13 +147,14 @@ unsafe fn drop_waker(ptr: *const ()) {
     let new = header.state.fetch_sub(REFERENCE, Ordering::AcqRel) - REFERENCE;
     if new & (REFS | HANDLE) == 0 {
         if new & (COMPLETED | CLOSED) == 0 {
-            // Nobody else can reach the task: no reference, no handle.
+            // Nobody else can reach the task: no reference, no handle. (A spawn into its slot
+            // may read the word, and finds it taken before and after: `TAKEN` stays set.)
             // ORDERING: a plain store, since we are alone; `Release` is more than needed:
             // the runnable reaches another thread only through the schedule function, which
             // must synchronise to move it there.
             header
                 .state
-                .store(SCHEDULED | CLOSED | REFERENCE, Ordering::Release);
+                .store(TAKEN | SCHEDULED | CLOSED | REFERENCE, Ordering::Release);
             // SAFETY: we own the new reference and SCHEDULED.
             unsafe { (header.vtable.schedule)(ptr, ScheduleInfo::new(false)) };
         } else {

@@ -3,7 +3,8 @@
 //! double drop or a leak as a wrong count.
 //!
 //! Every model runs twice: with the task on the heap (`heap::`) and in a static slot
-//! (`in_slot::`); `reuse_vs_last_drop` races a spawn into a slot with the drop that frees it.
+//! (`in_slot::`); `reuse_vs_last_drop` and `reuse_vs_last_waker` race a spawn into a slot with
+//! the drops that free it.
 #![cfg(loom)]
 
 use std::future::Future;
@@ -477,6 +478,45 @@ fn reuse_vs_last_drop<K: Place>() {
     });
 }
 
+/// A spawn into a slot races the drop of the last waker of a detached, idle task: that drop
+/// takes the count to zero (so the state word holds no reference and no handle) and then closes
+/// the task and schedules it once, so that its future is dropped. The slot must stay taken
+/// through it all: the spawn finds it taken, or (never, here, since the runnable waits in the
+/// queue) every part of the old task dropped.
+fn reuse_vs_last_waker<K: Place>() {
+    model(|| {
+        let d = leak_drops();
+        let queue = Queue::default();
+        let kept: std::sync::Arc<Mutex<Option<Waker>>> = Default::default();
+        let k2 = kept.clone();
+        let (runnable, task) = spawn::<InSlot, _>(
+            d,
+            move |cx| {
+                *k2.lock().unwrap() = Some(cx.waker().clone());
+                Poll::Pending
+            },
+            &queue,
+        );
+        task.detach();
+        runnable.run();
+        let waker = kept.lock().unwrap().take().unwrap();
+        let t = thread::spawn(move || drop(waker));
+        match d.slot.spawn(std::future::pending::<()>(), |_: Runnable| {}) {
+            Ok((runnable, task)) => {
+                // Only a destroyed task frees its slot.
+                assert_freed(d, 0);
+                drop(task);
+                drop(runnable);
+            }
+            Err(back) => drop(back.future),
+        }
+        t.join().unwrap();
+        drain(&queue);
+        assert_freed(d, 0);
+        K::assert_given_back(d);
+    });
+}
+
 /// Every model, with the task on the heap and in a slot.
 macro_rules! every_place {
     ($($name:ident),* $(,)?) => {
@@ -488,6 +528,10 @@ macro_rules! every_place {
             #[test]
             fn reuse_vs_last_drop() {
                 super::reuse_vs_last_drop::<super::InSlot>()
+            }
+            #[test]
+            fn reuse_vs_last_waker() {
+                super::reuse_vs_last_waker::<super::InSlot>()
             }
         }
     };

@@ -99,6 +99,15 @@ fn spawn_run_await_allocate_nothing_and_the_task_lives_in_the_slot() {
 }
 
 #[test]
+fn a_slot_is_its_bytes_and_nothing_more() {
+    // The "taken" flag is the task's own state word: a slot costs exactly its block.
+    assert_eq!(std::mem::size_of::<TaskSlot<32>>(), 32);
+    assert_eq!(std::mem::size_of::<TaskSlot<256>>(), 256);
+    assert_eq!(std::mem::size_of::<TaskSlot<64, task_ffi::Align64>>(), 64);
+    assert_eq!(std::mem::align_of::<TaskSlot<32>>(), 8);
+}
+
+#[test]
 fn occupied_gives_the_arguments_back_and_leaves_the_live_task_alone() {
     static SLOT: TaskSlot<256> = TaskSlot::new();
     static DROPS: AtomicUsize = AtomicUsize::new(0);
