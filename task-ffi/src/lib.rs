@@ -103,13 +103,15 @@
 //! # State machine
 //!
 //! The state word holds the flags `SCHEDULED`, `RUNNING`, `COMPLETED`, `CLOSED`, `HANDLE`,
-//! `AWAITER`, `REGISTERING`, `NOTIFYING` and a count of references (one per `Runnable` and one
-//! per `Waker`; the `Task` is the `HANDLE` flag). Every transition is one compare-and-swap (or
+//! `AWAITER`, `REGISTERING`, `NOTIFYING`, `TAKEN` and a count of references (one per `Runnable`
+//! and one per `Waker`; the `Task` is the `HANDLE` flag). `TAKEN` is set from the spawn until
+//! the memory is given back, so the word of a live task is never zero: a [`TaskSlot`] is free
+//! exactly when the word at its start is zero, and needs no flag of its own. Every transition is one compare-and-swap (or
 //! `fetch_*`) on that word; whoever makes a transition owns what it hands out:
 //!
 //! | event | from | to | side effect |
 //! | --- | --- | --- | --- |
-//! | spawn | — | `SCHEDULED \| HANDLE`, 1 ref | the `Runnable` owns the ref |
+//! | spawn | — (a slot: zero) | `TAKEN \| SCHEDULED \| HANDLE`, 1 ref | the `Runnable` owns the ref |
 //! | wake, idle | not `SCHEDULED`/`RUNNING`/`COMPLETED`/`CLOSED` | `+SCHEDULED` | the waker's ref (`wake`) or a new one (`wake_by_ref`) becomes a `Runnable`, passed to `S` |
 //! | wake while running | `RUNNING` | `+SCHEDULED` | none; `run` reschedules after the poll (`woken_while_running`) |
 //! | wake otherwise | `SCHEDULED`, `COMPLETED` or `CLOSED` | unchanged | the waker's ref is dropped (`wake`) |
@@ -123,7 +125,7 @@
 //! | take output | `COMPLETED`, not `CLOSED` | `+CLOSED` | the `Task` moves the output out |
 //! | detach | `HANDLE` | `-HANDLE` | a completed output is taken and dropped first; an idle unfinished task with no refs is closed and scheduled once |
 //! | drop last waker | 1 ref, no `HANDLE` | 0 refs | an unfinished task is closed and scheduled once (to drop its future); a finished one is destroyed |
-//! | destroy | 0 refs, no `HANDLE` | — | drop `S`, the awaiter, `M`, `D`; free |
+//! | destroy | 0 refs, no `HANDLE` | — (a slot: zero) | drop `S`, the awaiter, `M`, `D`; free the memory (a slot: store zero, the last step) |
 //!
 //! Invariants: a `Runnable` exists exactly while `SCHEDULED` is set, and then the future is
 //! alive; the future is touched only by the owner of `SCHEDULED` or `RUNNING`; the output is
@@ -158,7 +160,7 @@
 //! A second panic while one unwinds (a future whose `poll` and destructor both panic, without
 //! `propagate_panic`) aborts the process, as everywhere in Rust. A panic cannot unwind out of
 //! the `extern "C"` functions in [`ffi`]: the process aborts there. The process also aborts if
-//! the reference count would overflow (more than `isize::MAX / 256` wakers, as with `Arc`).
+//! the reference count would overflow (more than `isize::MAX / 512` wakers, as with `Arc`).
 //!
 //! # Testing
 //!
@@ -166,7 +168,8 @@
 //! the last waker, the awaiter's registration, `cancel().await`, two wakes, a cancel and a wake
 //! together, a dropped runnable with a wake and an await, and destructors that panic while the
 //! handle awaits or is dropped; each model runs with the task on the heap and in a
-//! [`TaskSlot`], plus a spawn into a slot racing the drop that frees it. Drop counters are loom
+//! [`TaskSlot`], plus a spawn into a slot racing the drop of the last runnable and of the last
+//! waker (whose count reaches zero before it closes the task: the slot stays taken). Drop counters are loom
 //! atomics, so a double drop or a leak shows up as a wrong count and a lost wake-up as an
 //! unfinished task. miri runs every task-ffi test (`cargo xtask miri`, host, strict
 //! provenance), including the property test `tests/model.rs` (random operations and panicking
