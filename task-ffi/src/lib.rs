@@ -241,5 +241,7 @@ pub use runnable::Runnable;
 pub use schedule::{Schedule, ScheduleInfo, WithInfo};
 #[cfg(feature = "pool")]
 pub use slot::InPool;
-pub use slot::{Align8, Align16, Align32, Align64, Alignment, Occupied, TaskBlock, TaskSlot};
+pub use slot::{
+    Align4, Align8, Align16, Align32, Align64, Alignment, Occupied, TaskBlock, TaskSlot,
+};
 pub use task::{FallibleTask, Task};

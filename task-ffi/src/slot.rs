@@ -124,8 +124,8 @@ mod sealed {
     pub trait Sealed {}
 }
 
-/// The alignment of a [`TaskSlot`] or [`TaskBlock`]: [`Align8`], [`Align16`], [`Align32`] or
-/// [`Align64`]. Sealed.
+/// The alignment of a [`TaskSlot`] or [`TaskBlock`]: [`Align4`], [`Align8`], [`Align16`],
+/// [`Align32`] or [`Align64`]. Sealed.
 pub trait Alignment: sealed::Sealed + Copy + Send + Sync + 'static {}
 
 macro_rules! alignments {
@@ -140,6 +140,10 @@ macro_rules! alignments {
 }
 
 alignments! {
+    /// Slots aligned to 4 bytes: on 32-bit targets, a task whose parts need at most 4 (no
+    /// `u64`, `f64`), in exactly its size. The header is word-aligned, so on 64-bit targets
+    /// a task never fits (a compile error).
+    Align4 = 4;
     /// Slots aligned to 8 bytes (the default): every task whose parts need at most 8.
     Align8 = 8;
     /// Slots aligned to 16 bytes (`u128` on x86-64, SIMD values).

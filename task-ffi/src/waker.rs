@@ -12,9 +12,7 @@ use sync_core::sync::atomic::Ordering;
 
 use crate::ScheduleInfo;
 use crate::raw::header;
-use crate::state::{
-    CLOSED, COMPLETED, HANDLE, REFERENCE, REFS, RUNNING, SCHEDULED, TAKEN, abort,
-};
+use crate::state::{CLOSED, COMPLETED, HANDLE, REFERENCE, REFS, RUNNING, SCHEDULED, TAKEN, abort};
 
 /// The waker vtable of every task; the data pointer is the task's (its header at offset 0).
 pub(crate) static WAKER_VTABLE: RawWakerVTable =

@@ -107,6 +107,23 @@ fn a_slot_is_its_bytes_and_nothing_more() {
     assert_eq!(std::mem::align_of::<TaskSlot<32>>(), 8);
 }
 
+/// On 32-bit targets a task whose parts need at most a word fits a word-aligned slot of exactly
+/// its size.
+#[test]
+#[cfg(target_pointer_width = "32")]
+fn a_word_aligned_slot_is_exactly_its_task() {
+    use task_ffi::Align4;
+    static SLOT: TaskSlot<36, Align4> = TaskSlot::new();
+    assert_eq!(std::mem::size_of::<TaskSlot<28, Align4>>(), 28);
+    assert_eq!(std::mem::size_of::<TaskSlot<36, Align4>>(), 36);
+    let (runnable, task) = SLOT
+        .spawn_with(async { 7u32 }, |_: Runnable<(), u32>| {}, 1u32)
+        .unwrap();
+    runnable.run();
+    assert_eq!(block_on(task), 7);
+    assert!(SLOT.is_free());
+}
+
 #[test]
 fn occupied_gives_the_arguments_back_and_leaves_the_live_task_alone() {
     static SLOT: TaskSlot<256> = TaskSlot::new();

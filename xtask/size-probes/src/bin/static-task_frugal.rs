@@ -12,7 +12,7 @@ use core::task::Poll;
 
 use size_probes as _;
 use sync_core::AtomicWaker;
-use task_ffi::{Runnable, TaskSlot};
+use task_ffi::{Align4, Runnable, TaskSlot};
 
 static SIGNAL: AtomicWaker = AtomicWaker::new();
 static SIGNALLED: AtomicBool = AtomicBool::new(false);
@@ -52,8 +52,10 @@ async fn signaller() {
     }
 }
 
-static SLOT_A: TaskSlot<32> = TaskSlot::new();
-static SLOT_B: TaskSlot<32> = TaskSlot::new();
+// Each slot is exactly its task (28 bytes, word-aligned: what `TaskSlot::task_size` reports and
+// the smallest the compile-time check accepts), as embassy-executor sizes each pool to its task.
+static SLOT_A: TaskSlot<28, Align4> = TaskSlot::new();
+static SLOT_B: TaskSlot<28, Align4> = TaskSlot::new();
 /// The executor: one ready runnable per task (the task's data is its index).
 static READY: [AtomicPtr<()>; 2] = [const { AtomicPtr::new(ptr::null_mut()) }; 2];
 
