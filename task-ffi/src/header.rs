@@ -50,8 +50,9 @@ pub(crate) struct TaskVTable {
     pub(crate) schedule: unsafe fn(*const (), ScheduleInfo),
     /// Drops the future in place.
     pub(crate) drop_future: unsafe fn(*const ()),
-    /// Points at the output (`Result<T, Panic>`).
-    pub(crate) get_output: unsafe fn(*const ()) -> *const (),
+    /// The offset in bytes of the output (`Result<T, Panic>`) from the start of the task: a
+    /// number rather than a function, so taking the output costs no call.
+    pub(crate) output_offset: usize,
     /// Drops `S`, `D` and `M` and frees the allocation.
     pub(crate) destroy: unsafe fn(*const ()),
     /// Polls the future once (the body of `Runnable::run`). A task whose future's panics are

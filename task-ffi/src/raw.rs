@@ -346,7 +346,7 @@ where
     const VTABLE: TaskVTable = TaskVTable {
         schedule: Self::schedule,
         drop_future: Self::drop_future,
-        get_output: Self::get_output,
+        output_offset: offset_of!(Self, stage),
         destroy: Self::destroy,
         run: Self::run::<false>,
     };
@@ -465,17 +465,6 @@ where
         let raw = Self::cast(ptr);
         // SAFETY: the caller owns the live future; nobody else touches the stage meanwhile.
         unsafe { ptr::drop_in_place(Self::future_ptr(raw)) };
-    }
-
-    /// Points at the output.
-    ///
-    /// # Safety
-    ///
-    /// `ptr` points at a live task.
-    unsafe fn get_output(ptr: *const ()) -> *const () {
-        let raw = Self::cast(ptr);
-        // SAFETY: a field projection within the live allocation; nothing is read.
-        Self::output_ptr(raw).cast_const().cast()
     }
 
     /// Drops `S`, the awaiter, `M` and `D`, then frees the memory (all of it also when one of

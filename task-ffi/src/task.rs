@@ -191,7 +191,8 @@ impl<T, M> Task<T, M> {
         }
     }
 
-    /// Gives up the handle; returns the output if it was there and nobody took it.
+    /// Gives up the handle; returns the output if it was there, nobody took it and it needs a
+    /// drop.
     // With unwinding, inlined into `Drop` (the common way to let go of a finished task) and
     // `detach`, and the unwinding guard of `Drop` has its own, cold copy. Without, one copy.
     #[cfg_attr(panic = "unwind", inline(always))]
@@ -199,14 +200,20 @@ impl<T, M> Task<T, M> {
         let ptr = self.ptr.as_ptr().cast_const();
         // SAFETY: the handle keeps the task alive; we own it.
         if unsafe { let_go(ptr) } {
-            // SAFETY: the handle still keeps the task alive.
-            let header = unsafe { header(ptr) };
-            // SAFETY: `let_go` closed the completed task for us: the output is ours.
-            let output = unsafe { read_output::<T>(header, ptr) };
+            // An output without drop glue is left where it is: taking it would only cost a
+            // call.
+            let output = if mem::needs_drop::<Result<T, Panic>>() {
+                // SAFETY: the handle still keeps the task alive.
+                let header = unsafe { header(ptr) };
+                // SAFETY: `let_go` closed the completed task for us: the output is ours.
+                Some(unsafe { read_output::<T>(header, ptr) })
+            } else {
+                None
+            };
             // SAFETY: as above; the task is CLOSED now, so this call clears HANDLE.
             let again = unsafe { let_go(ptr) };
             debug_assert!(!again, "the output is taken once");
-            Some(output)
+            output
         } else {
             None
         }
@@ -342,8 +349,9 @@ unsafe fn let_go(ptr: *const ()) -> bool {
 ///
 /// The caller set CLOSED on the COMPLETED task, so the output is there and is its to take.
 unsafe fn read_output<T>(header: &Header, ptr: *const ()) -> Result<T, Panic> {
-    // SAFETY: `get_output` only computes the address of the output in the live task.
-    let out = unsafe { (header.vtable.get_output)(ptr) };
+    // The output is at the offset the task type recorded (`Stage` is `repr(C)`: the output at
+    // its start), inside the task's memory, which `ptr` covers.
+    let out = ptr.cast::<u8>().wrapping_add(header.vtable.output_offset);
     // SAFETY: the output is a `Result<T, Panic>` there, read exactly once (caller's promise).
     unsafe { ptr::read(out.cast::<Result<T, Panic>>()) }
 }
