@@ -106,8 +106,9 @@
 //! `AWAITER`, `REGISTERING`, `NOTIFYING`, `TAKEN` and a count of references (one per `Runnable`
 //! and one per `Waker`; the `Task` is the `HANDLE` flag). `TAKEN` is set from the spawn until
 //! the memory is given back, so the word of a live task is never zero: a [`TaskSlot`] is free
-//! exactly when the word at its start is zero, and needs no flag of its own. Every transition is one compare-and-swap (or
-//! `fetch_*`) on that word; whoever makes a transition owns what it hands out:
+//! exactly when the word at its start is zero, and needs no flag of its own. Every transition
+//! is one compare-and-swap (or `fetch_*`) on that word; whoever makes a transition owns what
+//! it hands out:
 //!
 //! | event | from | to | side effect |
 //! | --- | --- | --- | --- |
