@@ -161,13 +161,19 @@ impl Header {
     #[inline(always)]
     pub(crate) unsafe fn write(ptr: *mut Self, vtable: &'static TaskVTable, write_state: bool) {
         if write_state {
+            let state = ptr
+                .wrapping_byte_add(offset_of!(Self, state))
+                .cast::<AtomicUsize>();
             // SAFETY: in bounds and ours (the caller's promise).
-            unsafe { (&raw mut (*ptr).state).write(AtomicUsize::new(INITIAL)) };
+            unsafe { state.write(AtomicUsize::new(INITIAL)) };
         }
-        // SAFETY: as above; the field pointers do not cover the state word.
-        unsafe { (&raw mut (*ptr).awaiter).write(UnsafeCell::new(None)) };
+        // SAFETY: as above; the awaiter does not overlap the state word.
+        unsafe { Self::awaiter_ptr(ptr).write(UnsafeCell::new(None)) };
+        let vtable_ptr = ptr
+            .wrapping_byte_add(offset_of!(Self, vtable))
+            .cast::<&'static TaskVTable>();
         // SAFETY: as above.
-        unsafe { (&raw mut (*ptr).vtable).write(vtable) };
+        unsafe { vtable_ptr.write(vtable) };
     }
 
     /// Points at the awaiter slot, the only part of a header that needs a drop (no

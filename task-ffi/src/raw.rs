@@ -219,16 +219,27 @@ impl<M, D> DropHead<M, D> {
 
 impl<M, D> Drop for DropHead<M, D> {
     fn drop(&mut self) {
-        let head = self.0;
+        let (header, metadata, data) = head_parts(self.0);
         // Declared in reverse order of their drops.
-        // SAFETY: the guard owns the live head (see `new`): each part is dropped once, here;
-        // the field pointers stay in bounds.
-        let _data = unsafe { DropInPlace::new(&raw mut (*head).data) };
+        // SAFETY: the guard owns the live head (see `new`): each part is dropped once, here.
+        let _data = unsafe { DropInPlace::new(data) };
         // SAFETY: as above.
-        let _metadata = unsafe { DropInPlace::new(&raw mut (*head).metadata) };
+        let _metadata = unsafe { DropInPlace::new(metadata) };
         // SAFETY: as above.
-        let _awaiter = unsafe { DropInPlace::new(Header::awaiter_ptr(&raw mut (*head).header)) };
+        let _awaiter = unsafe { DropInPlace::new(Header::awaiter_ptr(header)) };
     }
+}
+
+/// Points at the header, the metadata and the data of the head at `head` (no dereference:
+/// safe).
+#[inline(always)]
+fn head_parts<M, D>(head: *mut TaskHead<M, D>) -> (*mut Header, *mut M, *mut D) {
+    (
+        head.cast(),
+        head.wrapping_byte_add(TaskHead::<M, D>::METADATA_OFFSET)
+            .cast(),
+        head.wrapping_byte_add(TaskHead::<M, D>::DATA_OFFSET).cast(),
+    )
 }
 
 /// Gives the memory of an `X` back to its kind `Mem` when it goes out of scope (also while
@@ -422,13 +433,14 @@ where
         };
 
         let head = Self::head_ptr(raw);
+        let (header_ptr, metadata_ptr, data_ptr) = head_parts(head);
         // SAFETY: `raw` is valid memory for `Self` (the caller's promise), ours but for the
-        // state word of memory whose claim wrote it; the field pointers are in bounds.
-        unsafe { Header::write(&raw mut (*head).header, vtable, !Mem::STATE_WRITTEN) };
+        // state word of memory whose claim wrote it; the part pointers are in bounds.
+        unsafe { Header::write(header_ptr, vtable, !Mem::STATE_WRITTEN) };
         // SAFETY: as above.
-        unsafe { (&raw mut (*head).metadata).write(metadata) };
+        unsafe { metadata_ptr.write(metadata) };
         // SAFETY: as above.
-        unsafe { (&raw mut (*head).data).write(data) };
+        unsafe { data_ptr.write(data) };
         // SAFETY: as above.
         unsafe { Self::schedule_ptr(raw).write(schedule) };
 

@@ -325,10 +325,10 @@ impl<const SIZE: usize, A: Alignment> TaskSlot<SIZE, A> {
 
     /// The state word: the slot's while it is free, its task's while taken.
     fn state(&self) -> &AtomicUsize {
-        // SAFETY: the first word of the memory always holds an `AtomicUsize` (written by `new`,
-        // then only reached atomically: a task's header is written and dropped around it), and
-        // it is only ever shared.
-        unsafe { &(*self.memory.get()).state }
+        // SAFETY: the first word of the memory (the `repr(C)` union's `state` field, at offset 0)
+        // always holds an `AtomicUsize` (written by `new`, then only reached atomically: a
+        // task's header is written and dropped around it), and it is only ever shared.
+        unsafe { &*self.memory.get().cast::<AtomicUsize>() }
     }
 
     /// The number of bytes the task of `future` with `schedule` and `data` takes: a slot of
