@@ -14,7 +14,7 @@ use std::task::Poll;
 use io_mini::reactor::{Core, Wakeup};
 use io_mini::registry::{Direction, FileId, Key, READ, WRITE, WaiterId};
 use loom::sync::{Arc, Condvar, Mutex};
-use loom::thread;
+use sync_core::sync::loom_only::{model, thread};
 
 #[derive(Default)]
 struct KState {
@@ -124,7 +124,7 @@ fn start() -> (Arc<Reactor>, Arc<Kernel>, thread::JoinHandle<()>) {
 /// for, or the other task is never woken.
 #[test]
 fn a_report_for_one_direction_rearms_the_other() {
-    loom::model(|| {
+    model(|| {
         let (core, kernel, reactor) = start();
         let key = core.register(3, FileId::UNKNOWN).unwrap();
         let writer = thread::spawn({

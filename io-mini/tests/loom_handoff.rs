@@ -13,7 +13,7 @@ use std::task::Poll;
 use io_mini::reactor::{Core, Wakeup};
 use io_mini::registry::{Direction, FileId, Interest, READ, WaiterId};
 use loom::sync::{Arc, Condvar, Mutex};
-use loom::thread;
+use sync_core::sync::loom_only::{model, thread};
 use sync_core::testing::WakeCounter;
 
 #[derive(Default)]
@@ -117,7 +117,7 @@ fn start() -> (Arc<Reactor>, Arc<Kernel>, thread::JoinHandle<()>) {
 /// by one readiness event; neither evicts the other.
 #[test]
 fn two_waiters_on_one_direction_both_complete() {
-    loom::model(|| {
+    model(|| {
         let (core, kernel, reactor) = start();
         let key = core.register(3, FileId::UNKNOWN).unwrap();
         let mut ids: [Option<WaiterId>; 2] = [None, None];
@@ -157,7 +157,7 @@ fn two_waiters_on_one_direction_both_complete() {
 /// nobody is woken, and the reactor is made to drop the fd from its poll set.
 #[test]
 fn cancel_and_deregister_wake_nobody_and_release_the_fd() {
-    loom::model(|| {
+    model(|| {
         let (core, kernel, reactor) = start();
         let counter = WakeCounter::new();
         let key = core.register(3, FileId::UNKNOWN).unwrap();
@@ -189,7 +189,7 @@ fn cancel_and_deregister_wake_nobody_and_release_the_fd() {
 /// wait completes (no lost wake-up) and the reactor ends up watching nothing else.
 #[test]
 fn removing_the_last_source_while_waiting_on_another_loses_nothing() {
-    loom::model(|| {
+    model(|| {
         let (core, kernel, reactor) = start();
         let first = core.register(3, FileId::UNKNOWN).unwrap();
         let second = core.register(4, FileId::UNKNOWN).unwrap();

@@ -7,8 +7,8 @@ use std::task::Poll;
 
 use io_mini::registry::{Direction, FileId, Key, NIL, WaiterId};
 use loom::sync::Arc;
-use loom::thread;
 use sync_core::sync::atomic::{AtomicU16, Ordering::SeqCst};
+use sync_core::sync::loom_only::{model, thread};
 
 use super::{Kernel, Reactor, start};
 
@@ -22,7 +22,7 @@ pub(super) fn stop(kernel: &Kernel, reactor: thread::JoinHandle<()>) {
 /// not be lost. After the deregistration the backend holds nothing of the fd ([`super::unwatched`]).
 #[test]
 fn read_with_is_woken_by_data_arriving_at_any_time() {
-    loom::model(|| {
+    model(|| {
         let (core, kernel, reactor) = start();
         let key = core.register(3, FileId::UNKNOWN).unwrap();
         let producer = thread::spawn({
@@ -60,7 +60,7 @@ fn read_with_is_woken_by_data_arriving_at_any_time() {
 /// message disarmed the fd, so the re-arm for the second must arm it again.
 #[test]
 fn rearmed_reads_get_every_message() {
-    loom::model(|| {
+    model(|| {
         let (core, kernel, reactor) = start();
         let key = core.register(3, FileId::UNKNOWN).unwrap();
         let producer = thread::spawn({
@@ -142,7 +142,7 @@ fn read_one(core: &Reactor, kernel: &Kernel, parked: &AtomicU16, key: Key, send:
 /// A lost wake-up leaves a task blocked forever, which loom reports as a deadlock.
 #[test]
 fn two_readers_sharing_a_parked_place_both_complete() {
-    loom::model(|| {
+    model(|| {
         let (core, kernel, reactor) = start();
         let key = core.register(3, FileId::UNKNOWN).unwrap();
         let parked = Arc::new(AtomicU16::new(NIL));
