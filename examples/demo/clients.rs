@@ -60,15 +60,15 @@ pub(crate) async fn run(
     id: usize,
     kind: Kind,
     addr: SocketAddr,
-    mut report: hatch::Sender<'static, Outcome>,
+    report: hatch::Sender<'static, Outcome>,
 ) {
     let outcome = match kind {
         Kind::Good => good(id, addr).await,
         Kind::Garbage => garbage(id, addr).await,
         Kind::CutOff => cut_off(id, addr).await,
     };
-    // The slot is empty (one message per hatch); `Err` only if the main thread is gone.
-    let _ = report.send(outcome).now();
+    // One message per hatch: the one-shot send. `Err` only if the main thread is gone.
+    let _ = report.send_last(outcome);
 }
 
 /// The `i`-th frame of client `id`: length 1..=MAX_PAYLOAD, recognisable bytes.
