@@ -219,23 +219,36 @@ fn cancel_vs_run<K: Place>() {
     });
 }
 
+/// Where [`spawn_keeping_waker`] keeps the waker of the task's first poll.
+type KeptWaker = std::sync::Arc<Mutex<Option<Waker>>>;
+
+/// Spawns a task that never completes and, when polled, keeps a clone of its waker in the
+/// returned cell (for models that drop the last waker on another thread).
+fn spawn_keeping_waker<K: Place>(
+    drops: &'static Drops,
+    queue: &Queue,
+) -> (Runnable<(), Counted<'static>>, Task<Out>, KeptWaker) {
+    let kept = KeptWaker::default();
+    let k2 = kept.clone();
+    let (runnable, task) = spawn::<K, _>(
+        drops,
+        move |cx| {
+            *k2.lock().unwrap() = Some(cx.waker().clone());
+            Poll::Pending
+        },
+        queue,
+    );
+    (runnable, task, kept)
+}
+
 /// The handle is detached while the last waker is dropped on another thread.
 fn detach_vs_last_waker<K: Place>() {
     model(|| {
         let d = leak_drops();
         let queue = Queue::default();
-        let slot: std::sync::Arc<Mutex<Option<Waker>>> = Default::default();
-        let s2 = slot.clone();
-        let (runnable, task) = spawn::<K, _>(
-            d,
-            move |cx| {
-                *s2.lock().unwrap() = Some(cx.waker().clone());
-                Poll::Pending
-            },
-            &queue,
-        );
+        let (runnable, task, kept) = spawn_keeping_waker::<K>(d, &queue);
         runnable.run();
-        let waker = slot.lock().unwrap().take().unwrap();
+        let waker = kept.lock().unwrap().take().unwrap();
         let t = thread::spawn(move || drop(waker));
         task.detach();
         t.join().unwrap();
@@ -487,16 +500,7 @@ fn reuse_vs_last_waker<K: Place>() {
     model(|| {
         let d = leak_drops();
         let queue = Queue::default();
-        let kept: std::sync::Arc<Mutex<Option<Waker>>> = Default::default();
-        let k2 = kept.clone();
-        let (runnable, task) = spawn::<InSlot, _>(
-            d,
-            move |cx| {
-                *k2.lock().unwrap() = Some(cx.waker().clone());
-                Poll::Pending
-            },
-            &queue,
-        );
+        let (runnable, task, kept) = spawn_keeping_waker::<InSlot>(d, &queue);
         task.detach();
         runnable.run();
         let waker = kept.lock().unwrap().take().unwrap();
