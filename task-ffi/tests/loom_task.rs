@@ -476,19 +476,28 @@ fn reuse_vs_last_drop<K: Place>() {
         let (runnable, task) = spawn::<InSlot, _>(d, |_| Poll::Pending, &queue);
         task.detach();
         let t = thread::spawn(move || drop(runnable));
-        match d.slot.spawn(std::future::pending::<()>(), |_: Runnable| {}) {
-            Ok((runnable, task)) => {
-                // The old task is gone: all its parts were dropped before the slot was free.
-                assert_freed(d, 0);
-                drop(task);
-                drop(runnable);
-            }
-            Err(back) => drop(back.future),
-        }
+        spawn_again_into_the_slot(d);
         t.join().unwrap();
         assert_freed(d, 0);
         K::assert_given_back(d);
     });
+}
+
+/// Spawns a second task into `drops`' slot while its first task may still be going away: the
+/// spawn finds the slot taken (and gets its arguments back), or, if it succeeds, every part of
+/// the old task was dropped first (only a destroyed task frees its slot).
+fn spawn_again_into_the_slot(drops: &'static Drops) {
+    match drops
+        .slot
+        .spawn(std::future::pending::<()>(), |_: Runnable| {})
+    {
+        Ok((runnable, task)) => {
+            assert_freed(drops, 0);
+            drop(task);
+            drop(runnable);
+        }
+        Err(back) => drop(back.future),
+    }
 }
 
 /// A spawn into a slot races the drop of the last waker of a detached, idle task: that drop
@@ -505,15 +514,7 @@ fn reuse_vs_last_waker<K: Place>() {
         runnable.run();
         let waker = kept.lock().unwrap().take().unwrap();
         let t = thread::spawn(move || drop(waker));
-        match d.slot.spawn(std::future::pending::<()>(), |_: Runnable| {}) {
-            Ok((runnable, task)) => {
-                // Only a destroyed task frees its slot.
-                assert_freed(d, 0);
-                drop(task);
-                drop(runnable);
-            }
-            Err(back) => drop(back.future),
-        }
+        spawn_again_into_the_slot(d);
         t.join().unwrap();
         drain(&queue);
         assert_freed(d, 0);
