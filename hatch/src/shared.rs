@@ -13,7 +13,8 @@
 //!
 //! # The lock
 //!
-//! Bit [`LOCK`] is the lock, and it is only ever set by a holder of the hatch's lock section
+//! Bit [`LOCK`] is the lock (on hosts; on bare metal the section alone, see below), and it is
+//! only ever set by a holder of the hatch's lock section
 //! (sync-core's `Section` for the hatch's address, see [`Locked`]), so nobody spins on it: a
 //! second locker waits in the section. **Every** access to the three cells happens
 //! with the lock held, *except* where a side knows it is alone: the cleanup by the last handle to
@@ -259,6 +260,10 @@ impl<T> Hatch<T> {
     /// succeed. A new hatch is free; a used one becomes free again when its pair has dropped and
     /// one of the handles had [`reclaims`](Sender::set_reclaims) or
     /// [`recycles`](Sender::set_recycles) set.
+    ///
+    /// The answer may be stale at once: a `try_split` on another thread or core may claim the
+    /// hatch right after (on bare metal also while this runs). Split with `try_split` and act
+    /// on its `None`, rather than on this.
     #[must_use]
     pub fn is_free(&self) -> bool {
         // ORDERING: `Acquire` pairs with the `Release` store of the free state by the last handle's
@@ -376,8 +381,9 @@ impl<T> Hatch<T> {
     #[cfg_attr(not(target_os = "none"), inline)]
     pub(crate) fn lock(&self) -> (u32, Locked) {
         let locked = Locked::enter(self.key());
-        // Only a holder of this hatch's section sets the lock bit, and it clears the bit before
-        // it leaves the section; we hold the section, so the bit is clear and adding it sets it.
+        // On hosts: only a holder of this hatch's section sets the lock bit, and it clears the
+        // bit before it leaves the section; we hold the section, so the bit is clear and adding
+        // it sets it.
         // One read-modify-write that cannot fail, so no retry loop and no first guess (on x86 a
         // single `lock xadd`). The lock-free paths compare-and-swap from an unlocked state, so
         // they fail (and come here) from now on, and while the lock is held its holder is the
@@ -441,7 +447,8 @@ impl<T> Hatch<T> {
         // state) to the next locker's `Acquire` `fetch_add` and to the `Acquire` looks
         // (`peek`) of the lock-free paths. A plain store, not a read-modify-write, is enough:
         // while the lock bit is set nobody else writes the word (every other write is a
-        // compare-and-swap from an unlocked state, see `lock`).
+        // compare-and-swap from an unlocked state, see `lock`); on bare metal, where the bit is
+        // never set, every write of the word happens inside the section we hold.
         self.state.store(state, Ordering::Release);
         locked.leave();
     }
@@ -682,14 +689,14 @@ pub(crate) fn transition(word: &AtomicU32, from: u32, to: u32) -> bool {
         .is_ok()
 }
 
-/// Proof that the lock bit is held, returned by [`Hatch::lock`] and consumed by
+/// Proof that the lock is held, returned by [`Hatch::lock`] and consumed by
 /// [`Hatch::unlock`]: the [`Section`] of this hatch's address, held for exactly as long as the
-/// lock bit.
+/// lock bit on hosts (on bare metal the section alone is the lock and the bit is never set).
 ///
 /// The section is sync-core's lock (see `sync_core::lock`): a critical section on bare metal,
 /// one of sync-core's striped OS mutexes with feature `std` on a hosted target, a critical
 /// section on a host without `std`, loom's mutex under loom. Only a holder of the section sets
-/// the lock bit, so a second locker waits in the section — masked out, or asleep in the OS —
+/// the lock bit (where it is used), so a second locker waits in the section — masked out, or asleep in the OS —
 /// and never spins on the bit while its holder is preempted.
 #[must_use = "the lock is released by `Hatch::unlock`"]
 pub(crate) struct Locked {

@@ -63,6 +63,10 @@ pub use self::cell::UnsafeCell;
 /// until it blocks, and once where [`thread::spawn`] yields at once, so that each new thread runs
 /// first. Every race a model sets up between a spawning thread and the thread it spawns is then
 /// started from both ends. Use these, not `loom::model` and `loom::thread::spawn`, in models.
+///
+/// It does not reach races between two spawned threads, or races that start after a thread
+/// first blocks: where such a model must explore an order loom would skip, put an explicit
+/// `thread::yield_now()` before the load that must be reordered.
 #[cfg(loom)]
 pub mod loom_only {
     pub use loom::future::block_on;
