@@ -31,7 +31,7 @@
 //! 8-aligned and the common requests, aligned to 8 or less, need no rounding on the fast path.
 //! A request that does not fit, or that asks for more than 4096 alignment, goes to the heap tier
 //! for this frame (the frame keeps a list and frees those blocks at its end) — or fails under
-//! [`Overflow::Error`](crate::Overflow::Error). With [`Overflow::Grow`](crate::Overflow::Grow)
+//! [`Overflow::Error`]. With [`Overflow::Grow`]
 //! the arena is also re-reserved at the frame boundary, big enough for the last frame (never
 //! smaller than it was; if the bigger block cannot be had, the arena keeps its size).
 //!
