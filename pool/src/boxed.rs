@@ -2,9 +2,9 @@
 //! that waits for a slot.
 //!
 //! A `Box` is one `NonNull<T>`: the pool is known from the type `P`, and the slot index from the
-//! address (for zero-sized `T` the address encodes the index, see [`PoolStorage`]). Dropping a
-//! `Box` drops the value and then releases the slot, through a guard so that a panicking `Drop` of
-//! `T` still releases it.
+//! address (for zero-sized `T` the address encodes the index, see
+//! [`PoolStorage`](crate::PoolStorage)). Dropping a `Box` drops the value and then releases the
+//! slot, through a guard so that a panicking `Drop` of `T` still releases it.
 //!
 //! [`NewAsync`] holds either the value ([`Box::new_async`]) or a constructor
 //! ([`Box::new_async_with`]) and an [`AcquireState`]: not started → queued (holding a ticket) →
