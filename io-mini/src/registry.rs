@@ -402,6 +402,29 @@ fn mark_waiting(mask: &mut usize, index: usize, on: bool) {
     }
 }
 
+/// Walks the waiting places of a [`Registry`]: those of its `waiting` mask, lowest first, then
+/// the places past the mask that are `Waiting`. It holds no borrow, so the walker may change
+/// the places it visits.
+struct WaitingPlaces {
+    mask: usize,
+    rest: core::ops::Range<usize>,
+}
+
+impl WaitingPlaces {
+    /// The next waiting place among `places` (the taken ones); `None` after the last.
+    #[inline]
+    fn next(&mut self, places: &[Waiter]) -> Option<usize> {
+        if self.mask != 0 {
+            let index = self.mask.trailing_zeros() as usize;
+            self.mask &= self.mask - 1;
+            return Some(index);
+        }
+        self.rest
+            .by_ref()
+            .find(|&index| places[index].state == State::Waiting)
+    }
+}
+
 impl<const N: usize, const W: usize> Registry<N, W> {
     const FITS: () = assert!(
         N < NIL as usize && W < NIL as usize,
@@ -450,6 +473,15 @@ impl<const N: usize, const W: usize> Registry<N, W> {
     }
 
     /// Frees the waiter place at `index` and shrinks the scanned prefix past free places.
+    /// A walk over the waiting places (see [`WaitingPlaces`]).
+    fn waiting_places(&self) -> WaitingPlaces {
+        self.check_waiting();
+        WaitingPlaces {
+            mask: self.waiting,
+            rest: MASKED..usize::from(self.waiter_end),
+        }
+    }
+
     fn free_place(&mut self, index: usize) -> Option<Waker> {
         let place = &mut self.waiters[index];
         place.state = State::Free;
@@ -829,13 +861,13 @@ impl<const N: usize, const W: usize> Registry<N, W> {
     /// Reactor: records what the next `poll(2)` watches and writes it to `out`; returns how
     /// many entries of `out` are used (at most `N`). Sets `polling` and clears `notified`.
     pub fn snapshot(&mut self, out: &mut [Interest]) -> usize {
-        let (entries, waiters) = (usize::from(self.entry_end), usize::from(self.waiter_end));
+        let entries = usize::from(self.entry_end);
         // Two passes: the waiting places set the wanted directions in the scratch bits above the
         // snapshot bits, then each entry's wanted bits replace its snapshot bits.
-        for place in &self.waiters[..waiters] {
-            if place.state == State::Waiting {
-                self.entries[usize::from(place.slot)].snap |= place.dir.bit() << WANT_SHIFT;
-            }
+        let mut waiting = self.waiting_places();
+        while let Some(index) = waiting.next(&self.waiters) {
+            let place = &self.waiters[index];
+            self.entries[usize::from(place.slot)].snap |= place.dir.bit() << WANT_SHIFT;
         }
         let mut n = 0;
         for (slot, entry) in self.entries[..entries].iter_mut().enumerate() {
@@ -886,12 +918,12 @@ impl<const N: usize, const W: usize> Registry<N, W> {
     /// as far as it has room (the rest are left for [`Registry::take_wakers`]): one pass instead
     /// of two. Returns `(woken, taken)`.
     pub fn wake_ready_into(&mut self, out: &mut [Option<Waker>]) -> (usize, usize) {
-        let (entries, waiters) = (usize::from(self.entry_end), usize::from(self.waiter_end));
+        let entries = usize::from(self.entry_end);
         let (mut woken, mut taken) = (0, 0);
-        for (index, place) in self.waiters[..waiters].iter_mut().enumerate() {
-            if place.state == State::Waiting
-                && self.entries[usize::from(place.slot)].ready & place.dir.bit() != 0
-            {
+        let mut waiting = self.waiting_places();
+        while let Some(index) = waiting.next(&self.waiters) {
+            let place = &mut self.waiters[index];
+            if self.entries[usize::from(place.slot)].ready & place.dir.bit() != 0 {
                 place.state = State::Woken;
                 mark_waiting(&mut self.waiting, index, false);
                 woken += 1;

@@ -24,7 +24,7 @@
 
 use core::task::Waker;
 
-use super::{Direction, Key, MASKED, Registry, State, mark_waiting};
+use super::{Direction, Key, Registry, State, mark_waiting};
 
 /// Mode bit: the arming protocol (see the module docs).
 pub const ARMING: u8 = 1;
@@ -144,23 +144,8 @@ impl<const N: usize, const W: usize> Registry<N, W> {
     ) -> (usize, usize) {
         let (entries, waiters) = (usize::from(self.entry_end), usize::from(self.waiter_end));
         let (mut woken, mut taken) = (0, 0);
-        self.check_waiting();
-        // The waiting places: those of the mask, lowest first, then the unmasked rest.
-        let mut mask = self.waiting;
-        let mut rest = MASKED..waiters;
-        loop {
-            let index = if mask != 0 {
-                let index = mask.trailing_zeros() as usize;
-                mask &= mask - 1;
-                index
-            } else if let Some(index) = rest.next() {
-                if self.waiters[index].state != State::Waiting {
-                    continue;
-                }
-                index
-            } else {
-                break;
-            };
+        let mut waiting = self.waiting_places();
+        while let Some(index) = waiting.next(&self.waiters) {
             let place = &mut self.waiters[index];
             let entry = &mut self.entries[usize::from(place.slot)];
             if entry.ready & place.dir.bit() != 0 {

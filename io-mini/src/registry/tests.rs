@@ -534,3 +534,60 @@ fn events_reach_waiting_places_past_the_mask() {
     assert_eq!(r.take_wakers(&mut rest), 0);
     assert_eq!((r.waiters(), counter.wakes(), counter.live()), (0, 0, 0));
 }
+
+#[test]
+fn the_poll_protocol_reaches_waiting_places_past_the_mask() {
+    // The snapshot and the dispatch of the poll(2) protocol walk the waiting places through the
+    // mask, then scan the rest: a direction waited for only by a place past the mask is still
+    // watched and woken, and cancelled places are skipped.
+    const PLACES: usize = MASKED + 4;
+    let counter = WakeCounter::new();
+    let w = counter.waker();
+    let mut r = Registry::<3, PLACES>::new();
+    let a = r.insert(3, file(3)).unwrap();
+    let b = r.insert(4, file(4)).unwrap();
+    // Every masked place and one past the mask wait to read `a`; the last place past the mask,
+    // alone, waits to write `b`.
+    let mut reads: Vec<_> = (0..PLACES - 1)
+        .map(|_| Some(r.add_waiter(a, Direction::Read, w.clone()).unwrap().0))
+        .collect();
+    let mut write = Some(r.add_waiter(b, Direction::Write, w.clone()).unwrap().0);
+    // A cancelled place inside the mask and one past it.
+    drop(r.cancel(reads.swap_remove(PLACES - 2).unwrap()));
+    drop(r.cancel(reads.swap_remove(7).unwrap()));
+    r.check_waiting();
+    let mut out = [Interest {
+        fd: 0,
+        key: a,
+        dirs: 0,
+    }; 3];
+    assert_eq!(r.snapshot(&mut out), 2);
+    assert_eq!((out[0].key, out[0].dirs), (a, READ));
+    assert_eq!(
+        (out[1].key, out[1].dirs),
+        (b, WRITE),
+        "watched for the place past the mask"
+    );
+    r.begin_dispatch();
+    r.mark_ready(b, WRITE);
+    let mut wakers: [Option<Waker>; 2] = Default::default();
+    assert_eq!(
+        r.wake_ready_into(&mut wakers),
+        (1, 1),
+        "only the write place"
+    );
+    r.check_waiting();
+    assert_eq!(r.poll_waiter(&mut write, &w).0, WaiterPoll::Ready);
+    r.mark_ready(a, READ);
+    assert_eq!(r.wake_ready(), PLACES - 3);
+    r.check_waiting();
+    for id in &mut reads {
+        assert_eq!(r.poll_waiter(id, &w).0, WaiterPoll::Ready);
+    }
+    drop((wakers, w));
+    let mut rest: [Option<Waker>; 4] = Default::default();
+    while r.take_wakers(&mut rest) > 0 {
+        rest = Default::default();
+    }
+    assert_eq!((r.waiters(), counter.wakes(), counter.live()), (0, 0, 0));
+}
