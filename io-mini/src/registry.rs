@@ -24,8 +24,9 @@
 //!   last one shrinks the mark past every free index below it, so the marks stay tight.
 //!   4 bytes.
 //! * `waiting: usize` — bit `i` set while place `i` is `Waiting`, for the first 64 places (32
-//!   on a 32-bit target). An epoll dispatch walks these bits (and scans only the places past
-//!   them) instead of every taken place. 8 bytes (4 on a 32-bit target).
+//!   on a 32-bit target). A dispatch (either protocol) and the poll(2) snapshot walk these bits
+//!   (and scan only the places past them) instead of every taken place ([`WaitingPlaces`]).
+//!   8 bytes (4 on a 32-bit target).
 //!
 //! # A waiter's life
 //!
