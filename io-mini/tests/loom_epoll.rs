@@ -155,21 +155,7 @@ fn a_report_for_one_direction_rearms_the_other() {
                 }
             }
         });
-        let mut id: Option<WaiterId> = None;
-        loom::future::block_on(poll_fn(|cx| {
-            loop {
-                if kernel.state.lock().unwrap().readable {
-                    return Poll::Ready(());
-                }
-                match core.poll_wait(key, Direction::Read, &mut id, cx.waker()) {
-                    Poll::Ready(res) => res.unwrap(),
-                    Poll::Pending => return Poll::Pending,
-                }
-            }
-        }));
-        if let Some(id) = id.take() {
-            core.cancel(id);
-        }
+        models::wait_readable(&core, &kernel, key);
         // The read side has been reported; now the write side becomes ready.
         kernel.update(|st| st.writable = true);
         writer.join().unwrap();

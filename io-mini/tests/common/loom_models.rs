@@ -29,21 +29,7 @@ fn read_with_is_woken_by_data_arriving_at_any_time() {
             let kernel = kernel.clone();
             move || kernel.update(|st| st.readable = true)
         });
-        let mut id: Option<WaiterId> = None;
-        loom::future::block_on(poll_fn(|cx| {
-            loop {
-                if kernel.state.lock().unwrap().readable {
-                    return Poll::Ready(());
-                }
-                match core.poll_wait(key, Direction::Read, &mut id, cx.waker()) {
-                    Poll::Ready(res) => res.unwrap(),
-                    Poll::Pending => return Poll::Pending,
-                }
-            }
-        }));
-        if let Some(id) = id.take() {
-            core.cancel(id);
-        }
+        wait_readable(&core, &kernel, key);
         producer.join().unwrap();
         core.deregister(key, [None, None]);
         assert_eq!(core.usage(), (0, 0));
@@ -100,6 +86,26 @@ fn rearmed_reads_get_every_message() {
         assert_eq!(core.usage(), (0, 0));
         stop(&kernel, reactor);
     });
+}
+
+/// Waits (through [`Core::poll_wait`](io_mini::reactor::Core::poll_wait)) until the fake
+/// kernel says `key` is readable, then gives up the waiter place if one is left.
+pub(super) fn wait_readable(core: &Reactor, kernel: &Kernel, key: Key) {
+    let mut id: Option<WaiterId> = None;
+    loom::future::block_on(poll_fn(|cx| {
+        loop {
+            if kernel.state.lock().unwrap().readable {
+                return Poll::Ready(());
+            }
+            match core.poll_wait(key, Direction::Read, &mut id, cx.waker()) {
+                Poll::Ready(res) => res.unwrap(),
+                Poll::Pending => return Poll::Pending,
+            }
+        }
+    }));
+    if let Some(id) = id.take() {
+        core.cancel(id);
+    }
 }
 
 /// One task of [`two_readers_sharing_a_parked_place_both_complete`]: reads one message,
