@@ -12,10 +12,10 @@
 //! 1. **The peer is gone** (its `DROPPED` bit is in an `Acquire` load of the state): nobody else
 //!    can write the state or the cells any more, and the load synchronises with the peer's final
 //!    publish, so this handle cleans up alone, without the lock.
-//! 2. **Nothing to move** (both waker hints clear, lock free): one compare-and-swap from the state
-//!    seen publishes the new bits; a waker hint that is clear means that slot is empty
-//!    (invariant 3 in `shared.rs`).
-//! 3. Otherwise (`release_locked`, out of line): lock, take both waker slots, publish with the
+//! 2. **Nothing to move** (both waker bits clear, lock free): one compare-and-swap from the state
+//!    seen publishes the new bits; with both bits clear the waker slot is empty (invariant 3 in
+//!    `shared.rs`).
+//! 3. Otherwise (`release_locked`, out of line): lock, take the waker slot, publish with the
 //!    final unlock through the state word alone ([`unlock_final`]), then wake the peer and drop
 //!    our own waker from locals. If the peer dropped between our look and our lock, we are last
 //!    after all and clean up.
@@ -26,7 +26,7 @@
 //! # The cleanup
 //!
 //! The last handle owns the hatch exclusively. A boxed hatch ([`hatch()`](crate::hatch()),
-//! `F_BOXED`) is freed, which drops a pending value and the waker slots (`drop_boxed`, out of line
+//! `F_BOXED`) is freed, which drops a pending value and a waker (`drop_boxed`, out of line
 //! so that the drop inlines), or only deallocated when the state says nothing in it needs
 //! dropping (`free_boxed`). A hatch whose memory you manage (`clean_up_managed`) loses its
 //! wakers and, unless `recycles` is set, its pending value; then one `Release` store marks it
@@ -208,8 +208,8 @@ impl<'a, T> Handle<'a, T> {
             hatch.unlock(locked, state);
             return Err(crate::RecycleError(()));
         }
-        // The peer's slot is empty: its drop took its waker out (invariants 1 and 2).
-        // Keep the waker hints: a slot left by a forgotten future is still there.
+        // The slot holds no waker of the peer's: its drop took it out (invariants 1 and 2).
+        // Keep the waker bits: a waker left by a forgotten future of ours is still there.
         hatch.unlock(locked, state & (VALUE | WAKERS | IN_USE));
         // SAFETY: the old peer is gone (its `DROPPED` bit, seen under the lock, which we cleared
         // in the same critical section), so this is the only handle of its side; the hatch is
@@ -221,8 +221,8 @@ impl<'a, T> Handle<'a, T> {
     pub(crate) fn close(&mut self, side: Side) {
         let hatch = self.hatch();
         let (state, locked) = hatch.lock();
-        // SAFETY: we hold the lock.
-        let peer = unsafe { hatch.take_waker(side.peer()) };
+        // SAFETY: we hold the lock; `state` is the state under it.
+        let peer = unsafe { hatch.take_waker(side.peer(), state) };
         hatch.unlock(locked, state | side.closed_dropped().0);
         if let Some(peer) = peer {
             peer.wake();
@@ -334,7 +334,7 @@ impl<'a, T> Handle<'a, T> {
     }
 
     /// [`clean_up`](Self::clean_up) of a boxed hatch: frees it. When nothing in it needs
-    /// dropping (both waker hints clear, so both slots are `None` by invariant 3, and the value
+    /// dropping (both waker bits clear, so the waker slot is `None` by invariant 3, and the value
     /// slot empty or `T` without drop glue) the memory is only deallocated; otherwise the box is
     /// dropped, out of line, so that a handle's drop stays small enough to inline.
     #[cfg(feature = "alloc")]
@@ -345,8 +345,9 @@ impl<'a, T> Handle<'a, T> {
         if state & WAKERS == 0 && !value {
             // SAFETY: boxed hatches come from `Box::new_uninit` in `hatch()` (the global
             // allocator, `Layout::new::<Hatch<T>>()`), and both handles are gone, so this is the
-            // last reference. Skipping the drop glue leaks nothing: both waker slots are `None`
-            // (hints clear, invariant 3) and the value slot holds nothing that needs dropping.
+            // last reference. Skipping the drop glue leaks nothing: the waker slot is `None`
+            // (waker bits clear, invariant 3) and the value slot holds nothing that needs
+            // dropping.
             unsafe {
                 alloc::alloc::dealloc(ptr.cast(), core::alloc::Layout::new::<Hatch<T>>());
             }
@@ -360,7 +361,7 @@ impl<'a, T> Handle<'a, T> {
     #[inline(never)]
     fn drop_boxed(ptr: *mut Hatch<T>) {
         // SAFETY: as in `free_boxed`: the last reference to a leaked box. `Drop for Hatch` drops
-        // a pending value and the waker slots drop themselves.
+        // a pending value and the waker slot drops itself.
         drop(unsafe { alloc::boxed::Box::from_raw(ptr) });
     }
 
@@ -370,7 +371,7 @@ impl<'a, T> Handle<'a, T> {
         let hatch = self.hatch();
         let mut next = state | self.cleanup_bits();
         // SAFETY: exclusive access (see above).
-        let (own, peer) = unsafe { hatch.take_wakers(Side::Sender) };
+        let (own, peer) = unsafe { hatch.take_wakers(Side::Sender, state) };
         let keep = next & RECYCLE != 0;
         let value = if next & VALUE != 0 && !keep {
             next &= !VALUE;

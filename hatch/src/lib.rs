@@ -94,7 +94,7 @@
 //! | receive | slot empty, sender closed | — | `Err(Closed)` |
 //! | receive (future/blocking) | slot empty, sender open | park receiver waker; if newly listening take sender waker | wake lazy sender |
 //! | wait | receiver waker parked | `Ok` | — |
-//! | drop of a handle | — | closed + dropped; take both wakers | wake peer; if the peer was dropped too: clean up |
+//! | drop of a handle | — | closed + dropped; take the waker | wake peer; if the peer was dropped too: clean up |
 //! | recycle | peer dropped | both sides open, the slot unchanged | — |
 //!
 //! The cleanup by the last handle frees a boxed hatch (dropping a pending value); a hatch you
@@ -186,13 +186,14 @@
 //!
 //! | type (64-bit, `T = u64`) | bytes |
 //! | --- | --- |
-//! | `Hatch<u64>` (the shared state, one `Box` with [`hatch()`]) | 48 |
-//! | `Hatch<()>` | 40 |
+//! | `Hatch<u64>` (the shared state, one `Box` with [`hatch()`]) | 32 |
+//! | `Hatch<()>` | 24 |
 //! | `Sender`, `Receiver`, and `Option` of either | 16 (pointer + local flags) |
 //! | `Sending<u64>` / `Receiving<u64>` | 24 / 16 |
 //!
-//! Asserted in `tests/sizes.rs`. On 32-bit targets `Hatch<u32>` is 24 bytes and `Hatch<u64>` 32
-//! where `u64` is 8-aligned (Arm, RISC-V), checked at compile time. No allocation per message on
+//! Asserted in `tests/sizes.rs`. On 32-bit targets `Hatch<u32>` is 16 bytes and `Hatch<u64>` 24
+//! where `u64` is 8-aligned (Arm, RISC-V), checked at compile time: one value slot, one waker
+//! slot that the two sides share (only one of them can be waiting at a time) and the state word. No allocation per message on
 //! a reused hatch (the blocking receive's thread waker is made once per thread), counted by
 //! `tests/no_alloc.rs`.
 //!

@@ -326,8 +326,8 @@ impl<T> Receiving<'_, '_, T> {
                 drop(clone);
                 return Poll::Ready(result);
             }
-            // SAFETY: we hold the lock.
-            if unsafe { hatch.will_wake(Side::Receiver, cx.waker()) } {
+            // SAFETY: we hold the lock; `state` is the state under it.
+            if unsafe { hatch.will_wake(Side::Receiver, state, cx.waker()) } {
                 hatch.unlock(locked, state);
                 drop(clone);
                 return Poll::Pending;
@@ -337,8 +337,9 @@ impl<T> Receiving<'_, '_, T> {
                 clone = Some(cx.waker().clone());
                 continue;
             };
-            // Park: our waker goes in (dropping one of another task's), and the first time we
-            // listen a lazy sender waiting in `Sender::wait` has its waker taken out and woken.
+            // Park: our waker goes in (an old one of ours, another task's, is dropped), and the
+            // first time we listen a lazy sender waiting in `Sender::wait` has its waker taken
+            // out and woken.
             // SAFETY: `locked` is this hatch's lock, taken with `state`.
             unsafe { hatch.unlock_and_wake(locked, Side::Receiver, Some(waker), state) };
             self.parked = true;
@@ -363,8 +364,9 @@ impl<T> Receiving<'_, '_, T> {
     fn unpark(&mut self) {
         let hatch = self.receiver.handle.hatch();
         let (state, locked) = hatch.lock();
-        // SAFETY: `locked` is this hatch's lock, taken with `state`. (The sender's slot is empty
-        // while ours is full, invariant 1: nobody is woken.)
+        // SAFETY: `locked` is this hatch's lock, taken with `state`. (Usually the slot holds our
+        // waker, which is dropped; if a send took it meanwhile and then parked on the full
+        // slot, the sender is woken once, and parks again.)
         unsafe { hatch.unlock_and_wake(locked, Side::Receiver, None, state) };
     }
 }

@@ -241,8 +241,8 @@ impl<'a, T> Sender<'a, T> {
         loop {
             let (state, locked) = hatch.lock();
             if state & (R_CLOSED | S_CLOSED) != 0 {
-                // SAFETY: we hold the lock.
-                let own = unsafe { hatch.take_waker(Side::Sender) };
+                // SAFETY: we hold the lock; `state` is the state under it.
+                let own = unsafe { hatch.take_waker(Side::Sender, state) };
                 hatch.unlock(locked, state);
                 drop((own, clone));
                 let value = value.take().expect("checked above");
@@ -255,8 +255,8 @@ impl<'a, T> Sender<'a, T> {
                     let value = value.take().expect("checked above");
                     return Poll::Ready(Err(SendError::Full(value)));
                 };
-                // SAFETY: we hold the lock.
-                if unsafe { hatch.will_wake(Side::Sender, cx.waker()) } {
+                // SAFETY: we hold the lock; `state` is the state under it.
+                if unsafe { hatch.will_wake(Side::Sender, state, cx.waker()) } {
                     hatch.unlock(locked, state);
                     drop(clone);
                     return Poll::Pending;
@@ -268,10 +268,10 @@ impl<'a, T> Sender<'a, T> {
                         continue;
                     }
                     Some(waker) => {
-                        // SAFETY: we hold the lock.
-                        let old = unsafe { hatch.put_waker(Side::Sender, waker) };
-                        hatch.unlock(locked, state | S_WAKER);
-                        drop(old);
+                        // Park: our waker goes in (the slot holds no receiver's waker while
+                        // full, invariant 1; an old one of ours is dropped after the unlock).
+                        // SAFETY: `locked` is this hatch's lock, taken with `state`.
+                        unsafe { hatch.unlock_and_wake(locked, Side::Sender, Some(waker), state) };
                         return Poll::Pending;
                     }
                 }
@@ -386,8 +386,8 @@ impl<'a, T> Sender<'a, T> {
     fn unpark(&mut self) {
         let hatch = self.handle.hatch();
         let (state, locked) = hatch.lock();
-        // SAFETY: we hold the lock.
-        let own = unsafe { hatch.take_waker(Side::Sender) };
+        // SAFETY: we hold the lock; `state` is the state under it.
+        let own = unsafe { hatch.take_waker(Side::Sender, state) };
         hatch.unlock(locked, state & !S_WAKER);
         drop(own);
     }
@@ -399,17 +399,17 @@ impl<'a, T> Sender<'a, T> {
         let mut clone: Option<Waker> = None;
         loop {
             let (state, locked) = hatch.lock();
-            // SAFETY: we hold the lock.
-            let listening = unsafe { hatch.has_waker(Side::Receiver) };
+            // SAFETY: we hold the lock; `state` is the state under it.
+            let listening = unsafe { hatch.has_waker(Side::Receiver, state) };
             if listening || state & (R_CLOSED | S_CLOSED) != 0 {
-                // SAFETY: we hold the lock.
-                let own = unsafe { hatch.take_waker(Side::Sender) };
+                // SAFETY: as above.
+                let own = unsafe { hatch.take_waker(Side::Sender, state) };
                 hatch.unlock(locked, state);
                 drop((own, clone));
                 return Poll::Ready(if listening { Ok(()) } else { Err(Closed) });
             }
-            // SAFETY: we hold the lock.
-            if unsafe { hatch.will_wake(Side::Sender, cx.waker()) } {
+            // SAFETY: we hold the lock; `state` is the state under it.
+            if unsafe { hatch.will_wake(Side::Sender, state, cx.waker()) } {
                 hatch.unlock(locked, state);
                 drop(clone);
                 return Poll::Pending;
@@ -420,10 +420,10 @@ impl<'a, T> Sender<'a, T> {
                     clone = Some(cx.waker().clone());
                 }
                 Some(waker) => {
-                    // SAFETY: we hold the lock.
-                    let old = unsafe { hatch.put_waker(Side::Sender, waker) };
-                    hatch.unlock(locked, state | S_WAKER);
-                    drop(old);
+                    // Park: the slot holds no receiver's waker (not listening, checked above);
+                    // an old one of ours is dropped after the unlock.
+                    // SAFETY: `locked` is this hatch's lock, taken with `state`.
+                    unsafe { hatch.unlock_and_wake(locked, Side::Sender, Some(waker), state) };
                     return Poll::Pending;
                 }
             }

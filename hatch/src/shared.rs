@@ -3,13 +3,21 @@
 //!
 //! # Layout
 //!
-//! One value slot (`UnsafeCell<MaybeUninit<T>>`), two waker slots (`UnsafeCell<Option<Waker>>`,
-//! one per side) and one `AtomicU32` state word. The word holds the lock bit, the "slot is full"
-//! bit, the closed/dropped bits of both sides and the idle/cleanup bits of a hatch whose memory
-//! you manage. `Hatch<u64>` is 48 bytes on 64-bit targets and 32 on 32-bit ones where `u64` is
-//! 8-aligned (thumbv7em, riscv32: 4 + 4 padding + 8 + 8 + 8), `Hatch<u32>` 40 (24), `Hatch<()>`
-//! 40 (20). The 32-bit figures are checked at compile time below, the 64-bit ones in
-//! `tests/sizes.rs`.
+//! One value slot (`UnsafeCell<MaybeUninit<T>>`), one waker slot (`UnsafeCell<Option<Waker>>`)
+//! and one `AtomicU32` state word. The word holds the lock bit, the "slot is full" bit, the
+//! closed/dropped bits of both sides, the idle/cleanup bits of a hatch whose memory you manage,
+//! and the two waker bits that say whose waker the waker slot holds. `Hatch<u64>` is 32 bytes
+//! on 64-bit targets and 24 on 32-bit ones where `u64` is 8-aligned (thumbv7em, riscv32: 4 + 4
+//! padding + 8 + 8), `Hatch<u32>` 24 (16), `Hatch<()>` 24 (12). The 32-bit figures are checked
+//! at compile time below, the 64-bit ones in `tests/sizes.rs`.
+//!
+//! # One waker slot for both sides
+//!
+//! A side parks only where the other side has nothing to wait for: a receive parks on an empty
+//! slot, a send on a full one, and the lazy [`Sender::wait`] only while no receive is parked.
+//! And every park takes out whatever waker the slot held and wakes it if it was the peer's (the
+//! first park of a receive is what a lazy sender waits for). So one slot serves both sides, as
+//! in `oneshot`; the waker bits say whose waker is in it (invariant 3).
 //!
 //! # The lock
 //!
@@ -45,20 +53,23 @@
 //! | `S_DROPPED` / `R_DROPPED` | that side's handle is gone (implies closed) | drop | recycle, split |
 //! | `IN_USE` | a pair was split from the hatch and has not given it back (clear: free) | split, `hatch()`, a `SharedHatch`'s first receiver | the cleanup of a reclaimed or recycled hatch, `split` |
 //! | `RECLAIM` / `RECYCLE` | a dropped handle asked for reclaiming / recycling | drop | split |
-//! | `S_WAKER` / `R_WAKER` | that side's waker slot *may* be `Some` | parking | taking that slot |
+//! | `S_WAKER` / `R_WAKER` | the waker slot *may* hold that side's waker | parking | taking the slot |
 //!
 //! # Invariants
 //!
-//! 1. The receiver's waker slot is `Some` only while a receive (future or blocking) is parked on
-//!    an **empty**, open hatch: a send takes it out (to wake it), a completed or dropped receive
-//!    takes it out. So "the receiver is listening" is exactly "its waker slot is `Some`".
-//! 2. The sender's waker slot is `Some` only while a send or wait future of the live sender is
+//! 1. The waker slot holds the receiver's waker only while a receive (future or blocking) is
+//!    parked on an **empty**, open hatch: a send takes it out (to wake it), a completed or
+//!    dropped receive takes it out. So "the receiver is listening" is exactly "the slot holds
+//!    the receiver's waker".
+//! 2. It holds the sender's waker only while a send or wait future of the live sender is
 //!    parked; completion, cancellation and the sender's drop take it out.
-//! 3. `S_WAKER` / `R_WAKER` are conservative hints: a clear bit means that slot is `None`
-//!    (every store of a waker sets the bit in the same critical section); a set bit may be stale.
-//!    Clearing one is allowed only where that slot was taken in the same critical section. So
-//!    the hot paths skip reading the waker cells when both bits are clear, and a drop with no
-//!    waker to move closes its side with one compare-and-swap instead of lock + unlock.
+//! 3. `S_WAKER` / `R_WAKER` say whose waker the slot holds: while it is `Some`, exactly the
+//!    owner's bit is set (every store of a waker sets the storing side's bit and clears the
+//!    other in the same critical section). When both are clear the slot is `None`; a set bit
+//!    may be stale (the slot was taken and the bit left). A side takes the slot as its own
+//!    only when its own bit is set. So the hot paths skip reading the waker cell when both bits
+//!    are clear, and a drop with no waker to move closes its side with one compare-and-swap
+//!    instead of lock + unlock.
 //! 4. A handle frees or resets the shared memory only when it finds the other side's `DROPPED` bit
 //!    under the lock (the `Acquire` of the lock pairs with the peer's last `Release`); after the
 //!    final unlock of a non-last handle, that handle never touches the hatch again — wakers are
@@ -138,9 +149,9 @@ pub(crate) const IN_USE: u32 = 1 << 6;
 pub(crate) const RECLAIM: u32 = 1 << 7;
 /// A dropped handle had `recycles` set.
 pub(crate) const RECYCLE: u32 = 1 << 8;
-/// The sender's waker slot may hold a waker (clear: it is empty).
+/// The waker slot may hold the sender's waker (clear: it holds no waker of the sender's).
 pub(crate) const S_WAKER: u32 = 1 << 9;
-/// The receiver's waker slot may hold a waker (clear: it is empty).
+/// The waker slot may hold the receiver's waker (clear: it holds no waker of the receiver's).
 pub(crate) const R_WAKER: u32 = 1 << 10;
 /// Both waker hints.
 pub(crate) const WAKERS: u32 = S_WAKER | R_WAKER;
@@ -156,13 +167,13 @@ pub(crate) const SPENT: u32 = IN_USE | S_CLOSED | R_CLOSED | S_DROPPED | R_DROPP
 #[cfg(all(target_pointer_width = "32", not(loom)))]
 const _: () = {
     use core::mem::{align_of, size_of};
-    assert!(size_of::<Hatch<()>>() == 20);
-    assert!(size_of::<Hatch<u32>>() == 24);
-    // 32 where `u64` is 8-aligned (Arm, RISC-V); 28 where it is 4-aligned (x86).
-    assert!(size_of::<Hatch<u64>>() == 24 + align_of::<u64>());
+    assert!(size_of::<Hatch<()>>() == 12);
+    assert!(size_of::<Hatch<u32>>() == 16);
+    // 24 where `u64` is 8-aligned (Arm, RISC-V); 20 where it is 4-aligned (x86).
+    assert!(size_of::<Hatch<u64>>() == 16 + align_of::<u64>());
 };
 
-/// Which side a handle is; selects its bits and waker slots.
+/// Which side a handle is; selects its bits.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Side {
     Sender,
@@ -195,7 +206,7 @@ impl Side {
     }
 }
 
-/// The shared state of a hatch: one value slot, two waker slots and one atomic state word.
+/// The shared state of a hatch: one value slot, one waker slot and one atomic state word.
 ///
 /// Usually you never see it: [`hatch()`](crate::hatch()) puts it in a `Box`. To manage the
 /// memory yourself, place a `Hatch` in a `static`, on the stack or in a pool slot and split it
@@ -220,8 +231,7 @@ impl Side {
 pub struct Hatch<T> {
     state: AtomicU32,
     value: UnsafeCell<MaybeUninit<T>>,
-    sender: UnsafeCell<Option<Waker>>,
-    receiver: UnsafeCell<Option<Waker>>,
+    waker: UnsafeCell<Option<Waker>>,
 }
 
 // SAFETY: the cells are only reached under the lock bit (or with exclusive access, see the
@@ -229,7 +239,7 @@ pub struct Hatch<T> {
 // shares a `&T`: `T: Send` is what is needed. Wakers are `Send + Sync`.
 unsafe impl<T: Send> Sync for Hatch<T> {}
 
-// SAFETY: a `Hatch<T>` owns at most one `T` and two wakers; moving it moves them.
+// SAFETY: a `Hatch<T>` owns at most one `T` and one waker; moving it moves them.
 unsafe impl<T: Send> Send for Hatch<T> {}
 
 impl<T> Hatch<T> {
@@ -240,8 +250,7 @@ impl<T> Hatch<T> {
             Self {
                 state: AtomicU32::new(0),
                 value: UnsafeCell::new(MaybeUninit::uninit()),
-                sender: UnsafeCell::new(None),
-                receiver: UnsafeCell::new(None),
+                waker: UnsafeCell::new(None),
             }
         }
     }
@@ -298,12 +307,10 @@ impl<T> Hatch<T> {
         // ORDERING: `Relaxed` here and in the store below: `&mut self` proves that no other
         // thread can reach the hatch, and the borrow itself orders us after its earlier users.
         let value = self.state.load(Ordering::Relaxed) & VALUE;
-        // SAFETY: `&mut self`: nobody else can reach the waker cells.
-        let s = self.sender.with_mut(|p| unsafe { take(p) });
-        // SAFETY: as above.
-        let r = self.receiver.with_mut(|p| unsafe { take(p) });
+        // SAFETY: `&mut self`: nobody else can reach the waker cell.
+        let waker = self.waker.with_mut(|p| unsafe { take(p) });
         self.state.store(value, Ordering::Relaxed);
-        drop((s, r));
+        drop(waker);
         // SAFETY: the exclusive borrow lasts as long as the handles; the hatch is free (just
         // stored, and nobody else can reach it).
         let pair = unsafe { Self::split_raw(NonNull::from(&*self)) };
@@ -503,55 +510,58 @@ impl<T> Hatch<T> {
             .with_mut(|p| unsafe { p.cast::<T>().write(value) });
     }
 
-    /// The waker slot of `side`.
+    /// Takes `side`'s waker out of the waker slot: `None` if the slot holds the peer's waker
+    /// (which stays) or nothing. The caller may clear `side`'s waker bit.
+    ///
+    /// # Safety
+    /// The lock is held (or access is exclusive), and `state` is the state under it (its waker
+    /// bits say whose the slot's waker is, invariant 3).
     #[inline]
-    fn slot(&self, side: Side) -> &UnsafeCell<Option<Waker>> {
-        match side {
-            Side::Sender => &self.sender,
-            Side::Receiver => &self.receiver,
+    pub(crate) unsafe fn take_waker(&self, side: Side, state: u32) -> Option<Waker> {
+        if state & side.waker_bit() == 0 {
+            return None;
+        }
+        // SAFETY: the caller holds the lock (or has exclusive access).
+        self.waker.with_mut(|p| unsafe { take(p) })
+    }
+
+    /// Takes the waker out of the waker slot, whoever's it is: `(side's, the peer's)`, at most
+    /// one of them `Some`. The caller clears [`WAKERS`].
+    ///
+    /// # Safety
+    /// As for [`take_waker`](Self::take_waker).
+    #[inline]
+    pub(crate) unsafe fn take_wakers(
+        &self,
+        side: Side,
+        state: u32,
+    ) -> (Option<Waker>, Option<Waker>) {
+        // SAFETY: the caller holds the lock (or has exclusive access).
+        let waker = self.waker.with_mut(|p| unsafe { take(p) });
+        // A `Some` is the waker of the side whose bit is set, and only that bit is (invariant 3).
+        if state & side.waker_bit() != 0 {
+            (waker, None)
+        } else {
+            (None, waker)
         }
     }
 
-    /// Takes the waker of `side` out of its slot.
-    ///
-    /// # Safety
-    /// The lock is held (or access is exclusive).
-    #[inline]
-    pub(crate) unsafe fn take_waker(&self, side: Side) -> Option<Waker> {
-        // SAFETY: the caller holds the lock (or has exclusive access).
-        self.slot(side).with_mut(|p| unsafe { take(p) })
-    }
-
-    /// Takes both wakers out: `(side's, the peer's)`.
-    ///
-    /// # Safety
-    /// The lock is held (or access is exclusive).
-    #[inline]
-    pub(crate) unsafe fn take_wakers(&self, side: Side) -> (Option<Waker>, Option<Waker>) {
-        (
-            // SAFETY: the caller holds the lock (or has exclusive access).
-            self.slot(side).with_mut(|p| unsafe { take(p) }),
-            // SAFETY: as above.
-            self.slot(side.peer()).with_mut(|p| unsafe { take(p) }),
-        )
-    }
-
-    /// Ends a critical section of `side`: puts `own` into `side`'s waker slot (`None` empties
-    /// it) and takes the peer's waker out, publishes `next` with the waker hints to match
-    /// (`side`'s set if `own` is `Some`, the peer's cleared), releases the lock, then wakes the
-    /// peer's waker and drops `side`'s old one, outside the lock. `next` carries the waker hints
-    /// of the state [`lock`](Self::lock) returned: on hosts, when `own` is `None` and there is
-    /// no hint (invariant 3, the common case) the waker cells are not touched.
+    /// Ends a critical section of `side`: puts `own` into the waker slot (`None` empties it),
+    /// publishes `next` with the waker bits to match (`side`'s alone if `own` is `Some`, none
+    /// otherwise), releases the lock, then wakes the waker the slot held if it was the peer's,
+    /// or drops it if it was `side`'s, outside the lock. `next` carries the waker bits of the
+    /// state [`lock`](Self::lock) returned, which say whose the old waker is; on hosts, when
+    /// `own` is `None` and no bit is set (invariant 3, the common case) the waker cell is not
+    /// touched.
     ///
     /// Waking the peer is what a completed transfer, a close and the first park of a receive
-    /// (a lazy sender waits for it) need; elsewhere the peer's slot is empty (a receive parks
-    /// only on an empty slot, a send only on a full one, see invariants 1 and 2), so the take
-    /// finds nothing.
+    /// (a lazy sender waits for it) need; elsewhere the slot holds no waker of the peer's (a
+    /// receive parks only on an empty slot, a send only on a full one, see invariants 1 and 2).
     ///
     /// Out of line on bare metal (every locked path ends in it), inlined on hosts.
     ///
     /// # Safety
-    /// `locked` is this hatch's lock, and the waker hints of `next` are those of the state
+    /// `locked` is this hatch's lock, and the waker bits of `next` are those of the state
     /// [`lock`](Self::lock) returned.
     #[cfg_attr(target_os = "none", inline(never))]
     #[cfg_attr(not(target_os = "none"), inline)]
@@ -562,8 +572,8 @@ impl<T> Hatch<T> {
         own: Option<Waker>,
         next: u32,
     ) {
-        // On bare metal, where this is one out-of-line function, the few loads and stores of
-        // empty cells cost less flash than this test.
+        // On bare metal, where this is one out-of-line function, the load and store of an
+        // empty cell cost less flash than this test.
         if !LOCKED_ONLY && own.is_none() && next & WAKERS == 0 {
             self.unlock(locked, next);
             return;
@@ -577,7 +587,7 @@ impl<T> Hatch<T> {
     /// `unlock_and_wake` stays out of line, inlined into it, so that it is one function.
     ///
     /// # Safety
-    /// `locked` is this hatch's lock.
+    /// As for [`unlock_and_wake`](Self::unlock_and_wake).
     #[cfg_attr(target_os = "none", inline(always))]
     #[cfg_attr(not(target_os = "none"), inline(never))]
     unsafe fn unlock_and_wake_slow(
@@ -587,22 +597,25 @@ impl<T> Hatch<T> {
         own: Option<Waker>,
         next: u32,
     ) {
-        let hint = if own.is_some() { side.waker_bit() } else { 0 };
+        let bit = side.waker_bit();
+        let hint = if own.is_some() { bit } else { 0 };
         // SAFETY: the caller holds this hatch's lock.
         let old = self
-            .slot(side)
+            .waker
             .with_mut(|p| unsafe { core::mem::replace(&mut *p, own) });
-        // SAFETY: as above.
-        let peer = unsafe { self.take_waker(side.peer()) };
         self.unlock(locked, (next & !WAKERS) | hint);
-        if let Some(peer) = peer {
-            peer.wake();
+        if let Some(old) = old {
+            // Whose it was: the only bit set while the slot held it (invariant 3).
+            if next & bit == 0 {
+                old.wake();
+            } else {
+                drop(old);
+            }
         }
-        drop(old);
     }
 
-    /// Takes both wakers out like [`take_wakers`](Self::take_wakers), without touching the
-    /// cells if `state` says both are empty (invariant 3); the caller clears [`WAKERS`].
+    /// Takes the waker out like [`take_wakers`](Self::take_wakers), without touching the cell
+    /// if `state` says it is empty (invariant 3); the caller clears [`WAKERS`].
     ///
     /// # Safety
     /// The lock is held, and `state` is what [`lock`](Self::lock) returned.
@@ -616,43 +629,34 @@ impl<T> Hatch<T> {
             (None, None)
         } else {
             // SAFETY: forwarded contract.
-            unsafe { self.take_wakers(side) }
+            unsafe { self.take_wakers(side, state) }
         }
     }
 
-    /// Whether `side`'s slot holds a waker.
+    /// Whether the waker slot holds `side`'s waker.
     ///
     /// # Safety
-    /// The lock is held.
+    /// The lock is held, and `state` is the state under it.
     #[cfg(feature = "async")]
     #[inline]
-    pub(crate) unsafe fn has_waker(&self, side: Side) -> bool {
+    pub(crate) unsafe fn has_waker(&self, side: Side, state: u32) -> bool {
         // SAFETY: the lock excludes writers (caller's contract).
-        self.slot(side).with(|p| unsafe { (*p).is_some() })
+        state & side.waker_bit() != 0 && self.waker.with(|p| unsafe { (*p).is_some() })
     }
 
-    /// Whether `side`'s slot holds a waker that wakes the same task as `waker` (a pointer
-    /// comparison; no waker code runs).
+    /// Whether the waker slot holds a waker of `side`'s that wakes the same task as `waker` (a
+    /// pointer comparison; no waker code runs).
     ///
     /// # Safety
-    /// The lock is held.
+    /// The lock is held, and `state` is the state under it.
     #[cfg(any(feature = "async", all(feature = "std", not(loom))))]
     #[inline]
-    pub(crate) unsafe fn will_wake(&self, side: Side, waker: &Waker) -> bool {
+    pub(crate) unsafe fn will_wake(&self, side: Side, state: u32, waker: &Waker) -> bool {
         // SAFETY: the lock excludes writers (caller's contract).
-        self.slot(side)
-            .with(|p| unsafe { (*p).as_ref() }.is_some_and(|w| w.will_wake(waker)))
-    }
-
-    /// Puts `waker` into `side`'s slot and returns the waker it replaces.
-    ///
-    /// # Safety
-    /// The lock is held.
-    #[cfg(any(feature = "async", all(feature = "std", not(loom))))]
-    #[inline]
-    pub(crate) unsafe fn put_waker(&self, side: Side, waker: Waker) -> Option<Waker> {
-        // SAFETY: the lock excludes every other access (caller's contract).
-        self.slot(side).with_mut(|p| unsafe { (*p).replace(waker) })
+        state & side.waker_bit() != 0
+            && self
+                .waker
+                .with(|p| unsafe { (*p).as_ref() }.is_some_and(|w| w.will_wake(waker)))
     }
 }
 
@@ -754,7 +758,7 @@ impl<T> Drop for Hatch<T> {
             // SAFETY: `&mut self`: nobody else can reach the slot, and `VALUE` says it is full.
             drop(unsafe { self.take_value() });
         }
-        // The waker slots drop themselves.
+        // The waker slot drops itself.
     }
 }
 
@@ -809,7 +813,7 @@ mod tests {
     use super::Hatch;
     use crate::SharedHatch;
 
-    /// A new hatch's state word is zero, so a `static` hatch (whose waker slots are `None` and
+    /// A new hatch's state word is zero, so a `static` hatch (whose waker slot is `None` and
     /// whose value slot is uninitialised) is all zeros and goes to `.bss`, not `.data`.
     #[test]
     fn new_state_is_zero() {

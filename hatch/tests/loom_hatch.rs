@@ -155,6 +155,22 @@ fn lazy_send_vs_receiver_drop() {
     });
 }
 
+/// A lazy sender waits for a receive that parks, then sends: the receive's park takes the
+/// sender's waker out of the one waker slot the two share and wakes it, and the send takes the
+/// receiver's waker out and wakes it (no lost wake-up on either side).
+#[test]
+fn lazy_send_vs_receive() {
+    model(|| {
+        let (mut s, mut r) = hatch::hatch::<u32>();
+        let sender = thread::spawn(move || {
+            block_on(s.wait()).unwrap();
+            s.send(5).now().unwrap();
+        });
+        assert_eq!(block_on(r.receive()), Ok(5));
+        sender.join().unwrap();
+    });
+}
+
 /// A receive parked while the sender drops: it is woken and sees `Closed`.
 #[test]
 fn receive_vs_sender_drop() {

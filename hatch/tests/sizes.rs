@@ -6,11 +6,11 @@ use std::mem::size_of;
 use hatch::{Hatch, Receiver, Receiving, Sender, Sending};
 
 #[test]
-fn shared_state_is_at_most_48_bytes() {
-    assert_eq!(size_of::<Hatch<u64>>(), 48);
-    assert_eq!(size_of::<Hatch<()>>(), 40);
-    assert_eq!(size_of::<Hatch<u8>>(), 40);
-    assert_eq!(size_of::<Hatch<[u8; 64]>>(), 104);
+fn shared_state_is_at_most_32_bytes() {
+    assert_eq!(size_of::<Hatch<u64>>(), 32);
+    assert_eq!(size_of::<Hatch<()>>(), 24);
+    assert_eq!(size_of::<Hatch<u8>>(), 24);
+    assert_eq!(size_of::<Hatch<[u8; 64]>>(), 88);
 }
 
 #[test]
