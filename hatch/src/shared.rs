@@ -31,8 +31,9 @@
 //! Taking the lock is an `Acquire` read-modify-write, releasing it is a `Release` store of the
 //! new state; so every state change and every cell write of one critical section happens-before
 //! the next critical section, whoever runs it. On bare metal the bit is never set: there every
-//! write of the word happens inside the section, so the section alone is the lock (see the end
-//! of "Lock-free paths").
+//! write of the word happens inside the section, so the section alone is the lock, and the
+//! load and store under it are `Relaxed` (see the end of "Lock-free paths"); only a handle's
+//! final publish ([`unlock_final`]) stays `Release`, for the peer that cleans up after it.
 //!
 //! **No foreign code runs while the lock is held**: waker `clone`, `wake` and `drop`, and `T`'s
 //! destructor, all run after the lock is released. Under the lock a critical section only moves
@@ -173,28 +174,27 @@ const _: () = {
     assert!(size_of::<Hatch<u64>>() == 16 + align_of::<u64>());
 };
 
-/// Which side a handle is; selects its bits.
+/// Which side a handle is; selects its bits. The discriminant is the side's waker bit, so that
+/// passing a side to the out-of-line [`Hatch::unlock_and_wake`] passes the bit it tests.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(u32)]
 pub(crate) enum Side {
-    Sender,
-    Receiver,
+    Sender = S_WAKER,
+    Receiver = R_WAKER,
 }
 
 impl Side {
     /// This side's `CLOSED` and `DROPPED` bits.
     pub(crate) const fn closed_dropped(self) -> (u32, u32) {
-        match self {
-            Self::Sender => (S_CLOSED, S_DROPPED),
-            Self::Receiver => (R_CLOSED, R_DROPPED),
-        }
+        // Shifts of the discriminant (checked below), not a branch on it.
+        const _: () = assert!(S_WAKER >> 7 == S_CLOSED && R_WAKER >> 7 == R_CLOSED);
+        const _: () = assert!(S_WAKER >> 5 == S_DROPPED && R_WAKER >> 5 == R_DROPPED);
+        (self as u32 >> 7, self as u32 >> 5)
     }
 
-    /// This side's waker hint.
+    /// This side's waker bit.
     pub(crate) const fn waker_bit(self) -> u32 {
-        match self {
-            Self::Sender => S_WAKER,
-            Self::Receiver => R_WAKER,
-        }
+        self as u32
     }
 
     /// The other side.
@@ -456,7 +456,18 @@ impl<T> Hatch<T> {
         // while the lock bit is set nobody else writes the word (every other write is a
         // compare-and-swap from an unlocked state, see `lock`); on bare metal, where the bit is
         // never set, every write of the word happens inside the section we hold.
-        self.state.store(state, Ordering::Release);
+        // There (`LOCKED_ONLY`) the store is `Relaxed`, as `lock`'s load is: the next holder of
+        // the section is ordered after us by the section itself, and nobody outside it acts on
+        // what this store publishes. The looks outside the section that do act on the state
+        // (a handle's drop that cleans up after the peer's `DROPPED` bit, `is_free` before a
+        // reuse of the memory) act on bits that only [`unlock_final`] publishes, with `Release`.
+        // On Arm that saves the barrier in front of the store.
+        let order = if LOCKED_ONLY {
+            Ordering::Relaxed
+        } else {
+            Ordering::Release
+        };
+        self.state.store(state, order);
         locked.leave();
     }
 
