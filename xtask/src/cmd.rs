@@ -101,6 +101,31 @@ impl Cmd {
         }
     }
 
+    /// Runs to completion with stdout and stderr captured together (for jobs that run side by
+    /// side, whose output would interleave): the command line and what it printed, and whether
+    /// it succeeded.
+    pub(crate) fn run_quiet(mut self) -> (String, Result) {
+        let start = Instant::now();
+        let mut log = format!("$ {}\n", self.shown);
+        let out = match self.inner.stdin(std::process::Stdio::null()).output() {
+            Ok(out) => out,
+            Err(e) => return (log, Err(format!("cannot start `{}`: {e}", self.shown))),
+        };
+        log.push_str(&String::from_utf8_lossy(&out.stdout));
+        log.push_str(&String::from_utf8_lossy(&out.stderr));
+        let result = if out.status.success() {
+            Ok(())
+        } else {
+            Err(format!(
+                "`{}` failed ({}) after {:.0?}",
+                self.shown,
+                out.status,
+                start.elapsed()
+            ))
+        };
+        (log, result)
+    }
+
     /// Runs and captures stdout (stderr is inherited). On failure the captured stdout is printed
     /// before the error is returned, so what the program said is not lost.
     pub(crate) fn output(mut self) -> Result<String> {

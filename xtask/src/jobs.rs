@@ -316,30 +316,52 @@ pub(crate) fn loom(extended: bool) -> Result {
 /// The 32-bit target of the miri run: miri needs no linker or C library for it.
 const MIRI_32_BIT_TARGET: &str = "i686-unknown-linux-gnu";
 
+/// How many miri runs go side by side. The interpreter is single-threaded and most of the step
+/// is interpreting tests, not compiling, so on CI's two cores two lanes take about half the time.
+const MIRI_LANES: usize = 2;
+
 /// Runs the tests of the crates the table marks for miri (nightly, strict provenance), and of
-/// those marked [`Miri::HostAnd32Bit`] once more for a 32-bit target.
+/// those marked [`Miri::HostAnd32Bit`] once more for a 32-bit target, in [`MIRI_LANES`] lanes
+/// (each with its own target directory, since cargo locks one for a whole run). A lane prints
+/// each run's output when it ends.
 pub(crate) fn miri(_: &mut Run) -> Result {
-    let mut failed = Vec::new();
     let host = crates::select(|k| k.miri != Miri::No)?;
     let wide = crates::select(|k| k.miri == Miri::HostAnd32Bit)?;
-    let runs = host
+    let runs: Vec<(&str, Option<&str>)> = host
         .iter()
         .map(|k| (k.name, None))
-        .chain(wide.iter().map(|k| (k.name, Some(MIRI_32_BIT_TARGET))));
-    for (krate, target) in runs {
-        let mut cmd = Cmd::cargo(Some("nightly"))
-            .env(
-                "MIRIFLAGS",
-                "-Zmiri-strict-provenance -Zmiri-symbolic-alignment-check",
-            )
-            .args(&["miri", "test", "-p", krate, "--all-features"]);
-        if let Some(target) = target {
-            cmd = cmd.args(&["--target", target]);
+        .chain(wide.iter().map(|k| (k.name, Some(MIRI_32_BIT_TARGET))))
+        .collect();
+    let printed = std::sync::Mutex::new(());
+    let failed = std::sync::Mutex::new(Vec::new());
+    std::thread::scope(|scope| {
+        for lane in 0..MIRI_LANES {
+            let (runs, printed, failed) = (&runs, &printed, &failed);
+            scope.spawn(move || {
+                let dir = target_dir().join(format!("miri-lane-{lane}"));
+                for &(krate, target) in runs.iter().skip(lane).step_by(MIRI_LANES) {
+                    let mut cmd = Cmd::cargo(Some("nightly"))
+                        .env("CARGO_TARGET_DIR", &dir.display().to_string())
+                        .env(
+                            "MIRIFLAGS",
+                            "-Zmiri-strict-provenance -Zmiri-symbolic-alignment-check",
+                        )
+                        .args(&["miri", "test", "-p", krate, "--all-features"]);
+                    if let Some(target) = target {
+                        cmd = cmd.args(&["--target", target]);
+                    }
+                    let (log, result) = cmd.run_quiet();
+                    let _printing = printed.lock().unwrap_or_else(|e| e.into_inner());
+                    print!("{log}");
+                    if let Err(e) = result {
+                        println!("{e}");
+                        failed.lock().unwrap_or_else(|e| e.into_inner()).push(e);
+                    }
+                }
+            });
         }
-        if let Err(e) = cmd.run() {
-            failed.push(e);
-        }
-    }
+    });
+    let failed = failed.into_inner().unwrap_or_else(|e| e.into_inner());
     if failed.is_empty() {
         Ok(())
     } else {
