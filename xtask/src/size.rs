@@ -149,16 +149,10 @@ fn render(
     let _ = writeln!(out, "| --- | --- | ---: | ---: | ---: | ---: |");
     for (group, rows) in groups {
         let ours = rows.iter().find(|r| r.0 == "frugal").map(|r| r.2);
-        let best_flash = rows
-            .iter()
-            .filter(|r| r.0 != "frugal")
-            .map(|r| r.2.flash)
-            .min();
-        let best_ram = rows
-            .iter()
-            .filter(|r| r.0 != "frugal")
-            .map(|r| r.2.ram)
-            .min();
+        // The peers: every implementation that is not one of ours (`frugal-isr` is ours too).
+        let peers = || rows.iter().filter(|r| !r.0.starts_with("frugal"));
+        let best_flash = peers().map(|r| r.2.flash).min();
+        let best_ram = peers().map(|r| r.2.ram).min();
         for (imp, _, delta) in rows {
             let ratio = |ours: Option<u64>, best: Option<u64>| match (ours, best) {
                 (Some(o), Some(b)) if imp == "frugal" && b > 0 => {
