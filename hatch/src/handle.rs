@@ -209,7 +209,7 @@ impl<'a, T> Handle<'a, T> {
             return Err(crate::RecycleError(()));
         }
         // The slot holds no waker of the peer's: its drop took it out (invariants 1 and 2).
-        // Keep the waker bits: a waker left by a forgotten future of ours is still there.
+        // The waker bits may stay: the peer's drop emptied the slot, so a bit left is stale.
         hatch.unlock(locked, state & (VALUE | WAKERS | IN_USE));
         // SAFETY: the old peer is gone (its `DROPPED` bit, seen under the lock, which we cleared
         // in the same critical section), so this is the only handle of its side; the hatch is

@@ -53,10 +53,11 @@
 //!
 //! # Design
 //!
-//! The shared state ([`Hatch<T>`]) is one value slot, one waker slot per side and one atomic
-//! word: a lock bit, a "slot full" bit, the closed and dropped bits of both sides and the
-//! in-use/reclaim/recycle bits of a hatch you manage (table in `shared.rs`; a new hatch's word
-//! is zero, so a `static` hatch is all zeros and lands in `.bss`). Waker slots, an
+//! The shared state ([`Hatch<T>`]) is one value slot, one waker slot that the two sides share
+//! (only one of them can be waiting at a time; two bits of the word say whose waker it holds)
+//! and one atomic word: a lock bit, a "slot full" bit, the closed and dropped bits of both
+//! sides and the in-use/reclaim/recycle bits of a hatch you manage (table in `shared.rs`; a new
+//! hatch's word is zero, so a `static` hatch is all zeros and lands in `.bss`). The waker slot, an
 //! overwrite and every slow path are guarded by the lock bit, which only a holder of the hatch's
 //! lock section sets: inside the section one `Acquire` `fetch_add` sets it (the bit is clear
 //! there, so this never fails or retries, and the holder is then the only writer), then a

@@ -11,8 +11,8 @@
 //! * **Full, open, not overwriting**: `Full` after that one look, no lock and no write.
 //! * **Otherwise** (closed, a waker to move, overwriting, or the compare-and-swap lost): the lock
 //!   once. It checks that both sides are open, checks the slot (full and not overwriting: `Full`,
-//!   or park the future), moves the value in (taking out an overwritten one), takes the wakers
-//!   out of their slots and publishes `VALUE` with the unlock. Then, with the lock released, it
+//!   or park the future), moves the value in (taking out an overwritten one), takes the waker
+//!   out of the waker slot and publishes `VALUE` with the unlock. Then, with the lock released, it
 //!   wakes the receiver and drops the overwritten value — in that order, so a panicking
 //!   destructor cannot swallow the wake-up.
 //!

@@ -24,7 +24,7 @@
 //! Bit [`LOCK`] is the lock (on hosts; on bare metal the section alone, see below), and it is
 //! only ever set by a holder of the hatch's lock section
 //! (sync-core's `Section` for the hatch's address, see [`Locked`]), so nobody spins on it: a
-//! second locker waits in the section. **Every** access to the three cells happens
+//! second locker waits in the section. **Every** access to the two cells happens
 //! with the lock held, *except* where a side knows it is alone: the cleanup by the last handle to
 //! drop, `Drop for Hatch` / [`Hatch::split`] (which hold `&mut`), and the live sender's write
 //! to an empty slot before it publishes `VALUE` (invariant 5, "Lock-free paths" below).
@@ -54,7 +54,7 @@
 //! | `S_DROPPED` / `R_DROPPED` | that side's handle is gone (implies closed) | drop | recycle, split |
 //! | `IN_USE` | a pair was split from the hatch and has not given it back (clear: free) | split, `hatch()`, a `SharedHatch`'s first receiver | the cleanup of a reclaimed or recycled hatch, `split` |
 //! | `RECLAIM` / `RECYCLE` | a dropped handle asked for reclaiming / recycling | drop | split |
-//! | `S_WAKER` / `R_WAKER` | the waker slot *may* hold that side's waker | parking | taking the slot |
+//! | `S_WAKER` / `R_WAKER` | the waker slot *may* hold that side's waker | parking | a park or a drop that takes the slot (a take may leave the bit stale) |
 //!
 //! # Invariants
 //!
@@ -352,8 +352,14 @@ impl<T> Hatch<T> {
             // ORDERING: the lock's `Acquire` pairs with the `Release` store of the free state by
             // the old pair's cleanup, as the compare-and-swap below does.
             let (state, locked) = self.lock();
+            if state & IN_USE != 0 {
+                // In use: leave without a store, so that only the pair's own handles write the
+                // word while it lives (see `unlock`).
+                self.unlock_unchanged(locked, state);
+                return false;
+            }
             self.unlock(locked, state | IN_USE);
-            return state & IN_USE == 0;
+            return true;
         }
         // ORDERING: `Relaxed`: only the expected value of the compare-and-swap, which decides.
         let state = self.state.load(Ordering::Relaxed);
@@ -457,11 +463,15 @@ impl<T> Hatch<T> {
         // compare-and-swap from an unlocked state, see `lock`); on bare metal, where the bit is
         // never set, every write of the word happens inside the section we hold.
         // There (`LOCKED_ONLY`) the store is `Relaxed`, as `lock`'s load is: the next holder of
-        // the section is ordered after us by the section itself, and nobody outside it acts on
-        // what this store publishes. The looks outside the section that do act on the state
-        // (a handle's drop that cleans up after the peer's `DROPPED` bit, `is_free` before a
-        // reuse of the memory) act on bits that only [`unlock_final`] publishes, with `Release`.
-        // On Arm that saves the barrier in front of the store.
+        // the section is ordered after us by the section itself. The looks outside the section
+        // that act on the state are a handle's drop that cleans up after the peer's `DROPPED`
+        // bit, and `is_free` before a reuse of the memory. They act on what [`unlock_final`]
+        // publishes with `Release`, and nobody else stores over it before they look: while a pair
+        // lives only its two handles write the word (a `try_split` or `SharedHatch::receiver`
+        // that fails leaves the section with [`unlock_unchanged`](Self::unlock_unchanged)), and
+        // a handle that stores after the peer's final publish is the one that looks, ordered
+        // after that publish by the section. On Arm that saves the barrier in front of the
+        // store.
         let order = if LOCKED_ONLY {
             Ordering::Relaxed
         } else {
@@ -469,6 +479,19 @@ impl<T> Hatch<T> {
         };
         self.state.store(state, order);
         locked.leave();
+    }
+
+    /// Releases the lock taken with `state` by a critical section that changed nothing: on bare
+    /// metal (`LOCKED_ONLY`) without a store, so that a party other than the pair's two handles
+    /// (a failed `try_split`, a refused `SharedHatch::receiver`) never writes the word of a
+    /// hatch in use; elsewhere [`unlock`](Self::unlock) with `state` (the lock bit must go).
+    #[inline]
+    pub(crate) fn unlock_unchanged(&self, locked: Locked, state: u32) {
+        if LOCKED_ONLY {
+            locked.leave();
+        } else {
+            self.unlock(locked, state);
+        }
     }
 
     /// The address that picks this hatch's lock section.
@@ -491,7 +514,9 @@ impl<T> Hatch<T> {
         // the slot after it (the receiver's last take, published by its unlock, must come
         // first), and a handle's drop cleans up alone when it sees the peer's `DROPPED` bit
         // (the peer's final publish, `Release`, must come first). For the queries (`is_closed`,
-        // `Debug`) it makes what the user does next see what the peer did before.
+        // `Debug`) on hosts it makes what the user does next see what the peer did before; on
+        // bare metal most states are published `Relaxed` (see `unlock`), and a query is only
+        // a look: whatever the user does next with the hatch takes the lock.
         self.state.load(Ordering::Acquire)
     }
 

@@ -114,11 +114,10 @@ impl<T> SharedHatch<T> {
         let hatch = &self.hatch;
         let (state, locked) = hatch.lock();
         if !no_receiver(state) {
-            hatch.unlock(locked, state);
+            hatch.unlock_unchanged(locked, state);
             return Err(RecycleError(()));
         }
-        // Both sides open (the sending side never closes); the value and the waker hints stay
-        // (a hint of a forgotten receive future may still be true).
+        // Both sides open (the sending side never closes); the value and the waker bits stay.
         hatch.unlock(locked, (state & (VALUE | WAKERS)) | IN_USE);
         // SAFETY: no receiver was alive (`IN_USE` clear or `R_DROPPED` set, under the lock), and
         // we marked one alive in the same critical section; the hatch is borrowed for the receiver's
@@ -203,8 +202,9 @@ impl<T> SharedHatch<T> {
         // SAFETY: the lock is held and the slot is empty (caller's contract).
         unsafe { hatch.put_value(value) };
         let next = state | VALUE;
-        // SAFETY: `locked` is this hatch's lock, and `next` keeps the waker hints of `state`. The sending side's waker slot
-        // is always empty (nothing parks on this side), so only the receiver's waker is moved.
+        // SAFETY: `locked` is this hatch's lock, and `next` keeps the waker bits of `state`.
+        // Nothing parks on the sending side, so the waker slot holds only a receiver's waker,
+        // which is taken out and woken.
         unsafe { hatch.unlock_and_wake(locked, Side::Sender, None, next) };
     }
 }

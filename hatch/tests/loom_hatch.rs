@@ -447,6 +447,42 @@ fn try_split_vs_recycling_cleanup() {
     });
 }
 
+/// A `try_split` that fails on a hatch in use, between the drops of its pair: the last handle
+/// cleans up without the lock after an `Acquire` look at the first one's `DROPPED` bit, so
+/// the first drop's take of its waker must happen-before the cleanup's. A failed split that
+/// stored the word again (with bare metal's `Relaxed` unlock) would hide the first drop's
+/// `Release` from that look: run with `--cfg hatch_locked_only` too.
+#[test]
+fn failed_try_split_between_the_drops() {
+    use sync_core::sync::loom_only::Arc;
+    model(|| {
+        let hatch = Arc::new(hatch::Hatch::<u32>::new());
+        // SAFETY: the `Arc` keeps the hatch in place until after both handles are dropped (the
+        // threads are joined before it goes).
+        let pair = unsafe { hatch::Hatch::split_raw(std::ptr::NonNull::from(&*hatch)) };
+        let (mut s, r) = pair.expect("a new hatch is free");
+        s.send(1).now().unwrap();
+        // A send parked on the full slot and forgotten: the sender's drop takes its waker out.
+        let counter = WakeCounter::new();
+        let waker = counter.waker();
+        let mut sending = s.send(2);
+        let parked = std::pin::Pin::new(&mut sending).poll(&mut Context::from_waker(&waker));
+        assert!(parked.is_pending());
+        std::mem::forget(sending);
+        let sender = thread::spawn(move || drop(s));
+        let splitter = {
+            let hatch = hatch.clone();
+            thread::spawn(move || assert!(hatch.try_split().is_none(), "the pair is alive"))
+        };
+        drop(r);
+        sender.join().unwrap();
+        splitter.join().unwrap();
+        drop(waker);
+        assert_eq!(counter.live(), 0, "the parked waker was dropped");
+        drop(hatch);
+    });
+}
+
 /// `send_last` on one thread, the receive (`now()`, then the lone receive once the sender is
 /// gone) and the receiver's drop on the other: the value arrives once and is dropped once, and
 /// the box is freed by whichever handle is last.
