@@ -55,6 +55,10 @@ pub(crate) const F_RECLAIMS: u8 = 1 << 2;
 pub(crate) const F_RECYCLES: u8 = 1 << 3;
 /// Handle-local flag: the hatch is a leaked `Box` that the last handle frees.
 pub(crate) const F_BOXED: u8 = 1 << 4;
+/// Handle-local flag of a sender: it has never written the slot of a hatch that began empty
+/// (set only by [`hatch()`](crate::hatch)), so `VALUE` is clear and nothing was ever taken. Not
+/// shown in `Debug`: it only lets `send_last` skip its look (see there).
+pub(crate) const F_UNSENT: u8 = 1 << 5;
 
 /// The names of the handle-local flags, in bit order, for `Debug` and `defmt`.
 pub(crate) const FLAG_NAMES: [(u8, &str); 5] = [

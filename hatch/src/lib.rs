@@ -247,8 +247,8 @@ pub fn hatch<T>() -> (Sender<'static, T>, Receiver<'static, T>) {
     let boxed = alloc::boxed::Box::write(alloc::boxed::Box::new_uninit(), Hatch::<T>::new_in_use());
     let ptr = core::ptr::NonNull::from(alloc::boxed::Box::leak(boxed));
     // SAFETY: the leaked box lives until the last handle frees it (`F_BOXED`), so `'static` is
-    // the handles' view of it, and this is its only sender.
-    let sender = unsafe { Sender::from_raw(ptr, handle::F_BOXED) };
+    // the handles' view of it, and this is its only sender. `F_UNSENT`: the slot begins empty.
+    let sender = unsafe { Sender::from_raw(ptr, handle::F_BOXED | handle::F_UNSENT) };
     // SAFETY: as above, for its only receiver.
     let receiver = unsafe { Receiver::from_raw(ptr, handle::F_BOXED) };
     (sender, receiver)

@@ -29,9 +29,10 @@ use crate::Receiver;
 #[cfg(feature = "async")]
 use crate::error::Closed;
 use crate::error::{RecycleError, SendError};
-use crate::handle::Handle;
+use crate::handle::{F_UNSENT, Handle};
 use crate::shared::{
-    Hatch, LOCK, Locked, R_CLOSED, S_CLOSED, S_DROPPED, S_WAKER, Side, VALUE, WAKERS, transition,
+    Hatch, IN_USE, LOCK, Locked, R_CLOSED, S_CLOSED, S_DROPPED, S_WAKER, Side, VALUE, WAKERS,
+    transition,
 };
 
 /// The sending half of a hatch.
@@ -92,6 +93,11 @@ impl<'a, T> Sender<'a, T> {
     /// ```
     #[inline]
     pub fn send(&mut self, value: T) -> Sending<'_, 'a, T> {
+        // Every send but `send_last` starts here: from now on the slot may hold our value.
+        // (Only `send_last` reads the flag, and never on bare metal.)
+        if !crate::shared::LOCKED_ONLY {
+            self.handle.set(F_UNSENT, false);
+        }
         Sending {
             sender: self,
             value: Some(value),
@@ -103,8 +109,10 @@ impl<'a, T> Sender<'a, T> {
     ///
     /// Cheaper than `send(value).now()` followed by a drop: when the hatch is empty and open
     /// with nothing parked, one compare-and-swap publishes the value and the sender's drop
-    /// together, and the receiver, then alone, takes the value without the lock. Otherwise it
-    /// is exactly that send and that drop. On `Err` the value comes back and the sender is
+    /// together, and the receiver, then alone, takes the value without the lock. On a pair just
+    /// made by [`hatch()`](crate::hatch()) that has not sent yet, that compare-and-swap starts
+    /// from the state the pair was made with, without a look first. Otherwise it is exactly that
+    /// send and that drop. On `Err` the value comes back and the sender is
     /// dropped all the same.
     ///
     /// ```
@@ -122,9 +130,19 @@ impl<'a, T> Sender<'a, T> {
             return self.send_then_drop(value);
         }
         let hatch = self.handle.hatch();
-        // ORDERING: as in `send_now`: the `Acquire` look orders the receiver's last take before
-        // our write of the slot.
-        let seen = hatch.peek();
+        // A sender that never wrote the slot of a pair `hatch()` made (`F_UNSENT`) guesses the
+        // state instead of looking: the pair as it was made, both sides open, nothing parked.
+        // The slot is empty whatever the state is (only this sender fills it), so the write
+        // below is safe before the compare-and-swap checks the guess; a wrong guess (the
+        // receiver closed, parked or holds the lock) fails it, and the value goes the locked
+        // way. This is the one-shot use (make a pair, send once), and it saves the look.
+        // ORDERING: otherwise, as in `send_now`: the `Acquire` look orders the receiver's last
+        // take before our write of the slot. A sender that never sent has no take to order.
+        let seen = if self.handle.get(F_UNSENT) {
+            IN_USE
+        } else {
+            hatch.peek()
+        };
         if seen & (LOCK | WAKERS | VALUE | R_CLOSED | S_CLOSED) != 0 {
             return self.send_then_drop(value);
         }

@@ -508,6 +508,27 @@ fn send_last_vs_receive_now() {
     });
 }
 
+/// `send_last` on a new pair racing a receive that parks (`block_on`): the sender guesses the
+/// state of a new pair, and the guess is wrong whenever the receive parked first (its waker
+/// bit), so both the guessed and the locked send run here. The receive wakes with the value, the
+/// value is dropped once and the box freed.
+#[test]
+fn send_last_vs_parked_receive() {
+    model(|| {
+        let drops = StdArc::new(AtomicUsize::new(0));
+        let (s, mut r) = hatch::hatch();
+        let d = drops.clone();
+        let sender = thread::spawn(move || {
+            assert!(s.send_last(Tracked(d)).is_ok());
+        });
+        drop(block_on(r.receive()).expect("the value"));
+        sender.join().unwrap();
+        assert_eq!(r.receive().now().map(|v| v.is_some()), Err(Closed));
+        drop(r);
+        assert_eq!(drops.load(SeqCst), 1);
+    });
+}
+
 /// `send_last` racing the receiver's drop: the value comes back (`Closed`) or is dropped with the
 /// hatch by the receiver, exactly once either way.
 #[test]
