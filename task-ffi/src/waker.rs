@@ -14,6 +14,12 @@ use crate::ScheduleInfo;
 use crate::raw::header;
 use crate::state::{CLOSED, COMPLETED, HANDLE, REFERENCE, REFS, RUNNING, SCHEDULED, TAKEN, abort};
 
+/// Whether `wake` is `wake_by_ref` followed by `drop_waker` (one function less, one atomic
+/// operation more per wake by value): on bare metal, where flash is scarcer than cycles, and on
+/// hosts built with `--cfg task_ffi_small_wake`, so that the tests and loom models check that
+/// variant too (`cargo xtask test` and `loom` do).
+const SMALL_WAKE: bool = cfg!(any(target_os = "none", task_ffi_small_wake));
+
 /// The waker vtable of every task; the data pointer is the task's (its header at offset 0).
 pub(crate) static WAKER_VTABLE: RawWakerVTable =
     RawWakerVTable::new(clone_waker, wake, wake_by_ref, drop_waker);
@@ -43,6 +49,20 @@ pub(crate) unsafe fn clone_waker(ptr: *const ()) -> RawWaker {
 /// `ptr` is the pointer of a live task and the caller hands over a reference to it (a
 /// waker's).
 unsafe fn wake(ptr: *const ()) {
+    if SMALL_WAKE {
+        /// Drops the waker's reference after the wake, also when the schedule function panics.
+        struct Release(*const ());
+        impl Drop for Release {
+            fn drop(&mut self) {
+                // SAFETY: the reference `wake` was handed, dropped once, here.
+                unsafe { drop_waker(self.0) };
+            }
+        }
+        let _release = Release(ptr);
+        // SAFETY: our reference, dropped by `_release` after this call, keeps the task alive.
+        unsafe { wake_by_ref(ptr) };
+        return;
+    }
     // SAFETY: the waker holds a reference until we pass it on or drop it.
     let header = unsafe { header(ptr) };
     // ORDERING: a first guess for the compare-and-swap. Its `Acquire` is more than needed:

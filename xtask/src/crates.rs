@@ -91,7 +91,10 @@ pub(crate) const CRATES: &[Crate] = &[
         miri: Miri::Host,
         tsan: &["stress"],
         espidf: None,
-        alt_cfg: None,
+        alt_cfg: Some(AltCfg {
+            cfg: "task_ffi_small_wake",
+            loom: true,
+        }),
     },
     Crate {
         name: "io-mini",
