@@ -388,9 +388,10 @@ impl<T> Hatch<T> {
     /// bit: not an interrupt handler on the code it preempted, not a high-priority thread on a
     /// low-priority holder.
     ///
-    /// Out of line on bare metal, where every locked path calls it and a call is smaller than
-    /// the critical-section entry and the read-modify-write; inlined on hosts.
-    #[cfg_attr(target_os = "none", inline(never))]
+    /// Inlined: on bare metal the critical-section entry and the load are about as small as a
+    /// call, and the callers then keep the hatch's address in a register (the hatch probes of
+    /// `cargo xtask size` are 4–12 B smaller than with an out-of-line lock).
+    #[cfg_attr(target_os = "none", inline(always))]
     #[cfg_attr(not(target_os = "none"), inline)]
     pub(crate) fn lock(&self) -> (u32, Locked) {
         let locked = Locked::enter(self.key());
