@@ -11,6 +11,7 @@ mod crates;
 mod cross;
 mod gate;
 mod jobs;
+mod price;
 mod readme;
 mod setup;
 mod size;

@@ -93,11 +93,14 @@ pub(crate) fn size(_: &mut Run, mode: Mode) -> Result {
         }
     }
     let (intro, table) = render(&groups, baseline);
+    let prices = prices(&probes, &groups);
+    let table = format!("{table}{}", prices.as_deref().unwrap_or(""));
     let stamp = crate::readme::stamp();
     let report = format!(
         "# Firmware footprint (thumbv7em-none-eabihf, opt-level \"z\", LTO)\n\nMeasured {stamp}. {intro}\n{table}"
     );
     print!("{report}");
+    prices?;
     if publish {
         fs::write(root().join("bench/SIZES.md"), &report).map_err(|e| e.to_string())?;
         crate::readme::update_section(
@@ -128,6 +131,31 @@ pub(crate) fn size(_: &mut Run, mode: Mode) -> Result {
         ),
         Mode::Publish | Mode::DryRun => Ok(()),
     }
+}
+
+/// What each frugal probe above its smallest peer pays for (see [`crate::price`]).
+fn prices(
+    probes: &Path,
+    groups: &BTreeMap<String, Vec<(String, Footprint, Footprint)>>,
+) -> Result<String> {
+    let mut list = Vec::new();
+    for (group, rows) in groups {
+        let Some(ours) = rows.iter().find(|r| r.0 == "frugal") else {
+            continue;
+        };
+        let source = probes.join("src/bin").join(format!("{group}_frugal.rs"));
+        list.push(crate::price::Group {
+            name: group,
+            ours: (ours.2.flash, ours.2.ram),
+            peers: rows
+                .iter()
+                .filter(|r| !r.0.starts_with("frugal"))
+                .map(|r| (r.0.as_str(), r.2.flash, r.2.ram))
+                .collect(),
+            reason: crate::price::reason(&source)?,
+        });
+    }
+    crate::price::render(&list)
 }
 
 /// The explanation and the table of the footprint report.

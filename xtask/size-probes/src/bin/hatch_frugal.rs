@@ -1,4 +1,11 @@
 //! frugal's hatch (static, no alloc): send a value, then receive it.
+//!
+//! Price: the run-time claim of one sender and one receiver (`try_split`: nobody else can send or
+//! receive), a receive future that takes its waker out when dropped (embassy-sync's stays
+//! registered), closing either side (a receive of an empty hatch ends once the sender closes;
+//! neither embassy-sync peer can close), overwrite, recycling and lazy send, and waker code (clone,
+//! wake, drop) never inside the critical section. RAM: the value and a parked waker can be there at
+//! once (a send waits on a full slot), where a `Signal` holds one or the other.
 #![no_std]
 #![no_main]
 

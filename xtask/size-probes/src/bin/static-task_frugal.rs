@@ -1,6 +1,13 @@
 //! task-ffi without a heap: two tasks in static `TaskSlot`s, one waking the other, run by a
 //! minimal executor (one ready pointer per task, found through the task's user data). Compare
 //! `static-task_embassy-executor.rs`: the same two tasks on embassy-executor's task pools.
+//!
+//! Price: a `Task` handle per task (await its output, detach it or cancel it; embassy-executor's
+//! tasks have none), reference-counted wakers (a slot takes a task of any future type once the last
+//! one is gone, so a waker that outlives its task must keep the slot taken rather than wake
+//! whatever runs there next; embassy-executor's slots hold one task type for good), and the
+//! cancellation and awaiter paths of a poll. RAM: the awaiter's waker (two words) in each task's
+//! header, for its `Task` handle.
 #![no_std]
 #![no_main]
 
