@@ -66,11 +66,13 @@ pub(crate) fn render(groups: &[Group<'_>]) -> Result<String> {
             )),
             (None, false) => {}
             (Some(reason), true) => {
-                let ratio = |ours: u64, peer: u64| {
+                // The price in bytes, and as a ratio.
+                let price = |ours: u64, peer: u64, what: &str| {
+                    let bytes = ours as i64 - peer as i64;
                     if peer == 0 {
-                        "n/a".to_string()
+                        format!("{bytes:+} B {what}")
                     } else {
-                        format!("{:.2}", ours as f64 / peer as f64)
+                        format!("{bytes:+} B {what} ({:.2}×)", ours as f64 / peer as f64)
                     }
                 };
                 let against: Vec<String> = g
@@ -78,13 +80,18 @@ pub(crate) fn render(groups: &[Group<'_>]) -> Result<String> {
                     .iter()
                     .map(|(name, flash, ram)| {
                         format!(
-                            "{name} {}× flash, {}× RAM",
-                            ratio(g.ours.0, *flash),
-                            ratio(g.ours.1, *ram)
+                            "{name} {}, {}",
+                            price(g.ours.0, *flash, "flash"),
+                            price(g.ours.1, *ram, "RAM")
                         )
                     })
                     .collect();
-                let _ = writeln!(out, "- **{}** ({}): {reason}", g.name, against.join("; "));
+                let _ = writeln!(
+                    out,
+                    "- **{}** (against {}): {reason}",
+                    g.name,
+                    against.join("; against ")
+                );
             }
         }
     }
@@ -119,7 +126,10 @@ mod tests {
         assert!(err.contains("no `//! Price:` paragraph"), "{err}");
         let text = render(&[group((150, 5), Some("close"))]).unwrap();
         assert!(
-            text.contains("- **g** (a 1.50× flash, 0.50× RAM; b 0.75× flash, 1.00× RAM): close"),
+            text.contains(
+                "- **g** (against a +50 B flash (1.50×), -5 B RAM (0.50×); \
+                 against b -50 B flash (0.75×), +0 B RAM (1.00×)): close"
+            ),
             "{text}"
         );
     }
