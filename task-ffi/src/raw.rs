@@ -779,8 +779,12 @@ unsafe fn end_pending(
                     unsafe { schedule(ptr, ScheduleInfo::new(true)) };
                     return true;
                 } else {
+                    // As a waker's drop: if ours is the last reference and no `Task` is left,
+                    // nobody can wake the task again, so it is closed and scheduled once more,
+                    // and the executor drops the future (its memory is pinned: it is never
+                    // given back with the future undropped).
                     // SAFETY: we own the reference.
-                    unsafe { drop_ref(ptr) };
+                    unsafe { crate::waker::drop_waker(ptr) };
                 }
                 return false;
             }

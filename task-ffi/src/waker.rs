@@ -151,13 +151,14 @@ unsafe fn wake_by_ref(ptr: *const ()) {
 }
 
 /// `RawWakerVTable::drop`: drops a reference; the last one of a detached, unfinished task
-/// closes it and schedules it once more so the executor drops the future on its thread.
+/// closes it and schedules it once more so the executor drops the future on its thread. Also
+/// how a poll that returned `Pending` gives up the runnable's reference.
 ///
 /// # Safety
 ///
 /// `ptr` is the pointer of a live task and the caller hands over a reference to it (a
-/// waker's).
-unsafe fn drop_waker(ptr: *const ()) {
+/// waker's, or the runnable's of a poll that returned `Pending`, with RUNNING cleared).
+pub(crate) unsafe fn drop_waker(ptr: *const ()) {
     // SAFETY: the waker holds a reference until the `fetch_sub`.
     let header = unsafe { header(ptr) };
     // ORDERING: as in `drop_ref`: `Release` publishes our uses, `Acquire` (when last) orders

@@ -366,6 +366,25 @@ fn cancel_vs_wake_vs_run<K: Place>() {
     });
 }
 
+/// A detached task's poll keeps no waker while its last waker is dropped on another thread:
+/// whichever lets go last (the end of the poll, or the waker's drop, which schedules the task
+/// once more) closes it, and the future is dropped exactly once; the memory is given back.
+fn detached_pending_vs_last_waker<K: Place>() {
+    model(|| {
+        let d = leak_drops();
+        let queue = Queue::default();
+        let (runnable, task) = spawn::<K, _>(d, |_| Poll::Pending, &queue);
+        task.detach();
+        let waker = runnable.waker();
+        let dropper = thread::spawn(move || drop(waker));
+        runnable.run();
+        dropper.join().unwrap();
+        drain(&queue);
+        assert_freed(d, 0);
+        K::assert_given_back(d);
+    });
+}
+
 /// The executor drops the runnable (shutdown) while a waker fires and the handle awaits.
 fn drop_runnable_vs_wake_vs_await<K: Place>() {
     model(|| {
@@ -543,6 +562,7 @@ macro_rules! every_place {
 }
 
 every_place!(
+    detached_pending_vs_last_waker,
     wake_vs_run,
     cancel_vs_run,
     detach_vs_last_waker,

@@ -158,7 +158,23 @@ fn drop_scheduled_runnable_after_cancel<K: Mode>() {
     check!(c, 1, 1, 1, 0, 1);
 }
 
+/// Detached before its first poll, which keeps no waker: nothing can wake the task again, so
+/// the end of that poll closes it and schedules it once more, and the executor drops the
+/// future, once, and frees the task (its memory is pinned: it is not given back with the future
+/// undropped).
+fn detached_then_pending_without_a_waker<K: Mode>() {
+    let c = Counts::new();
+    let q = Queue::new();
+    let (runnable, task) = K::spawn(&c, common::Fut::new(&c, |_| Poll::Pending), &q);
+    task.detach();
+    assert!(!runnable.run());
+    check!(c, 1, 1, 0, 0, 0);
+    drain(&q);
+    check!(c, 1, 1, 1, 0, 1);
+}
+
 both_modes!(
+    detached_then_pending_without_a_waker,
     wake_during_run,
     wake_during_run_threaded,
     cancel_during_run,
