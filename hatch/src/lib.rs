@@ -162,6 +162,7 @@
 //! `recycle_then_receive_on_third_thread`, and for the lock-free paths
 //! `send_now_vs_receiver_close`, `send_now_vs_receive_now`,
 //! `receive_now_vs_overwrite_and_drop`, `send_last_vs_receive_now`, `send_last_vs_receiver_drop`,
+//! `send_last_vs_parked_receive`,
 //! and for a hatch you manage `try_split_vs_recycling_cleanup` and
 //! `send_last_vs_reclaiming_receiver`; `send_last` is also tested alone in `tests/send_last.rs`):
 //!

@@ -103,7 +103,10 @@
 //!   and the lock free is alone with the hatch (no sender, and a split only compare-and-swaps
 //!   from a free state): it moves the value out and clears `VALUE` with a plain store, no lock.
 //!   So `hatch()`, `send_last`, `receive().now()` and the receiver's drop take one
-//!   read-modify-write in all.
+//!   read-modify-write in all. A sender fresh from `hatch()` that never sent (its `F_UNSENT`
+//!   flag, cleared by `send()`) does not even look first: nothing was ever in the slot, so no
+//!   take needs ordering before its write, and it compare-and-swaps from the state a new pair
+//!   has (`IN_USE`); any other state fails it, and the value goes the locked way.
 //!
 //! The slow halves (`send_locked`, `receive_locked`, and `release_locked`, `clean_up_managed` in
 //! `handle.rs`, which also explains the drop and the cleanup) are out of line, so the fast halves
