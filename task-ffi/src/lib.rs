@@ -184,6 +184,8 @@
 //! slot). The tasks are the same: the same [`Runnable`] and [`Task`], state machine, user data
 //! offset and [`ffi`] functions; only how the memory is obtained and given back differs. A task
 //! too large or too aligned for its slot is a compile error. See [`TaskSlot`] for the design.
+//! A task that nobody awaits, as an embassy-executor task, is spawned with
+//! [`TaskSlot::spawn_detached`]: no `Task` handle, and none of its code in the firmware.
 //!
 //! ```
 //! use task_ffi::{Runnable, TaskSlot};

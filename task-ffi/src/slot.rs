@@ -36,7 +36,8 @@
 //! [`TaskSlot::task_size`] tells the exact size of a task during development.
 //!
 //! One slot is the unit, like one task storage of embassy-executor: a `static` per task that
-//! exists at most once at a time, spawned again once it finished. Where any of several tasks may
+//! exists at most once at a time, spawned again once it finished ([`TaskSlot::spawn_detached`]
+//! spawns it without a `Task` handle, as embassy-executor does). Where any of several tasks may
 //! need a slot, [`InPool`] puts tasks in the slots of a `pool` pool (declared with `pool!` over
 //! [`TaskBlock`]), which adds what a single slot cannot have: an async wait for a free slot, FIFO
 //! among waiters, with one wake per freed slot (the pool's own wait queue).
@@ -393,6 +394,63 @@ impl<const SIZE: usize, A: Alignment> TaskSlot<SIZE, A> {
         // SAFETY: every part is `Send` (and `Sync` where shared) and `'static`, and so is the
         // slot.
         unsafe { self.spawn_unchecked_with(future, schedule, data) }
+    }
+
+    /// Spawns `future` into the slot and detaches it at once: the task runs to completion on
+    /// its own and gives the slot back when it is done, as a task of embassy-executor does.
+    /// Only the runnable comes back. The same as [`spawn`](Self::spawn) then
+    /// [`Task::detach`], in one store instead of `detach`'s compare-and-swap loop, and a
+    /// firmware that only spawns this way carries none of the code that lets go of a `Task`.
+    ///
+    /// ```
+    /// use task_ffi::{Runnable, TaskSlot};
+    ///
+    /// static SLOT: TaskSlot<128> = TaskSlot::new();
+    ///
+    /// let runnable = SLOT.spawn_detached(async { 1 + 2 }, |_: Runnable| {}).unwrap();
+    /// assert!(!SLOT.is_free());
+    /// runnable.run(); // completes; the output is dropped and the slot given back
+    /// assert!(SLOT.is_free());
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// [`Occupied`], with `future` and `schedule`, if the slot is taken.
+    pub fn spawn_detached<F, S>(
+        &'static self,
+        future: F,
+        schedule: S,
+    ) -> Result<Runnable, Occupied<F, S>>
+    where
+        F: Future + Send + 'static,
+        F::Output: Send + 'static,
+        S: Schedule + Send + Sync + 'static,
+    {
+        self.spawn_detached_with(future, schedule, ())
+    }
+
+    /// [`spawn_detached`](Self::spawn_detached) with user data `D`; see
+    /// [`spawn_with`](Self::spawn_with).
+    ///
+    /// # Errors
+    ///
+    /// [`Occupied`], with `future`, `schedule` and `data`, if the slot is taken.
+    pub fn spawn_detached_with<F, S, D>(
+        &'static self,
+        future: F,
+        schedule: S,
+        data: D,
+    ) -> Result<Runnable<(), D>, Occupied<F, S, D>>
+    where
+        F: Future + Send + 'static,
+        F::Output: Send + 'static,
+        S: Schedule<(), D> + Send + Sync + 'static,
+        D: Send + 'static,
+    {
+        let (runnable, task) = self.spawn_with(future, schedule, data)?;
+        // SAFETY: spawned just now; the runnable is still ours, neither run nor scheduled.
+        unsafe { task.detach_new() };
+        Ok(runnable)
     }
 
     /// [`spawn_with`](Self::spawn_with) without `Send`, `Sync` or `'static` bounds.

@@ -19,7 +19,7 @@ use crate::ScheduleInfo;
 use crate::header::{Header, TaskHead};
 use crate::raw::{Panic, header};
 use crate::state::{
-    AWAITER, CLOSED, COMPLETED, HANDLE, REFERENCE, REFS, RUNNING, SCHEDULED, TAKEN, abort,
+    AWAITER, CLOSED, COMPLETED, HANDLE, INITIAL, REFERENCE, REFS, RUNNING, SCHEDULED, TAKEN, abort,
 };
 
 /// A spawned task: await it for the output, [`detach`](Self::detach) it, or
@@ -401,6 +401,25 @@ impl<T, M> Future for Task<T, M> {
 }
 
 impl<T, M> Task<T, M> {
+    /// [`detach`](Self::detach) for a task that nobody else can reach yet: just spawned, its
+    /// runnable neither run nor scheduled, no waker made. Its state is still [`INITIAL`], so
+    /// detaching is one store of that state without `HANDLE`, the state `detach` would leave,
+    /// and none of `detach`'s other cases (a completed task, the last handle) can arise.
+    ///
+    /// # Safety
+    ///
+    /// The task was spawned by the caller, which has not run, scheduled or dropped its
+    /// runnable, nor handed it to anyone, since.
+    pub(crate) unsafe fn detach_new(self) {
+        let this = ManuallyDrop::new(self);
+        debug_assert_eq!(this.state_word(), INITIAL);
+        // ORDERING: `Relaxed`: nobody else reads the word yet; the runnable reaches another
+        // thread only through its schedule function, which must synchronise to move it.
+        this.header()
+            .state
+            .store(INITIAL & !HANDLE, Ordering::Relaxed);
+    }
+
     /// The task's state word now (for `Debug` and `defmt` output).
     pub(crate) fn state_word(&self) -> usize {
         // ORDERING: `Acquire`, for `Debug` only: nothing is read through it.

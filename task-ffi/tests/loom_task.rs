@@ -4,7 +4,7 @@
 //!
 //! Every model runs twice: with the task on the heap (`heap::`) and in a static slot
 //! (`in_slot::`); `reuse_vs_last_drop` and `reuse_vs_last_waker` race a spawn into a slot with
-//! the drops that free it.
+//! the drops that free it, and `spawn_detached_vs_wake` runs a task spawned without a `Task`.
 #![cfg(loom)]
 
 use std::future::Future;
@@ -502,6 +502,55 @@ fn reuse_vs_last_drop<K: Place>() {
     });
 }
 
+/// `TaskSlot::spawn_detached_with` (no `Task` from the start) while a wake from another thread
+/// races the poll: the task completes, its output is dropped by the runner, and the slot is
+/// given back once, then spawned into again.
+fn spawn_detached_vs_wake<K: Place>() {
+    model(|| {
+        let d = leak_drops();
+        let queue = Queue::default();
+        let flag = Arc::new(AtomicBool::new(false));
+        let f2 = flag.clone();
+        let q = queue.clone();
+        let guard = Counted(&d.schedule);
+        let schedule = move |r| {
+            let _ = &guard;
+            q.lock().unwrap().push(r);
+        };
+        let future = Fut {
+            poll: move |_: &mut Context<'_>| {
+                if f2.load(Ordering::Acquire) {
+                    Poll::Ready(Out(Counted(&d.output)))
+                } else {
+                    Poll::Pending
+                }
+            },
+            _drop: Counted(&d.future),
+        };
+        let Ok(runnable) = d
+            .slot
+            .spawn_detached_with(future, schedule, Counted(&d.data))
+        else {
+            panic!("a new slot is free");
+        };
+        let waker = runnable.waker();
+        let t = thread::spawn(move || {
+            flag.store(true, Ordering::Release);
+            waker.wake();
+        });
+        runnable.run();
+        t.join().unwrap();
+        drain(&queue);
+        assert_freed(d, 1);
+        K::assert_given_back(d);
+        let (runnable, task) = d
+            .slot
+            .spawn(std::future::pending::<()>(), |_: Runnable| {})
+            .expect("a slot given back takes a new task");
+        drop((runnable, task));
+    });
+}
+
 /// Spawns a second task into `drops`' slot while its first task may still be going away: the
 /// spawn finds the slot taken (and gets its arguments back), or, if it succeeds, every part of
 /// the old task was dropped first (only a destroyed task frees its slot).
@@ -556,6 +605,10 @@ macro_rules! every_place {
             #[test]
             fn reuse_vs_last_waker() {
                 super::reuse_vs_last_waker::<super::InSlot>()
+            }
+            #[test]
+            fn spawn_detached_vs_wake() {
+                super::spawn_detached_vs_wake::<super::InSlot>()
             }
         }
     };

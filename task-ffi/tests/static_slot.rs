@@ -194,6 +194,62 @@ fn a_slot_is_reused_after_completion_and_after_cancellation() {
 }
 
 #[test]
+fn a_detached_spawn_runs_on_its_own_and_gives_the_slot_back() {
+    static SLOT: TaskSlot<256> = TaskSlot::new();
+    static FUTURES: AtomicUsize = AtomicUsize::new(0);
+    static OUTPUTS: AtomicUsize = AtomicUsize::new(0);
+    static WAKER: Mutex<Option<Waker>> = Mutex::new(None);
+    static QUEUE: Mutex<Vec<Runnable>> = Mutex::new(Vec::new());
+    let schedule = |r: Runnable| QUEUE.lock().unwrap().push(r);
+    // Completes after a wake: the output is dropped once, with the future, and the slot is
+    // free again, without any handle to let go of.
+    let guard = Counted(&FUTURES);
+    let once = Once {
+        polled: false,
+        waker: &WAKER,
+    };
+    let runnable = SLOT
+        .spawn_detached(
+            async move {
+                let _guard = guard;
+                once.await;
+                Counted(&OUTPUTS)
+            },
+            schedule,
+        )
+        .unwrap();
+    assert!(!SLOT.is_free());
+    assert!(!runnable.run());
+    WAKER.lock().unwrap().take().unwrap().wake();
+    let next = QUEUE.lock().unwrap().pop().unwrap();
+    assert!(!next.run());
+    assert_eq!(
+        (FUTURES.load(SeqCst), OUTPUTS.load(SeqCst)),
+        (1, 1),
+        "future and output dropped once"
+    );
+    assert!(SLOT.is_free());
+    // Never run: dropping the runnable drops the future and frees the slot.
+    let guard = Counted(&FUTURES);
+    let runnable = SLOT
+        .spawn_detached(async move { drop(guard) }, schedule)
+        .unwrap();
+    drop(runnable);
+    assert_eq!(FUTURES.load(SeqCst), 2);
+    assert!(SLOT.is_free());
+    // A taken slot gives the arguments back and leaves the live task alone.
+    let with_data = |_: Runnable<(), u8>| {};
+    let (runnable, task) = SLOT.spawn_with(async { 1 }, with_data, 7u8).unwrap();
+    let Err(Occupied { data, .. }) = SLOT.spawn_detached_with(async { 2 }, with_data, 8u8) else {
+        panic!("the slot is taken");
+    };
+    assert_eq!(data, 8);
+    runnable.run();
+    assert_eq!(block_on(task), 1);
+    assert!(SLOT.is_free());
+}
+
+#[test]
 fn a_waker_held_after_completion_keeps_the_slot_taken() {
     static SLOT: TaskSlot<256> = TaskSlot::new();
     static WAKER: Mutex<Option<Waker>> = Mutex::new(None);

@@ -2,12 +2,14 @@
 //! minimal executor (one ready pointer per task, found through the task's user data). Compare
 //! `static-task_embassy-executor.rs`: the same two tasks on embassy-executor's task pools.
 //!
-//! Price: a `Task` handle per task (await its output, detach it or cancel it; embassy-executor's
-//! tasks have none), reference-counted wakers (a slot takes a task of any future type once the last
-//! one is gone, so a waker that outlives its task must keep the slot taken rather than wake
-//! whatever runs there next; embassy-executor's slots hold one task type for good), and the
-//! cancellation and awaiter paths of a poll. RAM: the awaiter's waker (two words) in each task's
-//! header, for its `Task` handle.
+//! Price: reference-counted wakers (a slot takes a task of any future type once the last one is
+//! gone, so a waker that outlives its task must keep the slot taken rather than wake whatever runs
+//! there next; embassy-executor's slots hold one task type for good), and the bookkeeping of a poll
+//! for tasks that can be cancelled, awaited through a `Task` and freed by their last handle (its
+//! start, its `Pending` exit and its completion, shared by every task type; embassy-executor's
+//! tasks can be neither cancelled nor awaited). Spawned detached, as embassy-executor's tasks are,
+//! a task links none of the code that lets go of a `Task`. RAM: the awaiter's waker (two words) in
+//! each task's header, for a `Task` handle.
 #![no_std]
 #![no_main]
 
@@ -73,10 +75,9 @@ fn schedule(runnable: Runnable<(), usize>) {
 
 #[cortex_m_rt::entry]
 fn main() -> ! {
-    let (a, ta) = SLOT_A.spawn_with(waiter(), schedule, 0).unwrap();
-    let (b, tb) = SLOT_B.spawn_with(signaller(), schedule, 1).unwrap();
-    ta.detach();
-    tb.detach();
+    // Detached at the spawn, as embassy-executor's tasks are: no `Task` handle.
+    let a = SLOT_A.spawn_detached_with(waiter(), schedule, 0).unwrap();
+    let b = SLOT_B.spawn_detached_with(signaller(), schedule, 1).unwrap();
     a.schedule();
     b.schedule();
     loop {
