@@ -44,6 +44,32 @@ fn a_free_slot_is_taken_at_the_first_poll_without_touching_the_waker() {
     assert_eq!(P::free_slots(), 0);
 }
 
+/// A hand-off to one waiter, counted: on a host two critical sections (the waiter queues; the
+/// freeing drop hands it the slot and wakes it once), and the waiter collects the slot
+/// lock-free; on bare metal (`--cfg sync_core_locked_only` here) the collect is a third. For
+/// comparison, async-pool 1.3 enters one per waker registration and one per waker slot on
+/// every free (it wakes them all), so at least two for one waiter and more with more slots.
+#[test]
+fn a_hand_off_costs_two_critical_sections() {
+    pool!(P: [u32; 1], 2);
+    let counter = WakeCounter::new();
+    let held = Box::<P>::new(1).unwrap();
+    let before = sync_core::testing::critical_sections();
+    let mut fut = Box::<P>::new_async(2);
+    assert!(poll_with(&mut fut, &counter).is_pending());
+    let queued = sync_core::testing::critical_sections() - before;
+    drop(held);
+    assert_eq!(counter.wakes(), 1);
+    let Poll::Ready(Some(b)) = poll_with(&mut fut, &counter) else {
+        panic!("the freed slot was handed to the waiter");
+    };
+    assert_eq!(*b, 2);
+    let sections = sync_core::testing::critical_sections() - before;
+    assert_eq!(queued, 1, "queueing is one critical section");
+    let expected = if cfg!(sync_core_locked_only) { 3 } else { 2 };
+    assert_eq!(sections, expected, "critical sections per hand-off");
+}
+
 #[test]
 fn without_waiter_places_a_full_pool_gives_none_at_once() {
     static DROPS: AtomicUsize = AtomicUsize::new(0);

@@ -178,6 +178,8 @@ pub mod cs {
         }
         #[cfg(not(loom))]
         {
+            #[cfg(feature = "test-util")]
+            crate::testing::count_critical_section();
             critical_section::with(|_| f())
         }
     }

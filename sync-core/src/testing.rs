@@ -4,9 +4,11 @@
 //! wakes to another waker (such as loom's `block_on` waker), and wakers whose `clone` panics.
 //! [`CountingAlloc`] is a global allocator that counts allocations. [`Drops`] hands out
 //! [`Tracked`] values that count their drops (exactly-once checks), and [`poll_once`] /
-//! [`poll_with`] poll a future once outside any executor.
+//! [`poll_with`] poll a future once outside any executor. [`critical_sections`] counts the
+//! critical sections this thread entered, for tests that count them per operation.
 
 use std::alloc::{GlobalAlloc, Layout};
+use std::cell::Cell;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
@@ -421,4 +423,21 @@ pub mod realtime {
         }
         Ok(())
     }
+}
+
+std::thread_local! {
+    static SECTIONS: Cell<usize> = const { Cell::new(0) };
+}
+
+/// The critical sections this thread has entered through [`crate::sync::cs::with`] (the one
+/// entry of the wait queue and of every `CsCell`) since it started. Counted only with feature
+/// `test-util` and not under loom.
+#[must_use]
+pub fn critical_sections() -> usize {
+    SECTIONS.with(Cell::get)
+}
+
+/// Counts one critical section of this thread (called by `cs::with`).
+pub(crate) fn count_critical_section() {
+    SECTIONS.with(|n| n.set(n.get() + 1));
 }
