@@ -23,6 +23,10 @@ pub const TESTS: &[Test] = &[
         "static_task::pool_spawn_waits_for_a_free_slot",
         pool_spawn_waits_for_a_free_slot,
     ),
+    (
+        "static_task::detached_tasks_give_their_slots_back",
+        detached_tasks_give_their_slots_back,
+    ),
 ];
 
 /// The run queue (the SysTick handler pushes onto it through a waker).
@@ -121,6 +125,70 @@ fn slots_run_complete_and_respawn_woken_from_systick() {
     drop(t);
     r.run();
     assert!(SLOTS[0].is_free());
+}
+
+static DONE: AtomicUsize = AtomicUsize::new(0);
+static DROPPED: AtomicBool = AtomicBool::new(false);
+
+/// Sets [`DROPPED`] when dropped.
+struct SetOnDrop;
+
+impl Drop for SetOnDrop {
+    fn drop(&mut self) {
+        DROPPED.store(true, Ordering::Relaxed);
+    }
+}
+
+/// Tasks spawned without a `Task` handle: one woken from SysTick by value (the bare-metal wake,
+/// a wake by reference and a drop) completes and gives its slot back; one whose poll keeps no
+/// waker is closed at the end of that poll, and its future is dropped on the next run.
+fn detached_tasks_give_their_slots_back() {
+    TICKED.store(false, Ordering::Release);
+    let r = SLOTS[0]
+        .spawn_detached(
+            async {
+                let v = wait_for_tick().await;
+                DONE.fetch_add(v as usize, Ordering::Relaxed);
+            },
+            schedule,
+        )
+        .unwrap();
+    r.schedule();
+    assert_eq!(run_all(), 1);
+    assert!(!SLOTS[0].is_free(), "waiting for the tick");
+    isr::set_hook(|| {
+        if !TICKED.swap(true, Ordering::Release) {
+            // `AtomicWaker::wake` takes the waker out: a wake by value.
+            TICK_WAKER.wake();
+        }
+    });
+    while DONE.load(Ordering::Relaxed) == 0 {
+        run_all();
+        if DONE.load(Ordering::Relaxed) == 0 {
+            cortex_m::asm::wfi();
+        }
+    }
+    isr::clear_hook();
+    assert_eq!(DONE.load(Ordering::Relaxed), 40);
+    // Complete, but the waker its last poll registered keeps the slot taken until it goes.
+    assert!(!SLOTS[0].is_free());
+    drop(TICK_WAKER.take());
+    assert!(SLOTS[0].is_free());
+
+    let guard = SetOnDrop;
+    let r = SLOTS[1]
+        .spawn_detached(
+            async move {
+                let _guard = guard;
+                poll_fn(|_| Poll::<()>::Pending).await;
+            },
+            schedule,
+        )
+        .unwrap();
+    r.run();
+    assert!(!DROPPED.load(Ordering::Relaxed) && !SLOTS[1].is_free());
+    assert_eq!(run_all(), 1, "scheduled once more, to drop the future");
+    assert!(DROPPED.load(Ordering::Relaxed) && SLOTS[1].is_free());
 }
 
 pool::pool!(Tasks: [TaskBlock<128>; 1], 1);
