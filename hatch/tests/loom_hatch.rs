@@ -483,6 +483,17 @@ fn failed_try_split_between_the_drops() {
     });
 }
 
+/// Sends a `Tracked` of `drops` with `send_last` on a new thread, which expects it accepted.
+fn send_last_on_a_thread(
+    s: hatch::Sender<'static, Tracked>,
+    drops: &StdArc<AtomicUsize>,
+) -> thread::JoinHandle<()> {
+    let d = drops.clone();
+    thread::spawn(move || {
+        assert!(s.send_last(Tracked(d)).is_ok());
+    })
+}
+
 /// `send_last` on one thread, the receive (`now()`, then the lone receive once the sender is
 /// gone) and the receiver's drop on the other: the value arrives once and is dropped once, and
 /// the box is freed by whichever handle is last.
@@ -491,10 +502,7 @@ fn send_last_vs_receive_now() {
     model(|| {
         let drops = StdArc::new(AtomicUsize::new(0));
         let (s, mut r) = hatch::hatch();
-        let d = drops.clone();
-        let sender = thread::spawn(move || {
-            assert!(s.send_last(Tracked(d)).is_ok());
-        });
+        let sender = send_last_on_a_thread(s, &drops);
         let early = r.receive().now().unwrap();
         let got = early.is_some();
         drop(early);
@@ -517,10 +525,7 @@ fn send_last_vs_parked_receive() {
     model(|| {
         let drops = StdArc::new(AtomicUsize::new(0));
         let (s, mut r) = hatch::hatch();
-        let d = drops.clone();
-        let sender = thread::spawn(move || {
-            assert!(s.send_last(Tracked(d)).is_ok());
-        });
+        let sender = send_last_on_a_thread(s, &drops);
         drop(block_on(r.receive()).expect("the value"));
         sender.join().unwrap();
         assert_eq!(r.receive().now().map(|v| v.is_some()), Err(Closed));

@@ -122,6 +122,23 @@ fn spawn<K: Place, P>(
 where
     P: FnMut(&mut Context<'_>) -> Poll<Out> + Unpin + Send + 'static,
 {
+    let (future, schedule) = parts(drops, poll, queue);
+    K::spawn(drops, future, schedule, Counted(&drops.data))
+}
+
+/// The future (polled by `poll`) and the schedule function (pushing onto `queue`) of a model's
+/// task, each counting its drop in `drops`.
+fn parts<P>(
+    drops: &'static Drops,
+    poll: P,
+    queue: &Queue,
+) -> (
+    Fut<P>,
+    impl Fn(Runnable<(), Counted<'static>>) + Send + Sync + 'static,
+)
+where
+    P: FnMut(&mut Context<'_>) -> Poll<Out> + Unpin + Send + 'static,
+{
     let q = queue.clone();
     let guard = Counted(&drops.schedule);
     let schedule = move |r| {
@@ -132,7 +149,34 @@ where
         poll,
         _drop: Counted(&drops.future),
     };
-    K::spawn(drops, future, schedule, Counted(&drops.data))
+    (future, schedule)
+}
+
+/// A poll that completes (with an output counted in `drops`) once `flag` is set.
+fn ready_once_set(
+    drops: &'static Drops,
+    flag: &Arc<AtomicBool>,
+) -> impl FnMut(&mut Context<'_>) -> Poll<Out> + Unpin + Send + 'static {
+    let flag = flag.clone();
+    move |_| {
+        if flag.load(Ordering::Acquire) {
+            Poll::Ready(Out(Counted(&drops.output)))
+        } else {
+            Poll::Pending
+        }
+    }
+}
+
+/// Sets `flag`, then wakes the task of `runnable`, on another thread.
+fn set_and_wake(
+    runnable: &Runnable<(), Counted<'static>>,
+    flag: Arc<AtomicBool>,
+) -> thread::JoinHandle<()> {
+    let waker = runnable.waker();
+    thread::spawn(move || {
+        flag.store(true, Ordering::Release);
+        waker.wake();
+    })
 }
 
 fn drain(queue: &Queue) {
@@ -170,23 +214,8 @@ fn wake_vs_run<K: Place>() {
         let d = leak_drops();
         let queue = Queue::default();
         let flag = Arc::new(AtomicBool::new(false));
-        let f2 = flag.clone();
-        let (runnable, task) = spawn::<K, _>(
-            d,
-            move |_| {
-                if f2.load(Ordering::Acquire) {
-                    Poll::Ready(Out(Counted(&d.output)))
-                } else {
-                    Poll::Pending
-                }
-            },
-            &queue,
-        );
-        let waker = runnable.waker();
-        let t = thread::spawn(move || {
-            flag.store(true, Ordering::Release);
-            waker.wake();
-        });
+        let (runnable, task) = spawn::<K, _>(d, ready_once_set(d, &flag), &queue);
+        let t = set_and_wake(&runnable, flag);
         runnable.run();
         t.join().unwrap();
         drain(&queue);
@@ -510,34 +539,14 @@ fn spawn_detached_vs_wake<K: Place>() {
         let d = leak_drops();
         let queue = Queue::default();
         let flag = Arc::new(AtomicBool::new(false));
-        let f2 = flag.clone();
-        let q = queue.clone();
-        let guard = Counted(&d.schedule);
-        let schedule = move |r| {
-            let _ = &guard;
-            q.lock().unwrap().push(r);
-        };
-        let future = Fut {
-            poll: move |_: &mut Context<'_>| {
-                if f2.load(Ordering::Acquire) {
-                    Poll::Ready(Out(Counted(&d.output)))
-                } else {
-                    Poll::Pending
-                }
-            },
-            _drop: Counted(&d.future),
-        };
+        let (future, schedule) = parts(d, ready_once_set(d, &flag), &queue);
         let Ok(runnable) = d
             .slot
             .spawn_detached_with(future, schedule, Counted(&d.data))
         else {
             panic!("a new slot is free");
         };
-        let waker = runnable.waker();
-        let t = thread::spawn(move || {
-            flag.store(true, Ordering::Release);
-            waker.wake();
-        });
+        let t = set_and_wake(&runnable, flag);
         runnable.run();
         t.join().unwrap();
         drain(&queue);
