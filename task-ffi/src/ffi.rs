@@ -83,7 +83,8 @@ unsafe fn erased(ptr: *mut c_void) -> Runnable {
     unsafe { Runnable::from_raw(ptr) }
 }
 
-/// Polls the task once (see [`Runnable::run`]); returns whether it was woken while running.
+/// Polls the task once (see [`Runnable::run`]); returns whether it was woken while running (a
+/// detached task left without a waker is scheduled once more all the same, to drop its future).
 ///
 /// # Safety
 ///

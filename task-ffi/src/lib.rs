@@ -118,7 +118,7 @@
 //! | wake otherwise | `SCHEDULED`, `COMPLETED` or `CLOSED` | unchanged | the waker's ref is dropped (`wake`) |
 //! | run | `SCHEDULED` | `-SCHEDULED +RUNNING` | poll the future |
 //! | run, `CLOSED` | `SCHEDULED \| CLOSED` | `-SCHEDULED` | drop the future, wake the awaiter, drop the ref |
-//! | poll `Pending` | `RUNNING` | `-RUNNING` | if `SCHEDULED` was set meanwhile: reschedule with the ref; if `CLOSED` was set: drop the future, wake the awaiter |
+//! | poll `Pending` | `RUNNING` | `-RUNNING` | if `SCHEDULED` was set meanwhile: reschedule with the ref; if `CLOSED` was set: drop the future, wake the awaiter; otherwise drop the ref as a waker's drop does (the last one of a detached task closes it and schedules it once, to drop its future) |
 //! | poll `Ready` | `RUNNING` | `-RUNNING -SCHEDULED +COMPLETED` (`+CLOSED` if no `HANDLE`) | store the output (dropped at once without a handle), wake the awaiter |
 //! | poll or the completed future's destructor panics | `RUNNING` | `-RUNNING -SCHEDULED +CLOSED` | drop the future (if still alive), wake the awaiter, unwind (with `propagate_panic`: no unwind, the panic is the output, as for `Ready`) |
 //! | drop `Runnable` | `SCHEDULED` | `+CLOSED -SCHEDULED` | drop the future, wake the awaiter, drop the ref |
@@ -151,7 +151,7 @@
 //! | the future's `poll` | [`Runnable::run`] | the future is dropped and the task closed (a [`FallibleTask`] gives `None`, awaiting the `Task` panics), then the panic leaves `run`. With [`propagate_panic`](Builder::propagate_panic) the panic is the output instead: `run` returns, and the `Task` resumes the panic where it is awaited |
 //! | the future's destructor, after it returned `Ready` | [`Runnable::run`] | as for `poll`: the output it returned is dropped, the task closed, the panic leaves `run`. With `propagate_panic` the panic becomes the output (the returned value is dropped; the first panic wins if `poll` panicked too) |
 //! | the future's destructor, task cancelled | [`Runnable::run`], dropping a [`Runnable`], [`ffi::task_ffi_drop`] | the task finishes closing (the `Task` resolves as cancelled), then the panic leaves that call |
-//! | the schedule function | waking, dropping the last [`Waker`](core::task::Waker), [`Runnable::schedule`], [`Runnable::run`] (woken while running), cancelling, dropping or detaching the `Task` | the `Runnable` it was given is dropped while unwinding, which cancels the task (unless the function stored it first); the panic leaves that call. A `Task` being dropped still gives up its handle |
+//! | the schedule function | waking, dropping the last [`Waker`](core::task::Waker), [`Runnable::schedule`], [`Runnable::run`] (woken while running, or a detached task left without a waker), cancelling, dropping or detaching the `Task` | the `Runnable` it was given is dropped while unwinding, which cancels the task (unless the function stored it first); the panic leaves that call. A `Task` being dropped still gives up its handle |
 //! | the output's destructor | wherever the output is dropped | after the transition; the panic leaves that call |
 //! | destructors of `S`, `M`, `D` and of the awaiter's waker | whichever call lets go of the task last | the other parts are still dropped and the memory is freed; then the panic leaves that call |
 //! | the awaiter's waker: `clone` | polling the `Task` | before anything changes: the poll panics and the `Task` is unchanged |
@@ -170,7 +170,11 @@
 //! together, a dropped runnable with a wake and an await, and destructors that panic while the
 //! handle awaits or is dropped; each model runs with the task on the heap and in a
 //! [`TaskSlot`], plus a spawn into a slot racing the drop of the last runnable and of the last
-//! waker (whose count reaches zero before it closes the task: the slot stays taken). Drop counters are loom
+//! waker (whose count reaches zero before it closes the task: the slot stays taken). A detached
+//! task's `Pending` poll races the drop of its last waker (`detached_pending_vs_last_waker`), and
+//! a task spawned without a `Task` (`TaskSlot::spawn_detached`) races a wake. The models and
+//! tests run again with `--cfg task_ffi_small_wake`, the bare-metal wake by value (a wake by
+//! reference and a drop). Drop counters are loom
 //! atomics, so a double drop or a leak shows up as a wrong count and a lost wake-up as an
 //! unfinished task. miri runs every task-ffi test (`cargo xtask miri`, host, strict
 //! provenance), including the property test `tests/model.rs` (random operations and panicking

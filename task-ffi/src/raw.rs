@@ -108,8 +108,9 @@ unsafe fn non_null(ptr: *const ()) -> NonNull<()> {
     unsafe { NonNull::new_unchecked(ptr.cast_mut()) }
 }
 
-/// Drops one reference (of a `Runnable` or a `Waker` that does not close the task) and frees
-/// the task if it was the last one and the `Task` is gone.
+/// Drops one reference of a completed or closed task (from [`finish`]) and frees the task if
+/// it was the last one and the `Task` is gone. (A reference that may be the last of an
+/// unfinished task goes through the waker's drop, which closes the task first.)
 ///
 /// # Safety
 ///
@@ -762,7 +763,7 @@ unsafe fn end_pending(
         // task idle and makes the next runnable, and to a `Task` that sees it idle and
         // closed. When a wake set SCHEDULED during the poll, this read-modify-write
         // continues that wake's release sequence, so the next `run`'s `Acquire` sees the
-        // waker's writes. The `Acquire` half is not needed here (`finish`, `drop_ref`
+        // waker's writes. The `Acquire` half is not needed here (`finish`, `drop_waker`
         // and the next `run` acquire on their own).
         match header
             .state

@@ -124,7 +124,10 @@ impl<M, D> Runnable<M, D> {
     /// Polls the future once.
     ///
     /// Returns `true` if the task was woken while it ran (it has then been scheduled again).
-    /// If the task was cancelled, the future is dropped instead and `false` is returned. If the
+    /// If the task was cancelled, the future is dropped instead and `false` is returned. A
+    /// detached task whose poll returned `Pending` without keeping a waker can never be woken
+    /// again: it is closed and scheduled once more, so that the executor drops its future, and
+    /// `run` returns `false` (the schedule function has been called all the same). If the
     /// future (its `poll`, or its destructor once it completed) panics, the task is closed and
     /// the panic unwinds out of `run` (or, with
     /// [`propagate_panic`](crate::Builder::propagate_panic), the panic goes to the awaiter);
