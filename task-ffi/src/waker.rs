@@ -6,7 +6,7 @@
 //! [`TaskVTable`](crate::header::TaskVTable). So these four functions exist once in a program,
 //! however many kinds of tasks it spawns.
 
-use core::task::{RawWaker, RawWakerVTable};
+use core::task::{RawWaker, RawWakerVTable, Waker};
 
 use sync_core::sync::atomic::Ordering;
 
@@ -50,17 +50,11 @@ pub(crate) unsafe fn clone_waker(ptr: *const ()) -> RawWaker {
 /// waker's).
 unsafe fn wake(ptr: *const ()) {
     if SMALL_WAKE {
-        /// Drops the waker's reference after the wake, also when the schedule function panics.
-        struct Release(*const ());
-        impl Drop for Release {
-            fn drop(&mut self) {
-                // SAFETY: the reference `wake` was handed, dropped once, here.
-                unsafe { drop_waker(self.0) };
-            }
-        }
-        let _release = Release(ptr);
-        // SAFETY: our reference, dropped by `_release` after this call, keeps the task alive.
-        unsafe { wake_by_ref(ptr) };
+        // The reference we were handed, back in a `Waker`: its drop (also when the schedule
+        // function panics) gives the reference up after the wake.
+        // SAFETY: `ptr` and the reference come from a waker of this vtable.
+        let waker = unsafe { Waker::from_raw(RawWaker::new(ptr, &WAKER_VTABLE)) };
+        waker.wake_by_ref();
         return;
     }
     // SAFETY: the waker holds a reference until we pass it on or drop it.
