@@ -86,7 +86,7 @@ pub(crate) fn size(_: &mut Run, mode: Mode) -> Result {
     // The gate: frugal's probes (`<group>_frugal…`), their cost over the baseline firmware.
     let mut figures = crate::gate::Figures::new();
     for (group, rows) in &groups {
-        for (imp, _, delta) in rows.iter().filter(|r| r.0.starts_with("frugal")) {
+        for (imp, _, delta) in rows.iter().filter(|r| is_ours(&r.0)) {
             let (flash, ram) = (delta.flash as f64, delta.ram as f64);
             figures.insert(format!("{group}_{imp} flash"), flash);
             figures.insert(format!("{group}_{imp} ram"), ram);
@@ -133,6 +133,12 @@ pub(crate) fn size(_: &mut Run, mode: Mode) -> Result {
     }
 }
 
+/// Whether a probe's implementation is one of ours (`frugal`, `frugal-isr`, ...); every other
+/// implementation is a peer.
+fn is_ours(imp: &str) -> bool {
+    imp.starts_with("frugal")
+}
+
 /// What each frugal probe above its smallest peer pays for (see [`crate::price`]).
 fn prices(
     probes: &Path,
@@ -149,7 +155,7 @@ fn prices(
             ours: (ours.2.flash, ours.2.ram),
             peers: rows
                 .iter()
-                .filter(|r| !r.0.starts_with("frugal"))
+                .filter(|r| !is_ours(&r.0))
                 .map(|r| (r.0.as_str(), r.2.flash, r.2.ram))
                 .collect(),
             reason: crate::price::reason(&source)?,
@@ -178,7 +184,7 @@ fn render(
     for (group, rows) in groups {
         let ours = rows.iter().find(|r| r.0 == "frugal").map(|r| r.2);
         // The peers: every implementation that is not one of ours (`frugal-isr` is ours too).
-        let peers = || rows.iter().filter(|r| !r.0.starts_with("frugal"));
+        let peers = || rows.iter().filter(|r| !is_ours(&r.0));
         let best_flash = peers().map(|r| r.2.flash).min();
         let best_ram = peers().map(|r| r.2.ram).min();
         for (imp, _, delta) in rows {
