@@ -161,7 +161,8 @@ fn prices(
             reason: crate::price::reason(&source)?,
         });
     }
-    crate::price::render(&list)
+    // The gate's tolerance: within it, a difference is alignment, not a price.
+    crate::price::render(&list, TOLERANCE.absolute as u64)
 }
 
 /// The explanation and the table of the footprint report.
