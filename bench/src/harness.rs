@@ -29,6 +29,9 @@ pub(crate) struct Case {
     pub(crate) name: &'static str,
     /// Iterations per wall-time round (full mode).
     pub(crate) iters: u64,
+    /// An iteration runs on more than one thread: callgrind serialises the threads in an order
+    /// that varies, so the count is informative (median and spread), never gated.
+    pub(crate) threads: bool,
     /// Ours first, then the peers.
     pub(crate) impls: Vec<Impl>,
 }

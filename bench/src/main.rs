@@ -1,6 +1,7 @@
 //! Benchmarks of the frugal crates against their peers; `cargo xtask bench` drives it.
 //!
-//! * `bench list` — one line per case and implementation: `group<TAB>case<TAB>impl`.
+//! * `bench list` — one line per case and implementation:
+//!   `group<TAB>case<TAB>impl<TAB>iters<TAB>threads|one thread`.
 //! * `bench wall [--quick]` — interleaved wall-time rounds of every case; one line per
 //!   implementation: `wall<TAB>group<TAB>case<TAB>impl<TAB>median_ns<TAB>min_ns<TAB>max_ns`.
 //! * `bench one <group> <case> <impl> <iters>` — runs one implementation (for callgrind).
@@ -18,8 +19,16 @@ fn main() -> ExitCode {
             for case in &cases {
                 for imp in &case.impls {
                     println!(
-                        "{}\t{}\t{}\t{}",
-                        case.group, case.name, imp.name, case.iters
+                        "{}\t{}\t{}\t{}\t{}",
+                        case.group,
+                        case.name,
+                        imp.name,
+                        case.iters,
+                        if case.threads {
+                            "threads"
+                        } else {
+                            "one thread"
+                        }
                     );
                 }
             }

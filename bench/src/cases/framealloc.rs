@@ -16,6 +16,7 @@ pub(crate) fn cases() -> Vec<Case> {
             group: "framealloc",
             name: "frame: 10 007 x 16-byte allocations + reset, per allocation",
             iters: 2_000_000,
+            threads: false,
             impls: vec![
                 Impl {
                     name: "frugal",
@@ -31,6 +32,7 @@ pub(crate) fn cases() -> Vec<Case> {
             group: "framealloc",
             name: "pool tier: alloc + free of a 64-byte object",
             iters: 2_000_000,
+            threads: false,
             impls: vec![
                 Impl {
                     name: "frugal",
@@ -46,6 +48,7 @@ pub(crate) fn cases() -> Vec<Case> {
             group: "framealloc",
             name: "TaskAlloc box vs Box inside a task, per allocation",
             iters: 1_000_000,
+            threads: false,
             impls: vec![
                 Impl {
                     name: "frugal",

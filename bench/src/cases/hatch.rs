@@ -11,6 +11,7 @@ pub(crate) fn cases() -> Vec<Case> {
             group: "hatch",
             name: "create + send + receive (one thread)",
             iters: 1_000_000,
+            threads: false,
             impls: vec![
                 Impl {
                     name: "frugal",
@@ -38,6 +39,7 @@ pub(crate) fn cases() -> Vec<Case> {
             group: "hatch",
             name: "send + receive on a reused channel (one thread)",
             iters: 2_000_000,
+            threads: false,
             impls: vec![
                 Impl {
                     name: "frugal",
@@ -57,6 +59,7 @@ pub(crate) fn cases() -> Vec<Case> {
             group: "hatch",
             name: "cross-thread ping-pong, per round trip",
             iters: 20_000,
+            threads: true,
             impls: vec![
                 Impl {
                     name: "frugal",

@@ -21,6 +21,7 @@ pub(crate) fn cases() -> Vec<Case> {
             group: "io-mini",
             name: "TCP echo round trip, 1 connection",
             iters: 20_000,
+            threads: true,
             impls: vec![
                 Impl {
                     name: "frugal",
@@ -36,6 +37,7 @@ pub(crate) fn cases() -> Vec<Case> {
             group: "io-mini",
             name: "TCP echo round trip, 16 connections",
             iters: 32_000,
+            threads: true,
             impls: vec![
                 Impl {
                     name: "frugal",

@@ -17,6 +17,7 @@ pub(crate) fn cases() -> Vec<Case> {
             group: "pool",
             name: "new + drop, 64-byte value, uncontended",
             iters: 2_000_000,
+            threads: false,
             impls: vec![
                 Impl {
                     name: "frugal",
@@ -40,6 +41,7 @@ pub(crate) fn cases() -> Vec<Case> {
             group: "pool",
             name: "free -> waiter hand-off, 1 waiter",
             iters: 200_000,
+            threads: false,
             impls: vec![
                 Impl {
                     name: "frugal",
@@ -55,6 +57,7 @@ pub(crate) fn cases() -> Vec<Case> {
             group: "pool",
             name: "free -> waiter hand-off, 8 waiters",
             iters: 200_000,
+            threads: false,
             impls: vec![
                 Impl {
                     name: "frugal",
@@ -70,6 +73,7 @@ pub(crate) fn cases() -> Vec<Case> {
             group: "pool",
             name: "2-thread churn (new + drop each), per operation",
             iters: 400_000,
+            threads: true,
             impls: vec![
                 Impl {
                     name: "frugal",

@@ -10,6 +10,7 @@ pub(crate) fn cases() -> Vec<Case> {
         group: "sync-core",
         name: "AtomicWaker register + wake (same task)",
         iters: 2_000_000,
+        threads: false,
         impls: vec![
             Impl {
                 name: "frugal",

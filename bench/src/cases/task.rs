@@ -16,6 +16,7 @@ pub(crate) fn cases() -> Vec<Case> {
             group: "task-ffi",
             name: "spawn + run + await a trivial future",
             iters: 1_000_000,
+            threads: false,
             impls: vec![
                 Impl {
                     name: "frugal",
@@ -31,6 +32,7 @@ pub(crate) fn cases() -> Vec<Case> {
             group: "task-ffi",
             name: "static slot: spawn + run + await a trivial future (no allocation)",
             iters: 1_000_000,
+            threads: false,
             impls: vec![
                 Impl {
                     name: "frugal",
@@ -50,6 +52,7 @@ pub(crate) fn cases() -> Vec<Case> {
             group: "task-ffi",
             name: "yield loop: one wake + schedule + run per iteration",
             iters: 2_000_000,
+            threads: false,
             impls: vec![
                 Impl {
                     name: "frugal",
